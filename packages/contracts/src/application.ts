@@ -1,0 +1,66 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { AppId, LanguageString, Slug, Timestamp } from './common';
+
+export const PartyTypesAllowed = Type.Object({
+  bankruptcyEstate: Type.Boolean({ default: false }),
+  organisation: Type.Boolean({ default: false }),
+  person: Type.Boolean({ default: false }),
+  subUnit: Type.Boolean({ default: false }),
+});
+export type PartyTypesAllowed = Static<typeof PartyTypesAllowed>;
+
+export const DataType = Type.Object(
+  {
+    id: Type.String({ pattern: '^[A-Za-z][A-Za-z0-9_.-]{0,63}$' }),
+    description: Type.Optional(LanguageString),
+    allowedContentTypes: Type.Optional(Type.Array(Type.String({ minLength: 3, maxLength: 255 }), { maxItems: 50 })),
+    maxSize: Type.Optional(Type.Integer({ minimum: 1, description: 'Maximum size in megabytes' })),
+    maxCount: Type.Integer({ minimum: 0, default: 0, description: '0 means unlimited' }),
+    minCount: Type.Integer({ minimum: 0, default: 0 }),
+    taskId: Type.Optional(Type.String()),
+    appLogic: Type.Optional(
+      Type.Object({
+        classRef: Type.Optional(Type.String()),
+        schemaRef: Type.Optional(Type.String()),
+        autoCreate: Type.Optional(Type.Boolean()),
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type DataType = Static<typeof DataType>;
+
+/** What an app owner registers about an app; the platform enforces its data type rules. */
+export const ApplicationInput = Type.Object(
+  {
+    title: Type.Optional(LanguageString),
+    dataTypes: Type.Array(DataType, { maxItems: 100 }),
+    partyTypesAllowed: Type.Optional(PartyTypesAllowed),
+    validFrom: Type.Optional(Timestamp),
+    validTo: Type.Optional(Timestamp),
+  },
+  { additionalProperties: false },
+);
+export type ApplicationInput = Static<typeof ApplicationInput>;
+
+export const Application = Type.Object(
+  {
+    id: AppId,
+    org: Slug,
+    title: LanguageString,
+    dataTypes: Type.Array(DataType),
+    partyTypesAllowed: PartyTypesAllowed,
+    validFrom: Type.Optional(Timestamp),
+    validTo: Type.Optional(Timestamp),
+    version: Type.Integer(),
+    created: Timestamp,
+    createdBy: Type.String(),
+    lastChanged: Timestamp,
+    lastChangedBy: Type.String(),
+  },
+  { title: 'Application' },
+);
+export type Application = Static<typeof Application>;
+
+export const ApplicationList = Type.Object({ applications: Type.Array(Application) });
+export type ApplicationList = Static<typeof ApplicationList>;

@@ -1,0 +1,54 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { Guid, InstanceId, Timestamp } from './common';
+import { ProcessState } from './process';
+
+/**
+ * Event types of the instance audit log; the spellings follow Altinn's, including `Submited`.
+ * `Saved` records a change of the instance's own metadata (substatus, read status, data values);
+ * data element changes have their own types and carry `dataId`.
+ */
+export const INSTANCE_EVENT_TYPES = [
+  'Created',
+  'Saved',
+  'Deleted',
+  'Undeleted',
+  'ConfirmedComplete',
+  'Submited',
+  'Signed',
+  'process_StartEvent',
+  'process_StartTask',
+  'process_EndTask',
+  'process_AbandonTask',
+  'process_EndEvent',
+  'DataCreated',
+  'DataUpdated',
+  'DataDeleted',
+] as const;
+export type InstanceEventType = (typeof INSTANCE_EVENT_TYPES)[number];
+export const InstanceEventTypeSchema = Type.Union(INSTANCE_EVENT_TYPES.map((t) => Type.Literal(t)));
+
+export const PlatformUser = Type.Object({
+  userId: Type.Optional(Type.String()),
+  orgId: Type.Optional(Type.String()),
+  systemId: Type.Optional(Type.String()),
+  authenticationLevel: Type.Optional(Type.Integer()),
+});
+export type PlatformUser = Static<typeof PlatformUser>;
+
+export const InstanceEvent = Type.Object(
+  {
+    id: Guid,
+    instanceId: InstanceId,
+    dataId: Type.Optional(Guid),
+    eventType: InstanceEventTypeSchema,
+    created: Timestamp,
+    instanceOwnerPartyId: Type.String(),
+    user: PlatformUser,
+    processInfo: Type.Optional(ProcessState),
+  },
+  { title: 'InstanceEvent' },
+);
+export type InstanceEvent = Static<typeof InstanceEvent>;
+
+export const InstanceEventList = Type.Object({ instanceEvents: Type.Array(InstanceEvent) });
+export type InstanceEventList = Static<typeof InstanceEventList>;

@@ -1,0 +1,92 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { AppId, InstanceId, Nullable, PartyId, Slug, Timestamp } from './common';
+import { DataElement } from './data-element';
+import { ProcessState } from './process';
+
+export const InstanceOwner = Type.Object({
+  partyId: PartyId,
+  personNumber: Type.Optional(Type.String({ pattern: '^[0-9]{11}$' })),
+  organisationNumber: Type.Optional(Type.String({ pattern: '^[0-9]{9}$' })),
+});
+export type InstanceOwner = Static<typeof InstanceOwner>;
+
+export const ReadStatus = Type.Union([Type.Literal('Unread'), Type.Literal('Read'), Type.Literal('UpdatedSinceLastReview')]);
+export type ReadStatus = Static<typeof ReadStatus>;
+
+export const Substatus = Type.Object(
+  {
+    label: Type.String({ minLength: 1, maxLength: 255 }),
+    description: Type.Optional(Type.String({ maxLength: 2000 })),
+  },
+  { additionalProperties: false },
+);
+export type Substatus = Static<typeof Substatus>;
+
+export const InstanceStatus = Type.Object({
+  isArchived: Type.Boolean(),
+  archived: Type.Optional(Nullable(Timestamp)),
+  isSoftDeleted: Type.Boolean(),
+  softDeleted: Type.Optional(Nullable(Timestamp)),
+  isHardDeleted: Type.Boolean(),
+  hardDeleted: Type.Optional(Nullable(Timestamp)),
+  readStatus: ReadStatus,
+  substatus: Type.Optional(Nullable(Substatus)),
+});
+export type InstanceStatus = Static<typeof InstanceStatus>;
+
+export const CompleteConfirmation = Type.Object({
+  stakeholderId: Type.String(),
+  confirmedOn: Timestamp,
+});
+export type CompleteConfirmation = Static<typeof CompleteConfirmation>;
+
+export const DataValues = Type.Record(Type.String({ maxLength: 100 }), Nullable(Type.String({ maxLength: 1000 })));
+export type DataValues = Static<typeof DataValues>;
+
+export const Instance = Type.Object(
+  {
+    id: InstanceId,
+    instanceOwner: InstanceOwner,
+    appId: AppId,
+    org: Slug,
+    selfLinks: Type.Object({ platform: Type.String() }),
+    dueBefore: Type.Optional(Nullable(Timestamp)),
+    visibleAfter: Type.Optional(Nullable(Timestamp)),
+    process: ProcessState,
+    status: InstanceStatus,
+    completeConfirmations: Type.Array(CompleteConfirmation),
+    data: Type.Array(DataElement),
+    dataValues: DataValues,
+    version: Type.Integer({ minimum: 1 }),
+    created: Timestamp,
+    createdBy: Type.String(),
+    lastChanged: Timestamp,
+    lastChangedBy: Type.String(),
+  },
+  { title: 'Instance' },
+);
+export type Instance = Static<typeof Instance>;
+
+/** Body of `POST /instances`: what a caller may set when creating an instance. */
+export const InstanceCreate = Type.Object(
+  {
+    instanceOwner: InstanceOwner,
+    dueBefore: Type.Optional(Timestamp),
+    visibleAfter: Type.Optional(Timestamp),
+    process: Type.Optional(ProcessState),
+    dataValues: Type.Optional(DataValues),
+  },
+  { additionalProperties: false },
+);
+export type InstanceCreate = Static<typeof InstanceCreate>;
+
+export const InstanceQueryResponse = Type.Object(
+  {
+    count: Type.Integer(),
+    self: Type.String(),
+    next: Nullable(Type.String()),
+    instances: Type.Array(Instance),
+  },
+  { title: 'InstanceQueryResponse' },
+);
+export type InstanceQueryResponse = Static<typeof InstanceQueryResponse>;

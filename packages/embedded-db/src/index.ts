@@ -1,0 +1,3 @@
+export { EmbeddedDatabase, type EmbeddedDatabaseOptions } from './database';
+export { EmbeddedCollection, type FindOptions } from './collection';
+export { DatabaseUnavailableError, DuplicateIdError, JournalCorruptError } from './errors';

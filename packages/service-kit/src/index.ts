@@ -1,0 +1,6 @@
+export * from './server';
+export * from './problem-handler';
+export * from './health';
+export * from './openapi';
+export * from './run';
+export * from './config';

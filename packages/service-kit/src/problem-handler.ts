@@ -1,0 +1,90 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import { isDomainError, STATUS_BY_KIND, type ProblemDetails } from '@forms/contracts';
+
+const PROBLEM_CONTENT_TYPE = 'application/problem+json; charset=utf-8';
+
+/** Fastify's own error codes that describe bad input, with the stable codes we expose for them. */
+const FASTIFY_CODES: Record<string, string> = {
+  FST_ERR_CTP_INVALID_JSON_BODY: 'MALFORMED_JSON',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'MALFORMED_JSON',
+  FST_ERR_CTP_BODY_TOO_LARGE: 'BODY_TOO_LARGE',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'INVALID_CONTENT_LENGTH',
+  FST_ERR_CTP_EMPTY_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  FST_ERR_VALIDATION: 'VALIDATION_FAILED',
+};
+
+const TITLES: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  406: 'Not Acceptable',
+  409: 'Conflict',
+  412: 'Precondition Failed',
+  413: 'Payload Too Large',
+  415: 'Unsupported Media Type',
+  416: 'Range Not Satisfiable',
+  428: 'Precondition Required',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  502: 'Bad Gateway',
+  503: 'Service Unavailable',
+  504: 'Gateway Timeout',
+};
+
+export function problem(status: number, code: string, detail?: string, extensions?: Record<string, unknown>): ProblemDetails {
+  return {
+    type: `about:blank`,
+    title: TITLES[status] ?? 'Error',
+    status,
+    code,
+    ...(detail ? { detail } : {}),
+    ...extensions,
+  };
+}
+
+export function sendProblem(request: FastifyRequest, reply: FastifyReply, body: ProblemDetails): FastifyReply {
+  return reply
+    .code(body.status)
+    .type(PROBLEM_CONTENT_TYPE)
+    .send({ ...body, instance: request.url, requestId: String(request.id) });
+}
+
+function toProblem(error: FastifyError & { code?: string }): ProblemDetails {
+  if (isDomainError(error)) {
+    return problem(STATUS_BY_KIND[error.kind], error.code, error.message, error.extensions);
+  }
+  if (error.validation) {
+    return problem(400, 'VALIDATION_FAILED', error.message, {
+      errors: error.validation.map((v) => ({ path: v.instancePath, message: v.message, params: v.params })),
+    });
+  }
+  const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 600 ? error.statusCode : 500;
+  if (status >= 500 && !error.code?.startsWith('FST_') && status !== 503 && status !== 504) {
+    // Unexpected failures: never leak internals to the caller.
+    return problem(500, 'INTERNAL_ERROR', 'An unexpected error occurred. Quote the requestId when reporting it.');
+  }
+  const code = (error.code && FASTIFY_CODES[error.code]) ?? (error.code && !error.code.startsWith('FST_') ? error.code : undefined);
+  return problem(status, code ?? `HTTP_${status}`, error.message);
+}
+
+/** Renders every error, and unknown routes, as RFC 7807 problem details with a stable `code`. */
+export const problemHandler = fp(
+  async function problemHandler(app: FastifyInstance) {
+    app.setErrorHandler((error: FastifyError, request, reply) => {
+      const body = toProblem(error);
+      if (body.status >= 500) request.log.error({ err: error }, 'request failed');
+      else request.log.info({ code: body.code, detail: body.detail }, 'request rejected');
+      const headers = (error as { headers?: Record<string, string> }).headers;
+      if (headers) reply.headers(headers);
+      return sendProblem(request, reply, body);
+    });
+    app.setNotFoundHandler((request, reply) =>
+      sendProblem(request, reply, problem(404, 'ROUTE_NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]}`)),
+    );
+  },
+  { name: 'problem-handler' },
+);

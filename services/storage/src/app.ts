@@ -1,0 +1,71 @@
+import { authPlugin } from '@forms/auth-plugin';
+import { createServer, healthRoutes, openApi, type LoggerOptions, type TypedFastify } from '@forms/service-kit';
+import type { BlobStore } from './adapters/blobs/blob-store';
+import type { MetadataStore } from './adapters/metadata/metadata-store';
+import { API_PREFIX, type StorageConfig } from './config';
+import { monotonicClock, type Clock } from './domain/clock';
+import { storageServices } from './plugins/storage-services';
+import applicationRoutes from './routes/applications';
+import dataRoutes from './routes/data';
+import eventRoutes from './routes/events';
+import instanceRoutes from './routes/instances';
+import instanceStateRoutes from './routes/instance-state';
+
+export interface StorageAppOptions {
+  config: StorageConfig;
+  store: MetadataStore;
+  blobs: BlobStore;
+  clock?: Clock;
+  logger?: LoggerOptions | false;
+}
+
+export function publicBaseUrl(config: StorageConfig): string {
+  return (config.PUBLIC_URL ?? `http://${config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST}:${config.PORT}`).replace(/\/$/, '');
+}
+
+/** The storage service: the stores, the domain services on them, and the HTTP API under /storage/api/v1. */
+export async function buildStorageApp(options: StorageAppOptions): Promise<TypedFastify> {
+  const { config, store, blobs } = options;
+  const app = createServer({
+    name: 'storage',
+    logger: options.logger ?? { level: config.LOG_LEVEL },
+    bodyLimit: config.MAX_JSON_BODY_KB * 1024,
+  });
+
+  await app.register(openApi, {
+    title: 'Platform storage API',
+    description: 'Instances, data elements, process state and audit events of form apps.',
+    version: '1.0.0',
+    routePrefix: '/storage/swagger',
+  });
+  await app.register(authPlugin, {
+    jwksUrl: config.JWKS_URL,
+    issuer: config.TOKEN_ISSUER,
+    ...(config.TOKEN_AUDIENCE && { audience: config.TOKEN_AUDIENCE }),
+  });
+  await app.register(storageServices, {
+    store,
+    blobs,
+    clock: options.clock ?? monotonicClock(),
+    apiBaseUrl: `${publicBaseUrl(config)}${API_PREFIX}`,
+    limits: { maxDataElementBytes: config.MAX_DATA_ELEMENT_MB * 1024 * 1024 },
+    reaper: { intervalMs: config.REAPER_INTERVAL_SECONDS * 1000, staleAfterMs: config.REAPER_STALE_AFTER_SECONDS * 1000 },
+  });
+  await app.register(healthRoutes, {
+    checks: [
+      { name: 'metadata', check: () => store.ping() },
+      { name: 'blobs', check: () => blobs.ping() },
+    ],
+  });
+  await app.register(
+    async (api) => {
+      await api.register(applicationRoutes);
+      await api.register(instanceRoutes, { defaultPageSize: config.QUERY_DEFAULT_SIZE });
+      await api.register(instanceStateRoutes);
+      await api.register(dataRoutes);
+      await api.register(eventRoutes);
+    },
+    { prefix: API_PREFIX },
+  );
+  return app;
+}

@@ -1,0 +1,36 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { loadConfig } from '@forms/service-kit';
+
+/**
+ * Everything the storage service reads from its environment. With nothing set it runs embedded:
+ * metadata and blobs in DATA_DIR. MONGODB_URL and S3_ENDPOINT/S3_BUCKET switch to the production stores.
+ */
+export const StorageConfigSchema = Type.Object({
+  HOST: Type.String({ default: '127.0.0.1' }),
+  PORT: Type.Integer({ default: 5101, minimum: 0, maximum: 65535 }),
+  PUBLIC_URL: Type.Optional(Type.String({ description: 'Public base URL, e.g. https://storage.example.no' })),
+  LOG_LEVEL: Type.String({ default: 'info' }),
+  DATA_DIR: Type.String({ default: '.data/storage' }),
+  MONGODB_URL: Type.Optional(Type.String()),
+  MONGODB_DATABASE: Type.String({ default: 'storage' }),
+  S3_ENDPOINT: Type.Optional(Type.String()),
+  S3_BUCKET: Type.Optional(Type.String()),
+  S3_REGION: Type.String({ default: 'us-east-1' }),
+  S3_ACCESS_KEY_ID: Type.Optional(Type.String()),
+  S3_SECRET_ACCESS_KEY: Type.Optional(Type.String()),
+  S3_FORCE_PATH_STYLE: Type.Boolean({ default: true }),
+  JWKS_URL: Type.String({ default: 'http://127.0.0.1:5100/.well-known/jwks.json' }),
+  TOKEN_ISSUER: Type.String({ default: 'http://127.0.0.1:5100' }),
+  TOKEN_AUDIENCE: Type.Optional(Type.String()),
+  MAX_DATA_ELEMENT_MB: Type.Integer({ default: 1024, minimum: 1 }),
+  MAX_JSON_BODY_KB: Type.Integer({ default: 1024, minimum: 1 }),
+  QUERY_DEFAULT_SIZE: Type.Integer({ default: 100, minimum: 1, maximum: 1000 }),
+  REAPER_INTERVAL_SECONDS: Type.Integer({ default: 300, minimum: 0, description: '0 disables the orphan-blob reaper' }),
+  REAPER_STALE_AFTER_SECONDS: Type.Integer({ default: 3600, minimum: 60 }),
+  SHUTDOWN_GRACE_SECONDS: Type.Integer({ default: 10, minimum: 0 }),
+});
+export type StorageConfig = Static<typeof StorageConfigSchema>;
+
+export const loadStorageConfig = (env?: Record<string, string | undefined>): StorageConfig => loadConfig(StorageConfigSchema, env);
+
+export const API_PREFIX = '/storage/api/v1';

@@ -1,0 +1,85 @@
+import type { Application, ApplicationInput, Principal } from '@forms/contracts';
+import { DuplicateKeyError, type MetadataStore } from '../adapters/metadata/metadata-store';
+import { authorizeOrgOnly, principalId } from './authorization';
+import type { Clock } from './clock';
+import { StorageErrors } from './errors';
+
+const NO_PARTY_TYPES_RESTRICTION = { bankruptcyEstate: false, organisation: false, person: false, subUnit: false };
+
+/** The register of apps: only an app's owner org may register or change it; any authenticated caller may read it. */
+export class ApplicationService {
+  constructor(
+    private readonly store: MetadataStore,
+    private readonly clock: Clock,
+  ) {}
+
+  async register(principal: Principal, org: string, app: string, input: ApplicationInput): Promise<Application> {
+    authorizeOrgOnly(principal, org, 'write');
+    const id = `${org}/${app}`;
+    const now = this.clock();
+    const who = principalId(principal);
+    const application: Application = {
+      ...this.fromInput(input),
+      id,
+      org,
+      version: 1,
+      created: now,
+      createdBy: who,
+      lastChanged: now,
+      lastChangedBy: who,
+    };
+    try {
+      await this.store.applications.insert(application);
+    } catch (error) {
+      if (error instanceof DuplicateKeyError) throw StorageErrors.applicationExists(id);
+      throw error;
+    }
+    return application;
+  }
+
+  async update(principal: Principal, org: string, app: string, input: ApplicationInput, expectedVersion?: number): Promise<Application> {
+    authorizeOrgOnly(principal, org, 'write');
+    const current = await this.get(org, app);
+    if (expectedVersion !== undefined && expectedVersion !== current.version) throw StorageErrors.versionMismatch(current.version);
+    const updated: Application = {
+      ...current,
+      ...this.fromInput(input),
+      version: current.version + 1,
+      lastChanged: this.clock(),
+      lastChangedBy: principalId(principal),
+    };
+    if (!(await this.store.applications.replace(updated, current.version))) {
+      const latest = await this.get(org, app);
+      throw StorageErrors.versionMismatch(latest.version);
+    }
+    return updated;
+  }
+
+  async get(org: string, app: string): Promise<Application> {
+    const application = await this.store.applications.get(`${org}/${app}`);
+    if (!application) throw StorageErrors.applicationNotFound(`${org}/${app}`);
+    return application;
+  }
+
+  list(org: string): Promise<Application[]> {
+    return this.store.applications.listByOrg(org);
+  }
+
+  private fromInput(input: ApplicationInput): Pick<Application, 'title' | 'dataTypes' | 'partyTypesAllowed' | 'validFrom' | 'validTo'> {
+    const dataTypeIds = new Set<string>();
+    for (const dataType of input.dataTypes) {
+      if (dataTypeIds.has(dataType.id)) throw StorageErrors.invalid('DUPLICATE_DATA_TYPE', `Data type '${dataType.id}' is declared twice.`);
+      if (dataType.maxCount > 0 && dataType.minCount > dataType.maxCount) {
+        throw StorageErrors.invalid('INVALID_DATA_TYPE', `Data type '${dataType.id}' has minCount above maxCount.`);
+      }
+      dataTypeIds.add(dataType.id);
+    }
+    return {
+      title: input.title ?? {},
+      dataTypes: input.dataTypes,
+      partyTypesAllowed: input.partyTypesAllowed ?? NO_PARTY_TYPES_RESTRICTION,
+      ...(input.validFrom && { validFrom: input.validFrom }),
+      ...(input.validTo && { validTo: input.validTo }),
+    };
+  }
+}

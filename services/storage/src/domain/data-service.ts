@@ -1,0 +1,230 @@
+import { randomUUID } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import type { DataElement, DataType, Instance, Principal } from '@forms/contracts';
+import type { BlobRead, ByteRange } from '../adapters/blobs/blob-store';
+import { principalId } from './authorization';
+import { ContentMeter } from './content-meter';
+import { StorageErrors } from './errors';
+import type { InstanceRef, InstanceService, StorageContext } from './instance-service';
+import { removeBlobsDurably } from './blob-cleanup';
+
+export interface ContentInput {
+  /** As sent by the client, e.g. `application/pdf` or `text/xml; charset=utf-8`. */
+  contentType: string;
+  filename?: string;
+  /** From Content-Length, when the client sent one: lets an oversize upload be refused before reading it. */
+  declaredLength?: number;
+  body: Readable;
+}
+
+export interface DataLimits {
+  /** Ceiling for any data element, also for data types without maxSize. */
+  maxDataElementBytes: number;
+}
+
+const MEGABYTE = 1024 * 1024;
+
+/** `text/xml; charset=utf-8` -> `text/xml`. */
+export function mediaType(contentType: string): string {
+  return (contentType.split(';')[0] ?? '').trim().toLowerCase();
+}
+
+export function isContentTypeAllowed(dataType: DataType, contentType: string): boolean {
+  const allowed = dataType.allowedContentTypes;
+  if (!allowed || allowed.length === 0) return true;
+  const actual = mediaType(contentType);
+  return allowed.some((pattern) => {
+    const expected = mediaType(pattern);
+    return expected === actual || expected === '*/*' || (expected.endsWith('/*') && actual.startsWith(expected.slice(0, -1)));
+  });
+}
+
+/**
+ * Data elements: metadata on the instance, content in the blob store. Content is streamed into a fresh
+ * blob first and only then recorded on the instance; a failed upload deletes its blob, and a crash
+ * mid-way leaves a pending-upload record that the reaper acts on. So no data element ever points at a
+ * missing or partial blob, and no blob outlives its failed upload.
+ */
+export class DataService {
+  constructor(
+    private readonly ctx: StorageContext,
+    private readonly instances: InstanceService,
+    private readonly limits: DataLimits,
+  ) {}
+
+  async create(principal: Principal, ref: InstanceRef, dataTypeId: string, input: ContentInput): Promise<DataElement> {
+    const instance = await this.instances.get(principal, ref, 'write');
+    this.assertWritable(principal, instance);
+    const dataType = await this.dataType(instance, dataTypeId);
+    if (!isContentTypeAllowed(dataType, input.contentType)) throw StorageErrors.contentTypeNotAllowed(mediaType(input.contentType), dataType.id);
+    this.assertBelowMaxCount(instance, dataType);
+
+    const dataId = randomUUID();
+    const blobStoragePath = this.blobPath(instance, dataId);
+    const content = await this.storeContent(instance, dataId, blobStoragePath, dataType, input);
+    let element: DataElement | undefined;
+    try {
+      await this.instances.change(principal, ref, { access: 'write', dataId }, (draft, now) => {
+        this.assertWritable(principal, draft);
+        this.assertBelowMaxCount(draft, dataType);
+        const who = principalId(principal);
+        element = {
+          id: dataId,
+          instanceGuid: ref.instanceGuid,
+          dataType: dataType.id,
+          ...(input.filename !== undefined && { filename: input.filename }),
+          contentType: input.contentType,
+          blobStoragePath,
+          size: content.size,
+          contentHash: content.contentHash,
+          locked: false,
+          isRead: false,
+          tags: [],
+          version: 1,
+          selfLinks: { platform: `${draft.selfLinks.platform}/data/${dataId}` },
+          created: now,
+          createdBy: who,
+          lastChanged: now,
+          lastChangedBy: who,
+        };
+        draft.data.push(element);
+        return ['DataCreated'];
+      });
+    } catch (error) {
+      await this.discardBlob(blobStoragePath, dataId);
+      throw error;
+    }
+    await this.ctx.store.pendingUploads.remove(dataId);
+    return element as DataElement;
+  }
+
+  /** Replaces the content; the new content goes to a new blob, the old one is deleted once the swap is recorded. */
+  async replace(principal: Principal, ref: InstanceRef, dataId: string, input: ContentInput, expectedVersion?: number): Promise<DataElement> {
+    const instance = await this.instances.get(principal, ref, 'write');
+    this.assertWritable(principal, instance);
+    const existing = this.element(instance, dataId);
+    if (existing.locked) throw StorageErrors.dataElementLocked();
+    if (expectedVersion !== undefined && expectedVersion !== existing.version) throw StorageErrors.versionMismatch(existing.version);
+    const dataType = await this.dataType(instance, existing.dataType);
+    if (!isContentTypeAllowed(dataType, input.contentType)) throw StorageErrors.contentTypeNotAllowed(mediaType(input.contentType), dataType.id);
+
+    const uploadId = randomUUID();
+    const blobStoragePath = `${this.blobPath(instance, dataId)}.${uploadId}`;
+    const content = await this.storeContent(instance, uploadId, blobStoragePath, dataType, input);
+    let replaced: DataElement | undefined;
+    let previousPath = existing.blobStoragePath;
+    try {
+      await this.instances.change(principal, ref, { access: 'write', dataId }, (draft, now) => {
+        this.assertWritable(principal, draft);
+        const element = this.element(draft, dataId);
+        if (element.locked) throw StorageErrors.dataElementLocked();
+        if (expectedVersion !== undefined && expectedVersion !== element.version) throw StorageErrors.versionMismatch(element.version);
+        previousPath = element.blobStoragePath;
+        Object.assign(element, {
+          contentType: input.contentType,
+          blobStoragePath,
+          size: content.size,
+          contentHash: content.contentHash,
+          version: element.version + 1,
+          lastChanged: now,
+          lastChangedBy: principalId(principal),
+        });
+        if (input.filename !== undefined) element.filename = input.filename;
+        replaced = element;
+        return ['DataUpdated'];
+      });
+    } catch (error) {
+      await this.discardBlob(blobStoragePath, uploadId);
+      throw error;
+    }
+    await this.ctx.store.pendingUploads.remove(uploadId);
+    await removeBlobsDurably(this.ctx, instance, [previousPath], async () => {});
+    return replaced as DataElement;
+  }
+
+  async remove(principal: Principal, ref: InstanceRef, dataId: string, expectedVersion?: number): Promise<void> {
+    const instance = await this.instances.get(principal, ref, 'write');
+    const element = this.element(instance, dataId);
+    await removeBlobsDurably(this.ctx, instance, [element.blobStoragePath], async () => {
+      await this.instances.change(principal, ref, { access: 'write', dataId }, (draft) => {
+        this.assertWritable(principal, draft);
+        const current = this.element(draft, dataId);
+        if (current.locked) throw StorageErrors.dataElementLocked();
+        if (expectedVersion !== undefined && expectedVersion !== current.version) throw StorageErrors.versionMismatch(current.version);
+        draft.data = draft.data.filter((d) => d.id !== dataId);
+        return ['DataDeleted'];
+      });
+    });
+  }
+
+  async metadata(principal: Principal, ref: InstanceRef, dataId: string): Promise<DataElement> {
+    const instance = await this.instances.get(principal, ref, 'read');
+    return this.element(instance, dataId);
+  }
+
+  async openContent(element: DataElement, range?: ByteRange): Promise<BlobRead> {
+    const blob = await this.ctx.blobs.get(element.blobStoragePath, range);
+    // Metadata without content would be a broken invariant, not a client error.
+    if (!blob) throw new Error(`blob missing for data element ${element.id}`);
+    return blob;
+  }
+
+  private async storeContent(
+    instance: Instance,
+    uploadId: string,
+    blobStoragePath: string,
+    dataType: DataType,
+    input: ContentInput,
+  ): Promise<{ size: number; contentHash: string }> {
+    const limit = Math.min(dataType.maxSize ? dataType.maxSize * MEGABYTE : Infinity, this.limits.maxDataElementBytes);
+    if (input.declaredLength !== undefined && input.declaredLength > limit) throw StorageErrors.dataTooLarge(limit);
+    await this.ctx.store.pendingUploads.insert({
+      dataElementId: uploadId,
+      instanceGuid: instance.id.split('/')[1] as string,
+      blobStoragePath,
+      started: this.ctx.clock(),
+    });
+    const meter = ContentMeter.over(input.body, limit);
+    try {
+      await this.ctx.blobs.put(blobStoragePath, meter, { contentType: input.contentType });
+    } catch (error) {
+      await this.discardBlob(blobStoragePath, uploadId);
+      throw error;
+    }
+    return { size: meter.size, contentHash: meter.digest() };
+  }
+
+  private async discardBlob(blobStoragePath: string, uploadId: string): Promise<void> {
+    await this.ctx.blobs.delete(blobStoragePath);
+    await this.ctx.store.pendingUploads.remove(uploadId);
+  }
+
+  private async dataType(instance: Instance, dataTypeId: string): Promise<DataType> {
+    const application = await this.ctx.store.applications.get(instance.appId);
+    const dataType = application?.dataTypes.find((t) => t.id === dataTypeId);
+    if (!dataType) throw StorageErrors.dataTypeNotFound(dataTypeId);
+    return dataType;
+  }
+
+  private element(instance: Instance, dataId: string): DataElement {
+    const element = instance.data.find((d) => d.id === dataId);
+    if (!element) throw StorageErrors.dataElementNotFound();
+    return element;
+  }
+
+  private assertBelowMaxCount(instance: Instance, dataType: DataType): void {
+    if (dataType.maxCount > 0 && instance.data.filter((d) => d.dataType === dataType.id).length >= dataType.maxCount) {
+      throw StorageErrors.tooManyDataElements(dataType.id, dataType.maxCount);
+    }
+  }
+
+  /** Parties may not change data of a deleted or submitted instance; the app owner still may (e.g. receipts). */
+  private assertWritable(principal: Principal, instance: Instance): void {
+    if (instance.status.isSoftDeleted) throw StorageErrors.instanceLocked('The instance is deleted.');
+    if (principal.kind !== 'org' && instance.process.ended) throw StorageErrors.instanceLocked('The instance is submitted; its data can no longer change.');
+  }
+
+  private blobPath(instance: Instance, dataId: string): string {
+    return `${instance.appId}/${instance.id.split('/')[1]}/data/${dataId}`;
+  }
+}

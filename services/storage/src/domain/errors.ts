@@ -1,0 +1,32 @@
+import { DomainError } from '@forms/contracts';
+
+/** The storage service's failures, one constructor per stable code. */
+export const StorageErrors = {
+  instanceNotFound: () => new DomainError('not_found', 'INSTANCE_NOT_FOUND', 'No such instance, or you may not see it.'),
+  applicationNotFound: (appId: string) => new DomainError('not_found', 'APPLICATION_NOT_FOUND', `Application ${appId} is not registered.`),
+  applicationExists: (appId: string) => new DomainError('conflict', 'APPLICATION_EXISTS', `Application ${appId} is already registered.`),
+  dataElementNotFound: () => new DomainError('not_found', 'DATA_ELEMENT_NOT_FOUND', 'No such data element on this instance.'),
+  dataTypeNotFound: (dataType: string) =>
+    new DomainError('invalid', 'DATA_TYPE_NOT_FOUND', `The application has no data type '${dataType}'.`),
+  contentTypeNotAllowed: (contentType: string, dataType: string) =>
+    new DomainError('unsupported_media_type', 'CONTENT_TYPE_NOT_ALLOWED', `Content type '${contentType}' is not allowed for data type '${dataType}'.`),
+  tooManyDataElements: (dataType: string, maxCount: number) =>
+    new DomainError('conflict', 'DATA_TYPE_MAX_COUNT', `Data type '${dataType}' allows at most ${maxCount} element(s) per instance.`),
+  dataTooLarge: (limitBytes: number) =>
+    new DomainError('too_large', 'DATA_TOO_LARGE', `The content exceeds the limit of ${limitBytes} bytes for this data type.`),
+  dataElementLocked: () => new DomainError('conflict', 'DATA_ELEMENT_LOCKED', 'The data element is locked and cannot be changed.'),
+  instanceLocked: (reason: string) => new DomainError('conflict', 'INSTANCE_LOCKED', reason),
+  versionMismatch: (current: number) =>
+    new DomainError('precondition_failed', 'VERSION_MISMATCH', `The resource has changed; its current version is ${current}.`, {
+      currentVersion: current,
+    }),
+  writeConflict: () =>
+    new DomainError('conflict', 'WRITE_CONFLICT', 'The resource was changed by concurrent requests; retry.'),
+  forbidden: (detail: string) => new DomainError('forbidden', 'FORBIDDEN', detail),
+  missingScope: (scope: string) => new DomainError('forbidden', 'MISSING_SCOPE', `The token lacks the scope '${scope}'.`),
+  invalid: (code: string, detail: string) => new DomainError('invalid', code, detail),
+  rangeNotSatisfiable: (size: number) =>
+    new DomainError('range_not_satisfiable', 'RANGE_NOT_SATISFIABLE', `The requested range is outside the content of ${size} bytes.`, {
+      size,
+    }),
+};

@@ -1,0 +1,28 @@
+import { randomBytes } from 'node:crypto';
+
+let lastMillis = 0;
+let sequence = 0;
+
+/**
+ * A UUIDv7 (RFC 9562): time-ordered, and strictly increasing within this process, so records written
+ * in the same millisecond (such as the events of one change) keep their order when sorted by id.
+ */
+export function timeOrderedUuid(now = Date.now()): string {
+  if (now <= lastMillis) {
+    sequence++;
+    if (sequence > 0xfff) {
+      lastMillis++;
+      sequence = 0;
+    }
+  } else {
+    lastMillis = now;
+    sequence = 0;
+  }
+  const bytes = randomBytes(16);
+  bytes.writeUIntBE(lastMillis, 0, 6);
+  bytes[6] = 0x70 | (sequence >> 8);
+  bytes[7] = sequence & 0xff;
+  bytes[8] = 0x80 | ((bytes[8] ?? 0) & 0x3f);
+  const hex = bytes.toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}

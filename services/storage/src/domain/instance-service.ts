@@ -1,0 +1,222 @@
+import { randomUUID } from 'node:crypto';
+import type {
+  DataValues,
+  Instance,
+  InstanceCreate,
+  InstanceEvent,
+  InstanceEventType,
+  Principal,
+  ProcessState,
+  ReadStatus,
+  Substatus,
+} from '@forms/contracts';
+import type { EventQuery, MetadataStore } from '../adapters/metadata/metadata-store';
+import type { BlobStore } from '../adapters/blobs/blob-store';
+import { authorizeCreate, authorizeInstance, authorizeOrgOnly, principalId, requireScope, type Access } from './authorization';
+import type { Clock } from './clock';
+import { StorageErrors } from './errors';
+import { instanceEvent, processChangeEvents } from './events';
+import { removeBlobsDurably } from './blob-cleanup';
+
+export interface InstanceRef {
+  partyId: string;
+  instanceGuid: string;
+}
+
+export interface StorageContext {
+  store: MetadataStore;
+  blobs: BlobStore;
+  clock: Clock;
+  /** Base URL of the storage API, for self links, e.g. `https://storage.example.no/storage/api/v1`. */
+  apiBaseUrl: string;
+}
+
+/** A change to apply to a loaded instance; returns the audit events it implies. */
+export type InstanceChange = (draft: Instance, now: string) => InstanceEventType[] | Promise<InstanceEventType[]>;
+
+export interface ChangeOptions {
+  access: Access;
+  /** Version the caller last saw (from If-Match); a different current version fails with 412. */
+  expectedVersion?: number;
+  /** Lets only the owning org make the change. */
+  orgOnly?: boolean;
+  dataId?: string;
+}
+
+/** Concurrent writers without If-Match retry this often before giving up with 409. */
+const MAX_WRITE_ATTEMPTS = 8;
+
+export class InstanceService {
+  constructor(private readonly ctx: StorageContext) {}
+
+  selfLink(instanceId: string): string {
+    return `${this.ctx.apiBaseUrl}/instances/${instanceId}`;
+  }
+
+  async create(principal: Principal, appId: string, input: InstanceCreate): Promise<Instance> {
+    const application = await this.ctx.store.applications.get(appId);
+    if (!application) throw StorageErrors.applicationNotFound(appId);
+    authorizeCreate(principal, application.org, input.instanceOwner.partyId);
+
+    const now = this.ctx.clock();
+    const guid = randomUUID();
+    const id = `${input.instanceOwner.partyId}/${guid}`;
+    const who = principalId(principal);
+    const instance: Instance = {
+      id,
+      instanceOwner: input.instanceOwner,
+      appId,
+      org: application.org,
+      selfLinks: { platform: this.selfLink(id) },
+      dueBefore: input.dueBefore ? new Date(input.dueBefore).toISOString() : null,
+      visibleAfter: input.visibleAfter ? new Date(input.visibleAfter).toISOString() : null,
+      process: input.process ?? {},
+      status: { isArchived: false, isSoftDeleted: false, isHardDeleted: false, readStatus: 'Unread', substatus: null },
+      completeConfirmations: [],
+      data: [],
+      dataValues: input.dataValues ?? {},
+      version: 1,
+      created: now,
+      createdBy: who,
+      lastChanged: now,
+      lastChangedBy: who,
+    };
+    await this.ctx.store.instances.insert(instance);
+    await this.recordEvents(['Created', ...processChangeEvents({}, instance.process)], instance, principal, now);
+    return instance;
+  }
+
+  /** Loads an instance the principal may access; strangers get not-found. */
+  async get(principal: Principal, ref: InstanceRef, access: Access = 'read'): Promise<Instance> {
+    const instance = await this.load(ref);
+    authorizeInstance(principal, instance, access);
+    return instance;
+  }
+
+  /**
+   * Read-modify-write with optimistic concurrency. With `expectedVersion` a stale caller gets 412;
+   * without it concurrent writers are retried, so independent changes never overwrite each other.
+   */
+  async change(principal: Principal, ref: InstanceRef, options: ChangeOptions, apply: InstanceChange): Promise<Instance> {
+    for (let attempt = 1; attempt <= MAX_WRITE_ATTEMPTS; attempt++) {
+      const current = await this.get(principal, ref, options.access);
+      if (options.orgOnly) authorizeOrgOnly(principal, current.org, options.access);
+      if (options.expectedVersion !== undefined && options.expectedVersion !== current.version) {
+        throw StorageErrors.versionMismatch(current.version);
+      }
+      const now = this.ctx.clock();
+      const draft = structuredClone(current);
+      const events = await apply(draft, now);
+      draft.version = current.version + 1;
+      draft.lastChanged = now;
+      draft.lastChangedBy = principalId(principal);
+      if (await this.ctx.store.instances.replace(draft, current.version)) {
+        await this.recordEvents(events, draft, principal, now, options.dataId);
+        return draft;
+      }
+    }
+    throw StorageErrors.writeConflict();
+  }
+
+  async updateProcess(principal: Principal, ref: InstanceRef, process: ProcessState, expectedVersion?: number): Promise<Instance> {
+    return this.change(principal, ref, { access: 'write', ...(expectedVersion !== undefined && { expectedVersion }) }, async (draft) => {
+      if (draft.status.isSoftDeleted) throw StorageErrors.instanceLocked('The instance is deleted.');
+      const events = processChangeEvents(draft.process, process);
+      const endedTask = draft.process.currentTask?.elementId;
+      if (endedTask && endedTask !== process.currentTask?.elementId) await this.lockDataOfTask(draft, endedTask);
+      draft.process = process;
+      return events;
+    });
+  }
+
+  /** Data of a task is frozen once the process leaves that task, as in Altinn. */
+  private async lockDataOfTask(draft: Instance, taskId: string): Promise<void> {
+    const application = await this.ctx.store.applications.get(draft.appId);
+    const typesOfTask = new Set(application?.dataTypes.filter((t) => t.taskId === taskId).map((t) => t.id));
+    for (const element of draft.data) if (typesOfTask.has(element.dataType)) element.locked = true;
+  }
+
+  async setSubstatus(principal: Principal, ref: InstanceRef, substatus: Substatus, expectedVersion?: number): Promise<Instance> {
+    return this.change(principal, ref, { access: 'write', orgOnly: true, ...(expectedVersion !== undefined && { expectedVersion }) }, (draft) => {
+      draft.status.substatus = substatus;
+      return ['Saved'];
+    });
+  }
+
+  async setReadStatus(principal: Principal, ref: InstanceRef, readStatus: ReadStatus): Promise<Instance> {
+    return this.change(principal, ref, { access: 'read' }, (draft) => {
+      draft.status.readStatus = readStatus;
+      return ['Saved'];
+    });
+  }
+
+  async setDataValues(principal: Principal, ref: InstanceRef, values: DataValues, expectedVersion?: number): Promise<Instance> {
+    return this.change(principal, ref, { access: 'write', ...(expectedVersion !== undefined && { expectedVersion }) }, (draft) => {
+      // A null value removes the key, as in Altinn.
+      for (const [key, value] of Object.entries(values)) {
+        if (value === null) delete draft.dataValues[key];
+        else draft.dataValues[key] = value;
+      }
+      return ['Saved'];
+    });
+  }
+
+  /** The app owner confirms it has downloaded the instance. Idempotent: a second confirmation changes nothing. */
+  async confirmComplete(principal: Principal, ref: InstanceRef): Promise<Instance> {
+    const current = await this.get(principal, ref, 'write');
+    authorizeOrgOnly(principal, current.org, 'write');
+    if (current.completeConfirmations.some((c) => c.stakeholderId === current.org)) return current;
+    return this.change(principal, ref, { access: 'write', orgOnly: true }, (draft, now) => {
+      if (draft.completeConfirmations.some((c) => c.stakeholderId === draft.org)) return [];
+      draft.completeConfirmations.push({ stakeholderId: draft.org, confirmedOn: now });
+      return ['ConfirmedComplete'];
+    });
+  }
+
+  async softDelete(principal: Principal, ref: InstanceRef, expectedVersion?: number): Promise<Instance> {
+    return this.change(principal, ref, { access: 'write', ...(expectedVersion !== undefined && { expectedVersion }) }, (draft, now) => {
+      if (draft.status.isSoftDeleted) return [];
+      draft.status.isSoftDeleted = true;
+      draft.status.softDeleted = now;
+      return ['Deleted'];
+    });
+  }
+
+  /**
+   * Removes the instance and its blobs for good; its audit events are kept. Blobs are journalled for
+   * deletion first, so a crash half-way leaves nothing the reaper cannot finish.
+   */
+  async hardDelete(principal: Principal, ref: InstanceRef, expectedVersion?: number): Promise<void> {
+    const instance = await this.get(principal, ref, 'write');
+    if (expectedVersion !== undefined && expectedVersion !== instance.version) throw StorageErrors.versionMismatch(instance.version);
+    await removeBlobsDurably(this.ctx, instance, instance.data.map((d) => d.blobStoragePath), async () => {
+      await this.ctx.store.instances.remove(ref.instanceGuid);
+    });
+    await this.recordEvents(['Deleted'], instance, principal, this.ctx.clock());
+  }
+
+  async listEvents(principal: Principal, ref: InstanceRef, query: EventQuery): Promise<InstanceEvent[]> {
+    const instance = await this.get(principal, ref, 'read');
+    return this.ctx.store.events.list(instance.id, query);
+  }
+
+  private async load(ref: InstanceRef): Promise<Instance> {
+    const instance = await this.ctx.store.instances.get(ref.instanceGuid);
+    // The party in the URL must be the owner: otherwise the id is a guess at someone else's instance.
+    if (!instance || instance.instanceOwner.partyId !== ref.partyId) throw StorageErrors.instanceNotFound();
+    return instance;
+  }
+
+  async recordEvents(types: InstanceEventType[], instance: Instance, principal: Principal, now: string, dataId?: string): Promise<void> {
+    for (const type of types) {
+      await this.ctx.store.events.insert(
+        instanceEvent(type, instance, principal, now, {
+          ...(dataId && { dataId }),
+          ...(type.startsWith('process_') || type === 'Submited' ? { processInfo: instance.process } : {}),
+        }),
+      );
+    }
+  }
+}
+
+export { requireScope };

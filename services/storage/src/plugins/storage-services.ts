@@ -1,0 +1,63 @@
+import fp from 'fastify-plugin';
+import type { FastifyInstance } from 'fastify';
+import type { BlobStore } from '../adapters/blobs/blob-store';
+import type { MetadataStore } from '../adapters/metadata/metadata-store';
+import { ApplicationService } from '../domain/application-service';
+import type { Clock } from '../domain/clock';
+import { DataService, type DataLimits } from '../domain/data-service';
+import { InstanceService, type StorageContext } from '../domain/instance-service';
+import { reapOrphanBlobs } from '../domain/orphan-reaper';
+
+export interface StorageServices {
+  context: StorageContext;
+  applications: ApplicationService;
+  instances: InstanceService;
+  data: DataService;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    storage: StorageServices;
+  }
+}
+
+export interface StorageServicesOptions {
+  store: MetadataStore;
+  blobs: BlobStore;
+  clock: Clock;
+  apiBaseUrl: string;
+  limits: DataLimits;
+  reaper: { intervalMs: number; staleAfterMs: number };
+}
+
+/** Opens the stores, builds the domain services on them and closes everything on shutdown. */
+export const storageServices = fp(
+  async function storageServices(app: FastifyInstance, options: StorageServicesOptions) {
+    const { store, blobs, clock, apiBaseUrl } = options;
+    await store.init();
+    await blobs.init();
+    const context: StorageContext = { store, blobs, clock, apiBaseUrl };
+    const instances = new InstanceService(context);
+    app.decorate('storage', {
+      context,
+      applications: new ApplicationService(store, clock),
+      instances,
+      data: new DataService(context, instances, options.limits),
+    });
+
+    let reaper: NodeJS.Timeout | undefined;
+    if (options.reaper.intervalMs > 0) {
+      reaper = setInterval(() => {
+        reapOrphanBlobs(context, options.reaper.staleAfterMs)
+          .then((deleted) => deleted > 0 && app.log.info({ deleted }, 'deleted orphan blobs'))
+          .catch((err: unknown) => app.log.warn({ err }, 'orphan reaper failed'));
+      }, options.reaper.intervalMs);
+      reaper.unref();
+    }
+    app.addHook('onClose', async () => {
+      clearInterval(reaper);
+      await Promise.allSettled([store.close(), blobs.close()]);
+    });
+  },
+  { name: 'storage-services' },
+);

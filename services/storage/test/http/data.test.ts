@@ -1,0 +1,226 @@
+import type { DataElement, Instance, InstanceEvent } from '@forms/contracts';
+import { createInstance, instanceUrl, registerApp, startStorage, type AdapterSet, type StorageHarness } from '../support/storage-harness';
+import { sha256 } from '../support/streams';
+
+const PDF = Buffer.concat([Buffer.from('%PDF-1.7\n'), Buffer.alloc(5000, 7)]);
+
+describe.each<AdapterSet>(['embedded', 'mongo-s3'])('data elements on the %s adapters', (adapters) => {
+  let h: StorageHarness;
+  beforeAll(async () => {
+    h = await startStorage(adapters);
+    await registerApp(h);
+  });
+  afterAll(() => h.close());
+
+  const upload = (instance: Instance, dataType: string, body: Buffer | string, headers: Record<string, string> = {}) =>
+    h.app.inject({
+      method: 'POST',
+      url: `${instanceUrl(instance)}/data?dataType=${dataType}`,
+      headers: { ...h.auth.owner, 'content-type': 'application/pdf', ...headers },
+      payload: body,
+    });
+
+  const currentInstance = async (instance: Instance) =>
+    (await h.app.inject({ method: 'GET', url: instanceUrl(instance), headers: h.auth.owner })).json<Instance>();
+
+  const blobCount = async (instance: Instance) => {
+    const prefix = `${instance.appId}/${instance.id.split('/')[1]}/data/`;
+    const current = await currentInstance(instance);
+    const stats = await Promise.all(current.data.map((d) => h.app.storage.context.blobs.stat(d.blobStoragePath)));
+    expect(current.data.every((d) => d.blobStoragePath.startsWith(prefix))).toBe(true);
+    return stats.filter(Boolean).length;
+  };
+
+  it('stores an upload with size, sha256 and filename, and streams it back', async () => {
+    const instance = await createInstance(h);
+    const response = await upload(instance, 'attachment', PDF, { 'content-disposition': "attachment; filename*=UTF-8''s%C3%B8knad%20%E2%80%93%20vedlegg.pdf" });
+    expect(response.statusCode).toBe(201);
+    const element = response.json<DataElement>();
+    expect(element).toMatchObject({
+      dataType: 'attachment',
+      contentType: 'application/pdf',
+      filename: 'søknad – vedlegg.pdf',
+      size: PDF.length,
+      contentHash: sha256(PDF),
+      locked: false,
+      version: 1,
+    });
+    expect(response.headers.location).toBe(`${instance.selfLinks.platform}/data/${element.id}`);
+
+    const download = await h.app.inject({ method: 'GET', url: `${instanceUrl(instance)}/data/${element.id}`, headers: h.auth.owner });
+    expect(download.statusCode).toBe(200);
+    expect(download.headers['content-type']).toBe('application/pdf');
+    expect(download.headers['content-length']).toBe(String(PDF.length));
+    expect(download.headers['content-disposition']).toContain('filename*=UTF-8');
+    expect(sha256(download.rawPayload)).toBe(sha256(PDF));
+
+    const types = (await h.app.inject({ method: 'GET', url: `${instanceUrl(instance)}/events`, headers: h.auth.owner }))
+      .json<{ instanceEvents: InstanceEvent[] }>()
+      .instanceEvents.map((e) => [e.eventType, e.dataId]);
+    expect(types).toEqual([
+      ['Created', undefined],
+      ['DataCreated', element.id],
+    ]);
+  });
+
+  it('serves byte ranges and refuses unsatisfiable ones', async () => {
+    const instance = await createInstance(h);
+    const element = (await upload(instance, 'attachment', PDF)).json<DataElement>();
+    const url = `${instanceUrl(instance)}/data/${element.id}`;
+    const head = await h.app.inject({ method: 'GET', url, headers: { ...h.auth.owner, range: 'bytes=0-3' } });
+    expect(head.statusCode).toBe(206);
+    expect(head.body).toBe('%PDF');
+    expect(head.headers['content-range']).toBe(`bytes 0-3/${PDF.length}`);
+    const tail = await h.app.inject({ method: 'GET', url, headers: { ...h.auth.owner, range: 'bytes=-2' } });
+    expect(tail.statusCode).toBe(206);
+    expect(tail.rawPayload).toEqual(PDF.subarray(PDF.length - 2));
+    const outside = await h.app.inject({ method: 'GET', url, headers: { ...h.auth.owner, range: `bytes=${PDF.length + 10}-` } });
+    expect(outside.statusCode).toBe(416);
+    expect(outside.headers['content-range']).toBe(`bytes */${PDF.length}`);
+  });
+
+  it('refuses disallowed content types, unknown data types and a missing content type', async () => {
+    const instance = await createInstance(h);
+    const wrongType = await upload(instance, 'attachment', 'hello', { 'content-type': 'text/plain' });
+    expect(wrongType.statusCode).toBe(415);
+    expect(wrongType.json().code).toBe('CONTENT_TYPE_NOT_ALLOWED');
+    const wildcard = await upload(instance, 'attachment', 'png-ish', { 'content-type': 'image/png' });
+    expect(wildcard.statusCode).toBe(201);
+    const unknown = await upload(instance, 'no-such-type', PDF);
+    expect(unknown.statusCode).toBe(400);
+    expect(unknown.json().code).toBe('DATA_TYPE_NOT_FOUND');
+    const missing = await h.app.inject({ method: 'POST', url: `${instanceUrl(instance)}/data?dataType=attachment`, headers: h.auth.owner, payload: PDF });
+    expect([400, 415]).toContain(missing.statusCode);
+    expect((await currentInstance(instance)).data).toHaveLength(1);
+  });
+
+  it('enforces maxSize while streaming: 413 and nothing stored', async () => {
+    const instance = await createInstance(h);
+    const oversize = Buffer.alloc(1024 * 1024 + 1, 1);
+    const declared = await upload(instance, 'attachment', oversize);
+    expect(declared.statusCode).toBe(413);
+    expect(declared.json().code).toBe('DATA_TOO_LARGE');
+    // Without Content-Length the limit trips mid-stream.
+    const { Readable } = await import('node:stream');
+    const streamed = await h.app.inject({
+      method: 'POST',
+      url: `${instanceUrl(instance)}/data?dataType=attachment`,
+      headers: { ...h.auth.owner, 'content-type': 'application/pdf', 'transfer-encoding': 'chunked' },
+      payload: Readable.from([oversize.subarray(0, 600_000), oversize.subarray(600_000)]),
+    });
+    expect(streamed.statusCode).toBe(413);
+    expect((await currentInstance(instance)).data).toEqual([]);
+    expect(await h.app.storage.context.store.pendingUploads.listStartedBefore('9999-01-01T00:00:00.000Z', 100)).toEqual([]);
+  });
+
+  it('enforces maxCount', async () => {
+    const instance = await createInstance(h);
+    for (let i = 0; i < 3; i++) expect((await upload(instance, 'attachment', PDF)).statusCode).toBe(201);
+    const fourth = await upload(instance, 'attachment', PDF);
+    expect(fourth.statusCode).toBe(409);
+    expect(fourth.json().code).toBe('DATA_TYPE_MAX_COUNT');
+    expect(await blobCount(instance)).toBe(3);
+  });
+
+  it('enforces maxCount under concurrent uploads and leaves no orphan blob', async () => {
+    const instance = await createInstance(h);
+    const results = await Promise.all(Array.from({ length: 6 }, () => upload(instance, 'attachment', PDF)));
+    const codes = results.map((r) => r.statusCode).sort();
+    expect(codes).toEqual([201, 201, 201, 409, 409, 409]);
+    expect((await currentInstance(instance)).data).toHaveLength(3);
+    const rejectedIds = results.filter((r) => r.statusCode === 409).length;
+    expect(rejectedIds).toBe(3);
+    expect(await h.app.storage.context.store.pendingUploads.listStartedBefore('9999-01-01T00:00:00.000Z', 100)).toEqual([]);
+  });
+
+  it('replaces content with a new version, honouring If-Match, and deletes the old blob', async () => {
+    const instance = await createInstance(h);
+    const element = (await upload(instance, 'model', '<a>1</a>', { 'content-type': 'application/xml' })).json<DataElement>();
+    const url = `${instanceUrl(instance)}/data/${element.id}`;
+    const stale = await h.app.inject({
+      method: 'PUT',
+      url,
+      headers: { ...h.auth.owner, 'content-type': 'application/xml', 'if-match': '"7"' },
+      payload: '<a>2</a>',
+    });
+    expect(stale.statusCode).toBe(412);
+    const replaced = await h.app.inject({
+      method: 'PUT',
+      url,
+      headers: { ...h.auth.owner, 'content-type': 'application/xml', 'if-match': '"1"' },
+      payload: '<a>2</a>',
+    });
+    expect(replaced.statusCode).toBe(200);
+    const updated = replaced.json<DataElement>();
+    expect(updated).toMatchObject({ id: element.id, version: 2, size: 8, contentHash: sha256('<a>2</a>') });
+    expect(replaced.headers.etag).toBe('"2"');
+    expect((await h.app.inject({ method: 'GET', url, headers: h.auth.owner })).body).toBe('<a>2</a>');
+    expect(await h.app.storage.context.blobs.stat(element.blobStoragePath)).toBeNull();
+  });
+
+  it('locks the data of a task when the process leaves it', async () => {
+    const instance = await createInstance(h);
+    const element = (await upload(instance, 'model', '{"a":1}', { 'content-type': 'application/json' })).json<DataElement>();
+    const task = (elementId: string) => ({ flow: 1, started: new Date().toISOString(), elementId, altinnTaskType: 'data' });
+    for (const elementId of ['Task_1', 'Task_2']) {
+      const moved = await h.app.inject({
+        method: 'PUT',
+        url: `${instanceUrl(instance)}/process`,
+        headers: h.auth.owner,
+        payload: { started: new Date().toISOString(), currentTask: task(elementId) },
+      });
+      expect(moved.statusCode).toBe(200);
+    }
+    expect((await currentInstance(instance)).data[0]?.locked).toBe(true);
+    const put = await h.app.inject({
+      method: 'PUT',
+      url: `${instanceUrl(instance)}/data/${element.id}`,
+      headers: { ...h.auth.owner, 'content-type': 'application/json' },
+      payload: '{"a":2}',
+    });
+    expect(put.statusCode).toBe(409);
+    expect(put.json().code).toBe('DATA_ELEMENT_LOCKED');
+    const del = await h.app.inject({ method: 'DELETE', url: `${instanceUrl(instance)}/data/${element.id}`, headers: h.auth.owner });
+    expect(del.statusCode).toBe(409);
+    expect(await blobCount(instance)).toBe(1);
+  });
+
+  it('deletes a data element and its blob', async () => {
+    const instance = await createInstance(h);
+    const element = (await upload(instance, 'attachment', PDF)).json<DataElement>();
+    const url = `${instanceUrl(instance)}/data/${element.id}`;
+    expect((await h.app.inject({ method: 'DELETE', url, headers: h.auth.owner })).statusCode).toBe(204);
+    expect((await h.app.inject({ method: 'GET', url, headers: h.auth.owner })).statusCode).toBe(404);
+    expect(await h.app.storage.context.blobs.stat(element.blobStoragePath)).toBeNull();
+    expect((await h.app.inject({ method: 'DELETE', url, headers: h.auth.owner })).statusCode).toBe(404);
+  });
+
+  it('hard-deleting an instance removes its blobs', async () => {
+    const instance = await createInstance(h);
+    const element = (await upload(instance, 'attachment', PDF)).json<DataElement>();
+    expect((await h.app.inject({ method: 'DELETE', url: `${instanceUrl(instance)}?hard=true`, headers: h.auth.owner })).statusCode).toBe(204);
+    expect(await h.app.storage.context.blobs.stat(element.blobStoragePath)).toBeNull();
+  });
+
+  it('keeps other parties and other orgs away from the data', async () => {
+    const instance = await createInstance(h);
+    const element = (await upload(instance, 'attachment', PDF)).json<DataElement>();
+    const url = `${instanceUrl(instance)}/data/${element.id}`;
+    for (const headers of [h.auth.otherOwner, h.auth.skd, h.auth.system]) {
+      expect((await h.app.inject({ method: 'GET', url, headers })).statusCode).toBe(404);
+      expect((await h.app.inject({ method: 'DELETE', url, headers })).statusCode).toBe(404);
+      const post = await h.app.inject({
+        method: 'POST',
+        url: `${instanceUrl(instance)}/data?dataType=attachment`,
+        headers: { ...headers, 'content-type': 'application/pdf' },
+        payload: PDF,
+      });
+      expect(post.statusCode).toBe(404);
+    }
+    const navRead = await h.app.inject({ method: 'GET', url, headers: h.auth.navReadOnly });
+    expect(navRead.statusCode).toBe(200);
+    const navReadOnlyDelete = await h.app.inject({ method: 'DELETE', url, headers: h.auth.navReadOnly });
+    expect(navReadOnlyDelete.statusCode).toBe(403);
+    expect(navReadOnlyDelete.json().code).toBe('MISSING_SCOPE');
+  });
+});

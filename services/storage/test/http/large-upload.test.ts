@@ -1,0 +1,71 @@
+import { request } from 'node:http';
+import { pipeline } from 'node:stream/promises';
+import type { DataElement } from '@forms/contracts';
+import { API, createInstance, instanceUrl, registerApp, startStorage, type StorageHarness } from '../support/storage-harness';
+import { pseudoRandomStream, sha256Of } from '../support/streams';
+
+const SIZE = 200 * 1024 * 1024;
+const RSS_BUDGET = 64 * 1024 * 1024;
+
+let h: StorageHarness;
+let baseUrl: string;
+beforeAll(async () => {
+  h = await startStorage();
+  await registerApp(h);
+  baseUrl = await h.app.listen({ host: '127.0.0.1', port: 0 });
+});
+afterAll(() => h.close());
+
+/** Samples RSS while `work` runs; returns the peak growth over the level before it started. */
+async function peakRssGrowth<T>(work: () => Promise<T>): Promise<{ result: T; growth: number }> {
+  const baseline = process.memoryUsage().rss;
+  let peak = baseline;
+  const sampler = setInterval(() => {
+    peak = Math.max(peak, process.memoryUsage().rss);
+  }, 20);
+  try {
+    const result = await work();
+    peak = Math.max(peak, process.memoryUsage().rss);
+    return { result, growth: peak - baseline };
+  } finally {
+    clearInterval(sampler);
+  }
+}
+
+it('streams a 200 MB upload and download over HTTP with bounded memory', async () => {
+  const instance = await createInstance(h);
+  const expected = await sha256Of(pseudoRandomStream(SIZE, 42, 256 * 1024));
+
+  const upload = await peakRssGrowth(
+    () =>
+      new Promise<DataElement>((resolve, reject) => {
+        const req = request(`${baseUrl}${instanceUrl(instance)}/data?dataType=bigfile`, {
+          method: 'POST',
+          headers: { ...h.auth.owner, 'content-type': 'application/octet-stream', 'content-disposition': 'attachment; filename=big.bin' },
+        });
+        req.on('response', (res) => {
+          let body = '';
+          res.setEncoding('utf8');
+          res.on('data', (chunk: string) => (body += chunk));
+          res.on('end', () => (res.statusCode === 201 ? resolve(JSON.parse(body) as DataElement) : reject(new Error(`${res.statusCode} ${body}`))));
+        });
+        req.on('error', reject);
+        pipeline(pseudoRandomStream(SIZE, 42, 256 * 1024), req).catch(reject);
+      }),
+  );
+  expect(upload.result).toMatchObject({ size: SIZE, contentHash: expected.hash, filename: 'big.bin' });
+  expect(upload.growth).toBeLessThan(RSS_BUDGET);
+
+  const download = await peakRssGrowth(
+    () =>
+      new Promise<{ hash: string; size: number }>((resolve, reject) => {
+        request(`${baseUrl}${API}/instances/${instance.id}/data/${upload.result.id}`, { headers: h.auth.owner }, (res) => {
+          sha256Of(res).then(resolve, reject);
+        })
+          .on('error', reject)
+          .end();
+      }),
+  );
+  expect(download.result).toEqual(expected);
+  expect(download.growth).toBeLessThan(RSS_BUDGET);
+});

@@ -1,0 +1,43 @@
+// Starts wire-protocol stand-ins for MongoDB (CongoServer) and S3 (s3rver) on free loopback ports
+// and prints one JSON line with their URLs. Run with: node --openssl-legacy-provider
+// (s3rver's continuation tokens use DES, which OpenSSL 3 only offers through the legacy provider).
+import net from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import S3rver from 's3rver';
+import { CongoServer } from '@push.rocks/smartmongo/dist_ts/congodb/index.js';
+
+const freePort = () =>
+  new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+
+const result = {};
+let mongo;
+if (!process.env.MONGODB_URL) {
+  mongo = new CongoServer({ host: '127.0.0.1', port: await freePort() });
+  await mongo.start();
+  result.TEST_MONGODB_URL = mongo.getConnectionUri();
+} else {
+  result.TEST_MONGODB_URL = process.env.MONGODB_URL;
+}
+const s3Dir = mkdtempSync(join(tmpdir(), 's3rver-'));
+const s3 = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory: s3Dir });
+const { port: s3Port } = await s3.run();
+result.TEST_S3_ENDPOINT = `http://127.0.0.1:${s3Port}`;
+process.stdout.write(JSON.stringify(result) + '\n');
+
+const stop = async () => {
+  await mongo?.stop().catch(() => {});
+  await s3.close().catch(() => {});
+  rmSync(s3Dir, { recursive: true, force: true });
+  process.exit(0);
+};
+process.on('SIGTERM', stop);
+process.on('SIGINT', stop);

@@ -1,0 +1,11 @@
+export {
+  TestIssuer,
+  JWKS_PATH,
+  type TestIssuerOptions,
+  type TokenOptions,
+  type TokenAlgorithm,
+  type TokenClaims,
+  type UserTokenInput,
+  type OrgTokenInput,
+  type SystemTokenInput,
+} from './test-issuer';
