@@ -1,0 +1,65 @@
+import { Readable } from 'node:stream';
+import type { DataElement } from '@forms/contracts';
+import { reapOrphanBlobs } from '../../src/domain/orphan-reaper';
+import { createInstance, instanceUrl, registerApp, startStorage, type StorageHarness } from '../support/storage-harness';
+
+let h: StorageHarness;
+beforeAll(async () => {
+  h = await startStorage();
+  await registerApp(h);
+});
+afterAll(() => h.close());
+
+const HOUR = 3600_000;
+
+it('deletes blobs of abandoned uploads and keeps blobs that data elements point at', async () => {
+  const { store, blobs } = h.app.storage.context;
+  const instance = await createInstance(h);
+  const guid = instance.id.split('/')[1]!;
+  const uploaded = await h.app.inject({
+    method: 'POST',
+    url: `${instanceUrl(instance)}/data?dataType=attachment`,
+    headers: { ...h.auth.owner, 'content-type': 'application/pdf' },
+    payload: '%PDF-1.7 kept',
+  });
+  const element = uploaded.json<DataElement>();
+
+  // As if the process had crashed: one blob written but never recorded, and one stale record for a recorded blob.
+  const orphanPath = `nav/sample-app/${guid}/data/00000000-0000-4000-8000-000000000001`;
+  await blobs.put(orphanPath, Readable.from([Buffer.from('orphan')]), { contentType: 'application/pdf' });
+  const longAgo = new Date(Date.now() - 2 * HOUR).toISOString();
+  await store.pendingUploads.insert({ dataElementId: '00000000-0000-4000-8000-000000000001', instanceGuid: guid, blobStoragePath: orphanPath, started: longAgo });
+  await store.pendingUploads.insert({ dataElementId: element.id, instanceGuid: guid, blobStoragePath: element.blobStoragePath, started: longAgo });
+  // A fresh upload in flight must be left alone.
+  const inFlightPath = `nav/sample-app/${guid}/data/00000000-0000-4000-8000-000000000002`;
+  await blobs.put(inFlightPath, Readable.from([Buffer.from('uploading')]), { contentType: 'application/pdf' });
+  await store.pendingUploads.insert({
+    dataElementId: '00000000-0000-4000-8000-000000000002',
+    instanceGuid: guid,
+    blobStoragePath: inFlightPath,
+    started: new Date().toISOString(),
+  });
+
+  expect(await reapOrphanBlobs(h.app.storage.context, HOUR)).toBe(1);
+  expect(await blobs.stat(orphanPath)).toBeNull();
+  expect(await blobs.stat(element.blobStoragePath)).toEqual({ size: 13 });
+  expect(await blobs.stat(inFlightPath)).toEqual({ size: 9 });
+  const remaining = await store.pendingUploads.listStartedBefore('9999-01-01T00:00:00.000Z', 10);
+  expect(remaining.map((u) => u.blobStoragePath)).toEqual([inFlightPath]);
+});
+
+it('reports not ready, with the failing dependency, once a store is gone', async () => {
+  const broken = await startStorage();
+  try {
+    await broken.app.storage.context.store.close();
+    const ready = await broken.app.inject({ method: 'GET', url: '/ready' });
+    expect(ready.statusCode).toBe(503);
+    expect(ready.json()).toMatchObject({ status: 'unavailable', checks: { blobs: 'ok' } });
+    expect(ready.json().checks.metadata).not.toBe('ok');
+    const request = await broken.app.inject({ method: 'GET', url: '/storage/api/v1/applications/nav/some-app', headers: broken.auth.owner });
+    expect(request.statusCode).toBe(503);
+    expect(request.json().code).toBe('METADATA_STORE_UNAVAILABLE');
+  } finally {
+    await broken.close();
+  }
+});
