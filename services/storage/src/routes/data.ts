@@ -42,10 +42,9 @@ const dataRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
 
-  // An upload refused mid-stream leaves unread bytes on the socket: close it rather than drain them.
-  app.addHook('onError', async (request, reply) => {
-    if (!request.raw.complete) reply.header('connection', 'close');
-  });
+  // An upload refused before its end is answered at once; node then discards the rest of the body
+  // (bounded by the server's request timeout) instead of closing the socket, so clients that are still
+  // sending get to read the 413 rather than a broken pipe.
 
   app.post(
     `${INSTANCE_PATH}/data`,

@@ -69,3 +69,26 @@ it('streams a 200 MB upload and download over HTTP with bounded memory', async (
   expect(download.result).toEqual(expected);
   expect(download.growth).toBeLessThan(RSS_BUDGET);
 });
+
+it('answers an oversize streamed upload with 413 over HTTP, while the client is still sending, and stores nothing', async () => {
+  const instance = await createInstance(h);
+  const answer = await new Promise<{ status: number | undefined; body: string }>((resolve, reject) => {
+    const req = request(`${baseUrl}${instanceUrl(instance)}/data?dataType=attachment`, {
+      method: 'POST',
+      headers: { ...h.auth.owner, 'content-type': 'application/pdf' },
+    });
+    req.on('response', (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => resolve({ status: res.statusCode, body }));
+    });
+    req.on('error', reject);
+    pseudoRandomStream(50 * 1024 * 1024, 7).pipe(req);
+  });
+  expect(answer.status).toBe(413);
+  expect(JSON.parse(answer.body)).toMatchObject({ code: 'DATA_TOO_LARGE' });
+  const current = await h.app.inject({ method: 'GET', url: instanceUrl(instance), headers: h.auth.owner });
+  expect(current.json().data).toEqual([]);
+  expect(await h.app.storage.context.store.pendingUploads.listStartedBefore('9999-01-01T00:00:00.000Z', 10)).toEqual([]);
+});
