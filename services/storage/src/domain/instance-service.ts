@@ -12,7 +12,7 @@ import type {
 } from '@forms/contracts';
 import type { EventQuery, MetadataStore } from '../adapters/metadata/metadata-store';
 import type { BlobStore } from '../adapters/blobs/blob-store';
-import { authorizeCreate, authorizeInstance, authorizeOrgOnly, principalId, requireScope, type Access } from './authorization';
+import { authorizeCreate, authorizeInstance, authorizeOrgOnly, principalId, type Access } from './authorization';
 import type { Clock } from './clock';
 import { StorageErrors } from './errors';
 import { instanceEvent, processChangeEvents } from './events';
@@ -219,4 +219,3 @@ export class InstanceService {
   }
 }
 
-export { requireScope };

@@ -65,7 +65,8 @@ const instanceRoutes: FastifyPluginAsyncTypebox<{ defaultPageSize: number }> = a
     async (request) => {
       const query = buildInstanceQuery(requirePrincipal(request), request.query, options.defaultPageSize);
       const page = await queryInstances(context.store, query);
-      const self = new URL(`${context.apiBaseUrl}/instances${request.url.slice(request.url.indexOf('?'))}`);
+      const queryStart = request.url.indexOf('?');
+      const self = new URL(`${context.apiBaseUrl}/instances${queryStart >= 0 ? request.url.slice(queryStart) : ''}`);
       let next: string | null = null;
       if (page.continuationToken) {
         const nextUrl = new URL(self);

@@ -75,6 +75,8 @@ describe('instance query', () => {
   });
 
   it("gives a party its own instances only, and refuses other parties' queries", async () => {
+    const withoutParameters = await h.app.inject({ method: 'GET', url: `${API}/instances`, headers: h.auth.owner });
+    expect(withoutParameters.json<InstanceQueryResponse>().self).toMatch(/\/storage\/api\/v1\/instances$/);
     const own = (await query('', h.auth.owner)).json<InstanceQueryResponse>();
     expect(own.instances.every((i) => i.instanceOwner.partyId === OWNER_PARTY)).toBe(true);
     expect(ids(own.instances)).toEqual(expect.arrayContaining(ids([...navSample, navOther, skd])));
