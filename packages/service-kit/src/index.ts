@@ -4,3 +4,4 @@ export * from './health';
 export * from './openapi';
 export * from './run';
 export * from './config';
+export * from './versioning';
