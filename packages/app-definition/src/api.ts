@@ -1,0 +1,170 @@
+/**
+ * API CONTRACT of @forms/app-definition (to be implemented in the files of this package; keep these names).
+ * An org defines an app as a folder:
+ *
+ *   <app folder>/
+ *     applicationmetadata.json   { id: "<org>/<app>", title, dataTypes, partyTypesAllowed }  (ApplicationInput + id)
+ *     models/<name>.schema.json  JSON Schema (draft 2020-12 or 07) of a form data type, referenced from
+ *                                dataTypes[].appLogic.schemaRef; `x-xml-root` (or `title`) names the XML root element
+ *     process.json | process.bpmn  the process: ordered tasks, exclusive gateways, one end event
+ *     rules.ts (or rules.js)     optional; default export created with `defineRules({...})`
+ *
+ * `loadAppDefinition(folder)` reads and validates everything at start-up and throws `AppDefinitionError` listing
+ * every problem found (not just the first), e.g. "process.json: gateway Gateway_1 targets unknown element Task_9".
+ */
+import type { ApplicationInput, Instance, Principal, ProcessState } from '@forms/contracts';
+
+export type AppMetadata = ApplicationInput & { id: string };
+
+export type Severity = 'error' | 'warning' | 'info';
+
+export interface ValidationIssue {
+  severity: Severity;
+  /** Stable code, e.g. `required`, `type`, `maximum`, `TooManyChildren`, `DataElementMissing`. */
+  code: string;
+  /** Dotted path into the form data (`applicant.income`, `children[2].name`), when the issue is about a field. */
+  field?: string;
+  description: string;
+  dataElementId?: string;
+  /** Who found it: the JSON Schema, the app's rules, or the data type rules (counts/types). */
+  source: 'schema' | 'rules' | 'dataTypes';
+}
+
+/** A form data type with a JSON Schema model. */
+export interface FormModel {
+  dataTypeId: string;
+  schema: Record<string, unknown>;
+  /** XML root element name. */
+  xmlRoot: string;
+  /** Schema validation; an empty list means valid. Issues carry `source: 'schema'`. */
+  validate(data: unknown): ValidationIssue[];
+}
+
+export type TaskType = 'data' | 'confirmation' | 'feedback';
+
+export interface ProcessTask {
+  kind: 'task';
+  id: string;
+  name?: string;
+  taskType: TaskType;
+  next: string;
+}
+
+/** Compares a field of one data type's form data; `field` is a dotted path as in ValidationIssue. */
+export interface GatewayCondition {
+  dataType: string;
+  field: string;
+  equals?: string | number | boolean | null;
+  notEquals?: string | number | boolean | null;
+  greaterThan?: number;
+  lessThan?: number;
+  exists?: boolean;
+}
+
+export interface ProcessGateway {
+  kind: 'gateway';
+  id: string;
+  /** Tried in order; the first branch whose condition holds is taken. */
+  branches: Array<{ when: GatewayCondition; next: string }>;
+  /** Taken when no branch matches. */
+  otherwise: string;
+}
+
+export interface ProcessEnd {
+  kind: 'end';
+  id: string;
+}
+
+export type ProcessElement = ProcessTask | ProcessGateway | ProcessEnd;
+
+export interface ProcessDefinition {
+  startEvent: { id: string; next: string };
+  elements: ReadonlyMap<string, ProcessElement>;
+}
+
+/** What every rule hook gets to know. */
+export interface RuleContext {
+  appId: string;
+  principal: Principal;
+  instanceOwnerPartyId: string;
+  /** Absent for stateless calls (`/v1/data`). */
+  instance?: Instance;
+}
+
+export interface ValidationContext extends RuleContext {
+  instance: Instance;
+  /** Form data of the instance by data element id, already parsed. */
+  formData: ReadonlyMap<string, { dataType: string; data: unknown }>;
+  currentTask?: string;
+}
+
+/** Thrown by `onInstantiate` (or other hooks) to refuse an action with a message for the caller. */
+export class RuleViolation extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'RuleViolation';
+  }
+}
+
+/** The business rules of an app, as small optional hooks (after Altinn's app-lib). */
+export interface AppRules {
+  /** Derives fields. May change `data` in place or return a new object. */
+  calculate?(dataType: string, data: Record<string, unknown>, ctx: RuleContext): Record<string, unknown> | void | Promise<Record<string, unknown> | void>;
+  /** Rule validation beyond the schema. Issues should carry `source: 'rules'`. */
+  validate?(ctx: ValidationContext): ValidationIssue[] | Promise<ValidationIssue[]>;
+  /** Initial form data for a data type. */
+  prefill?(dataType: string, ctx: RuleContext): Record<string, unknown> | Promise<Record<string, unknown>>;
+  /** Throw RuleViolation to refuse creating the instance. */
+  onInstantiate?(ctx: RuleContext): void | Promise<void>;
+  onTaskEnd?(taskId: string, ctx: ValidationContext): void | Promise<void>;
+  onProcessEnd?(ctx: ValidationContext): void | Promise<void>;
+}
+
+export interface AppDefinition {
+  folder: string;
+  metadata: AppMetadata;
+  org: string;
+  app: string;
+  /** Form data types by data type id. */
+  models: ReadonlyMap<string, FormModel>;
+  process: ProcessDefinition;
+  rules: AppRules;
+}
+
+export class AppDefinitionError extends Error {
+  constructor(
+    readonly folder: string,
+    readonly problems: string[],
+  ) {
+    super(`invalid app definition in ${folder}:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'AppDefinitionError';
+  }
+}
+
+/** Functions the package exports besides the types above (signatures to implement). */
+export interface AppDefinitionFunctions {
+  loadAppDefinition(folder: string): Promise<AppDefinition>;
+  defineRules(rules: AppRules): AppRules;
+  /** Process state at the first task after the start event (flow 1); gateways before it are resolved with no data. */
+  startProcess(definition: ProcessDefinition, now: string): ProcessState;
+  /**
+   * Leaves the current task: follows `next`, resolving gateways against `formData` (data by data type id),
+   * until a task or the end event. Returns the new state and the task that was left.
+   */
+  advanceProcess(
+    definition: ProcessDefinition,
+    state: ProcessState,
+    formDataByType: ReadonlyMap<string, unknown>,
+    now: string,
+  ): { state: ProcessState; leftTask: string; ended: boolean };
+  /**
+   * Parses form data sent as JSON or XML into the model's JSON shape (XML values typed by the schema:
+   * numbers, booleans, arrays). Refuses DOCTYPE/DTDs, entities and external references, and malformed
+   * documents, with DomainError('invalid', 'MALFORMED_XML' | 'XML_DTD_FORBIDDEN' | 'MALFORMED_JSON').
+   */
+  parseFormData(body: string, format: 'json' | 'xml', model: FormModel): unknown;
+  serializeFormData(data: unknown, format: 'json' | 'xml', model: FormModel): string;
+}
