@@ -29,6 +29,8 @@ export interface ServerOptions {
   /** Largest JSON/XML body accepted, in bytes (streamed uploads have their own limits). */
   bodyLimit?: number;
   trustProxy?: boolean;
+  /** Further log paths to censor (pino redact syntax), on top of the credentials every service hides. */
+  redact?: string[];
 }
 
 const REQUEST_ID_PATTERN = /^[A-Za-z0-9._-]{1,128}$/;
@@ -47,7 +49,13 @@ export function createServer(options: ServerOptions): TypedFastify {
             level: 'info',
             ...options.logger,
             base: { service: options.name },
-            redact: ['req.headers.authorization', 'req.headers.cookie', 'req.body.client_secret', 'req.body.password'],
+            redact: [
+              'req.headers.authorization',
+              'req.headers.cookie',
+              'req.body.client_secret',
+              'req.body.password',
+              ...(options.redact ?? []),
+            ],
           },
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
     trustProxy: options.trustProxy ?? false,
