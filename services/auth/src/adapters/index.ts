@@ -1,0 +1,34 @@
+import { join } from 'node:path';
+import type { AuthConfig } from '../config';
+import { Keyring } from '../domain/keyring';
+import type { ClientStore } from './client-store';
+import { EmbeddedClientStore } from './embedded-client-store';
+import { FileKeyringStore } from './file-keyring-store';
+import { MongoClientStore } from './mongo-client-store';
+
+/** MongoDB when MONGODB_URL is set, the embedded store in DATA_DIR otherwise. */
+export function createClientStore(config: AuthConfig): ClientStore {
+  return config.MONGODB_URL ? new MongoClientStore(config.MONGODB_URL, config.MONGODB_DATABASE) : new EmbeddedClientStore(join(config.DATA_DIR, 'db'));
+}
+
+export const keyringPath = (config: Pick<AuthConfig, 'DATA_DIR'>): string => join(config.DATA_DIR, 'signing-keys.json');
+
+/** The keys from SIGNING_KEY_PEM when set; otherwise the managed keyring in DATA_DIR (generated on first start). */
+export function openKeyring(config: AuthConfig, now?: () => number): Promise<Keyring> {
+  const options = {
+    tokenLifetimeSeconds: config.TOKEN_LIFETIME_SECONDS,
+    clockSkewSeconds: config.CLOCK_SKEW_SECONDS,
+    ...(now !== undefined ? { now } : {}),
+  };
+  return config.signingKeyPem !== undefined
+    ? Keyring.fromPem(config.signingKeyPem, config.PREVIOUS_SIGNING_KEYS_PEM, options)
+    : Keyring.managed(new FileKeyringStore(keyringPath(config)), options);
+}
+
+/** Whether this configuration keeps state in DATA_DIR (and so needs the DATA_DIR lock). */
+export const usesDataDir = (config: AuthConfig): boolean => !config.MONGODB_URL || config.signingKeyPem === undefined;
+
+export { DuplicateClientError, type ClientStore } from './client-store';
+export { DataDirLock, DataDirLockedError } from './data-dir-lock';
+export { EmbeddedClientStore } from './embedded-client-store';
+export { MongoClientStore } from './mongo-client-store';

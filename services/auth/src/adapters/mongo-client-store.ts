@@ -1,0 +1,151 @@
+import { createHash } from 'node:crypto';
+import {
+  MongoClient,
+  MongoClientClosedError,
+  MongoNetworkError,
+  MongoNotConnectedError,
+  MongoOperationTimeoutError,
+  MongoServerClosedError,
+  MongoServerError,
+  MongoServerSelectionError,
+  MongoTopologyClosedError,
+  ObjectId,
+  type Collection,
+  type Db,
+  type Document,
+  type MongoClientOptions,
+} from 'mongodb';
+import type { ClientRecord } from '../domain/clients';
+import { DuplicateClientError, type ClientStore } from './client-store';
+import { clientStoreUnavailable } from './store-errors';
+
+const DUPLICATE_KEY_CODE = 11000;
+const COLLECTIONS = { clients: 'clients', assertionIds: 'assertionIds' } as const;
+
+/**
+ * ClientStore on MongoDB. As in the storage service, uniqueness rests on `_id` only (no unique secondary
+ * indexes, which the test stand-in does not enforce): `_id` is an ObjectId derived from the natural key by
+ * hashing, so a second insert of the same client id, or of the same (client id, jti) pair, fails with 11000
+ * on every instance sharing the database. Clients also keep `_key` (the client id), so a hash collision can
+ * never return another client.
+ */
+export class MongoClientStore implements ClientStore {
+  private readonly client: MongoClient;
+  private collections: { clients: Collection; assertionIds: Collection } | undefined;
+  private db: Db | undefined;
+
+  constructor(
+    url: string,
+    private readonly databaseName: string,
+    clientOptions: MongoClientOptions = {},
+  ) {
+    this.client = new MongoClient(url, { serverSelectionTimeoutMS: 5_000, ignoreUndefined: true, ...clientOptions });
+  }
+
+  async init(): Promise<void> {
+    if (this.collections) return;
+    await translate(async () => {
+      await this.client.connect();
+      const db = this.client.db(this.databaseName);
+      const collections = { clients: db.collection(COLLECTIONS.clients), assertionIds: db.collection(COLLECTIONS.assertionIds) };
+      await collections.clients.createIndexes([{ key: { _key: 1 } }]);
+      // MongoDB deletes expired assertion ids itself; correctness does not depend on it (see rememberAssertionId).
+      await collections.assertionIds.createIndexes([{ key: { expiresAt: 1 }, expireAfterSeconds: 0 }]);
+      this.db = db;
+      this.collections = collections;
+    });
+  }
+
+  async ping(): Promise<void> {
+    const db = this.db;
+    if (!db) throw clientStoreUnavailable('the MongoDB client store is not open');
+    await translate(() => db.command({ ping: 1 }));
+  }
+
+  async close(): Promise<void> {
+    // Cleared first: the driver would reconnect on demand, and ping must report the store closed.
+    this.collections = undefined;
+    this.db = undefined;
+    await this.client.close();
+  }
+
+  async getClient(clientId: string): Promise<ClientRecord | null> {
+    const { clients } = this.opened();
+    const stored = await translate(() => clients.findOne({ _id: idFor(clientId), _key: clientId }));
+    return stored === null ? null : fromStored(stored);
+  }
+
+  async listClients(): Promise<ClientRecord[]> {
+    const { clients } = this.opened();
+    return translate(async () => (await clients.find({}).sort({ _key: 1 }).toArray()).map(fromStored));
+  }
+
+  async insertClient(client: ClientRecord): Promise<void> {
+    const { clients } = this.opened();
+    try {
+      await translate(() => clients.insertOne({ ...client, _id: idFor(client.clientId), _key: client.clientId }));
+    } catch (error) {
+      if (isDuplicateKey(error)) throw new DuplicateClientError(client.clientId);
+      throw error;
+    }
+  }
+
+  async deleteClient(clientId: string): Promise<boolean> {
+    const { clients } = this.opened();
+    const result = await translate(() => clients.deleteOne({ _id: idFor(clientId), _key: clientId }));
+    return result.deletedCount === 1;
+  }
+
+  async rememberAssertionId(clientId: string, jti: string, expiresAt: Date, now: Date): Promise<boolean> {
+    const { assertionIds } = this.opened();
+    const _id = idFor(JSON.stringify([clientId, jti]));
+    try {
+      await translate(() => assertionIds.insertOne({ _id, expiresAt }));
+      return true;
+    } catch (error) {
+      if (!isDuplicateKey(error)) throw error;
+    }
+    // Recorded before. If that record has expired (the TTL monitor runs only once a minute), this use is
+    // new; the filtered replace lets exactly one of several concurrent callers take it over.
+    const replaced = await translate(() => assertionIds.replaceOne({ _id, expiresAt: { $lte: now } }, { expiresAt }));
+    return replaced.matchedCount === 1;
+  }
+
+  private opened(): { clients: Collection; assertionIds: Collection } {
+    if (!this.collections) throw clientStoreUnavailable('the MongoDB client store is not open (call init first)');
+    return this.collections;
+  }
+}
+
+/** `_id` for a natural key: the first 12 bytes of its SHA-256. */
+export const idFor = (key: string): ObjectId => new ObjectId(createHash('sha256').update(key).digest().subarray(0, 12));
+
+function fromStored(stored: Document): ClientRecord {
+  const { _id, _key, ...record } = stored;
+  // Every client document was written by insertClient from a ClientRecord.
+  return record as ClientRecord;
+}
+
+const isDuplicateKey = (error: unknown): boolean => error instanceof MongoServerError && error.code === DUPLICATE_KEY_CODE;
+
+/** Driver errors that mean "cannot reach the database" rather than "the request was wrong". */
+const CONNECTIVITY_ERRORS = [
+  MongoNetworkError,
+  MongoServerSelectionError,
+  MongoNotConnectedError,
+  MongoTopologyClosedError,
+  MongoClientClosedError,
+  MongoServerClosedError,
+  MongoOperationTimeoutError,
+];
+
+async function translate<T>(operation: () => Promise<T>): Promise<T> {
+  try {
+    return await operation();
+  } catch (error) {
+    if (CONNECTIVITY_ERRORS.some((errorClass) => error instanceof errorClass)) {
+      throw clientStoreUnavailable(`client store unavailable: ${(error as Error).message}`, error);
+    }
+    throw error;
+  }
+}
