@@ -72,6 +72,22 @@ export function createServer(options: ServerOptions): TypedFastify {
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
+  closeKeepAliveAfterShutdownStarts(app);
   void app.register(problemHandler);
   return app;
+}
+
+/**
+ * `close()` ends idle keep-alive connections only once; a connection still answering a request at that
+ * moment would then idle on until its keep-alive timeout and hold shutdown up. Once closing has begun,
+ * each connection is ended as soon as its response is out.
+ */
+function closeKeepAliveAfterShutdownStarts(app: TypedFastify): void {
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onResponse', async (request) => {
+    if (closing) request.raw.socket?.end();
+  });
 }
