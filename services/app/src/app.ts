@@ -1,0 +1,55 @@
+import type { AppDefinition } from '@forms/app-definition';
+import { authPlugin } from '@forms/auth-plugin';
+import type { StorageApi } from '@forms/client';
+import { createServer, healthRoutes, openApi, type LoggerOptions, type TypedFastify } from '@forms/service-kit';
+import type { AppServiceConfig } from './config';
+import { appContextPlugin } from './plugins/app-context';
+import dataRoutes from './routes/data';
+import instanceRoutes from './routes/instances';
+import metadataRoutes from './routes/metadata';
+import processRoutes from './routes/process';
+import statelessRoutes from './routes/stateless';
+
+export interface AppServiceOptions {
+  config: AppServiceConfig;
+  definition: AppDefinition;
+  storage: StorageApi;
+  clock?: () => string;
+  logger?: LoggerOptions | false;
+}
+
+/** One app's API under `/<org>/<app>`: the app's rules applied, everything persisted through storage. */
+export async function buildAppService(options: AppServiceOptions): Promise<TypedFastify> {
+  const { config, definition, storage } = options;
+  const prefix = `/${definition.metadata.id}`;
+  const app = createServer({
+    name: `app:${definition.metadata.id}`,
+    logger: options.logger ?? { level: config.LOG_LEVEL },
+    bodyLimit: config.MAX_FORM_DATA_KB * 1024,
+  });
+
+  await app.register(openApi, {
+    title: `${definition.metadata.id} app API`,
+    description: `Instances, form data, attachments and process of the app ${definition.metadata.id}.`,
+    version: '1.0.0',
+    routePrefix: `${prefix}/swagger`,
+  });
+  await app.register(authPlugin, {
+    jwksUrl: config.JWKS_URL,
+    issuer: config.TOKEN_ISSUER,
+    ...(config.TOKEN_AUDIENCE && { audience: config.TOKEN_AUDIENCE }),
+  });
+  await app.register(appContextPlugin, { definition, storage, clock: options.clock ?? (() => new Date().toISOString()) });
+  await app.register(healthRoutes, { checks: [{ name: 'storage', check: () => storage.ready() }] });
+  await app.register(
+    async (api) => {
+      await api.register(metadataRoutes);
+      await api.register(instanceRoutes);
+      await api.register(dataRoutes, { maxFormDataBytes: config.MAX_FORM_DATA_KB * 1024 });
+      await api.register(processRoutes);
+      await api.register(statelessRoutes);
+    },
+    { prefix },
+  );
+  return app;
+}

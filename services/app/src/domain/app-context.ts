@@ -1,0 +1,58 @@
+import type { AppDefinition, FormModel, RuleContext } from '@forms/app-definition';
+import type { StorageApi } from '@forms/client';
+import { DomainError, type Instance, type Principal } from '@forms/contracts';
+
+/** Everything the app's use cases work with: the definition, storage, and the time. */
+export interface AppContext {
+  definition: AppDefinition;
+  storage: StorageApi;
+  clock: () => string;
+}
+
+/** The caller: who (from the verified token) and the token itself, forwarded to storage. */
+export interface Caller {
+  principal: Principal;
+  token: string;
+}
+
+export const AppErrors = {
+  unknownDataType: (dataType: string) => new DomainError('invalid', 'DATA_TYPE_NOT_FOUND', `The app has no data type '${dataType}'.`),
+  notFormData: (dataType: string) =>
+    new DomainError('invalid', 'NOT_FORM_DATA', `Data type '${dataType}' is an attachment type; send its content as a file.`),
+  notAttachment: (dataType: string) =>
+    new DomainError('invalid', 'NOT_ATTACHMENT', `Data type '${dataType}' is form data; send JSON or XML.`),
+  dataElementNotFound: () => new DomainError('not_found', 'DATA_ELEMENT_NOT_FOUND', 'No such data element on this instance.'),
+  formDataInvalid: (errors: unknown[]) =>
+    new DomainError('invalid', 'FORM_DATA_INVALID', 'The form data does not match the data model.', { errors }),
+  unsupportedFormat: (contentType: string) =>
+    new DomainError('unsupported_media_type', 'UNSUPPORTED_FORM_DATA_FORMAT', `Form data must be application/json or application/xml, not '${contentType}'.`),
+  contentMismatch: (declared: string) =>
+    new DomainError('unsupported_media_type', 'CONTENT_TYPE_MISMATCH', `The content is not what its Content-Type '${declared}' claims.`),
+  processEnded: () => new DomainError('conflict', 'PROCESS_ENDED', 'The process has ended.'),
+  processNotStarted: () => new DomainError('conflict', 'PROCESS_NOT_STARTED', 'The process has not started.'),
+  validationFailed: (issues: unknown[]) =>
+    new DomainError('conflict', 'VALIDATION_FAILED', 'The current task has validation errors; fix them and try again.', { validationIssues: issues }),
+  partyTypeNotAllowed: (partyType: string) =>
+    new DomainError('forbidden', 'PARTY_TYPE_NOT_ALLOWED', `This app may not be used by a party of type '${partyType}'.`),
+  instanceNotOfThisApp: () => new DomainError('not_found', 'INSTANCE_NOT_FOUND', 'No such instance, or you may not see it.'),
+  patchTestFailed: (detail: string) => new DomainError('conflict', 'PATCH_TEST_FAILED', detail),
+  invalidPatch: (detail: string) => new DomainError('invalid', 'INVALID_PATCH', detail),
+};
+
+export function formModel(ctx: AppContext, dataType: string): FormModel {
+  const model = ctx.definition.models.get(dataType);
+  if (model) return model;
+  if (ctx.definition.metadata.dataTypes.some((t) => t.id === dataType)) throw AppErrors.notFormData(dataType);
+  throw AppErrors.unknownDataType(dataType);
+}
+
+export function ruleContext(ctx: AppContext, caller: Caller, partyId: string, instance?: Instance): RuleContext {
+  return { appId: ctx.definition.metadata.id, principal: caller.principal, instanceOwnerPartyId: partyId, ...(instance && { instance }) };
+}
+
+/** Loads an instance of this app; instances of other apps are not found here. */
+export async function loadInstance(ctx: AppContext, caller: Caller, instanceId: string): Promise<{ instance: Instance; version: number }> {
+  const { value, version } = await ctx.storage.getInstance(caller.token, instanceId);
+  if (value.appId !== ctx.definition.metadata.id) throw AppErrors.instanceNotOfThisApp();
+  return { instance: value, version };
+}

@@ -1,0 +1,58 @@
+import { Readable } from 'node:stream';
+import type { DataElement } from '@forms/contracts';
+import { AppErrors, loadInstance, type AppContext, type Caller } from './app-context';
+import { contentMatchesDeclaredType, SNIFF_BYTES } from './content-sniffing';
+
+export interface BinaryContent {
+  contentType: string;
+  filename?: string;
+  contentLength?: number;
+  body: Readable;
+}
+
+/** Reads just enough of a stream to look at its first bytes, and gives back a stream of the whole content. */
+export async function peek(body: Readable, bytes: number): Promise<{ head: Buffer; content: Readable }> {
+  const iterator = body[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  const buffered: Buffer[] = [];
+  let length = 0;
+  while (length < bytes) {
+    const { value, done } = await iterator.next();
+    if (done) break;
+    buffered.push(value);
+    length += value.length;
+  }
+  async function* whole(): AsyncGenerator<Buffer> {
+    yield* buffered;
+    for (let next = await iterator.next(); !next.done; next = await iterator.next()) yield next.value;
+  }
+  return { head: Buffer.concat(buffered).subarray(0, bytes), content: Readable.from(whole(), { objectMode: false }) };
+}
+
+export function assertAttachmentType(ctx: AppContext, dataType: string): void {
+  if (ctx.definition.models.has(dataType)) throw AppErrors.notAttachment(dataType);
+  if (!ctx.definition.metadata.dataTypes.some((t) => t.id === dataType)) throw AppErrors.unknownDataType(dataType);
+}
+
+/**
+ * Streams an attachment through to storage. The first bytes decide whether the content is what its
+ * Content-Type claims; storage enforces the data type's allowed types, size (while streaming) and count.
+ */
+export async function addAttachment(ctx: AppContext, caller: Caller, instanceId: string, dataType: string, input: BinaryContent): Promise<DataElement> {
+  assertAttachmentType(ctx, dataType);
+  await loadInstance(ctx, caller, instanceId);
+  return storeAttachment(ctx, caller, instanceId, dataType, input);
+}
+
+export async function storeAttachment(ctx: AppContext, caller: Caller, instanceId: string, dataType: string, input: BinaryContent): Promise<DataElement> {
+  const declared = (input.contentType.split(';')[0] ?? '').trim().toLowerCase();
+  const { head, content } = await peek(input.body, SNIFF_BYTES);
+  if (!contentMatchesDeclaredType(head, declared)) {
+    input.body.resume();
+    throw AppErrors.contentMismatch(declared);
+  }
+  return ctx.storage.uploadData(caller.token, instanceId, dataType, content, {
+    contentType: input.contentType,
+    ...(input.filename !== undefined && { filename: input.filename }),
+    ...(input.contentLength !== undefined && { contentLength: input.contentLength }),
+  });
+}

@@ -1,0 +1,183 @@
+import { Readable } from 'node:stream';
+import { text } from 'node:stream/consumers';
+import jsonPatch, { type Operation } from 'fast-json-patch';
+import { parseFormData, serializeFormData, type FormModel, type ValidationIssue } from '@forms/app-definition';
+import type { DataElement, Instance } from '@forms/contracts';
+import { AppErrors, formModel, loadInstance, ruleContext, type AppContext, type Caller } from './app-context';
+
+/** Form data is kept in storage as JSON; the app service converts to and from XML at its edge. */
+export const STORED_FORM_CONTENT_TYPE = 'application/json';
+
+export type FormFormat = 'json' | 'xml';
+
+export function formatOf(contentType: string | undefined): FormFormat {
+  const mediaType = (contentType ?? '').split(';')[0]?.trim().toLowerCase();
+  if (mediaType === 'application/json') return 'json';
+  if (mediaType === 'application/xml' || mediaType === 'text/xml') return 'xml';
+  throw AppErrors.unsupportedFormat(contentType ?? '(none)');
+}
+
+/** Schema problems that make data unusable. Missing required fields are allowed while a form is being filled in. */
+function structuralIssues(model: FormModel, data: unknown): ValidationIssue[] {
+  return model.validate(data).filter((issue) => issue.code !== 'required');
+}
+
+export function parseAndCheck(model: FormModel, body: string, format: FormFormat): Record<string, unknown> {
+  const data = parseFormData(body, format, model);
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) throw AppErrors.formDataInvalid([{ description: 'Form data must be an object.' }]);
+  const issues = structuralIssues(model, data);
+  if (issues.length > 0) throw AppErrors.formDataInvalid(issues);
+  return data as Record<string, unknown>;
+}
+
+/** Runs the app's `calculate` on a copy; returns the result and the dotted paths whose values changed. */
+export async function calculate(
+  ctx: AppContext,
+  caller: Caller,
+  dataType: string,
+  data: Record<string, unknown>,
+  partyId: string,
+  instance?: Instance,
+): Promise<{ data: Record<string, unknown>; changedFields: Record<string, unknown> }> {
+  const calculate = ctx.definition.rules.calculate;
+  if (!calculate) return { data, changedFields: {} };
+  const draft = structuredClone(data);
+  const result = (await calculate(dataType, draft, ruleContext(ctx, caller, partyId, instance))) ?? draft;
+  return { data: result, changedFields: changedFields(data, result) };
+}
+
+export function changedFields(before: unknown, after: unknown): Record<string, unknown> {
+  const flatBefore = flatten(before);
+  const flatAfter = flatten(after);
+  const changed: Record<string, unknown> = {};
+  for (const [path, value] of Object.entries(flatAfter)) if (!Object.is(flatBefore[path], value)) changed[path] = value;
+  for (const path of Object.keys(flatBefore)) if (!(path in flatAfter)) changed[path] = null;
+  return changed;
+}
+
+function flatten(value: unknown, prefix = '', out: Record<string, unknown> = {}): Record<string, unknown> {
+  if (Array.isArray(value)) value.forEach((item, i) => flatten(item, `${prefix}[${i}]`, out));
+  else if (value !== null && typeof value === 'object') {
+    for (const [key, child] of Object.entries(value)) flatten(child, prefix ? `${prefix}.${key}` : key, out);
+  } else out[prefix] = value;
+  return out;
+}
+
+export async function readStoredFormData(ctx: AppContext, caller: Caller, instanceId: string, element: DataElement): Promise<Record<string, unknown>> {
+  const download = await ctx.storage.downloadData(caller.token, instanceId, element.id);
+  return JSON.parse(await text(download.body)) as Record<string, unknown>;
+}
+
+const jsonBody = (data: unknown) => Buffer.from(JSON.stringify(data));
+
+export interface FormDataResult {
+  dataElement: DataElement;
+  data: Record<string, unknown>;
+  changedFields: Record<string, unknown>;
+}
+
+function findElement(instance: Instance, dataId: string): DataElement {
+  const element = instance.data.find((d) => d.id === dataId);
+  if (!element) throw AppErrors.dataElementNotFound();
+  return element;
+}
+
+/** POST data?dataType=<form type>: parse, check, calculate, store. */
+export async function createFormData(
+  ctx: AppContext,
+  caller: Caller,
+  instanceId: string,
+  dataType: string,
+  body: string,
+  format: FormFormat,
+): Promise<FormDataResult> {
+  const model = formModel(ctx, dataType);
+  const { instance } = await loadInstance(ctx, caller, instanceId);
+  const parsed = parseAndCheck(model, body, format);
+  const calculated = await calculate(ctx, caller, dataType, parsed, instance.instanceOwner.partyId, instance);
+  const payload = jsonBody(calculated.data);
+  const dataElement = await ctx.storage.uploadData(caller.token, instanceId, dataType, payload, {
+    contentType: STORED_FORM_CONTENT_TYPE,
+    contentLength: payload.length,
+  });
+  return { dataElement, ...calculated };
+}
+
+export async function readFormData(
+  ctx: AppContext,
+  caller: Caller,
+  instanceId: string,
+  dataId: string,
+): Promise<{ dataElement: DataElement; data: Record<string, unknown>; model: FormModel }> {
+  const { instance } = await loadInstance(ctx, caller, instanceId);
+  const dataElement = findElement(instance, dataId);
+  const model = formModel(ctx, dataElement.dataType);
+  return { dataElement, data: await readStoredFormData(ctx, caller, instanceId, dataElement), model };
+}
+
+/** PUT: replaces the form data; the app's calculation runs, and the fields it changed are returned. */
+export async function replaceFormData(
+  ctx: AppContext,
+  caller: Caller,
+  instanceId: string,
+  dataId: string,
+  body: string,
+  format: FormFormat,
+  expectedVersion?: number,
+): Promise<FormDataResult> {
+  const { instance } = await loadInstance(ctx, caller, instanceId);
+  const element = findElement(instance, dataId);
+  const model = formModel(ctx, element.dataType);
+  return storeReplacement(ctx, caller, instance, element, parseAndCheck(model, body, format), expectedVersion);
+}
+
+/**
+ * PATCH with JSON Patch (RFC 6902). `test` operations let a client express what it expects the data to be;
+ * a failing test is a conflict. `expectedVersion` (If-Match) guards the whole element as well.
+ */
+export async function patchFormData(
+  ctx: AppContext,
+  caller: Caller,
+  instanceId: string,
+  dataId: string,
+  patch: Operation[],
+  expectedVersion?: number,
+): Promise<FormDataResult> {
+  const { instance } = await loadInstance(ctx, caller, instanceId);
+  const element = findElement(instance, dataId);
+  const model = formModel(ctx, element.dataType);
+  const current = await readStoredFormData(ctx, caller, instanceId, element);
+  const validationError = jsonPatch.validate(patch, current);
+  if (validationError) {
+    if (validationError.name === 'TEST_OPERATION_FAILED') throw AppErrors.patchTestFailed(validationError.message.split('\n')[0] ?? 'A test operation failed.');
+    throw AppErrors.invalidPatch(validationError.message.split('\n')[0] ?? 'The patch is invalid.');
+  }
+  const patched = jsonPatch.applyPatch(structuredClone(current), patch, false, false).newDocument;
+  const issues = structuralIssues(model, patched);
+  if (issues.length > 0) throw AppErrors.formDataInvalid(issues);
+  return storeReplacement(ctx, caller, instance, element, patched, expectedVersion ?? element.version);
+}
+
+async function storeReplacement(
+  ctx: AppContext,
+  caller: Caller,
+  instance: Instance,
+  element: DataElement,
+  data: Record<string, unknown>,
+  expectedVersion?: number,
+): Promise<FormDataResult> {
+  const calculated = await calculate(ctx, caller, element.dataType, data, instance.instanceOwner.partyId, instance);
+  const payload = jsonBody(calculated.data);
+  const dataElement = await ctx.storage.replaceData(caller.token, instance.id, element.id, payload, {
+    contentType: STORED_FORM_CONTENT_TYPE,
+    contentLength: payload.length,
+    ...(expectedVersion !== undefined && { expectedVersion }),
+  });
+  return { dataElement, ...calculated };
+}
+
+export function renderFormData(data: unknown, format: FormFormat, model: FormModel): string {
+  return serializeFormData(data, format, model);
+}
+
+export const bodyStream = (data: Buffer) => Readable.from([data]);

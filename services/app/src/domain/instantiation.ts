@@ -1,0 +1,100 @@
+import { text } from 'node:stream/consumers';
+import { RuleViolation, startProcess } from '@forms/app-definition';
+import { DomainError, type DataValues, type Instance, type InstanceOwner } from '@forms/contracts';
+import { AppErrors, formModel, ruleContext, type AppContext, type Caller } from './app-context';
+import { storeAttachment, type BinaryContent } from './attachments';
+import { calculate, formatOf, parseAndCheck, STORED_FORM_CONTENT_TYPE } from './form-data';
+
+export interface InstanceTemplate {
+  instanceOwner?: Omit<InstanceOwner, 'partyId'> & { partyId?: string };
+  dueBefore?: string;
+  visibleAfter?: string;
+  dataValues?: DataValues;
+}
+
+/** A data part sent together with the instance (multipart instantiation). */
+export interface DataPart extends BinaryContent {
+  dataType: string;
+}
+
+type PartyType = 'person' | 'organisation';
+
+/**
+ * Without a party register, the party type follows from the identifiers given for the owner; a user
+ * acting for itself is a person, an end-user system acts for an organisation.
+ */
+function partyTypeOf(caller: Caller, owner: InstanceTemplate['instanceOwner']): PartyType {
+  if (owner?.organisationNumber) return 'organisation';
+  if (owner?.personNumber) return 'person';
+  return caller.principal.kind === 'user' ? 'person' : 'organisation';
+}
+
+function assertPartyTypeAllowed(ctx: AppContext, partyType: PartyType): void {
+  const allowed = ctx.definition.metadata.partyTypesAllowed;
+  // All false means no restriction, as in Altinn.
+  const restricted = allowed && Object.values(allowed).some(Boolean);
+  if (restricted && !allowed[partyType]) throw AppErrors.partyTypeNotAllowed(partyType);
+}
+
+/**
+ * Creates an instance: checks the party type and the app's onInstantiate rule, starts the process, stores
+ * the data parts sent along and prefilled form data for auto-created types. If any of it fails, the
+ * instance is removed again, so a failed request leaves nothing behind.
+ */
+export async function instantiate(
+  ctx: AppContext,
+  caller: Caller,
+  partyId: string,
+  template: InstanceTemplate,
+  parts: AsyncIterable<DataPart> = emptyParts(),
+): Promise<Instance> {
+  assertPartyTypeAllowed(ctx, partyTypeOf(caller, template.instanceOwner));
+  const rules = ruleContext(ctx, caller, partyId);
+  try {
+    await ctx.definition.rules.onInstantiate?.(rules);
+  } catch (error) {
+    if (error instanceof RuleViolation) throw new DomainError('forbidden', error.code, error.message);
+    throw error;
+  }
+
+  const { partyId: _ignored, ...ownerIdentifiers } = template.instanceOwner ?? {};
+  const instance = await ctx.storage.createInstance(caller.token, ctx.definition.metadata.id, {
+    instanceOwner: { ...ownerIdentifiers, partyId },
+    process: startProcess(ctx.definition.process, ctx.clock()),
+    ...(template.dueBefore && { dueBefore: template.dueBefore }),
+    ...(template.visibleAfter && { visibleAfter: template.visibleAfter }),
+    ...(template.dataValues && { dataValues: template.dataValues }),
+  });
+  try {
+    const provided = new Set<string>();
+    for await (const part of parts) {
+      provided.add(part.dataType);
+      if (ctx.definition.models.has(part.dataType)) {
+        const model = formModel(ctx, part.dataType);
+        const data = parseAndCheck(model, await text(part.body), formatOf(part.contentType));
+        await storeFormData(ctx, caller, instance, part.dataType, data);
+      } else {
+        if (!ctx.definition.metadata.dataTypes.some((t) => t.id === part.dataType)) throw AppErrors.unknownDataType(part.dataType);
+        await storeAttachment(ctx, caller, instance.id, part.dataType, part);
+      }
+    }
+    for (const type of ctx.definition.metadata.dataTypes) {
+      if (type.appLogic?.autoCreate && ctx.definition.models.has(type.id) && !provided.has(type.id)) {
+        const prefilled = (await ctx.definition.rules.prefill?.(type.id, { ...rules, instance })) ?? {};
+        await storeFormData(ctx, caller, instance, type.id, prefilled);
+      }
+    }
+    return (await ctx.storage.getInstance(caller.token, instance.id)).value;
+  } catch (error) {
+    await ctx.storage.deleteInstance(caller.token, instance.id, { hard: true }).catch(() => undefined);
+    throw error;
+  }
+}
+
+async function storeFormData(ctx: AppContext, caller: Caller, instance: Instance, dataType: string, data: Record<string, unknown>): Promise<void> {
+  const calculated = await calculate(ctx, caller, dataType, data, instance.instanceOwner.partyId, instance);
+  const payload = Buffer.from(JSON.stringify(calculated.data));
+  await ctx.storage.uploadData(caller.token, instance.id, dataType, payload, { contentType: STORED_FORM_CONTENT_TYPE, contentLength: payload.length });
+}
+
+async function* emptyParts(): AsyncGenerator<DataPart> {}

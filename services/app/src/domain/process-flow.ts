@@ -1,0 +1,47 @@
+import { advanceProcess } from '@forms/app-definition';
+import type { Instance, InstanceEvent } from '@forms/contracts';
+import { AppErrors, loadInstance, ruleContext, type AppContext, type Caller } from './app-context';
+import { hasErrors, loadFormData, validateInstance } from './validation';
+
+const PROCESS_EVENT_TYPES = ['process_StartEvent', 'process_StartTask', 'process_EndTask', 'process_EndEvent'] as const;
+
+/**
+ * Moves the instance to its next task (through gateways) or to the end. A data task with validation errors
+ * cannot be left. The storage write is guarded by the version the decision was based on, so two concurrent
+ * "next" calls cannot both move the process.
+ */
+export async function moveToNextStep(ctx: AppContext, caller: Caller, instanceId: string, expectedVersion?: number): Promise<Instance> {
+  const { instance, version } = await loadInstance(ctx, caller, instanceId);
+  if (expectedVersion !== undefined && expectedVersion !== version) {
+    // Let storage produce the standard 412 for a stale version.
+    return ctx.storage.updateProcess(caller.token, instanceId, instance.process, expectedVersion);
+  }
+  const currentTask = instance.process.currentTask;
+  if (instance.process.ended) throw AppErrors.processEnded();
+  if (!currentTask) throw AppErrors.processNotStarted();
+
+  const formData = await loadFormData(ctx, caller, instance);
+  if (currentTask.altinnTaskType === 'data') {
+    const issues = await validateInstance(ctx, caller, instance, formData);
+    if (hasErrors(issues)) throw AppErrors.validationFailed(issues);
+  }
+  const validationContext = {
+    ...ruleContext(ctx, caller, instance.instanceOwner.partyId, instance),
+    instance,
+    formData,
+    currentTask: currentTask.elementId,
+  };
+  await ctx.definition.rules.onTaskEnd?.(currentTask.elementId, validationContext);
+
+  const byType = new Map<string, unknown>();
+  for (const { dataType, data } of formData.values()) if (!byType.has(dataType)) byType.set(dataType, data);
+  const next = advanceProcess(ctx.definition.process, instance.process, byType, ctx.clock());
+  const updated = await ctx.storage.updateProcess(caller.token, instanceId, next.state, version);
+  if (next.ended) await ctx.definition.rules.onProcessEnd?.({ ...validationContext, instance: updated });
+  return updated;
+}
+
+export async function processHistory(ctx: AppContext, caller: Caller, instanceId: string): Promise<InstanceEvent[]> {
+  await loadInstance(ctx, caller, instanceId);
+  return ctx.storage.listEvents(caller.token, instanceId, { eventTypes: [...PROCESS_EVENT_TYPES] });
+}

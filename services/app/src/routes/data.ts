@@ -1,0 +1,199 @@
+import type { Readable } from 'node:stream';
+import contentDisposition from 'content-disposition';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyRequest } from 'fastify';
+import { Type } from '@sinclair/typebox';
+import type { Operation } from 'fast-json-patch';
+import { DataElement, DomainError } from '@forms/contracts';
+import { etagOf, expectedVersion } from '@forms/service-kit';
+import { loadInstance } from '../domain/app-context';
+import { addAttachment } from '../domain/attachments';
+import {
+  createFormData,
+  formatOf,
+  patchFormData,
+  readFormData,
+  renderFormData,
+  replaceFormData,
+  type FormDataResult,
+  type FormFormat,
+} from '../domain/form-data';
+import { callerOf, contentLengthOf, instanceIdOf, readText } from '../http/request';
+import { DataParams, FormDataBody, INSTANCE_PATH, InstanceParams, problems } from './schemas';
+
+const tags = ['Data'];
+const FormDataResultSchema = Type.Object({
+  dataElement: DataElement,
+  data: FormDataBody,
+  changedFields: Type.Record(Type.String(), Type.Unknown(), { description: 'Fields the app calculated, by dotted path' }),
+});
+const anyBody = { content: { '*/*': { schema: { type: 'string', format: 'binary' } } } };
+
+function acceptedFormat(request: FastifyRequest): FormFormat {
+  return /\b(application|text)\/xml\b/.test(request.headers.accept ?? '') ? 'xml' : 'json';
+}
+
+function sendFormResult(reply: { header: (k: string, v: string) => unknown }, result: FormDataResult) {
+  reply.header('etag', etagOf(result.dataElement.version));
+  return result;
+}
+
+/**
+ * Form data (JSON or XML, checked against the data model, calculated by the app's rules) and attachments
+ * (streamed through to storage). Bodies reach the routes unparsed, so each kind is read the right way.
+ */
+const dataRoutes: FastifyPluginAsyncTypebox<{ maxFormDataBytes: number }> = async (app, options) => {
+  const ctx = app.appContext;
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
+  const body = (request: FastifyRequest) => request.body as Readable;
+
+  app.post(
+    `${INSTANCE_PATH}/data`,
+    {
+      schema: {
+        tags,
+        summary: 'Add form data (JSON or XML) or an attachment (streamed)',
+        params: InstanceParams,
+        querystring: Type.Object({ dataType: Type.String({ minLength: 1, maxLength: 64 }) }, { additionalProperties: false }),
+        response: { 201: Type.Union([FormDataResultSchema, DataElement]), ...problems(400, 401, 403, 404, 409, 413, 415, 503, 504) },
+      },
+    },
+    async (request, reply) => {
+      const caller = callerOf(request);
+      const instanceId = instanceIdOf(request.params);
+      const { dataType } = request.query;
+      const contentType = request.headers['content-type'];
+      if (ctx.definition.models.has(dataType)) {
+        const text = await readText(body(request), options.maxFormDataBytes);
+        const result = await createFormData(ctx, caller, instanceId, dataType, text, formatOf(contentType));
+        return reply.code(201).header('etag', etagOf(result.dataElement.version)).send(result);
+      }
+      if (!contentType) throw new DomainError('invalid', 'CONTENT_TYPE_REQUIRED', 'Send the content type of the attachment in Content-Type.');
+      const disposition = request.headers['content-disposition'];
+      const filename = disposition ? filenameOf(disposition) : undefined;
+      const length = contentLengthOf(request);
+      const element = await addAttachment(ctx, caller, instanceId, dataType, {
+        contentType,
+        body: body(request),
+        ...(filename && { filename }),
+        ...(length !== undefined && { contentLength: length }),
+      });
+      return reply.code(201).header('etag', etagOf(element.version)).send(element);
+    },
+  );
+
+  app.get(
+    `${INSTANCE_PATH}/data/:dataGuid`,
+    {
+      schema: {
+        tags,
+        summary: 'Read form data (JSON or XML by Accept) or download an attachment',
+        params: DataParams,
+        response: { 200: { description: 'The data', ...anyBody }, ...problems(401, 403, 404, 503, 504) },
+      },
+    },
+    async (request, reply) => {
+      const caller = callerOf(request);
+      const instanceId = instanceIdOf(request.params);
+      const dataId = request.params.dataGuid.toLowerCase();
+      const { instance } = await loadInstance(ctx, caller, instanceId);
+      const element = instance.data.find((d) => d.id === dataId);
+      if (element && ctx.definition.models.has(element.dataType)) {
+        const { data, model, dataElement } = await readFormData(ctx, caller, instanceId, dataId);
+        const format = acceptedFormat(request);
+        return reply
+          .header('etag', etagOf(dataElement.version))
+          .type(format === 'xml' ? 'application/xml; charset=utf-8' : 'application/json; charset=utf-8')
+          .send(renderFormData(data, format, model));
+      }
+      if (!element) throw new DomainError('not_found', 'DATA_ELEMENT_NOT_FOUND', 'No such data element on this instance.');
+      const download = await ctx.storage.downloadData(caller.token, instanceId, dataId);
+      if (download.filename) reply.header('content-disposition', contentDisposition(download.filename));
+      return reply.header('etag', etagOf(download.version)).header('content-length', download.size).type(download.contentType).send(download.body);
+    },
+  );
+
+  app.put(
+    `${INSTANCE_PATH}/data/:dataGuid`,
+    {
+      schema: {
+        tags,
+        summary: 'Replace form data; returns the data after calculation and the fields the app changed',
+        params: DataParams,
+        response: { 200: FormDataResultSchema, ...problems(400, 401, 403, 404, 409, 412, 413, 415, 503, 504) },
+      },
+    },
+    async (request, reply) => {
+      const text = await readText(body(request), options.maxFormDataBytes);
+      const result = await replaceFormData(
+        ctx,
+        callerOf(request),
+        instanceIdOf(request.params),
+        request.params.dataGuid.toLowerCase(),
+        text,
+        formatOf(request.headers['content-type']),
+        expectedVersion(request),
+      );
+      return sendFormResult(reply, result);
+    },
+  );
+
+  app.patch(
+    `${INSTANCE_PATH}/data/:dataGuid`,
+    {
+      schema: {
+        tags,
+        summary: 'Change form data with JSON Patch (RFC 6902); `test` operations and If-Match guard against concurrent changes',
+        params: DataParams,
+        response: { 200: FormDataResultSchema, ...problems(400, 401, 403, 404, 409, 412, 413, 415, 503, 504) },
+      },
+    },
+    async (request, reply) => {
+      const mediaType = (request.headers['content-type'] ?? '').split(';')[0]?.trim();
+      if (mediaType !== 'application/json-patch+json' && mediaType !== 'application/json') {
+        throw new DomainError('unsupported_media_type', 'UNSUPPORTED_MEDIA_TYPE', 'Send the patch as application/json-patch+json.');
+      }
+      const text = await readText(body(request), options.maxFormDataBytes);
+      let patch: unknown;
+      try {
+        patch = JSON.parse(text);
+      } catch {
+        throw new DomainError('invalid', 'MALFORMED_JSON', 'The patch is not valid JSON.');
+      }
+      if (!Array.isArray(patch)) throw new DomainError('invalid', 'INVALID_PATCH', 'A JSON Patch is an array of operations.');
+      const result = await patchFormData(
+        ctx,
+        callerOf(request),
+        instanceIdOf(request.params),
+        request.params.dataGuid.toLowerCase(),
+        patch as Operation[],
+        expectedVersion(request),
+      );
+      return sendFormResult(reply, result);
+    },
+  );
+
+  app.delete(
+    `${INSTANCE_PATH}/data/:dataGuid`,
+    { schema: { tags, summary: 'Delete a data element', params: DataParams, response: { 204: Type.Null(), ...problems(401, 403, 404, 409, 412) } } },
+    async (request, reply) => {
+      const caller = callerOf(request);
+      const instanceId = instanceIdOf(request.params);
+      await loadInstance(ctx, caller, instanceId);
+      await ctx.storage.deleteData(caller.token, instanceId, request.params.dataGuid.toLowerCase(), expectedVersion(request));
+      return reply.code(204).send(null);
+    },
+  );
+};
+
+/** Filename from a Content-Disposition header, forwarded to storage. */
+function filenameOf(header: string): string | undefined {
+  try {
+    return contentDisposition.parse(header).parameters.filename;
+  } catch {
+    throw new DomainError('invalid', 'INVALID_CONTENT_DISPOSITION', 'The Content-Disposition header is malformed.');
+  }
+}
+
+export default dataRoutes;

@@ -1,0 +1,157 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Readable } from 'node:stream';
+import multipart, { type MultipartFile, type MultipartValue } from '@fastify/multipart';
+import type { FastifyRequest } from 'fastify';
+import { Type } from '@sinclair/typebox';
+import { TypeCompiler } from '@sinclair/typebox/compiler';
+import { DataValues, DomainError, Instance, PartyId, Timestamp } from '@forms/contracts';
+import { etagOf } from '@forms/service-kit';
+import { loadInstance } from '../domain/app-context';
+import { instantiate, type DataPart, type InstanceTemplate } from '../domain/instantiation';
+import { validateInstance } from '../domain/validation';
+import { callerOf, instanceIdOf, readText } from '../http/request';
+import { INSTANCE_PATH, InstanceParams, ValidationIssues, problems } from './schemas';
+
+const tags = ['Instances'];
+
+const Template = Type.Object(
+  {
+    instanceOwner: Type.Optional(
+      Type.Object({
+        partyId: Type.Optional(PartyId),
+        personNumber: Type.Optional(Type.String({ pattern: '^[0-9]{11}$' })),
+        organisationNumber: Type.Optional(Type.String({ pattern: '^[0-9]{9}$' })),
+      }),
+    ),
+    dueBefore: Type.Optional(Timestamp),
+    visibleAfter: Type.Optional(Timestamp),
+    dataValues: Type.Optional(DataValues),
+  },
+  { additionalProperties: false },
+);
+
+const TemplateCheck = TypeCompiler.Compile(Template);
+
+const MAX_TEMPLATE_BYTES = 64 * 1024;
+/** Storage enforces each data type's own size limit while streaming; this only bounds a runaway request. */
+const MAX_PART_BYTES = 1024 * 1024 * 1024;
+
+function partyIdFor(request: FastifyRequest, queryPartyId: string | undefined, template: InstanceTemplate): string {
+  const principal = request.principal;
+  const partyId = queryPartyId ?? template.instanceOwner?.partyId ?? (principal && principal.kind !== 'org' ? principal.partyId : undefined);
+  if (!partyId) throw new DomainError('invalid', 'INSTANCE_OWNER_REQUIRED', 'Give instanceOwnerPartyId.');
+  return partyId;
+}
+
+type Part = MultipartFile | MultipartValue;
+
+async function partText(part: Part, limitBytes: number): Promise<string> {
+  if (part.type === 'file') return readText(part.file, limitBytes);
+  return typeof part.value === 'string' ? part.value : JSON.stringify(part.value);
+}
+
+function parseTemplate(raw: string): InstanceTemplate {
+  let template: unknown;
+  try {
+    template = JSON.parse(raw);
+  } catch {
+    throw new DomainError('invalid', 'MALFORMED_JSON', "The 'instance' part is not valid JSON.");
+  }
+  if (!TemplateCheck.Check(template)) {
+    throw new DomainError('invalid', 'VALIDATION_FAILED', "The 'instance' part does not match the instance template schema.");
+  }
+  return template;
+}
+
+/** Reads `instance` (the template) and then the data parts of a multipart instantiation, in order. */
+async function multipartRequest(request: FastifyRequest): Promise<{ template: InstanceTemplate; parts: AsyncIterable<DataPart> }> {
+  const iterator = request.parts({ limits: { fileSize: MAX_PART_BYTES, parts: 50, fieldSize: MAX_TEMPLATE_BYTES } })[Symbol.asyncIterator]();
+  const first = await iterator.next();
+  if (first.done || first.value.fieldname !== 'instance') {
+    throw new DomainError('invalid', 'INSTANCE_PART_REQUIRED', "The first part of a multipart instantiation must be 'instance'.");
+  }
+  const template = await partText(first.value, MAX_TEMPLATE_BYTES).then(parseTemplate);
+  async function* dataParts(): AsyncGenerator<DataPart> {
+    for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
+      const part = next.value;
+      if (part.type === 'file') {
+        yield { dataType: part.fieldname, contentType: part.mimetype, ...(part.filename && { filename: part.filename }), body: part.file };
+      } else {
+        // A part without a filename arrives as a field (JSON fields already parsed by @fastify/multipart).
+        yield { dataType: part.fieldname, contentType: part.mimetype, body: Readable.from([Buffer.from(await partText(part, MAX_TEMPLATE_BYTES))]) };
+      }
+    }
+  }
+  return { template, parts: dataParts() };
+}
+
+/** Creating instances and reading their status. */
+const instanceRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const ctx = app.appContext;
+  await app.register(multipart, { throwFileSizeLimit: true });
+
+  app.post(
+    '/instances',
+    {
+      schema: {
+        tags,
+        summary: 'Create an instance',
+        description:
+          "JSON body (the instance template), or multipart/form-data with an 'instance' part first and then one file part per data element, named by its data type.",
+        querystring: Type.Object({ instanceOwnerPartyId: Type.Optional(PartyId) }, { additionalProperties: false }),
+        // Only JSON bodies are checked here; a multipart body is read part by part and its template checked then.
+        body: { content: { 'application/json': { schema: Template } } },
+        response: { 201: Instance, ...problems(400, 401, 403, 404, 409, 413, 415, 503, 504) },
+      },
+    },
+    async (request, reply) => {
+      const caller = callerOf(request);
+      let template = (request.body ?? {}) as InstanceTemplate;
+      let parts: AsyncIterable<DataPart> | undefined;
+      if (request.isMultipart()) {
+        ({ template, parts } = await multipartRequest(request));
+      }
+      const instance = await instantiate(ctx, caller, partyIdFor(request, request.query.instanceOwnerPartyId, template), template, parts);
+      return reply.code(201).header('etag', etagOf(instance.version)).send(instance);
+    },
+  );
+
+  app.get(
+    INSTANCE_PATH,
+    {
+      schema: {
+        tags,
+        summary: 'Status of an instance: process state, data elements and a validation summary',
+        params: InstanceParams,
+        response: {
+          200: Type.Object({ instance: Instance, validation: Type.Object({ errorCount: Type.Integer(), warningCount: Type.Integer() }) }),
+          ...problems(401, 403, 404, 503, 504),
+        },
+      },
+    },
+    async (request, reply) => {
+      const caller = callerOf(request);
+      const { instance, version } = await loadInstance(ctx, caller, instanceIdOf(request.params));
+      const issues = instance.process.ended ? [] : await validateInstance(ctx, caller, instance);
+      return reply.header('etag', etagOf(version)).send({
+        instance,
+        validation: {
+          errorCount: issues.filter((i) => i.severity === 'error').length,
+          warningCount: issues.filter((i) => i.severity === 'warning').length,
+        },
+      });
+    },
+  );
+
+  app.get(
+    `${INSTANCE_PATH}/validate`,
+    { schema: { tags, summary: 'Validate the whole instance', params: InstanceParams, response: { 200: ValidationIssues, ...problems(401, 403, 404) } } },
+    async (request) => {
+      const caller = callerOf(request);
+      const { instance } = await loadInstance(ctx, caller, instanceIdOf(request.params));
+      return validateInstance(ctx, caller, instance);
+    },
+  );
+};
+
+export default instanceRoutes;

@@ -1,0 +1,56 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import { Instance, InstanceEvent, ProcessState } from '@forms/contracts';
+import { etagOf, expectedVersion } from '@forms/service-kit';
+import { loadInstance } from '../domain/app-context';
+import { moveToNextStep, processHistory } from '../domain/process-flow';
+import { callerOf, instanceIdOf } from '../http/request';
+import { INSTANCE_PATH, InstanceParams, problems } from './schemas';
+
+const tags = ['Process'];
+
+/** The instance's process: where it is, moving it on, and how it got there. */
+const processRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const ctx = app.appContext;
+
+  app.get(
+    `${INSTANCE_PATH}/process`,
+    { schema: { tags, summary: 'Current process state', params: InstanceParams, response: { 200: ProcessState, ...problems(401, 403, 404) } } },
+    async (request, reply) => {
+      const { instance, version } = await loadInstance(ctx, callerOf(request), instanceIdOf(request.params));
+      return reply.header('etag', etagOf(version)).send(instance.process);
+    },
+  );
+
+  app.put(
+    `${INSTANCE_PATH}/process/next`,
+    {
+      schema: {
+        tags,
+        summary: 'Complete the current task and move to the next one (or the end)',
+        description: 'A data task with validation errors cannot be completed: 409 with `validationIssues`.',
+        params: InstanceParams,
+        response: { 200: Instance, ...problems(401, 403, 404, 409, 412, 503, 504) },
+      },
+    },
+    async (request, reply) => {
+      const instance = await moveToNextStep(ctx, callerOf(request), instanceIdOf(request.params), expectedVersion(request));
+      return reply.header('etag', etagOf(instance.version)).send(instance);
+    },
+  );
+
+  app.get(
+    `${INSTANCE_PATH}/process/history`,
+    {
+      schema: {
+        tags,
+        summary: 'Process events of the instance',
+        params: InstanceParams,
+        response: { 200: Type.Object({ processHistory: Type.Array(InstanceEvent) }), ...problems(401, 403, 404) },
+      },
+    },
+    async (request) => ({ processHistory: await processHistory(ctx, callerOf(request), instanceIdOf(request.params)) }),
+  );
+};
+
+export default processRoutes;

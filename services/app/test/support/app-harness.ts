@@ -1,0 +1,59 @@
+import { join } from 'node:path';
+import { loadAppDefinition } from '@forms/app-definition';
+import { StorageClient } from '@forms/client';
+import { Scopes } from '@forms/contracts';
+import type { TypedFastify } from '@forms/service-kit';
+import { buildAppService } from '../../src/app';
+import { loadAppServiceConfig } from '../../src/config';
+import { registerInStorage } from '../../src/domain/registration';
+import { bearer, startStorage, type StorageHarness } from '../../../storage/test/support/storage-harness';
+
+export const REPO_ROOT = join(__dirname, '..', '..', '..', '..');
+export const appFolder = (appId: string) => join(REPO_ROOT, 'apps', appId);
+
+export interface AppHarness {
+  app: TypedFastify;
+  storage: StorageHarness;
+  storageUrl: string;
+  appId: string;
+  base: string;
+  close(): Promise<void>;
+}
+
+/**
+ * The app service of one example app in front of a real storage service (listening on a real port,
+ * embedded adapters), both trusting the same token issuer.
+ */
+export async function startApp(appId: string, env: Record<string, string> = {}): Promise<AppHarness> {
+  const storage = await startStorage();
+  const storageAddress = await storage.app.listen({ host: '127.0.0.1', port: 0 });
+  const storageUrl = `${storageAddress}/storage/api/v1`;
+  const definition = await loadAppDefinition(appFolder(appId));
+  const config = loadAppServiceConfig({
+    APP_DIR: appFolder(appId),
+    STORAGE_URL: storageUrl,
+    JWKS_URL: storage.issuer.jwksUrl,
+    TOKEN_ISSUER: storage.issuer.issuer,
+    STORAGE_TIMEOUT_MS: '3000',
+    ...env,
+  });
+  const client = new StorageClient({ baseUrl: config.STORAGE_URL, timeoutMs: config.STORAGE_TIMEOUT_MS });
+  const org = appId.split('/')[0] as string;
+  const orgToken = storage.issuer.orgToken({ org, scopes: [Scopes.serviceOwnerRead, Scopes.serviceOwnerWrite] });
+  await registerInStorage(definition, client, orgToken);
+  const app = await buildAppService({ config, definition, storage: client, logger: false });
+  await app.ready();
+  return {
+    app,
+    storage,
+    storageUrl,
+    appId,
+    base: `/${appId}`,
+    async close() {
+      await app.close();
+      await storage.close();
+    },
+  };
+}
+
+export { bearer };
