@@ -1,7 +1,7 @@
 /**
  * Administers the token service: register, list and remove clients, list and rotate signing keys.
  *
- *   pnpm --filter @forms/auth-service cli <command> [options]      (or: npx tsx services/auth/src/cli.ts …)
+ *   pnpm exec tsx services/auth/src/cli.ts <command> [options]      (from the repository root)
  *
  * Works on the store and keyring the environment names (same variables as the service), or, with --url,
  * through the admin API of a running service (ADMIN_API_KEY from the environment). The embedded store and
