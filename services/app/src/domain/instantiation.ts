@@ -1,5 +1,5 @@
 import { text } from 'node:stream/consumers';
-import { RuleViolation, startProcess } from '@forms/app-definition';
+import { isRuleViolation, startProcess } from '@forms/app-definition';
 import { DomainError, type DataValues, type Instance, type InstanceOwner } from '@forms/contracts';
 import { AppErrors, formModel, ruleContext, type AppContext, type Caller } from './app-context';
 import { storeAttachment, type BinaryContent } from './attachments';
@@ -53,7 +53,7 @@ export async function instantiate(
   try {
     await ctx.definition.rules.onInstantiate?.(rules);
   } catch (error) {
-    if (error instanceof RuleViolation) throw new DomainError('forbidden', error.code, error.message);
+    if (isRuleViolation(error)) throw new DomainError('forbidden', error.code, error.message);
     throw error;
   }
 

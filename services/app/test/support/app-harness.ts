@@ -20,26 +20,36 @@ export interface AppHarness {
   close(): Promise<void>;
 }
 
+export interface AppHarnessOptions {
+  /** App service configuration on top of the harness's own. */
+  env?: Record<string, string>;
+  /** Storage configuration, e.g. JWKS_URL and TOKEN_ISSUER of a real token service; both services then trust it. */
+  storageEnv?: Record<string, string>;
+  /** Token the app is registered in storage with; by default one from the storage harness's test issuer. */
+  orgToken?: string;
+}
+
 /**
  * The app service of one example app in front of a real storage service (listening on a real port,
  * embedded adapters), both trusting the same token issuer.
  */
-export async function startApp(appId: string, env: Record<string, string> = {}): Promise<AppHarness> {
-  const storage = await startStorage();
+export async function startApp(appId: string, options: AppHarnessOptions = {}): Promise<AppHarness> {
+  const storage = await startStorage('embedded', options.storageEnv);
   const storageAddress = await storage.app.listen({ host: '127.0.0.1', port: 0 });
   const storageUrl = `${storageAddress}/storage/api/v1`;
   const definition = await loadAppDefinition(appFolder(appId));
   const config = loadAppServiceConfig({
     APP_DIR: appFolder(appId),
     STORAGE_URL: storageUrl,
-    JWKS_URL: storage.issuer.jwksUrl,
-    TOKEN_ISSUER: storage.issuer.issuer,
+    JWKS_URL: storage.config.JWKS_URL,
+    TOKEN_ISSUER: storage.config.TOKEN_ISSUER,
+    ...(storage.config.TOKEN_AUDIENCE && { TOKEN_AUDIENCE: storage.config.TOKEN_AUDIENCE }),
     STORAGE_TIMEOUT_MS: '3000',
-    ...env,
+    ...options.env,
   });
   const client = new StorageClient({ baseUrl: config.STORAGE_URL, timeoutMs: config.STORAGE_TIMEOUT_MS });
   const org = appId.split('/')[0] as string;
-  const orgToken = storage.issuer.orgToken({ org, scopes: [Scopes.serviceOwnerRead, Scopes.serviceOwnerWrite] });
+  const orgToken = options.orgToken ?? storage.issuer.orgToken({ org, scopes: [Scopes.serviceOwnerRead, Scopes.serviceOwnerWrite] });
   await registerInStorage(definition, client, orgToken);
   const app = await buildAppService({ config, definition, storage: client, logger: false });
   await app.ready();
