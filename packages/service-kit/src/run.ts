@@ -8,12 +8,22 @@ export interface ListenOptions {
   shutdownGraceMs?: number;
 }
 
-/** Listens, and on SIGTERM/SIGINT or a fatal error stops taking requests, lets in-flight ones finish, closes. */
-export async function listenWithGracefulShutdown(app: FastifyInstance, options: ListenOptions): Promise<string> {
-  closeWithGrace({ delay: options.shutdownGraceMs ?? 10_000 }, async ({ signal, err }) => {
-    if (err) app.log.error({ err }, 'fatal error, shutting down');
-    else app.log.info({ signal }, 'shutting down');
-    await app.close();
+/**
+ * On SIGTERM/SIGINT or a fatal error: every app stops taking requests, lets in-flight ones finish and
+ * closes, in the order given (callers before the services they call), before the process exits.
+ */
+export function closeTogetherOnShutdown(apps: FastifyInstance[], shutdownGraceMs = 10_000): void {
+  closeWithGrace({ delay: shutdownGraceMs }, async ({ signal, err }) => {
+    for (const app of apps) {
+      if (err) app.log.error({ err }, 'fatal error, shutting down');
+      else app.log.info({ signal }, 'shutting down');
+      await app.close();
+    }
   });
+}
+
+/** Listens, and closes gracefully on shutdown (see `closeTogetherOnShutdown`). */
+export async function listenWithGracefulShutdown(app: FastifyInstance, options: ListenOptions): Promise<string> {
+  closeTogetherOnShutdown([app], options.shutdownGraceMs);
   return app.listen({ host: options.host, port: options.port });
 }
