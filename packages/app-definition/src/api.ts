@@ -98,6 +98,12 @@ export interface ValidationContext extends RuleContext {
   currentTask?: string;
 }
 
+/**
+ * Marks a RuleViolation. A registered symbol is the same in every copy of this package: a compiled rules.js
+ * carries its own copy of RuleViolation, so `instanceof` against the service's copy would not recognise it.
+ */
+const RULE_VIOLATION_BRAND = Symbol.for('forms.RuleViolation');
+
 /** Thrown by `onInstantiate` (or other hooks) to refuse an action with a message for the caller. */
 export class RuleViolation extends Error {
   constructor(
@@ -106,7 +112,14 @@ export class RuleViolation extends Error {
   ) {
     super(message);
     this.name = 'RuleViolation';
+    Object.defineProperty(this, RULE_VIOLATION_BRAND, { value: true });
   }
+}
+
+/** Whether `value` is a RuleViolation from any copy of this package (use this, not `instanceof`). */
+export function isRuleViolation(value: unknown): value is RuleViolation {
+  // No `instanceof Error` either: that, too, would tie the check to one realm.
+  return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[RULE_VIOLATION_BRAND] === true && typeof (value as { code?: unknown }).code === 'string';
 }
 
 /** The business rules of an app, as small optional hooks (after Altinn's app-lib). */

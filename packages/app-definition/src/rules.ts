@@ -13,11 +13,22 @@ export const RULE_HOOKS = ['calculate', 'validate', 'prefill', 'onInstantiate', 
 const RULES_FILES = ['rules.ts', 'rules.js'];
 
 /**
+ * Defined as `true` by scripts/build.mjs in the bundled services (esbuild `define`); undeclared under jest and
+ * tsx. Plain Node cannot load rules.ts, so a bundled service loads only the rules.js that the build compiled.
+ */
+declare const FORMS_COMPILED_RULES_ONLY: boolean | undefined;
+const compiledRulesOnly = typeof FORMS_COMPILED_RULES_ONLY !== 'undefined' && FORMS_COMPILED_RULES_ONLY === true;
+
+/**
  * Loads the rules with `require`, which works for .ts under jest (swc transform) and tsx (its require hook),
- * and for .js anywhere. No rules file means no rules.
+ * and for .js anywhere. No rules file means no rules. A bundled service only takes rules.js.
  */
 export function loadRules(folder: string): { rules: AppRules; problems: string[] } {
-  const file = RULES_FILES.find((name) => existsSync(join(folder, name)));
+  const candidates = compiledRulesOnly ? ['rules.js'] : RULES_FILES;
+  const file = candidates.find((name) => existsSync(join(folder, name)));
+  if (!file && compiledRulesOnly && existsSync(join(folder, 'rules.ts'))) {
+    return { rules: {}, problems: ['rules.ts: not compiled; this build of the service loads rules.js (run node scripts/build.mjs app)'] };
+  }
   if (!file) return { rules: {}, problems: [] };
   let loaded: unknown;
   try {
