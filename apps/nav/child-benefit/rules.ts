@@ -20,15 +20,20 @@ interface ChildBenefit {
 const currentYear = () => new Date().getFullYear();
 const isUnder18 = (child: Child, year: number) => typeof child.birthYear === 'number' && child.birthYear <= year && year - child.birthYear < 18;
 
+function calculateBenefit(dataType: string, data: Record<string, unknown>): void {
+  if (dataType !== FORM) return;
+  const form = data as ChildBenefit;
+  const children = Array.isArray(form.children) ? form.children : [];
+  const year = currentYear();
+  form.numberOfChildren = children.length;
+  form.monthlyBenefit = BENEFIT_PER_CHILD * children.filter((child) => isUnder18(child, year)).length;
+}
+
 export default defineRules({
-  calculate(dataType, data) {
-    if (dataType !== FORM) return;
-    const form = data as ChildBenefit;
-    const children = Array.isArray(form.children) ? form.children : [];
-    const year = currentYear();
-    form.numberOfChildren = children.length;
-    form.monthlyBenefit = BENEFIT_PER_CHILD * children.filter((child) => isUnder18(child, year)).length;
-  },
+  calculate: calculateBenefit,
+
+  // Children grow older: a form saved last year shows this year's benefit when read.
+  read: calculateBenefit,
 
   validate(ctx) {
     const issues: ValidationIssue[] = [];

@@ -128,6 +128,11 @@ export interface AppRules {
   calculate?(dataType: string, data: Record<string, unknown>, ctx: RuleContext): Record<string, unknown> | void | Promise<Record<string, unknown> | void>;
   /** Rule validation beyond the schema. Issues should carry `source: 'rules'`. */
   validate?(ctx: ValidationContext): ValidationIssue[] | Promise<ValidationIssue[]>;
+  /**
+   * Adjusts stored form data as it is read (GET), e.g. values that depend on the day they are shown.
+   * May change `data` in place or return a new object; what is stored stays as it is.
+   */
+  read?(dataType: string, data: Record<string, unknown>, ctx: RuleContext): Record<string, unknown> | void | Promise<Record<string, unknown> | void>;
   /** Initial form data for a data type. */
   prefill?(dataType: string, ctx: RuleContext): Record<string, unknown> | Promise<Record<string, unknown>>;
   /** Throw RuleViolation to refuse creating the instance. */

@@ -68,7 +68,7 @@ describe('the example apps', () => {
       otherwise: 'EndEvent_1',
     });
     expect(elements.get('EndEvent_1')).toEqual({ kind: 'end', id: 'EndEvent_1' });
-    expect(Object.keys(childBenefit.rules).sort()).toEqual(['calculate', 'prefill', 'validate']);
+    expect(Object.keys(childBenefit.rules).sort()).toEqual(['calculate', 'prefill', 'read', 'validate']);
   });
 
   it('loads skd/tax-return with its process.json', () => {

@@ -211,3 +211,24 @@ describe('the gateway takes the other way for a low income', () => {
     expect(next.json<Instance>().process).toMatchObject({ endEvent: 'EndEvent_1' });
   });
 });
+
+describe("the app's read rule", () => {
+  test('form data is shown as the read rule has it, while storage keeps what was saved', async () => {
+    const instance = await createInstance(h, owner, OWNER_PARTY);
+    const form = instance.data.find((d) => d.dataType === 'model') as DataElement;
+    // Saved earlier, when Lise was not yet born: no benefit then.
+    const saved = { applicant: { name: 'Kari' }, children: [{ name: 'Lise', birthYear: year - 1 }], numberOfChildren: 1, monthlyBenefit: 0 };
+    const written = await h.storage.app.inject({
+      method: 'PUT',
+      url: `${STORAGE_API}/instances/${instance.id}/data/${form.id}`,
+      headers: { ...owner, 'content-type': 'application/json' },
+      payload: saved,
+    });
+    expect(written.statusCode).toBe(200);
+
+    const read = await h.app.inject({ url: `${h.base}/instances/${instance.id}/data/${form.id}`, headers: owner });
+    expect(read.json()).toEqual({ ...saved, monthlyBenefit: 1766 });
+    const stored = await h.storage.app.inject({ url: `${STORAGE_API}/instances/${instance.id}/data/${form.id}`, headers: owner });
+    expect(stored.json()).toEqual(saved);
+  });
+});

@@ -112,7 +112,10 @@ export async function readFormData(
   const { instance } = await loadInstance(ctx, caller, instanceId);
   const dataElement = findElement(instance, dataId);
   const model = formModel(ctx, dataElement.dataType);
-  return { dataElement, data: await readStoredFormData(ctx, caller, instanceId, dataElement), model };
+  const stored = await readStoredFormData(ctx, caller, instanceId, dataElement);
+  const read = ctx.definition.rules.read;
+  const data = read ? ((await read(dataElement.dataType, stored, ruleContext(ctx, caller, instance.instanceOwner.partyId, instance))) ?? stored) : stored;
+  return { dataElement, data, model };
 }
 
 /** PUT: replaces the form data; the app's calculation runs, and the fields it changed are returned. */
