@@ -6,7 +6,7 @@ import type { TypedFastify } from '@forms/service-kit';
 import { buildAppService } from '../../src/app';
 import { loadAppServiceConfig } from '../../src/config';
 import { registerInStorage } from '../../src/domain/registration';
-import { bearer, startStorage, type StorageHarness } from '../../../storage/test/support/storage-harness';
+import { bearer, startStorage, type AdapterSet, type StorageHarness } from '../../../storage/test/support/storage-harness';
 
 export const REPO_ROOT = join(__dirname, '..', '..', '..', '..');
 export const appFolder = (appId: string) => join(REPO_ROOT, 'apps', appId);
@@ -21,6 +21,8 @@ export interface AppHarness {
 }
 
 export interface AppHarnessOptions {
+  /** Storage's adapters: embedded (default), or MongoDB + S3 stand-ins from jest's global setup. */
+  adapters?: AdapterSet;
   /** App service configuration on top of the harness's own. */
   env?: Record<string, string>;
   /** Storage configuration, e.g. JWKS_URL and TOKEN_ISSUER of a real token service; both services then trust it. */
@@ -34,7 +36,7 @@ export interface AppHarnessOptions {
  * embedded adapters), both trusting the same token issuer.
  */
 export async function startApp(appId: string, options: AppHarnessOptions = {}): Promise<AppHarness> {
-  const storage = await startStorage('embedded', options.storageEnv);
+  const storage = await startStorage(options.adapters ?? 'embedded', options.storageEnv);
   const storageAddress = await storage.app.listen({ host: '127.0.0.1', port: 0 });
   const storageUrl = `${storageAddress}/storage/api/v1`;
   const definition = await loadAppDefinition(appFolder(appId));
