@@ -1,25 +1,15 @@
-import { createHash } from 'node:crypto';
 import {
   MongoClient,
-  MongoClientClosedError,
-  MongoNetworkError,
-  MongoNotConnectedError,
-  MongoOperationTimeoutError,
-  MongoServerClosedError,
-  MongoServerError,
-  MongoServerSelectionError,
-  MongoTopologyClosedError,
-  ObjectId,
   type Collection,
   type Db,
   type Document,
   type MongoClientOptions,
 } from 'mongodb';
+import { idForKey, isConnectivityError, isDuplicateKeyError } from '@forms/mongo-support';
 import type { ClientRecord } from '../domain/clients';
 import { DuplicateClientError, type ClientStore } from './client-store';
 import { clientStoreUnavailable } from './store-errors';
 
-const DUPLICATE_KEY_CODE = 11000;
 const COLLECTIONS = { clients: 'clients', assertionIds: 'assertionIds' } as const;
 
 /**
@@ -71,7 +61,7 @@ export class MongoClientStore implements ClientStore {
 
   async getClient(clientId: string): Promise<ClientRecord | null> {
     const { clients } = this.opened();
-    const stored = await translate(() => clients.findOne({ _id: idFor(clientId), _key: clientId }));
+    const stored = await translate(() => clients.findOne({ _id: idForKey(clientId), _key: clientId }));
     return stored === null ? null : fromStored(stored);
   }
 
@@ -83,27 +73,27 @@ export class MongoClientStore implements ClientStore {
   async insertClient(client: ClientRecord): Promise<void> {
     const { clients } = this.opened();
     try {
-      await translate(() => clients.insertOne({ ...client, _id: idFor(client.clientId), _key: client.clientId }));
+      await translate(() => clients.insertOne({ ...client, _id: idForKey(client.clientId), _key: client.clientId }));
     } catch (error) {
-      if (isDuplicateKey(error)) throw new DuplicateClientError(client.clientId);
+      if (isDuplicateKeyError(error)) throw new DuplicateClientError(client.clientId);
       throw error;
     }
   }
 
   async deleteClient(clientId: string): Promise<boolean> {
     const { clients } = this.opened();
-    const result = await translate(() => clients.deleteOne({ _id: idFor(clientId), _key: clientId }));
+    const result = await translate(() => clients.deleteOne({ _id: idForKey(clientId), _key: clientId }));
     return result.deletedCount === 1;
   }
 
   async rememberAssertionId(clientId: string, jti: string, expiresAt: Date, now: Date): Promise<boolean> {
     const { assertionIds } = this.opened();
-    const _id = idFor(JSON.stringify([clientId, jti]));
+    const _id = idForKey(JSON.stringify([clientId, jti]));
     try {
       await translate(() => assertionIds.insertOne({ _id, expiresAt }));
       return true;
     } catch (error) {
-      if (!isDuplicateKey(error)) throw error;
+      if (!isDuplicateKeyError(error)) throw error;
     }
     // Recorded before. If that record has expired (the TTL monitor runs only once a minute), this use is
     // new; the filtered replace lets exactly one of several concurrent callers take it over.
@@ -117,8 +107,6 @@ export class MongoClientStore implements ClientStore {
   }
 }
 
-/** `_id` for a natural key: the first 12 bytes of its SHA-256. */
-export const idFor = (key: string): ObjectId => new ObjectId(createHash('sha256').update(key).digest().subarray(0, 12));
 
 function fromStored(stored: Document): ClientRecord {
   const { _id, _key, ...record } = stored;
@@ -126,25 +114,13 @@ function fromStored(stored: Document): ClientRecord {
   return record as ClientRecord;
 }
 
-const isDuplicateKey = (error: unknown): boolean => error instanceof MongoServerError && error.code === DUPLICATE_KEY_CODE;
-
-/** Driver errors that mean "cannot reach the database" rather than "the request was wrong". */
-const CONNECTIVITY_ERRORS = [
-  MongoNetworkError,
-  MongoServerSelectionError,
-  MongoNotConnectedError,
-  MongoTopologyClosedError,
-  MongoClientClosedError,
-  MongoServerClosedError,
-  MongoOperationTimeoutError,
-];
 
 async function translate<T>(operation: () => Promise<T>): Promise<T> {
   try {
     return await operation();
   } catch (error) {
-    if (CONNECTIVITY_ERRORS.some((errorClass) => error instanceof errorClass)) {
-      throw clientStoreUnavailable(`client store unavailable: ${(error as Error).message}`, error);
+    if (isConnectivityError(error)) {
+      throw clientStoreUnavailable(`client store unavailable: ${error.message}`, error);
     }
     throw error;
   }

@@ -1,16 +1,6 @@
-import { createHash } from 'node:crypto';
 import type { Application, Instance, InstanceEvent } from '@forms/contracts';
 import {
   MongoClient,
-  MongoClientClosedError,
-  MongoNetworkError,
-  MongoNotConnectedError,
-  MongoOperationTimeoutError,
-  MongoServerClosedError,
-  MongoServerError,
-  MongoServerSelectionError,
-  MongoTopologyClosedError,
-  ObjectId,
   type Collection,
   type Db,
   type Document,
@@ -31,9 +21,8 @@ import {
   type PendingUploadRepository,
   type TimeRange,
 } from './metadata-store';
+import { idForKey, isConnectivityError, isDuplicateKeyError } from '@forms/mongo-support';
 import { assertValidLimit, instanceGuidOf, metadataStoreUnavailable as unavailable } from './metadata-support';
-
-const DUPLICATE_KEY_CODE = 11000;
 
 /**
  * MetadataStore on MongoDB (official driver). Concurrency rests on `_id` uniqueness and version fields
@@ -147,8 +136,6 @@ interface Repositories {
   pendingUploads: PendingUploadRepository;
 }
 
-/** `_id` for a natural key: the first 12 bytes of its SHA-256 (see the class comment of MongoMetadataStore). */
-export const storageIdFor = (key: string): ObjectId => new ObjectId(createHash('sha256').update(key).digest().subarray(0, 12));
 
 /**
  * Documents of type T under their natural key. Filters are plain `Document`s: the driver's typed
@@ -160,7 +147,7 @@ class KeyedCollection<T extends object> {
 
   async get(key: string): Promise<T | null> {
     // `_key` as well as `_id`: a hash collision must never return another key's document.
-    const stored = await translateErrors(() => this.collection.findOne({ _id: storageIdFor(key), _key: key }));
+    const stored = await translateErrors(() => this.collection.findOne({ _id: idForKey(key), _key: key }));
     return stored === null ? null : fromStored<T>(stored);
   }
 
@@ -185,7 +172,7 @@ class KeyedCollection<T extends object> {
   }
 
   async remove(key: string): Promise<void> {
-    await translateErrors(() => this.collection.deleteOne({ _id: storageIdFor(key), _key: key }));
+    await translateErrors(() => this.collection.deleteOne({ _id: idForKey(key), _key: key }));
   }
 
   async removeMany(filter: Filter<Document>): Promise<void> {
@@ -193,7 +180,7 @@ class KeyedCollection<T extends object> {
   }
 }
 
-const toStored = (key: string, doc: object): Document => ({ ...doc, _id: storageIdFor(key), _key: key });
+const toStored = (key: string, doc: object): Document => ({ ...doc, _id: idForKey(key), _key: key });
 
 function fromStored<T extends object>(stored: Document): T {
   const { _id, _key, ...doc } = stored;
@@ -323,27 +310,16 @@ function rangeFilter(range: TimeRange): Document | undefined {
   return Object.keys(operators).length === 0 ? undefined : operators;
 }
 
-/** Driver errors that mean "cannot reach the database" rather than "the request was wrong". */
-const CONNECTIVITY_ERRORS = [
-  MongoNetworkError,
-  MongoServerSelectionError,
-  MongoNotConnectedError,
-  MongoTopologyClosedError,
-  MongoClientClosedError,
-  MongoServerClosedError,
-  MongoOperationTimeoutError,
-];
-
 /** Maps driver errors to the MetadataStore contract: duplicate `_id` -> DuplicateKeyError, connectivity -> unavailable. */
 async function translateErrors<T>(operation: () => Promise<T>, insertedKey?: string): Promise<T> {
   try {
     return await operation();
   } catch (error) {
-    if (insertedKey !== undefined && error instanceof MongoServerError && error.code === DUPLICATE_KEY_CODE) {
+    if (insertedKey !== undefined && isDuplicateKeyError(error)) {
       throw new DuplicateKeyError(insertedKey);
     }
-    if (CONNECTIVITY_ERRORS.some((errorClass) => error instanceof errorClass)) {
-      throw unavailable(`metadata store unavailable: ${(error as Error).message}`, error);
+    if (isConnectivityError(error)) {
+      throw unavailable(`metadata store unavailable: ${error.message}`, error);
     }
     throw error;
   }
