@@ -103,19 +103,18 @@ export async function createFormData(
   return { dataElement, ...calculated };
 }
 
+/** Form data of a loaded instance, as the app's `read` rule presents it. */
 export async function readFormData(
   ctx: AppContext,
   caller: Caller,
-  instanceId: string,
-  dataId: string,
-): Promise<{ dataElement: DataElement; data: Record<string, unknown>; model: FormModel }> {
-  const { instance } = await loadInstance(ctx, caller, instanceId);
-  const dataElement = findElement(instance, dataId);
+  instance: Instance,
+  dataElement: DataElement,
+): Promise<{ data: Record<string, unknown>; model: FormModel }> {
   const model = formModel(ctx, dataElement.dataType);
-  const stored = await readStoredFormData(ctx, caller, instanceId, dataElement);
+  const stored = await readStoredFormData(ctx, caller, instance.id, dataElement);
   const read = ctx.definition.rules.read;
   const data = read ? ((await read(dataElement.dataType, stored, ruleContext(ctx, caller, instance.instanceOwner.partyId, instance))) ?? stored) : stored;
-  return { dataElement, data, model };
+  return { data, model };
 }
 
 /** PUT: replaces the form data; the app's calculation runs, and the fields it changed are returned. */

@@ -6,7 +6,7 @@ import { Type } from '@sinclair/typebox';
 import type { Operation } from 'fast-json-patch';
 import { DataElement, DomainError } from '@forms/contracts';
 import { etagOf, expectedVersion } from '@forms/service-kit';
-import { loadInstance } from '../domain/app-context';
+import { AppErrors, loadInstance } from '../domain/app-context';
 import { addAttachment } from '../domain/attachments';
 import {
   createFormData,
@@ -100,14 +100,14 @@ const dataRoutes: FastifyPluginAsyncTypebox<{ maxFormDataBytes: number }> = asyn
       const { instance } = await loadInstance(ctx, caller, instanceId);
       const element = instance.data.find((d) => d.id === dataId);
       if (element && ctx.definition.models.has(element.dataType)) {
-        const { data, model, dataElement } = await readFormData(ctx, caller, instanceId, dataId);
+        const { data, model } = await readFormData(ctx, caller, instance, element);
         const format = acceptedFormat(request);
         return reply
-          .header('etag', etagOf(dataElement.version))
+          .header('etag', etagOf(element.version))
           .type(format === 'xml' ? 'application/xml; charset=utf-8' : 'application/json; charset=utf-8')
           .send(renderFormData(data, format, model));
       }
-      if (!element) throw new DomainError('not_found', 'DATA_ELEMENT_NOT_FOUND', 'No such data element on this instance.');
+      if (!element) throw AppErrors.dataElementNotFound();
       const download = await ctx.storage.downloadData(caller.token, instanceId, dataId);
       if (download.filename) reply.header('content-disposition', contentDisposition(download.filename));
       return reply.header('etag', etagOf(download.version)).header('content-length', download.size).type(download.contentType).send(download.body);
