@@ -1,1 +1,3 @@
 export * from './storage-client';
+export * from './app-client';
+export * from './token-client';

@@ -1,0 +1,264 @@
+import { randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
+import type { DataElement, DataValues, Instance, InstanceEvent, InstanceOwner, ProcessState } from '@forms/contracts';
+import { HttpClient, ifMatch, parseEtag, segments, toSearchParams, type Body, type ContentOptions, type DataDownload, type Versioned } from './http';
+
+/**
+ * Typed client of one app's API (`<baseUrl>/<org>/<app>`), for end-user systems, integrations and the CLI.
+ * Errors are `DomainError`s exactly as with StorageClient: the app's problem+json `code` and `detail` are kept
+ * (validation issues of a refused `process/next` are in `extensions.validationIssues`); an unreachable app or a
+ * 5xx without problem body is DomainError('unavailable', 'APP_UNAVAILABLE'), a call slower than `timeoutMs`
+ * (until the response headers arrive) DomainError('timeout', 'APP_TIMEOUT'). Streams are never buffered whole.
+ */
+export interface AppClientOptions {
+  /** Where the app service listens, e.g. `http://127.0.0.1:5110`. */
+  baseUrl: string;
+  /** `<org>/<app>`, e.g. `nav/child-benefit`. */
+  appId: string;
+  /** A bearer token, or a function giving one for each call (e.g. `TokenClient.tokenProvider()`). */
+  token: string | (() => string | Promise<string>);
+  /** Per call, until response headers arrive. Default 10 000. */
+  timeoutMs?: number;
+}
+
+/** What a caller may set when creating an instance through the app. */
+export interface InstanceTemplate {
+  instanceOwner?: Partial<InstanceOwner>;
+  dueBefore?: string;
+  visibleAfter?: string;
+  dataValues?: DataValues;
+}
+
+/** A data element sent along with a new instance (multipart instantiation), named by its data type. */
+export interface DataPart {
+  dataType: string;
+  contentType: string;
+  body: Body;
+  /** Default: the data type. */
+  filename?: string;
+}
+
+export interface ValidationIssue {
+  severity: 'error' | 'warning' | 'info';
+  code: string;
+  field?: string;
+  description: string;
+  dataElementId?: string;
+  source: string;
+}
+
+export interface InstanceStatus {
+  instance: Instance;
+  validation: { errorCount: number; warningCount: number };
+  version: number;
+}
+
+/** The answer to a form data write: the data after the app's calculation, and the fields the app changed. */
+export interface FormDataResult<T = Record<string, unknown>> {
+  data: T;
+  /** Calculated fields by dotted path. */
+  changedFields: Record<string, unknown>;
+  dataElement: DataElement;
+}
+
+/** Form data: an object is sent as JSON; a string as it is, as XML when it starts with `<`, else as JSON. */
+export type FormInput = object | string;
+
+export interface FormWriteOptions {
+  /** Overrides the content type worked out from the data. */
+  contentType?: 'application/json' | 'application/xml';
+}
+
+/** One JSON Patch (RFC 6902) operation. */
+export type JsonPatchOperation =
+  | { op: 'add' | 'replace' | 'test'; path: string; value: unknown }
+  | { op: 'remove'; path: string }
+  | { op: 'move' | 'copy'; from: string; path: string };
+
+const MULTIPART_DATA_LIMIT = 50;
+
+export class AppClient {
+  readonly appId: string;
+  private readonly http: HttpClient;
+  private readonly tokenSource: () => string | Promise<string>;
+
+  constructor(options: AppClientOptions) {
+    if (!/^[a-z0-9-]+\/[a-z0-9-]+$/i.test(options.appId)) throw new Error(`appId must be <org>/<app>, not "${options.appId}"`);
+    this.appId = options.appId;
+    const base = `${options.baseUrl.replace(/\/+$/, '')}/${segments(options.appId)}`;
+    this.http = new HttpClient({ baseUrl: base, ...(options.timeoutMs !== undefined && { timeoutMs: options.timeoutMs }) }, { name: 'The app service', codePrefix: 'APP' });
+    const { token } = options;
+    this.tokenSource = typeof token === 'string' ? () => token : token;
+  }
+
+  /**
+   * Creates an instance for `partyId` (default: the caller's own party). With `data`, one multipart request
+   * carries the template and the data elements, streamed in order; the app creates all of it or nothing.
+   */
+  async createInstance(template: InstanceTemplate = {}, options: { partyId?: string; data?: DataPart[] } = {}): Promise<Instance> {
+    const path = `/instances${toSearchParams({ instanceOwnerPartyId: options.partyId })}`;
+    const token = await this.token();
+    if (!options.data || options.data.length === 0) return this.http.json(path, { token, method: 'POST', json: template });
+    if (options.data.length > MULTIPART_DATA_LIMIT - 1) throw new Error(`At most ${MULTIPART_DATA_LIMIT - 1} data parts`);
+    const boundary = `----forms-${randomBytes(12).toString('hex')}`;
+    const body = Readable.from(multipartBody(boundary, template, options.data));
+    return this.http.json(path, { token, method: 'POST', content: { body, options: { contentType: `multipart/form-data; boundary=${boundary}` } } });
+  }
+
+  /** The instance with a summary of its validation (not run for an ended process), and its version. */
+  async getInstance(instanceId: string): Promise<InstanceStatus> {
+    const response = await this.http.send(this.instancePath(instanceId), { token: await this.token() });
+    const body = (await this.http.readJson(response)) as Omit<InstanceStatus, 'version'>;
+    return { ...body, version: versionOf(response, body.instance.version) };
+  }
+
+  async addFormData<T = Record<string, unknown>>(instanceId: string, dataType: string, data: FormInput, options: FormWriteOptions = {}): Promise<FormDataResult<T>> {
+    const path = `${this.instancePath(instanceId)}/data${toSearchParams({ dataType })}`;
+    return this.http.json(path, { token: await this.token(), method: 'POST', content: formContent(data, options) });
+  }
+
+  /** Form data as JSON, with its version (for `expectedVersion` of a later write). */
+  async getFormData<T = Record<string, unknown>>(instanceId: string, dataId: string): Promise<Versioned<T>> {
+    return this.http.versioned<T>(this.dataPath(instanceId, dataId), { token: await this.token(), headers: { accept: 'application/json' } });
+  }
+
+  /** Form data rendered as XML. */
+  async getFormDataXml(instanceId: string, dataId: string): Promise<Versioned<string>> {
+    const { text, response } = await this.http.text(this.dataPath(instanceId, dataId), { token: await this.token(), headers: { accept: 'application/xml' } });
+    return { value: text, version: versionOf(response, 0) };
+  }
+
+  /** Replaces form data; with `expectedVersion` only if nobody changed it since (412 otherwise). */
+  async putFormData<T = Record<string, unknown>>(
+    instanceId: string,
+    dataId: string,
+    data: FormInput,
+    options: FormWriteOptions & { expectedVersion?: number } = {},
+  ): Promise<FormDataResult<T>> {
+    return this.http.json(this.dataPath(instanceId, dataId), {
+      token: await this.token(),
+      method: 'PUT',
+      content: formContent(data, options),
+      headers: ifMatch(options.expectedVersion),
+    });
+  }
+
+  /** Changes form data with JSON Patch; `test` operations and `expectedVersion` (If-Match) guard against concurrent changes. */
+  async patchFormData<T = Record<string, unknown>>(
+    instanceId: string,
+    dataId: string,
+    operations: JsonPatchOperation[],
+    options: { expectedVersion?: number } = {},
+  ): Promise<FormDataResult<T>> {
+    return this.http.json(this.dataPath(instanceId, dataId), {
+      token: await this.token(),
+      method: 'PATCH',
+      content: { body: JSON.stringify(operations), options: { contentType: 'application/json-patch+json' } },
+      headers: ifMatch(options.expectedVersion),
+    });
+  }
+
+  /** Streams an attachment to the app (which checks it and passes it on to storage). Give `contentLength` when known. */
+  async uploadAttachment(instanceId: string, dataType: string, body: Body, options: ContentOptions): Promise<DataElement> {
+    const path = `${this.instancePath(instanceId)}/data${toSearchParams({ dataType })}`;
+    return this.http.json(path, { token: await this.token(), method: 'POST', content: { body, options } });
+  }
+
+  /** Any data element as a stream: attachments as stored, form data as JSON. */
+  async downloadData(instanceId: string, dataId: string): Promise<DataDownload> {
+    return this.http.download(this.dataPath(instanceId, dataId), { token: await this.token() });
+  }
+
+  async deleteData(instanceId: string, dataId: string, expectedVersion?: number): Promise<void> {
+    return this.http.empty(this.dataPath(instanceId, dataId), { token: await this.token(), method: 'DELETE', headers: ifMatch(expectedVersion) });
+  }
+
+  async validate(instanceId: string): Promise<ValidationIssue[]> {
+    return this.http.json(`${this.instancePath(instanceId)}/validate`, { token: await this.token() });
+  }
+
+  async getProcess(instanceId: string): Promise<Versioned<ProcessState>> {
+    return this.http.versioned<ProcessState>(`${this.instancePath(instanceId)}/process`, { token: await this.token() });
+  }
+
+  /** Completes the current task. A data task with validation errors is refused: conflict, `VALIDATION_FAILED`. */
+  async nextProcess(instanceId: string, options: { expectedVersion?: number } = {}): Promise<Instance> {
+    return this.http.json(`${this.instancePath(instanceId)}/process/next`, {
+      token: await this.token(),
+      method: 'PUT',
+      headers: ifMatch(options.expectedVersion),
+    });
+  }
+
+  async processHistory(instanceId: string): Promise<InstanceEvent[]> {
+    const body = await this.http.json<{ processHistory: InstanceEvent[] }>(`${this.instancePath(instanceId)}/process/history`, {
+      token: await this.token(),
+    });
+    return body.processHistory;
+  }
+
+  /** Runs the app's calculation on form data without an instance. */
+  async calculate<T = Record<string, unknown>>(dataType: string, data: object, options: { partyId?: string } = {}): Promise<Omit<FormDataResult<T>, 'dataElement'>> {
+    return this.http.json(`/v1/data${toSearchParams({ dataType, partyId: options.partyId })}`, { token: await this.token(), method: 'POST', json: data });
+  }
+
+  /** Validates form data against the model and the app's rules without an instance. */
+  async validateData(dataType: string, data: object, options: { partyId?: string } = {}): Promise<ValidationIssue[]> {
+    return this.http.json(`/v1/data/validate${toSearchParams({ dataType, partyId: options.partyId })}`, {
+      token: await this.token(),
+      method: 'POST',
+      json: data,
+    });
+  }
+
+  /** A prefilled, calculated model without an instance. */
+  async prefill<T = Record<string, unknown>>(dataType: string, options: { partyId?: string } = {}): Promise<T> {
+    return this.http.json(`/v1/data${toSearchParams({ dataType, partyId: options.partyId })}`, { token: await this.token() });
+  }
+
+  private async token(): Promise<string> {
+    return this.tokenSource();
+  }
+
+  private instancePath(instanceId: string): string {
+    if (!/^[^/]+\/[^/]+$/.test(instanceId)) throw new Error(`instanceId must be <partyId>/<instanceGuid>, not "${instanceId}"`);
+    return `/instances/${segments(instanceId)}`;
+  }
+
+  private dataPath(instanceId: string, dataId: string): string {
+    return `${this.instancePath(instanceId)}/data/${encodeURIComponent(dataId)}`;
+  }
+}
+
+const versionOf = (response: Response, fallback: number): number => parseEtag(response.headers.get('etag')) ?? fallback;
+
+function formContent(data: FormInput, options: FormWriteOptions): { body: string; options: ContentOptions } {
+  const body = typeof data === 'string' ? data : JSON.stringify(data);
+  const contentType = options.contentType ?? (typeof data === 'string' && data.trimStart().startsWith('<') ? 'application/xml' : 'application/json');
+  return { body, options: { contentType } };
+}
+
+/** A header parameter value in a multipart part header: quotes and line breaks escaped as browsers do. */
+const quoted = (value: string) => value.replace(/"/g, '%22').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
+
+/** `instance` first, then one file part per data element; streamed bodies are streamed through, not buffered. */
+async function* multipartBody(boundary: string, template: InstanceTemplate, parts: DataPart[]): AsyncGenerator<Buffer> {
+  const header = (name: string, contentType: string, filename?: string) =>
+    Buffer.from(
+      `--${boundary}\r\nContent-Disposition: form-data; name="${quoted(name)}"` +
+        `${filename !== undefined ? `; filename="${quoted(filename)}"` : ''}\r\nContent-Type: ${contentType}\r\n\r\n`,
+    );
+  yield header('instance', 'application/json');
+  yield Buffer.from(`${JSON.stringify(template)}\r\n`);
+  for (const part of parts) {
+    // Always a file part: a part without filename would be a form field, which the app limits to 64 KB.
+    yield header(part.dataType, part.contentType, part.filename ?? part.dataType);
+    if (part.body instanceof Readable) {
+      for await (const chunk of part.body) yield Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string);
+    } else {
+      yield Buffer.from(part.body);
+    }
+    yield Buffer.from('\r\n');
+  }
+  yield Buffer.from(`--${boundary}--\r\n`);
+}
