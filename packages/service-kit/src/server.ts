@@ -72,22 +72,38 @@ export function createServer(options: ServerOptions): TypedFastify {
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
+  discardUnreadBodyOnAnswer(app);
   closeKeepAliveAfterShutdownStarts(app);
   void app.register(problemHandler);
   return app;
 }
 
 /**
- * `close()` ends idle keep-alive connections only once; a connection still answering a request at that
- * moment would then idle on until its keep-alive timeout and hold shutdown up. Once closing has begun,
- * each connection is ended as soon as its response is out.
+ * `close()` ends idle keep-alive connections only once; a connection still busy at that moment (sending its
+ * answer, or reading the rest of a refused body) would then idle on until its keep-alive timeout and hold
+ * shutdown up. Until the server has closed, connections are ended as soon as they fall idle.
  */
 function closeKeepAliveAfterShutdownStarts(app: TypedFastify): void {
-  let closing = false;
+  let sweeper: NodeJS.Timeout | undefined;
   app.addHook('preClose', async () => {
-    closing = true;
+    sweeper = setInterval(() => app.server.closeIdleConnections(), 50);
+    sweeper.unref();
   });
-  app.addHook('onResponse', async (request) => {
-    if (closing) request.raw.socket?.end();
+  app.addHook('onClose', async () => clearInterval(sweeper));
+}
+
+/**
+ * An answer given before the request body was read to the end (a refused upload, a multipart request
+ * refused at its first part): whatever was reading the body stops, and the rest is read and dropped. The
+ * client can then finish sending and read the answer, and the connection stays usable; left unread, the
+ * body would stall the connection (and hold up shutdown) for as long as the client waits.
+ */
+function discardUnreadBodyOnAnswer(app: TypedFastify): void {
+  app.addHook('onSend', async (request) => {
+    const body = request.raw;
+    if (!body.complete && !body.destroyed) {
+      body.unpipe();
+      body.resume();
+    }
   });
 }

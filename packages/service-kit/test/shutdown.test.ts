@@ -42,3 +42,32 @@ test('close() waits for an in-flight response and then ends its keep-alive conne
   expect(app.server.listening).toBe(false);
   agent.destroy();
 }, 10_000);
+
+test('an answer given before the body was read: the client finishes sending, reads it, and shutdown is prompt', async () => {
+  const app = createServer({ name: 'unread-body-test', logger: false });
+  app.addContentTypeParser('application/octet-stream', (_request, payload, done) => done(null, payload));
+  // Reads the first chunk only, then refuses, as a route that judges an upload by its first bytes does.
+  app.post('/upload', async (request, reply) => {
+    const iterator = (request.body as Readable).iterator({ destroyOnReturn: false });
+    await iterator.next();
+    await iterator.return?.();
+    return reply.code(415).send({ refused: true });
+  });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const { port } = app.server.address() as AddressInfo;
+  const agent = new Agent({ keepAlive: true });
+  const body = Buffer.alloc(8 * 1024 * 1024, 1);
+
+  const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+    request({ host: '127.0.0.1', port, path: '/upload', method: 'POST', agent, headers: { 'content-type': 'application/octet-stream', 'content-length': body.length } }, (response) => {
+      let text = '';
+      response.on('data', (chunk: Buffer) => (text += chunk.toString()));
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, body: text }));
+    })
+      .on('error', reject)
+      .end(body);
+  });
+  expect(answer).toEqual({ status: 415, body: '{"refused":true}' });
+  await app.close();
+  agent.destroy();
+}, 10_000);

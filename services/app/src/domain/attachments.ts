@@ -10,9 +10,13 @@ export interface BinaryContent {
   body: Readable;
 }
 
-/** Reads just enough of a stream to look at its first bytes, and gives back a stream of the whole content. */
-export async function peek(body: Readable, bytes: number): Promise<{ head: Buffer; content: Readable }> {
-  const iterator = body[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+/**
+ * Reads just enough of a stream to look at its first bytes, and gives back a stream of the whole content,
+ * or `abandon()` to stop reading it.
+ */
+export async function peek(body: Readable, bytes: number): Promise<{ head: Buffer; content: Readable; abandon: () => Promise<void> }> {
+  // Not destroyed when given up: the body is the request, whose socket must stay up to carry the answer.
+  const iterator = body.iterator({ destroyOnReturn: false }) as AsyncIterableIterator<Buffer>;
   const buffered: Buffer[] = [];
   let length = 0;
   while (length < bytes) {
@@ -25,7 +29,13 @@ export async function peek(body: Readable, bytes: number): Promise<{ head: Buffe
     yield* buffered;
     for (let next = await iterator.next(); !next.done; next = await iterator.next()) yield next.value;
   }
-  return { head: Buffer.concat(buffered).subarray(0, bytes), content: Readable.from(whole(), { objectMode: false }) };
+  // Stops listening to the body, so the rest of a refused or abandoned body can be drained.
+  const abandon = async () => {
+    await iterator.return?.();
+  };
+  const content = Readable.from(whole(), { objectMode: false });
+  content.once('close', () => void abandon());
+  return { head: Buffer.concat(buffered).subarray(0, bytes), content, abandon };
 }
 
 export function assertAttachmentType(ctx: AppContext, dataType: string): void {
@@ -45,9 +55,9 @@ export async function addAttachment(ctx: AppContext, caller: Caller, instanceId:
 
 export async function storeAttachment(ctx: AppContext, caller: Caller, instanceId: string, dataType: string, input: BinaryContent): Promise<DataElement> {
   const declared = (input.contentType.split(';')[0] ?? '').trim().toLowerCase();
-  const { head, content } = await peek(input.body, SNIFF_BYTES);
+  const { head, content, abandon } = await peek(input.body, SNIFF_BYTES);
   if (!contentMatchesDeclaredType(head, declared)) {
-    input.body.resume();
+    await abandon();
     throw AppErrors.contentMismatch(declared);
   }
   return ctx.storage.uploadData(caller.token, instanceId, dataType, content, {

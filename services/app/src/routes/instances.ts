@@ -3,7 +3,8 @@ import { Readable } from 'node:stream';
 import multipart, { type MultipartFile, type MultipartValue } from '@fastify/multipart';
 import type { FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
-import { TypeCompiler } from '@sinclair/typebox/compiler';
+import Ajv from 'ajv';
+import addFormats from 'ajv-formats';
 import { DataValues, DomainError, Instance, PartyId, Timestamp } from '@forms/contracts';
 import { etagOf } from '@forms/service-kit';
 import { loadInstance } from '../domain/app-context';
@@ -30,7 +31,8 @@ const Template = Type.Object(
   { additionalProperties: false },
 );
 
-const TemplateCheck = TypeCompiler.Compile(Template);
+/** The same checks (formats included) as Fastify applies to a JSON body, for the template part of a multipart body. */
+const checkTemplate = addFormats(new Ajv({ strict: false })).compile<InstanceTemplate>(Template);
 
 const MAX_TEMPLATE_BYTES = 64 * 1024;
 /** Storage enforces each data type's own size limit while streaming; this only bounds a runaway request. */
@@ -57,7 +59,7 @@ function parseTemplate(raw: string): InstanceTemplate {
   } catch {
     throw new DomainError('invalid', 'MALFORMED_JSON', "The 'instance' part is not valid JSON.");
   }
-  if (!TemplateCheck.Check(template)) {
+  if (!checkTemplate(template)) {
     throw new DomainError('invalid', 'VALIDATION_FAILED', "The 'instance' part does not match the instance template schema.");
   }
   return template;
@@ -106,11 +108,12 @@ const instanceRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const caller = callerOf(request);
-      let template = (request.body ?? {}) as InstanceTemplate;
-      let parts: AsyncIterable<DataPart> | undefined;
-      if (request.isMultipart()) {
-        ({ template, parts } = await multipartRequest(request));
+      if (!request.isMultipart()) {
+        const template = (request.body ?? {}) as InstanceTemplate;
+        const instance = await instantiate(ctx, caller, partyIdFor(request, request.query.instanceOwnerPartyId, template), template);
+        return reply.code(201).header('etag', etagOf(instance.version)).send(instance);
       }
+      const { template, parts } = await multipartRequest(request);
       const instance = await instantiate(ctx, caller, partyIdFor(request, request.query.instanceOwnerPartyId, template), template, parts);
       return reply.code(201).header('etag', etagOf(instance.version)).send(instance);
     },
