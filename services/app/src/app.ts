@@ -39,7 +39,7 @@ export async function buildAppService(options: AppServiceOptions): Promise<Typed
     issuer: config.TOKEN_ISSUER,
     ...(config.TOKEN_AUDIENCE && { audience: config.TOKEN_AUDIENCE }),
   });
-  await app.register(appContextPlugin, { definition, storage, clock: options.clock ?? (() => new Date().toISOString()) });
+  await app.register(appContextPlugin, { definition, storage, clock: options.clock ?? (() => new Date().toISOString()), log: app.log });
   await app.register(healthRoutes, { checks: [{ name: 'storage', check: () => storage.ready() }] });
   await app.register(
     async (api) => {

@@ -4,13 +4,14 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { loadAppDefinition } from '@forms/app-definition';
-import { StorageClient } from '@forms/client';
+import { StorageClient, type StorageApi } from '@forms/client';
+import { DomainError } from '@forms/contracts';
 import type { TypedFastify } from '@forms/service-kit';
 import { buildAppService } from '../src/app';
 import { loadAppServiceConfig } from '../src/config';
 import { OWNER_PARTY } from '../../storage/test/support/storage-harness';
 import { appFolder, startApp, type AppHarness } from './support/app-harness';
-import { expectProblem } from './support/fixtures';
+import { expectProblem, instanceCount } from './support/fixtures';
 
 let h: AppHarness;
 let silentStorage: Server;
@@ -31,8 +32,8 @@ afterAll(async () => {
   await h.close();
 });
 
-/** The same app, with the same token issuer, in front of a storage at `storageUrl`. */
-async function appBefore(storageUrl: string): Promise<TypedFastify> {
+/** The same app, with the same token issuer, in front of a storage at `storageUrl` (or the given client). */
+async function appBefore(storageUrl: string, client?: StorageApi): Promise<TypedFastify> {
   const config = loadAppServiceConfig({
     APP_DIR: appFolder('nav/child-benefit'),
     STORAGE_URL: storageUrl,
@@ -41,7 +42,8 @@ async function appBefore(storageUrl: string): Promise<TypedFastify> {
     TOKEN_ISSUER: h.storage.issuer.issuer,
   });
   const definition = await loadAppDefinition(config.APP_DIR);
-  const app = await buildAppService({ config, definition, storage: new StorageClient({ baseUrl: config.STORAGE_URL, timeoutMs: config.STORAGE_TIMEOUT_MS }), logger: false });
+  const storage = client ?? new StorageClient({ baseUrl: config.STORAGE_URL, timeoutMs: config.STORAGE_TIMEOUT_MS });
+  const app = await buildAppService({ config, definition, storage, logger: false });
   await app.ready();
   return app;
 }
@@ -83,4 +85,23 @@ test('with storage back, the same request succeeds', async () => {
   const create = await h.app.inject({ method: 'POST', url: `/nav/child-benefit/instances?instanceOwnerPartyId=${OWNER_PARTY}`, headers: h.storage.auth.owner, payload: {} });
   expect(create.statusCode).toBe(201);
   expect((await h.app.inject({ url: '/ready' })).statusCode).toBe(200);
+});
+
+test('storage failing after the instance was created: 503, and the half-made instance is removed', async () => {
+  const real = new StorageClient({ baseUrl: h.storageUrl, timeoutMs: 3000 });
+  // Storage accepts the instance, then is unreachable for the prefilled form (a fault injected at the network edge).
+  const flaky: StorageApi = Object.assign(Object.create(real) as StorageClient, {
+    uploadData: async () => {
+      throw new DomainError('unavailable', 'STORAGE_UNAVAILABLE', 'The storage service cannot be reached.');
+    },
+  });
+  const app = await appBefore(h.storageUrl, flaky);
+  try {
+    const before = await instanceCount(h, h.storage.auth.nav, OWNER_PARTY);
+    const create = await app.inject({ method: 'POST', url: `/nav/child-benefit/instances?instanceOwnerPartyId=${OWNER_PARTY}`, headers: h.storage.auth.owner, payload: {} });
+    expectProblem(create, 503, 'STORAGE_UNAVAILABLE');
+    expect(await instanceCount(h, h.storage.auth.nav, OWNER_PARTY)).toBe(before);
+  } finally {
+    await app.close();
+  }
 });

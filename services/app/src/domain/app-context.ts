@@ -2,11 +2,17 @@ import type { AppDefinition, FormModel, RuleContext } from '@forms/app-definitio
 import type { StorageApi } from '@forms/client';
 import { DomainError, type Instance, type Principal } from '@forms/contracts';
 
-/** Everything the app's use cases work with: the definition, storage, and the time. */
+/** Where use cases report what the caller is not told (pino's interface). */
+export interface AppLog {
+  error(details: Record<string, unknown>, message: string): void;
+}
+
+/** Everything the app's use cases work with: the definition, storage, the time, and the log. */
 export interface AppContext {
   definition: AppDefinition;
   storage: StorageApi;
   clock: () => string;
+  log: AppLog;
 }
 
 /** The caller: who (from the verified token) and the token itself, forwarded to storage. */

@@ -86,7 +86,10 @@ export async function instantiate(
     }
     return (await ctx.storage.getInstance(caller.token, instance.id)).value;
   } catch (error) {
-    await ctx.storage.deleteInstance(caller.token, instance.id, { hard: true }).catch(() => undefined);
+    await ctx.storage.deleteInstance(caller.token, instance.id, { hard: true }).catch((cleanupError: unknown) => {
+      // Storage went away mid-way: the caller gets the original error; operators need to know what is left.
+      ctx.log.error({ err: cleanupError, instanceId: instance.id }, 'a failed instantiation left its instance in storage; delete it with ?hard=true');
+    });
     throw error;
   }
 }
