@@ -1,13 +1,15 @@
 /**
- * What an app image runs, built by scripts/build.mjs into a temp folder: the bundled app service, started
- * through deploy/app-entrypoint.mjs, on an app folder that holds the compiled rules.js and no rules.ts.
+ * What an app image runs, built by scripts/build.mjs into a temp folder: the bundled app service (dist/server.js,
+ * as the image's CMD starts it), on an app folder that holds the compiled rules.js and no rules.ts. It gets its
+ * org token itself, by client credentials at a stand-in of the token endpoint.
  *
  * The image installs production dependencies hoisted into one node_modules; here NODE_PATH lists the
  * workspace packages' node_modules instead, so the bundle finds the same third-party packages.
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { builtinModules } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,7 +17,7 @@ import { RuleViolation, isRuleViolation, type RuleContext } from '@forms/app-def
 import { Scopes } from '@forms/contracts';
 import { checkRulesModule } from '../../packages/app-definition/src/rules';
 import { startStorage, type StorageHarness } from '../../services/storage/test/support/storage-harness';
-import { APP_ENTRYPOINT, ROOT } from './support/deploy-files';
+import { ROOT } from './support/deploy-files';
 
 const ORG_CLIENT = { clientId: 'skd-apps', clientSecret: 'the-secret-of-skd' };
 const { instancesRead, instancesWrite, serviceOwnerRead, serviceOwnerWrite } = Scopes;
@@ -23,8 +25,8 @@ const { instancesRead, instancesWrite, serviceOwnerRead, serviceOwnerWrite } = S
 let out: string;
 let storage: StorageHarness;
 let storageUrl: string;
-let tokenServer: Server;
 let tokenUrl: string;
+const servers: Server[] = [];
 const children: ChildProcess[] = [];
 
 const NODE_PATH = [join(ROOT, 'services', 'app', 'node_modules'), ...readdirSync(join(ROOT, 'packages')).map((name) => join(ROOT, 'packages', name, 'node_modules'))]
@@ -47,11 +49,13 @@ interface Started {
   child: ChildProcess;
   url: Promise<string>;
   exit: Promise<{ code: number | null; output: string }>;
+  /** Resolves once the output so far matches. */
+  printed(pattern: RegExp): Promise<void>;
 }
 
-/** Starts the image's entrypoint (which starts dist/server.js) with exactly the given environment. */
+/** Starts what the image's CMD starts, dist/server.js, with exactly the given environment. */
 function startImage(env: Record<string, string>): Started {
-  const child = spawn(process.execPath, ['entrypoint.mjs'], {
+  const child = spawn(process.execPath, ['--enable-source-maps', 'dist/server.js'], {
     cwd: join(out, 'services', 'app'),
     env: { PATH: process.env.PATH ?? '', NODE_PATH, NODE_ENV: 'production', HOST: '127.0.0.1', PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -59,18 +63,30 @@ function startImage(env: Record<string, string>): Started {
   children.push(child);
   let output = '';
   const exit = new Promise<{ code: number | null; output: string }>((resolve) => child.on('exit', (code) => resolve({ code, output })));
-  const url = new Promise<string>((resolve, reject) => {
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      const listening = /"msg":"Server listening at (http:\/\/[^"]+)"/.exec(output);
-      if (listening) resolve(listening[1] as string);
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', onData);
-    void exit.then(({ code }) => reject(new Error(`exited with ${code} before listening:\n${output}`)));
-  });
+  const printed = (pattern: RegExp) =>
+    new Promise<RegExpExecArray>((resolve, reject) => {
+      const check = () => {
+        const match = pattern.exec(output);
+        if (match) resolve(match);
+        return match;
+      };
+      if (check()) return;
+      const onData = () => {
+        if (check()) {
+          child.stdout?.off('data', onData);
+          child.stderr?.off('data', onData);
+        }
+      };
+      child.stdout?.on('data', onData);
+      child.stderr?.on('data', onData);
+      void exit.then(({ code }) => reject(new Error(`exited with ${code} before printing ${pattern}:\n${output}`)));
+    });
+  const collect = (chunk: Buffer) => (output += chunk.toString());
+  child.stdout?.on('data', collect);
+  child.stderr?.on('data', collect);
+  const url = printed(/"msg":"Server listening at (http:\/\/[^"]+)"/).then((match) => match[1] as string);
   url.catch(() => undefined); // a test that expects the start to fail awaits `exit` instead
-  return { child, url, exit };
+  return { child, url, exit, printed: async (pattern) => void (await printed(pattern)) };
 }
 
 async function stop(started: Started): Promise<number | null> {
@@ -78,44 +94,59 @@ async function stop(started: Started): Promise<number | null> {
   return (await started.exit).code;
 }
 
+/**
+ * Stands in for the token service's token endpoint: client credentials with client_secret_basic (what the app
+ * service sends) or client_secret_post, answering with an org token storage trusts.
+ */
+function tokenEndpoint(request: IncomingMessage, response: ServerResponse): void {
+  let body = '';
+  request.on('data', (chunk: Buffer) => (body += chunk.toString()));
+  request.on('end', () => {
+    const form = new URLSearchParams(body);
+    const basic = /^Basic (.+)$/.exec(request.headers.authorization ?? '');
+    const [id, secret] = basic
+      ? Buffer.from(basic[1] as string, 'base64').toString().split(':').map(decodeURIComponent)
+      : [form.get('client_id'), form.get('client_secret')];
+    const known =
+      request.method === 'POST' &&
+      request.url === '/authentication/api/v1/token' &&
+      form.get('grant_type') === 'client_credentials' &&
+      id === ORG_CLIENT.clientId &&
+      secret === ORG_CLIENT.clientSecret;
+    response.setHeader('content-type', 'application/json');
+    if (!known) {
+      response.statusCode = 401;
+      response.end(JSON.stringify({ error: 'invalid_client', error_description: 'Client authentication failed' }));
+      return;
+    }
+    const token = storage.issuer.orgToken({ org: 'skd', orgNumber: '974761076', scopes: [serviceOwnerRead, serviceOwnerWrite] });
+    response.end(JSON.stringify({ access_token: token, token_type: 'Bearer', expires_in: 1800 }));
+  });
+}
+
+async function listenTokenEndpoint(port = 0): Promise<{ server: Server; url: string }> {
+  const server = createServer(tokenEndpoint);
+  servers.push(server);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', resolve);
+  });
+  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/authentication/api/v1/token` };
+}
+
 beforeAll(async () => {
   out = mkdtempSync(join(tmpdir(), 'app-image-'));
   execFileSync(process.execPath, [join(ROOT, 'scripts', 'build.mjs'), 'app', '--out-dir', out], { cwd: ROOT, stdio: 'pipe' });
-  cpSync(join(ROOT, APP_ENTRYPOINT), join(out, 'services', 'app', 'entrypoint.mjs'));
 
   storage = await startStorage('embedded');
   storageUrl = `${await storage.app.listen({ host: '127.0.0.1', port: 0 })}/storage/api/v1`;
-
-  // Stands in for the token service's token endpoint: client credentials, client_secret_post.
-  tokenServer = createServer((request, response) => {
-    let body = '';
-    request.on('data', (chunk: Buffer) => (body += chunk.toString()));
-    request.on('end', () => {
-      const form = new URLSearchParams(body);
-      const known =
-        request.method === 'POST' &&
-        form.get('grant_type') === 'client_credentials' &&
-        form.get('client_id') === ORG_CLIENT.clientId &&
-        form.get('client_secret') === ORG_CLIENT.clientSecret;
-      response.setHeader('content-type', 'application/json');
-      if (!known) {
-        response.statusCode = 401;
-        response.end(JSON.stringify({ error: 'invalid_client', error_description: 'Client authentication failed' }));
-        return;
-      }
-      const token = storage.issuer.orgToken({ org: 'skd', orgNumber: '974761076', scopes: [serviceOwnerRead, serviceOwnerWrite] });
-      response.end(JSON.stringify({ access_token: token, token_type: 'Bearer', expires_in: 1800 }));
-    });
-  });
-  await new Promise<void>((resolve) => tokenServer.listen(0, '127.0.0.1', resolve));
-  const address = tokenServer.address();
-  tokenUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/authentication/api/v1/token`;
+  ({ url: tokenUrl } = await listenTokenEndpoint());
 }, 60_000);
 
 afterAll(async () => {
   for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   await storage?.close();
-  await new Promise((resolve) => tokenServer?.close(resolve));
+  for (const server of servers) await new Promise((resolve) => server.close(resolve));
   if (out) rmSync(out, { recursive: true, force: true });
 });
 
@@ -175,6 +206,7 @@ describe('the app image', () => {
       ORG_CLIENT_FILE: clientFile,
     });
     const url = await started.url;
+    await started.printed(/org token for client skd-apps \(from [^)]*skd\.json\) obtained/);
 
     const refused = await createInstance(url, '912345');
     expect(refused.status).toBe(403);
@@ -194,12 +226,39 @@ describe('the app image', () => {
       STORAGE_URL: storageUrl,
       ORG_TOKEN_URL: tokenUrl,
       ORG_CLIENT_ID: ORG_CLIENT.clientId,
-      ORG_CLIENT_SECRET: 'wrong',
+      ORG_CLIENT_SECRET: 'not-the-secret-of-skd',
     });
     const { code, output } = await started.exit;
     expect(code).toBe(1);
-    expect(output).toContain('the token service refused org client skd-apps: 401 invalid_client');
-    expect(output).not.toContain('wrong');
+    expect(output).toContain(`the token service at ${tokenUrl} refused org client skd-apps: invalid_client: Client authentication failed`);
+    expect(output).not.toContain('not-the-secret-of-skd');
+    expect(output).not.toContain('Server listening');
+  });
+
+  it('waits for a token service that is not there yet, then gets the token and starts', async () => {
+    // A port nobody listens on until the service has failed to reach it at least once.
+    const reserved = await listenTokenEndpoint();
+    await new Promise((resolve) => reserved.server.close(resolve));
+    const port = Number(new URL(reserved.url).port);
+    const started = startImage({
+      APP_DIR: imageAppFolder('skd/tax-return'),
+      STORAGE_URL: storageUrl,
+      JWKS_URL: storage.config.JWKS_URL,
+      TOKEN_ISSUER: storage.config.TOKEN_ISSUER,
+      ORG_TOKEN_URL: reserved.url,
+      ORG_CLIENT_ID: ORG_CLIENT.clientId,
+      ORG_CLIENT_SECRET: ORG_CLIENT.clientSecret,
+    });
+    await started.printed(/no org token from [^ ]+ yet \(AUTH_UNAVAILABLE: .*ECONNREFUSED.*\); retrying/);
+    await listenTokenEndpoint(port);
+
+    const url = await started.url;
+    const created = await createInstance(url, '50001');
+    expect(created.status).toBe(201);
+    expect(await stop(started)).toBe(0);
+    const { output } = await started.exit;
+    expect(output).toContain('org token for client skd-apps (from ORG_CLIENT_ID) obtained');
+    expect(output).not.toContain(ORG_CLIENT.clientSecret);
   });
 
   it('refuses an app folder whose rules.ts was not compiled, instead of running without its rules', async () => {

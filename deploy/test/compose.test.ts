@@ -1,5 +1,6 @@
 /** docker-compose.yml and deploy/Dockerfile agree with each other and with the services' configuration. */
 import { loadConfig } from '@forms/service-kit';
+import { loadAppServiceConfig } from '../../services/app/src/config';
 import { loadAuthConfig } from '../../services/auth/src/config';
 import {
   CONFIG_SCHEMAS,
@@ -140,6 +141,8 @@ describe('docker-compose.yml', () => {
       }
       const full = { ...imageEnvironment(app), ...env };
       if (service === 'auth') expect(() => loadAuthConfig(full)).not.toThrow();
+      // The app's loader also checks how the org token variables combine (a client needs ORG_TOKEN_URL, …).
+      else if (service === 'app') expect(() => loadAppServiceConfig(full)).not.toThrow();
       else if (isServiceName(service)) expect(() => loadConfig(CONFIG_SCHEMAS[service], full)).not.toThrow();
     }
   });
@@ -225,10 +228,12 @@ describe('deploy/Dockerfile', () => {
     expect(dockerfile.env.get('NODE_ENV')).toBe('production');
   });
 
-  it('points APP_DIR of an app image at the app folder it copies in, and starts it through the entrypoint', () => {
+  it('points APP_DIR of an app image at the app folder it copies in, and runs every service as dist/server.js', () => {
     expect(imageEnvironment('nav/child-benefit').APP_DIR).toBe('/app/apps/nav/child-benefit');
     expect(dockerfile.text).toContain('COPY --from=build /out/app /app/apps/${APP}');
-    expect(dockerfile.text).toContain('COPY deploy/app-entrypoint.mjs /app/services/app/entrypoint.mjs');
     expect(dockerfile.text).toContain('rm -f /out/app/rules.ts');
+    // No wrapper: the app service gets its org token itself.
+    const commands = dockerfile.text.split('\n').filter((line) => /^\s*(CMD|ENTRYPOINT)\b/.test(line));
+    expect(commands).toEqual(['CMD ["node", "--enable-source-maps", "dist/server.js"]']);
   });
 });

@@ -2,6 +2,7 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig } from '@forms/service-kit';
+import { loadAppServiceConfig } from '../../services/app/src/config';
 import {
   CONFIG_SCHEMAS,
   K8S_DIR,
@@ -141,6 +142,8 @@ describe('deploy/k8s Deployments', () => {
           expect({ deployment: nameOf(deployment), variable, declared: accepted.has(variable) }).toEqual({ deployment: nameOf(deployment), variable, declared: true });
         }
         if (isServiceName(service)) expect(() => loadConfig(CONFIG_SCHEMAS[service], env)).not.toThrow();
+        // The app's loader also checks how the org token variables combine (a client needs ORG_TOKEN_URL, …).
+        if (service === 'app') expect(() => loadAppServiceConfig(env)).not.toThrow();
         expect(env.HOST).toBe('0.0.0.0');
       }
     }

@@ -8,7 +8,6 @@ import { StorageConfigSchema } from '../../../services/storage/src/config';
 
 export const ROOT = join(__dirname, '..', '..', '..');
 export const DOCKERFILE = 'deploy/Dockerfile';
-export const APP_ENTRYPOINT = 'deploy/app-entrypoint.mjs';
 export const K8S_DIR = 'deploy/k8s';
 
 export type Yaml = Record<string, unknown>;
@@ -54,13 +53,10 @@ export function variablesReadBy(path: string): Set<string> {
   return new Set([...text.matchAll(pattern)].map((match) => match[1] as string));
 }
 
-/** The variable names a service takes: its config schema, plus what the image's entrypoint reads (app). */
+/** The variable names a service takes: its config schema's. */
 export function acceptedVariables(service: string): Set<string> {
   if (!isServiceName(service)) throw new Error(`no config schema for service ${service}`);
-  const schema = CONFIG_SCHEMAS[service];
-  const names = new Set(Object.keys(schema.properties));
-  if (service === 'app') for (const name of variablesReadBy(APP_ENTRYPOINT)) names.add(name);
-  return names;
+  return new Set(Object.keys(CONFIG_SCHEMAS[service].properties));
 }
 
 /** The Dockerfile as instructions: ARG names, stage names, `FROM` lines and local COPY sources. */
