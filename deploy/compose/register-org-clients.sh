@@ -3,10 +3,9 @@
 #
 # Registers one org client per org in ORG_CLIENTS ("<org>:<9-digit org number> ...") with the token service's
 # CLI, directly in its MongoDB store (MONGODB_URL), and leaves what the CLI prints, the client id and its secret,
-# in OUT_DIR/<org>.json. The app containers read that file (ORG_CLIENT_FILE) and exchange it for an org token
-# at every start (deploy/app-entrypoint.mjs). Runs on every `docker compose up`: an org whose file is there and
-# whose client is still registered is left alone; otherwise its client is created afresh, since a secret is
-# shown only once.
+# in OUT_DIR/<org>.json. The app services read that file (ORG_CLIENT_FILE) and exchange it for an org token
+# at every start. Runs on every `docker compose up`: an org whose file is there and whose client is still
+# registered is left alone; otherwise its client is created afresh, since a secret is shown only once.
 set -eu
 CLI="node dist/cli.js" # run from the image's working directory, /app/services/auth
 SCOPES="altinn:serviceowner/instances.read altinn:serviceowner/instances.write"
