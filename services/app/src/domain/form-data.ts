@@ -1,7 +1,6 @@
-import { Readable } from 'node:stream';
 import { text } from 'node:stream/consumers';
 import jsonPatch, { type Operation } from 'fast-json-patch';
-import { parseFormData, serializeFormData, type FormModel, type ValidationIssue } from '@forms/app-definition';
+import { parseFormData, type FormModel, type ValidationIssue } from '@forms/app-definition';
 import type { DataElement, Instance } from '@forms/contracts';
 import { AppErrors, formModel, loadInstance, ruleContext, type AppContext, type Caller } from './app-context';
 
@@ -177,9 +176,3 @@ async function storeReplacement(
   });
   return { dataElement, ...calculated };
 }
-
-export function renderFormData(data: unknown, format: FormFormat, model: FormModel): string {
-  return serializeFormData(data, format, model);
-}
-
-export const bodyStream = (data: Buffer) => Readable.from([data]);

@@ -4,6 +4,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import type { Operation } from 'fast-json-patch';
+import { serializeFormData } from '@forms/app-definition';
 import { DataElement, DomainError } from '@forms/contracts';
 import { etagOf, expectedVersion } from '@forms/service-kit';
 import { AppErrors, loadInstance } from '../domain/app-context';
@@ -13,7 +14,6 @@ import {
   formatOf,
   patchFormData,
   readFormData,
-  renderFormData,
   replaceFormData,
   type FormDataResult,
   type FormFormat,
@@ -105,7 +105,7 @@ const dataRoutes: FastifyPluginAsyncTypebox<{ maxFormDataBytes: number }> = asyn
         return reply
           .header('etag', etagOf(element.version))
           .type(format === 'xml' ? 'application/xml; charset=utf-8' : 'application/json; charset=utf-8')
-          .send(renderFormData(data, format, model));
+          .send(serializeFormData(data, format, model));
       }
       if (!element) throw AppErrors.dataElementNotFound();
       const download = await ctx.storage.downloadData(caller.token, instanceId, dataId);
