@@ -1,6 +1,6 @@
 import { access, constants, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { EmbeddedCollection, type CollectionOptions } from './collection';
+import { EmbeddedCollection, type CollectionIndexes, type CollectionOptions } from './collection';
 import { DatabaseUnavailableError } from './errors';
 
 export interface EmbeddedDatabaseOptions {
@@ -21,6 +21,8 @@ const COLLECTION_NAME = /^[A-Za-z0-9_-]{1,100}$/;
 export class EmbeddedDatabase {
   // Promises, so two concurrent calls for one name share a single replay of its journal.
   private readonly collections = new Map<string, Promise<EmbeddedCollection<object>>>();
+  /** The indexes each collection was opened with, so a later call cannot silently get other ones. */
+  private readonly collectionIndexes = new Map<string, CollectionIndexes<never>>();
   private closed = false;
 
   private constructor(
@@ -37,16 +39,33 @@ export class EmbeddedDatabase {
     });
   }
 
-  /** Opens (on first use: replays) a collection. The type parameter is the caller's word; the store does not check documents. */
-  async collection<T extends object>(name: string): Promise<EmbeddedCollection<T>> {
+  /**
+   * Opens (on first use: replays) a collection. The type parameter is the caller's word; the store does not check documents.
+   * `options.indexes` are built on first use; a later call for the same collection may leave them out or pass the
+   * same functions, but not other ones.
+   */
+  async collection<T extends object>(name: string, options: { indexes?: CollectionIndexes<T> } = {}): Promise<EmbeddedCollection<T>> {
     if (this.closed) throw new DatabaseUnavailableError(`database ${this.directory} is closed`);
     if (!COLLECTION_NAME.test(name)) throw new TypeError(`invalid collection name: ${JSON.stringify(name)}`);
     let opening = this.collections.get(name);
-    if (!opening) {
-      opening = EmbeddedCollection.open<object>(name, join(this.directory, `${name}.jsonl`), this.options);
+    if (opening) {
+      const existing = this.collectionIndexes.get(name) as CollectionIndexes<T> | undefined;
+      const requested = options.indexes;
+      if (requested && (requested.groupBy !== existing?.groupBy || requested.orderBy !== existing?.orderBy)) {
+        throw new TypeError(`collection ${name} is already open with other indexes`);
+      }
+    } else {
+      const indexes = options.indexes ?? {};
+      opening = EmbeddedCollection.open<T>(name, join(this.directory, `${name}.jsonl`), this.options, indexes) as Promise<
+        EmbeddedCollection<object>
+      >;
       this.collections.set(name, opening);
+      this.collectionIndexes.set(name, indexes as CollectionIndexes<never>);
       // A failed open (say, a corrupt journal) must not stick: let a later call try again.
-      opening.catch(() => this.collections.delete(name));
+      opening.catch(() => {
+        this.collections.delete(name);
+        this.collectionIndexes.delete(name);
+      });
     }
     return (await opening) as unknown as EmbeddedCollection<T>;
   }

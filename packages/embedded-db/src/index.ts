@@ -1,3 +1,3 @@
 export { EmbeddedDatabase, type EmbeddedDatabaseOptions } from './database';
-export { EmbeddedCollection, type FindOptions } from './collection';
+export { EmbeddedCollection, type CollectionIndexes, type FindOptions, type OrderedFindOptions } from './collection';
 export { DatabaseUnavailableError, DuplicateIdError, JournalCorruptError } from './errors';

@@ -22,7 +22,9 @@ import { assertValidLimit, instanceGuidOf, metadataStoreUnavailable as unavailab
 
 /**
  * MetadataStore on @forms/embedded-db: everything in memory, persisted to journal files in `dataDirectory`.
- * Queries scan a collection, which is fine for the instance counts a single embedded node holds.
+ * Instances are indexed in query order (lastChanged, guid), so a keyset page starts at its cursor by
+ * binary search and stops once the page is full; events are indexed by instance, so one instance's
+ * events are found without scanning the others. Other queries (applications, pending uploads) scan.
  */
 export class EmbeddedMetadataStore implements MetadataStore {
   private database: EmbeddedDatabase | undefined;
@@ -65,8 +67,8 @@ export class EmbeddedMetadataStore implements MetadataStore {
       const [applications, instances, events, pendingUploads] = await translateErrors(() =>
         Promise.all([
           database.collection<Application>('applications'),
-          database.collection<Instance>('instances'),
-          database.collection<InstanceEvent>('instanceEvents'),
+          database.collection<Instance>('instances', { indexes: { orderBy: compareByLastChangedThenGuid } }),
+          database.collection<InstanceEvent>('instanceEvents', { indexes: { groupBy: eventInstanceId } }),
           database.collection<PendingUpload>('pendingUploads'),
         ]),
       );
@@ -155,7 +157,7 @@ class EmbeddedInstanceRepository implements InstanceRepository {
   async query(query: InstanceQuery): Promise<Instance[]> {
     assertValidLimit(query.limit);
     return translateErrors(() =>
-      this.collection.find((instance) => matchesInstanceQuery(instance, query), { compare: compareByLastChangedThenGuid, limit: query.limit }),
+      this.collection.findOrdered((instance) => matchesInstanceQuery(instance, query), { ...orderedWalkBounds(query), limit: query.limit }),
     );
   }
 }
@@ -170,9 +172,9 @@ class EmbeddedEventRepository implements InstanceEventRepository {
   async list(instanceId: string, query: EventQuery): Promise<InstanceEvent[]> {
     const { eventTypes, from, to } = query;
     return translateErrors(() =>
-      this.collection.find(
+      this.collection.findInGroup(
+        instanceId,
         (event) =>
-          event.instanceId === instanceId &&
           (eventTypes === undefined || eventTypes.includes(event.eventType)) &&
           (from === undefined || event.created >= from) &&
           (to === undefined || event.created <= to),
@@ -182,7 +184,7 @@ class EmbeddedEventRepository implements InstanceEventRepository {
   }
 
   async removeForInstance(instanceId: string): Promise<void> {
-    await translateErrors(() => this.collection.removeWhere((event) => event.instanceId === instanceId));
+    await translateErrors(() => this.collection.removeInGroup(instanceId));
   }
 }
 
@@ -229,6 +231,32 @@ export function matchesInstanceQuery(instance: Readonly<Instance>, query: Instan
   }
   if (query.after !== undefined && compareByLastChangedThenGuid(instance, query.after) <= 0) return false;
   return true;
+}
+
+const eventInstanceId = (event: Readonly<InstanceEvent>): string => event.instanceId;
+
+/**
+ * Where the walk over the instances in (lastChanged, guid) order may start and stop: after the keyset
+ * cursor and before the lower lastChanged bound nothing can match, nor after the upper bound. Each test
+ * is monotone along the order, as `findOrdered` requires. Every instance still goes through
+ * `matchesInstanceQuery`, so the bounds only save work and never change the result.
+ */
+function orderedWalkBounds(query: InstanceQuery): { after?: (instance: Readonly<Instance>) => boolean; until?: (instance: Readonly<Instance>) => boolean } {
+  const cursor = query.after;
+  const { gt, gte, lt, lte, eq } = query.lastChanged ?? {};
+  const lowerBounds: ((instance: Readonly<Instance>) => boolean)[] = [];
+  if (cursor !== undefined) lowerBounds.push((instance) => compareByLastChangedThenGuid(instance, cursor) <= 0);
+  if (gt !== undefined) lowerBounds.push((instance) => instance.lastChanged <= gt);
+  if (gte !== undefined) lowerBounds.push((instance) => instance.lastChanged < gte);
+  if (eq !== undefined) lowerBounds.push((instance) => instance.lastChanged < eq);
+  const upperBounds: ((instance: Readonly<Instance>) => boolean)[] = [];
+  if (lt !== undefined) upperBounds.push((instance) => instance.lastChanged >= lt);
+  if (lte !== undefined) upperBounds.push((instance) => instance.lastChanged > lte);
+  if (eq !== undefined) upperBounds.push((instance) => instance.lastChanged > eq);
+  return {
+    after: lowerBounds.length === 0 ? undefined : (instance) => lowerBounds.some((test) => test(instance)),
+    until: upperBounds.length === 0 ? undefined : (instance) => upperBounds.some((test) => test(instance)),
+  };
 }
 
 /** A missing or null timestamp fails every bound, as in MongoDB. */
