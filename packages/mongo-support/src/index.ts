@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import {
+  MongoClient,
   MongoClientClosedError,
   MongoNetworkError,
   MongoNotConnectedError,
@@ -9,7 +10,16 @@ import {
   MongoServerSelectionError,
   MongoTopologyClosedError,
   ObjectId,
+  type MongoClientOptions,
 } from 'mongodb';
+
+/**
+ * A driver client with the settings every store of the platform relies on: a database that cannot be reached
+ * is reported within seconds (as unavailable) instead of after the driver's 30 s default, and an absent
+ * optional member stays absent rather than coming back as null.
+ */
+export const createMongoClient = (url: string, options: MongoClientOptions = {}): MongoClient =>
+  new MongoClient(url, { serverSelectionTimeoutMS: 5_000, ignoreUndefined: true, ...options });
 
 /**
  * `_id` for a natural key: the first 12 bytes of its SHA-256. Uniqueness rests on `_id` alone (not on unique

@@ -1,11 +1,11 @@
 import {
-  MongoClient,
   type Collection,
+  type MongoClient,
   type Db,
   type Document,
   type MongoClientOptions,
 } from 'mongodb';
-import { idForKey, isConnectivityError, isDuplicateKeyError } from '@forms/mongo-support';
+import { createMongoClient, idForKey, isConnectivityError, isDuplicateKeyError } from '@forms/mongo-support';
 import type { ClientRecord } from '../domain/clients';
 import { DuplicateClientError, type ClientStore } from './client-store';
 import { clientStoreUnavailable } from './store-errors';
@@ -29,7 +29,7 @@ export class MongoClientStore implements ClientStore {
     private readonly databaseName: string,
     clientOptions: MongoClientOptions = {},
   ) {
-    this.client = new MongoClient(url, { serverSelectionTimeoutMS: 5_000, ignoreUndefined: true, ...clientOptions });
+    this.client = createMongoClient(url, clientOptions);
   }
 
   async init(): Promise<void> {

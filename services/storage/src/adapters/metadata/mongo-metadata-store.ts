@@ -1,7 +1,7 @@
 import type { Application, Instance, InstanceEvent } from '@forms/contracts';
 import {
-  MongoClient,
   type Collection,
+  type MongoClient,
   type Db,
   type Document,
   type Filter,
@@ -21,7 +21,7 @@ import {
   type PendingUploadRepository,
   type TimeRange,
 } from './metadata-store';
-import { idForKey, isConnectivityError, isDuplicateKeyError } from '@forms/mongo-support';
+import { createMongoClient, idForKey, isConnectivityError, isDuplicateKeyError } from '@forms/mongo-support';
 import { assertValidLimit, instanceGuidOf, metadataStoreUnavailable as unavailable } from './metadata-support';
 
 /**
@@ -43,8 +43,7 @@ export class MongoMetadataStore implements MetadataStore {
     private readonly databaseName: string,
     clientOptions: MongoClientOptions = {},
   ) {
-    // ignoreUndefined: an absent optional member must stay absent rather than come back as null.
-    this.client = new MongoClient(url, { serverSelectionTimeoutMS: 5_000, ignoreUndefined: true, ...clientOptions });
+    this.client = createMongoClient(url, clientOptions);
   }
 
   get applications(): ApplicationRepository {
