@@ -46,3 +46,9 @@ export class DomainError extends Error {
 }
 
 export const isDomainError = (error: unknown): error is DomainError => error instanceof DomainError;
+
+/** A write that named a version (If-Match) the resource no longer has: 412, the same wherever it is found. */
+export const versionMismatch = (currentVersion: number): DomainError =>
+  new DomainError('precondition_failed', 'VERSION_MISMATCH', `The resource has changed; its current version is ${currentVersion}.`, {
+    currentVersion,
+  });

@@ -1,5 +1,5 @@
 import { advanceProcess } from '@forms/app-definition';
-import type { Instance, InstanceEvent } from '@forms/contracts';
+import { versionMismatch, type Instance, type InstanceEvent } from '@forms/contracts';
 import { AppErrors, loadInstance, ruleContext, type AppContext, type Caller } from './app-context';
 import { hasErrors, loadFormData, validateInstance } from './validation';
 
@@ -12,10 +12,7 @@ const PROCESS_EVENT_TYPES = ['process_StartEvent', 'process_StartTask', 'process
  */
 export async function moveToNextStep(ctx: AppContext, caller: Caller, instanceId: string, expectedVersion?: number): Promise<Instance> {
   const { instance, version } = await loadInstance(ctx, caller, instanceId);
-  if (expectedVersion !== undefined && expectedVersion !== version) {
-    // Let storage produce the standard 412 for a stale version.
-    return ctx.storage.updateProcess(caller.token, instanceId, instance.process, expectedVersion);
-  }
+  if (expectedVersion !== undefined && expectedVersion !== version) throw versionMismatch(version);
   const currentTask = instance.process.currentTask;
   if (instance.process.ended) throw AppErrors.processEnded();
   if (!currentTask) throw AppErrors.processNotStarted();

@@ -1,4 +1,4 @@
-import { DomainError } from '@forms/contracts';
+import { DomainError, versionMismatch } from '@forms/contracts';
 
 /** The storage service's failures, one constructor per stable code. */
 export const StorageErrors = {
@@ -16,10 +16,7 @@ export const StorageErrors = {
     new DomainError('too_large', 'DATA_TOO_LARGE', `The content exceeds the limit of ${limitBytes} bytes for this data type.`),
   dataElementLocked: () => new DomainError('conflict', 'DATA_ELEMENT_LOCKED', 'The data element is locked and cannot be changed.'),
   instanceLocked: (reason: string) => new DomainError('conflict', 'INSTANCE_LOCKED', reason),
-  versionMismatch: (current: number) =>
-    new DomainError('precondition_failed', 'VERSION_MISMATCH', `The resource has changed; its current version is ${current}.`, {
-      currentVersion: current,
-    }),
+  versionMismatch,
   writeConflict: () =>
     new DomainError('conflict', 'WRITE_CONFLICT', 'The resource was changed by concurrent requests; retry.'),
   forbidden: (detail: string) => new DomainError('forbidden', 'FORBIDDEN', detail),
