@@ -65,8 +65,9 @@ const dataRoutes: FastifyPluginAsyncTypebox<{ maxFormDataBytes: number }> = asyn
       const { dataType } = request.query;
       const contentType = request.headers['content-type'];
       if (ctx.definition.models.has(dataType)) {
-        const text = await readText(body(request), options.maxFormDataBytes);
-        const result = await createFormData(ctx, caller, instanceId, dataType, text, formatOf(contentType));
+        // The format is known from the header: an unreadable one is refused before the body is read.
+        const format = formatOf(contentType);
+        const result = await createFormData(ctx, caller, instanceId, dataType, await readText(body(request), options.maxFormDataBytes), format);
         return reply.code(201).header('etag', etagOf(result.dataElement.version)).send(result);
       }
       if (!contentType) throw new DomainError('invalid', 'CONTENT_TYPE_REQUIRED', 'Send the content type of the attachment in Content-Type.');
@@ -125,14 +126,14 @@ const dataRoutes: FastifyPluginAsyncTypebox<{ maxFormDataBytes: number }> = asyn
       },
     },
     async (request, reply) => {
-      const text = await readText(body(request), options.maxFormDataBytes);
+      const format = formatOf(request.headers['content-type']);
       const result = await replaceFormData(
         ctx,
         callerOf(request),
         instanceIdOf(request.params),
         request.params.dataGuid.toLowerCase(),
-        text,
-        formatOf(request.headers['content-type']),
+        await readText(body(request), options.maxFormDataBytes),
+        format,
         expectedVersion(request),
       );
       return sendFormResult(reply, result);
