@@ -22,10 +22,11 @@ export interface AppServiceOptions {
 export async function buildAppService(options: AppServiceOptions): Promise<TypedFastify> {
   const { config, definition, storage } = options;
   const prefix = `/${definition.metadata.id}`;
+  const maxFormDataBytes = config.MAX_FORM_DATA_KB * 1024;
   const app = createServer({
     name: `app:${definition.metadata.id}`,
     logger: options.logger ?? { level: config.LOG_LEVEL },
-    bodyLimit: config.MAX_FORM_DATA_KB * 1024,
+    bodyLimit: maxFormDataBytes,
   });
 
   await app.register(openApi, {
@@ -39,13 +40,19 @@ export async function buildAppService(options: AppServiceOptions): Promise<Typed
     issuer: config.TOKEN_ISSUER,
     ...(config.TOKEN_AUDIENCE && { audience: config.TOKEN_AUDIENCE }),
   });
-  await app.register(appContextPlugin, { definition, storage, clock: options.clock ?? (() => new Date().toISOString()), log: app.log });
+  await app.register(appContextPlugin, {
+    definition,
+    storage,
+    clock: options.clock ?? (() => new Date().toISOString()),
+    log: app.log,
+    maxFormDataBytes,
+  });
   await app.register(healthRoutes, { checks: [{ name: 'storage', check: () => storage.ready() }] });
   await app.register(
     async (api) => {
       await api.register(metadataRoutes);
       await api.register(instanceRoutes);
-      await api.register(dataRoutes, { maxFormDataBytes: config.MAX_FORM_DATA_KB * 1024 });
+      await api.register(dataRoutes);
       await api.register(processRoutes);
       await api.register(statelessRoutes);
     },

@@ -112,3 +112,13 @@ test('an attachment for an instance that does not exist: 404, and the connection
   const response = await post(bigReceipt, `/skd/tax-return/instances/${SYSTEM_PARTY}/00000000-0000-4000-8000-000000000000/data?dataType=receipt`, 'application/pdf');
   expect(response.status).toBe(404);
 });
+
+test('a form part larger than the form data limit: 413 without reading it into memory whole, and nothing left behind', async () => {
+  const before = await instanceCount(h, h.storage.auth.skd, SYSTEM_PARTY);
+  // MAX_FORM_DATA_KB is 1024 by default; this form is 2 MB.
+  const hugeForm = JSON.stringify({ income: 1, deductions: [{ description: 'x'.repeat(2 * 1024 * 1024), amount: 1 }] });
+  const body = Buffer.concat([part('instance', 'application/json', '{}'), part('model', 'application/json', hugeForm, 'model.json'), end]);
+  const response = await post(body);
+  expect(response).toMatchObject({ status: 413, body: { code: 'BODY_TOO_LARGE' } });
+  expect(await instanceCount(h, h.storage.auth.skd, SYSTEM_PARTY)).toBe(before);
+});

@@ -13,6 +13,8 @@ export interface AppContext {
   storage: StorageApi;
   clock: () => string;
   log: AppLog;
+  /** Largest form data document (JSON or XML) read, from a request body or a multipart part. */
+  maxFormDataBytes: number;
 }
 
 /** The caller: who (from the verified token) and the token itself, forwarded to storage. */

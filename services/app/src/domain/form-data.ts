@@ -1,7 +1,8 @@
+import type { Readable } from 'node:stream';
 import { text } from 'node:stream/consumers';
 import jsonPatch, { type Operation } from 'fast-json-patch';
 import { parseFormData, type FormModel, type ValidationIssue } from '@forms/app-definition';
-import type { DataElement, Instance } from '@forms/contracts';
+import { DomainError, type DataElement, type Instance } from '@forms/contracts';
 import { AppErrors, formModel, loadInstance, ruleContext, type AppContext, type Caller } from './app-context';
 
 /** Form data is kept in storage as JSON; the app service converts to and from XML at its edge. */
@@ -14,6 +15,21 @@ export function formatOf(contentType: string | undefined): FormFormat {
   if (mediaType === 'application/json') return 'json';
   if (mediaType === 'application/xml' || mediaType === 'text/xml') return 'xml';
   throw AppErrors.unsupportedFormat(contentType ?? '(none)');
+}
+
+/** Reads a body stream as UTF-8 text, refusing more than `limitBytes`. */
+export async function readText(body: Readable, limitBytes: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let length = 0;
+  for await (const chunk of body as AsyncIterable<Buffer>) {
+    length += chunk.length;
+    if (length > limitBytes) {
+      body.resume();
+      throw new DomainError('too_large', 'BODY_TOO_LARGE', `The body exceeds the limit of ${limitBytes} bytes.`);
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 /** Schema problems that make data unusable. Missing required fields are allowed while a form is being filled in. */

@@ -1,9 +1,8 @@
-import { text } from 'node:stream/consumers';
 import { isRuleViolation, startProcess } from '@forms/app-definition';
 import { DomainError, type DataValues, type Instance, type InstanceOwner } from '@forms/contracts';
-import { AppErrors, formModel, ruleContext, type AppContext, type Caller } from './app-context';
-import { storeAttachment, type BinaryContent } from './attachments';
-import { calculate, formatOf, parseAndCheck, STORED_FORM_CONTENT_TYPE } from './form-data';
+import { AppErrors, ruleContext, type AppContext, type Caller } from './app-context';
+import { assertAttachmentType, storeAttachment, type BinaryContent } from './attachments';
+import { calculate, formatOf, parseAndCheck, readText, STORED_FORM_CONTENT_TYPE } from './form-data';
 
 export interface InstanceTemplate {
   instanceOwner?: Omit<InstanceOwner, 'partyId'> & { partyId?: string };
@@ -69,12 +68,13 @@ export async function instantiate(
     const provided = new Set<string>();
     for await (const part of parts) {
       provided.add(part.dataType);
-      if (ctx.definition.models.has(part.dataType)) {
-        const model = formModel(ctx, part.dataType);
-        const data = parseAndCheck(model, await text(part.body), formatOf(part.contentType));
+      const model = ctx.definition.models.get(part.dataType);
+      if (model) {
+        const format = formatOf(part.contentType);
+        const data = parseAndCheck(model, await readText(part.body, ctx.maxFormDataBytes), format);
         await storeFormData(ctx, caller, instance, part.dataType, data);
       } else {
-        if (!ctx.definition.metadata.dataTypes.some((t) => t.id === part.dataType)) throw AppErrors.unknownDataType(part.dataType);
+        assertAttachmentType(ctx, part.dataType);
         await storeAttachment(ctx, caller, instance.id, part.dataType, part);
       }
     }

@@ -14,11 +14,12 @@ import {
   formatOf,
   patchFormData,
   readFormData,
+  readText,
   replaceFormData,
   type FormDataResult,
   type FormFormat,
 } from '../domain/form-data';
-import { callerOf, contentLengthOf, instanceIdOf, readText } from '../http/request';
+import { callerOf, contentLengthOf, instanceIdOf } from '../http/request';
 import { DataParams, FormDataBody, INSTANCE_PATH, InstanceParams, problems } from './schemas';
 
 const tags = ['Data'];
@@ -42,7 +43,7 @@ function sendFormResult(reply: { header: (k: string, v: string) => unknown }, re
  * Form data (JSON or XML, checked against the data model, calculated by the app's rules) and attachments
  * (streamed through to storage). Bodies reach the routes unparsed, so each kind is read the right way.
  */
-const dataRoutes: FastifyPluginAsyncTypebox<{ maxFormDataBytes: number }> = async (app, options) => {
+const dataRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const ctx = app.appContext;
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
@@ -67,7 +68,7 @@ const dataRoutes: FastifyPluginAsyncTypebox<{ maxFormDataBytes: number }> = asyn
       if (ctx.definition.models.has(dataType)) {
         // The format is known from the header: an unreadable one is refused before the body is read.
         const format = formatOf(contentType);
-        const result = await createFormData(ctx, caller, instanceId, dataType, await readText(body(request), options.maxFormDataBytes), format);
+        const result = await createFormData(ctx, caller, instanceId, dataType, await readText(body(request), ctx.maxFormDataBytes), format);
         return reply.code(201).header('etag', etagOf(result.dataElement.version)).send(result);
       }
       if (!contentType) throw new DomainError('invalid', 'CONTENT_TYPE_REQUIRED', 'Send the content type of the attachment in Content-Type.');
@@ -132,7 +133,7 @@ const dataRoutes: FastifyPluginAsyncTypebox<{ maxFormDataBytes: number }> = asyn
         callerOf(request),
         instanceIdOf(request.params),
         request.params.dataGuid.toLowerCase(),
-        await readText(body(request), options.maxFormDataBytes),
+        await readText(body(request), ctx.maxFormDataBytes),
         format,
         expectedVersion(request),
       );
@@ -155,7 +156,7 @@ const dataRoutes: FastifyPluginAsyncTypebox<{ maxFormDataBytes: number }> = asyn
       if (mediaType !== 'application/json-patch+json' && mediaType !== 'application/json') {
         throw new DomainError('unsupported_media_type', 'UNSUPPORTED_MEDIA_TYPE', 'Send the patch as application/json-patch+json.');
       }
-      const text = await readText(body(request), options.maxFormDataBytes);
+      const text = await readText(body(request), ctx.maxFormDataBytes);
       let patch: unknown;
       try {
         patch = JSON.parse(text);

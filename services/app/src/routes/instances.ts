@@ -10,7 +10,8 @@ import { etagOf } from '@forms/service-kit';
 import { loadInstance } from '../domain/app-context';
 import { instantiate, type DataPart, type InstanceTemplate } from '../domain/instantiation';
 import { validateInstance } from '../domain/validation';
-import { callerOf, instanceIdOf, readText } from '../http/request';
+import { readText } from '../domain/form-data';
+import { callerOf, instanceIdOf } from '../http/request';
 import { INSTANCE_PATH, InstanceParams, ValidationIssues, problems } from './schemas';
 
 const tags = ['Instances'];
