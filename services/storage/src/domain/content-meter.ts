@@ -26,8 +26,8 @@ export class ContentMeter extends Transform {
 
   /**
    * Meters `body` without taking ownership of it: unlike `stream.pipeline`, a size error does not destroy
-   * the body (for a request that would kill the socket before the 413 reaches the client); the rest of
-   * the body is drained instead. A body that fails or closes early fails the meter.
+   * the body (for a request that would kill the socket before the 413 reaches the client); the rest of the
+   * body is drained once the answer goes out (service-kit). A body that fails or closes early fails the meter.
    */
   static over(body: Readable, limitBytes: number): ContentMeter {
     const meter = new ContentMeter(limitBytes);
@@ -35,10 +35,8 @@ export class ContentMeter extends Transform {
     body.on('close', () => {
       if (!body.readableEnded) meter.destroy(new Error('the client closed the connection before the content was complete'));
     });
-    meter.on('error', () => {
-      body.unpipe(meter);
-      body.resume();
-    });
+    // Stop feeding a failed meter; the error itself reaches whoever consumes the meter.
+    meter.on('error', () => body.unpipe(meter));
     body.pipe(meter);
     return meter;
   }
