@@ -1,7 +1,7 @@
 import { authPlugin } from '@forms/auth-plugin';
 import { createServer, healthRoutes, openApi, type LoggerOptions, type TypedFastify } from '@forms/service-kit';
-import type { BlobStore } from './adapters/blobs/blob-store';
-import type { MetadataStore } from './adapters/metadata/metadata-store';
+import type { BlobStore } from './domain/ports/blob-store';
+import type { MetadataStore } from './domain/ports/metadata-store';
 import { API_PREFIX, type StorageConfig } from './config';
 import { monotonicClock, type Clock } from './domain/clock';
 import { storageServices } from './plugins/storage-services';

@@ -1,6 +1,6 @@
 import { DatabaseUnavailableError, DuplicateIdError, EmbeddedDatabase, type EmbeddedCollection } from '@forms/embedded-db';
 import type { ClientRecord } from '../domain/clients';
-import { DuplicateClientError, type ClientStore } from './client-store';
+import { DuplicateClientError, type ClientStore } from '../domain/ports/client-store';
 import { clientStoreUnavailable, compareStrings } from './store-errors';
 
 interface AssertionIdRecord {

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { AuthConfig } from '../config';
 import { Keyring } from '../domain/keyring';
-import type { ClientStore } from './client-store';
+import type { ClientStore } from '../domain/ports/client-store';
 import { EmbeddedClientStore } from './embedded-client-store';
 import { FileKeyringStore } from './file-keyring-store';
 import { MongoClientStore } from './mongo-client-store';
@@ -28,7 +28,7 @@ export function openKeyring(config: AuthConfig, now?: () => number): Promise<Key
 /** Whether this configuration keeps state in DATA_DIR (and so needs the DATA_DIR lock). */
 export const usesDataDir = (config: AuthConfig): boolean => !config.MONGODB_URL || config.signingKeyPem === undefined;
 
-export { DuplicateClientError, type ClientStore } from './client-store';
+export { DuplicateClientError, type ClientStore } from '../domain/ports/client-store';
 export { DataDirLock, DataDirLockedError } from './data-dir-lock';
 export { EmbeddedClientStore } from './embedded-client-store';
 export { MongoClientStore } from './mongo-client-store';

@@ -7,7 +7,7 @@ import {
 } from 'mongodb';
 import { createMongoClient, idForKey, isConnectivityError, isDuplicateKeyError } from '@forms/mongo-support';
 import type { ClientRecord } from '../domain/clients';
-import { DuplicateClientError, type ClientStore } from './client-store';
+import { DuplicateClientError, type ClientStore } from '../domain/ports/client-store';
 import { clientStoreUnavailable } from './store-errors';
 
 const COLLECTIONS = { clients: 'clients', assertionIds: 'assertionIds' } as const;

@@ -1,6 +1,6 @@
 import { createPublicKey, type JsonWebKey } from 'node:crypto';
 import { decodeJwt, decodeProtectedHeader, jwtVerify, type JWTPayload } from 'jose';
-import type { ClientStore } from '../adapters/client-store';
+import type { ClientStore } from './ports/client-store';
 import type { ClientRecord } from './clients';
 import { clientAuthenticationFailed, OAuthError } from './oauth-error';
 

@@ -1,23 +1,11 @@
 import { createPublicKey, randomUUID, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { exportJWK, type JWK } from 'jose';
 import { DomainError } from '@forms/contracts';
-import { DuplicateClientError, type ClientStore } from '../adapters/client-store';
+import { DuplicateClientError, type ClientCredential, type ClientRecord, type ClientStore } from './ports/client-store';
 import { generateClientSecret, hashClientSecret } from './secrets';
 import { scopesNotPermitted, type TokenSubject } from './subjects';
 
-export type ClientCredential = { method: 'private_key_jwt'; publicJwk: JWK } | { method: 'client_secret'; secretHash: string };
-
-/** A registered client as stored. */
-export interface ClientRecord {
-  clientId: string;
-  name?: string;
-  /** Whom the client's tokens speak for. */
-  subject: TokenSubject;
-  /** The scopes it may be granted. */
-  scopes: string[];
-  credential: ClientCredential;
-  createdAt: string;
-}
+export type { ClientCredential, ClientRecord };
 
 /** A client as shown to administrators: everything but the secret's hash. */
 export interface ClientView {

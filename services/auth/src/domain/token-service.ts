@@ -1,4 +1,4 @@
-import type { ClientStore } from '../adapters/client-store';
+import type { ClientStore } from './ports/client-store';
 import { JWT_BEARER_ASSERTION_TYPE, type AssertionVerifier } from './assertions';
 import type { ClientRecord } from './clients';
 import { clientAuthenticationFailed, OAuthError } from './oauth-error';

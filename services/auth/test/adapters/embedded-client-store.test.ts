@@ -1,7 +1,7 @@
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ClientStore } from '../../src/adapters/client-store';
+import type { ClientStore } from '../../src/domain/ports/client-store';
 import { EmbeddedClientStore } from '../../src/adapters/embedded-client-store';
 import { describeClientStoreContract } from '../contract/client-store.contract';
 

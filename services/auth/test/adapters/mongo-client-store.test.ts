@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { MongoClient } from 'mongodb';
-import type { ClientStore } from '../../src/adapters/client-store';
+import type { ClientStore } from '../../src/domain/ports/client-store';
 import { MongoClientStore } from '../../src/adapters/mongo-client-store';
 import { describeClientStoreContract } from '../contract/client-store.contract';
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { DuplicateClientError, type ClientStore } from '../../src/adapters/client-store';
+import { DuplicateClientError, type ClientStore } from '../../src/domain/ports/client-store';
 import type { ClientRecord } from '../../src/domain/clients';
 
 /** What an adapter's test file supplies to run the contract against it. */

@@ -1,9 +1,9 @@
 import { join } from 'node:path';
 import type { StorageConfig } from '../config';
-import type { BlobStore } from './blobs/blob-store';
+import type { BlobStore } from '../domain/ports/blob-store';
 import { FilesystemBlobStore } from './blobs/filesystem-blob-store';
 import { S3BlobStore } from './blobs/s3-blob-store';
-import type { MetadataStore } from './metadata/metadata-store';
+import type { MetadataStore } from '../domain/ports/metadata-store';
 import { EmbeddedMetadataStore } from './metadata/embedded-metadata-store';
 import { MongoMetadataStore } from './metadata/mongo-metadata-store';
 

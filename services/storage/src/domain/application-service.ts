@@ -1,5 +1,5 @@
 import type { Application, ApplicationInput, Principal } from '@forms/contracts';
-import { DuplicateKeyError, type MetadataStore } from '../adapters/metadata/metadata-store';
+import { DuplicateKeyError, type MetadataStore } from './ports/metadata-store';
 import { authorizeOrgOnly, principalId } from './authorization';
 import type { Clock } from './clock';
 import { StorageErrors } from './errors';

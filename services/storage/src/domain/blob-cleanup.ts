@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Instance } from '@forms/contracts';
-import type { StorageContext } from './instance-service';
+import type { StorageContext } from './storage-context';
 
 /**
  * Deletes blobs in a way that survives a crash: each blob is first journalled as a pending upload

@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { DataElement, DataType, Instance, Principal } from '@forms/contracts';
-import type { BlobRead, ByteRange } from '../adapters/blobs/blob-store';
+import type { BlobRead, ByteRange } from './ports/blob-store';
 import { principalId } from './authorization';
 import { ContentMeter } from './content-meter';
 import { StorageErrors } from './errors';
-import type { InstanceRef, InstanceService, StorageContext } from './instance-service';
+import type { InstanceRef, InstanceService } from './instance-service';
+import type { StorageContext } from './storage-context';
 import { removeBlobsDurably } from './blob-cleanup';
 
 export interface ContentInput {

@@ -1,5 +1,5 @@
 import type { Instance, Principal } from '@forms/contracts';
-import type { InstanceQuery, MetadataStore, TimeRange } from '../adapters/metadata/metadata-store';
+import type { InstanceQuery, MetadataStore, TimeRange } from './ports/metadata-store';
 import { requireScope } from './authorization';
 import { StorageErrors } from './errors';
 

@@ -10,25 +10,16 @@ import type {
   ReadStatus,
   Substatus,
 } from '@forms/contracts';
-import type { EventQuery, MetadataStore } from '../adapters/metadata/metadata-store';
-import type { BlobStore } from '../adapters/blobs/blob-store';
+import type { EventQuery } from './ports/metadata-store';
 import { authorizeCreate, authorizeInstance, authorizeOrgOnly, principalId, type Access } from './authorization';
-import type { Clock } from './clock';
 import { StorageErrors } from './errors';
 import { instanceEvent, processChangeEvents } from './events';
 import { removeBlobsDurably } from './blob-cleanup';
+import type { StorageContext } from './storage-context';
 
 export interface InstanceRef {
   partyId: string;
   instanceGuid: string;
-}
-
-export interface StorageContext {
-  store: MetadataStore;
-  blobs: BlobStore;
-  clock: Clock;
-  /** Base URL of the storage API, for self links, e.g. `https://storage.example.no/storage/api/v1`. */
-  apiBaseUrl: string;
 }
 
 /** A change to apply to a loaded instance; returns the audit events it implies. */

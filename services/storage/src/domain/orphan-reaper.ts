@@ -1,4 +1,4 @@
-import type { StorageContext } from './instance-service';
+import type { StorageContext } from './storage-context';
 
 /**
  * Finishes what a crash interrupted: a pending upload older than `staleAfterMs` whose blob no data

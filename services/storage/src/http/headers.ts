@@ -3,7 +3,7 @@ import parseRange from 'range-parser';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Principal } from '@forms/contracts';
 import { DomainError } from '@forms/contracts';
-import type { ByteRange } from '../adapters/blobs/blob-store';
+import type { ByteRange } from '../domain/ports/blob-store';
 import { StorageErrors } from '../domain/errors';
 
 export { etagOf, expectedVersion } from '@forms/service-kit';

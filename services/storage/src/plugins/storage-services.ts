@@ -1,11 +1,12 @@
 import fp from 'fastify-plugin';
 import type { FastifyInstance } from 'fastify';
-import type { BlobStore } from '../adapters/blobs/blob-store';
-import type { MetadataStore } from '../adapters/metadata/metadata-store';
+import type { BlobStore } from '../domain/ports/blob-store';
+import type { MetadataStore } from '../domain/ports/metadata-store';
 import { ApplicationService } from '../domain/application-service';
 import type { Clock } from '../domain/clock';
 import { DataService, type DataLimits } from '../domain/data-service';
-import { InstanceService, type StorageContext } from '../domain/instance-service';
+import { InstanceService } from '../domain/instance-service';
+import type { StorageContext } from '../domain/storage-context';
 import { reapOrphanBlobs } from '../domain/orphan-reaper';
 
 export interface StorageServices {

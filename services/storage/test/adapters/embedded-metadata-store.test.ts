@@ -2,7 +2,7 @@ import { appendFile, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EmbeddedMetadataStore } from '../../src/adapters/metadata/embedded-metadata-store';
-import type { MetadataStore } from '../../src/adapters/metadata/metadata-store';
+import type { MetadataStore } from '../../src/domain/ports/metadata-store';
 import { describeMetadataStoreContract } from '../contract/metadata-store.contract';
 import { buildInstance, guidOf } from '../contract/test-data';
 

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { MongoClient } from 'mongodb';
-import type { MetadataStore } from '../../src/adapters/metadata/metadata-store';
+import type { MetadataStore } from '../../src/domain/ports/metadata-store';
 import { MongoMetadataStore } from '../../src/adapters/metadata/mongo-metadata-store';
 import { describeMetadataStoreContract } from '../contract/metadata-store.contract';
 

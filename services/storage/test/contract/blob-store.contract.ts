@@ -1,6 +1,6 @@
 import { createCipheriv, createHash, randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { BlobRangeNotSatisfiableError, type BlobStore } from '../../src/adapters/blobs/blob-store';
+import { BlobRangeNotSatisfiableError, type BlobStore } from '../../src/domain/ports/blob-store';
 
 /**
  * Behaviour every BlobStore adapter must share. Each adapter's test file calls this with a factory for a

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Instance } from '@forms/contracts';
-import { DuplicateKeyError, type InstanceQuery, type MetadataStore } from '../../src/adapters/metadata/metadata-store';
+import { DuplicateKeyError, type InstanceQuery, type MetadataStore } from '../../src/domain/ports/metadata-store';
 import {
   at,
   buildApplication,

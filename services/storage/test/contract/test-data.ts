@@ -8,7 +8,7 @@ import type {
   InstanceStatus,
   ProcessState,
 } from '@forms/contracts';
-import type { PendingUpload } from '../../src/adapters/metadata/metadata-store';
+import type { PendingUpload } from '../../src/domain/ports/metadata-store';
 
 const BASE_TIME = Date.parse('2024-05-01T10:00:00.000Z');
 

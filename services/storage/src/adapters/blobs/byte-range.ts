@@ -1,4 +1,4 @@
-import type { ByteRange } from './blob-store';
+import type { ByteRange } from '../../domain/ports/blob-store';
 
 /** Rejects ranges no HTTP Range header could express; whether the range fits the blob is checked later. */
 export function assertValidByteRange(range: ByteRange): void {

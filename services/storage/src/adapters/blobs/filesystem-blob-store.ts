@@ -4,7 +4,7 @@ import { access, mkdir, open, rename, stat, unlink, type FileHandle } from 'node
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { BlobRangeNotSatisfiableError, type BlobRead, type BlobStore, type ByteRange } from './blob-store';
+import { BlobRangeNotSatisfiableError, type BlobRead, type BlobStore, type ByteRange } from '../../domain/ports/blob-store';
 import { assertValidByteRange } from './byte-range';
 
 /** Thrown for keys that are not plain relative paths below the root (traversal, absolute, backslashes, ...). */

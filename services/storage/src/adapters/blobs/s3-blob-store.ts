@@ -9,7 +9,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { Readable } from 'node:stream';
-import { BlobRangeNotSatisfiableError, type BlobRead, type BlobStore, type ByteRange } from './blob-store';
+import { BlobRangeNotSatisfiableError, type BlobRead, type BlobStore, type ByteRange } from '../../domain/ports/blob-store';
 import { assertValidByteRange } from './byte-range';
 
 export interface S3BlobStoreOptions {

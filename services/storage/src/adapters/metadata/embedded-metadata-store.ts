@@ -17,7 +17,7 @@ import {
   type PendingUpload,
   type PendingUploadRepository,
   type TimeRange,
-} from './metadata-store';
+} from '../../domain/ports/metadata-store';
 import { assertValidLimit, instanceGuidOf, metadataStoreUnavailable as unavailable } from './metadata-support';
 
 /**

@@ -20,7 +20,7 @@ import {
   type PendingUpload,
   type PendingUploadRepository,
   type TimeRange,
-} from './metadata-store';
+} from '../../domain/ports/metadata-store';
 import { createMongoClient, idForKey, isConnectivityError, isDuplicateKeyError } from '@forms/mongo-support';
 import { assertValidLimit, instanceGuidOf, metadataStoreUnavailable as unavailable } from './metadata-support';
 

@@ -1,4 +1,20 @@
-import type { ClientRecord } from '../domain/clients';
+import type { JWK } from 'jose';
+import type { TokenSubject } from '../subjects';
+
+export type ClientCredential = { method: 'private_key_jwt'; publicJwk: JWK } | { method: 'client_secret'; secretHash: string };
+
+/** A registered client as stored. */
+export interface ClientRecord {
+  clientId: string;
+  name?: string;
+  /** Whom the client's tokens speak for. */
+  subject: TokenSubject;
+  /** The scopes it may be granted. */
+  scopes: string[];
+  credential: ClientCredential;
+  createdAt: string;
+}
+
 
 /**
  * Persistence of the token service: registered clients, and the ids of client assertions already used
