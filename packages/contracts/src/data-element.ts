@@ -20,6 +20,18 @@ export const DataElement = Type.Object(
     createdBy: Type.String(),
     lastChanged: Timestamp,
     lastChangedBy: Type.String(),
+    damaged: Type.Optional(
+      Type.Object(
+        {
+          detected: Timestamp,
+          reason: Type.String({ description: 'what did not match, e.g. `size 1000 != recorded 1024` or `sha256`' }),
+        },
+        {
+          description:
+            'Set by storage when a download found the stored content different from the size or sha256 recorded at upload. Every download verifies again; replacing the content clears the mark',
+        },
+      ),
+    ),
   },
   { title: 'DataElement' },
 );

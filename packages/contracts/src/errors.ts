@@ -14,7 +14,11 @@ export type ErrorKind =
   | 'unsupported_media_type'
   | 'range_not_satisfiable'
   | 'unavailable'
-  | 'timeout';
+  | 'timeout'
+  /** The store has no room for the write (disk full): 507, retried once space returns. */
+  | 'insufficient_storage'
+  /** Stored content no longer matches what was recorded at upload (size or sha256): 500. */
+  | 'content_damaged';
 
 export const STATUS_BY_KIND: Record<ErrorKind, number> = {
   invalid: 400,
@@ -29,6 +33,8 @@ export const STATUS_BY_KIND: Record<ErrorKind, number> = {
   range_not_satisfiable: 416,
   unavailable: 503,
   timeout: 504,
+  insufficient_storage: 507,
+  content_damaged: 500,
 };
 
 export class DomainError extends Error {

@@ -25,8 +25,12 @@ export const StorageConfigSchema = Type.Object({
   MAX_DATA_ELEMENT_MB: Type.Integer({ default: 1024, minimum: 1 }),
   MAX_JSON_BODY_KB: Type.Integer({ default: 1024, minimum: 1 }),
   QUERY_DEFAULT_SIZE: Type.Integer({ default: 100, minimum: 1, maximum: 1000 }),
-  REAPER_INTERVAL_SECONDS: Type.Integer({ default: 300, minimum: 0, description: '0 disables the orphan-blob reaper' }),
-  REAPER_STALE_AFTER_SECONDS: Type.Integer({ default: 3600, minimum: 60 }),
+  REAPER_INTERVAL_SECONDS: Type.Integer({ default: 60, minimum: 0, description: '0 disables the reaper' }),
+  REAPER_STALE_AFTER_SECONDS: Type.Integer({
+    default: 600,
+    minimum: 1,
+    description: 'how long an upload must have sent nothing before the reaper treats it as abandoned',
+  }),
   SHUTDOWN_GRACE_SECONDS: Type.Integer({ default: 10, minimum: 0 }),
 });
 export type StorageConfig = Static<typeof StorageConfigSchema>;

@@ -1,13 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { DataElement, DataType, Instance, Principal } from '@forms/contracts';
-import type { BlobRead, ByteRange } from './ports/blob-store';
+import { BlobStoreFullError, type BlobRead, type ByteRange } from './ports/blob-store';
 import { principalId } from './authorization';
 import { ContentMeter } from './content-meter';
 import { StorageErrors } from './errors';
 import type { InstanceRef, InstanceService } from './instance-service';
 import type { StorageContext } from './storage-context';
 import { removeBlobsDurably } from './blob-cleanup';
+import { verifiedContent } from './content-verifier';
+
+/** Told when stored content turns out damaged (the service logs it); the element is marked already. */
+export type DamageReport = (element: DataElement, reason: string) => void;
 
 export interface ContentInput {
   /** As sent by the client, e.g. `application/pdf` or `text/xml; charset=utf-8`. */
@@ -131,6 +135,7 @@ export class DataService {
           lastChangedBy: principalId(principal),
         });
         if (input.filename !== undefined) element.filename = input.filename;
+        delete element.damaged;
         replaced = element;
         return ['DataUpdated'];
       });
@@ -163,11 +168,41 @@ export class DataService {
     return this.element(instance, dataId);
   }
 
-  async openContent(element: DataElement, range?: ByteRange): Promise<BlobRead> {
+  /**
+   * The stored content. A whole blob is verified against the size and sha256 recorded at upload while it
+   * streams (a mismatch fails the stream before its last byte); a range is checked against the recorded
+   * size. A mismatch marks the element `damaged` and is reported to `onDamage`.
+   */
+  async openContent(element: DataElement, range?: ByteRange, onDamage?: DamageReport): Promise<BlobRead> {
     const blob = await this.ctx.blobs.get(element.blobStoragePath, range);
     // Metadata without content would be a broken invariant, not a client error.
     if (!blob) throw new Error(`blob missing for data element ${element.id}`);
-    return blob;
+    const damaged = (reason: string): void => {
+      onDamage?.(element, reason);
+      this.markDamaged(element, reason).catch(() => undefined);
+    };
+    if (blob.totalSize !== element.size) {
+      blob.body.destroy();
+      const reason = `size ${blob.totalSize} != recorded ${element.size}`;
+      damaged(reason);
+      throw StorageErrors.contentDamaged(reason);
+    }
+    if (range) return blob;
+    return { body: verifiedContent(blob.body, element, damaged), totalSize: blob.totalSize };
+  }
+
+  /** Records the damage on the element (unless its content was replaced meanwhile); best effort. */
+  private async markDamaged(element: DataElement, reason: string): Promise<void> {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const instance = await this.ctx.store.instances.get(element.instanceGuid);
+      const current = instance?.data.find((d) => d.id === element.id);
+      if (!instance || !current || current.blobStoragePath !== element.blobStoragePath) return;
+      const draft = structuredClone(instance);
+      const target = draft.data.find((d) => d.id === element.id) as DataElement;
+      target.damaged = { detected: this.ctx.clock(), reason };
+      draft.version = instance.version + 1;
+      if (await this.ctx.store.instances.replace(draft, instance.version)) return;
+    }
   }
 
   private async storeContent(
@@ -189,10 +224,10 @@ export class DataService {
     try {
       await this.ctx.blobs.put(blobStoragePath, meter, { contentType: input.contentType });
     } catch (error) {
-      await this.discardBlob(blobStoragePath, uploadId);
-      throw error;
+      await this.discardBlob(blobStoragePath, uploadId).catch(() => undefined);
+      throw error instanceof BlobStoreFullError ? StorageErrors.blobStoreFull() : error;
     }
-    return { size: meter.size, contentHash: meter.digest() };
+    return { size: meter.byteCount, contentHash: meter.digest() };
   }
 
   private async discardBlob(blobStoragePath: string, uploadId: string): Promise<void> {
