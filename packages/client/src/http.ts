@@ -3,6 +3,7 @@ import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import contentDisposition from 'content-disposition';
 import { DomainError, STATUS_BY_KIND } from '@forms/contracts';
 import type { ErrorKind } from '@forms/contracts';
+import { remainingUntilDeadline } from './deadline';
 
 /**
  * The request, error and timeout machinery every client in this package shares (internal: index.ts only
@@ -167,8 +168,15 @@ export class HttpClient {
       }
     }
 
+    // The shorter of this client's timeout and what is left of the surrounding deadline (withDeadline).
+    const remaining = remainingUntilDeadline();
+    const timeoutMs = remaining === undefined ? this.timeoutMs : Math.min(this.timeoutMs, remaining);
+    if (timeoutMs <= 0) {
+      upload?.destroy();
+      throw this.timeoutError();
+    }
     const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(), this.timeoutMs);
+    const timer = setTimeout(() => controller.abort(), timeoutMs);
     let response: Response;
     try {
       response = await fetch(url, {

@@ -1,6 +1,6 @@
 import type { AppDefinition } from '@forms/app-definition';
 import { authPlugin } from '@forms/auth-plugin';
-import type { StorageApi } from '@forms/client';
+import { withDeadline, type StorageApi } from '@forms/client';
 import { createServer, healthRoutes, openApi, type LoggerOptions, type TypedFastify } from '@forms/service-kit';
 import type { AppServiceConfig } from './config';
 import { appContextPlugin } from './plugins/app-context';
@@ -27,6 +27,12 @@ export async function buildAppService(options: AppServiceOptions): Promise<Typed
     name: `app:${definition.metadata.id}`,
     logger: options.logger ?? { level: config.LOG_LEVEL },
     bodyLimit: maxFormDataBytes,
+  });
+
+  // One deadline per request for all the storage calls it makes: STORAGE_TIMEOUT_MS from its arrival. A
+  // request needing several calls is answered (504 at worst) within that time, not within one timeout per call.
+  app.addHook('preHandler', (_request, reply, done) => {
+    withDeadline(Date.now() - reply.elapsedTime + config.STORAGE_TIMEOUT_MS, done);
   });
 
   await app.register(openApi, {

@@ -1,5 +1,6 @@
 import { isRuleViolation, startProcess } from '@forms/app-definition';
-import { DomainError, type DataValues, type Instance, type InstanceOwner } from '@forms/contracts';
+import { DomainError, isDomainError, type DataValues, type Instance, type InstanceOwner } from '@forms/contracts';
+import { withoutDeadline } from '@forms/client';
 import { AppErrors, ruleContext, type AppContext, type Caller } from './app-context';
 import { assertAttachmentType, storeAttachment, type BinaryContent } from './attachments';
 import { calculate, formatOf, parseAndCheck, readText, STORED_FORM_CONTENT_TYPE } from './form-data';
@@ -86,10 +87,13 @@ export async function instantiate(
     }
     return (await ctx.storage.getInstance(caller.token, instance.id)).value;
   } catch (error) {
-    await ctx.storage.deleteInstance(caller.token, instance.id, { hard: true }).catch((cleanupError: unknown) => {
+    const cleanup = () => ctx.storage.deleteInstance(caller.token, instance.id, { hard: true });
+    const removal = withoutDeadline(cleanup).catch((cleanupError: unknown) => {
       // Storage went away mid-way: the caller gets the original error; operators need to know what is left.
       ctx.log.error({ err: cleanupError, instanceId: instance.id }, 'a failed instantiation left its instance in storage; delete it with ?hard=true');
     });
+    // After a timeout the answer must not wait for the clean-up too: it goes on, with its own timeout, after the 504.
+    if (!(isDomainError(error) && error.kind === 'timeout')) await removal;
     throw error;
   }
 }

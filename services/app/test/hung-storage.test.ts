@@ -1,0 +1,100 @@
+/**
+ * Storage stopped for real (SIGSTOP on its process) while the app works for a request: the app answers 504
+ * within its storage timeout, however many storage calls the request makes, and the clean-up of the
+ * half-made instance goes on after the answer, finishing once storage resumes.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadAppDefinition } from '@forms/app-definition';
+import { StorageClient, type StorageApi } from '@forms/client';
+import { Scopes, type Instance } from '@forms/contracts';
+import type { TypedFastify } from '@forms/service-kit';
+import { TestIssuer } from '@forms/test-support';
+import { buildAppService } from '../src/app';
+import { loadAppServiceConfig } from '../src/config';
+import { registerInStorage } from '../src/domain/registration';
+import { startStorageProcess, stopStorageProcess, type StorageProcess } from '../../storage/test/support/storage-process';
+import { appFolder } from './support/app-harness';
+
+const TIMEOUT_MS = 2000;
+const PARTY = '50001';
+
+let issuer: TestIssuer;
+let dataDir: string;
+let storage: StorageProcess;
+let storageUrl: string;
+let app: TypedFastify;
+let owner: Record<string, string>;
+let nav: string;
+
+beforeAll(async () => {
+  issuer = await TestIssuer.start();
+  dataDir = mkdtempSync(join(tmpdir(), 'hung-storage-'));
+  storage = await startStorageProcess({ DATA_DIR: dataDir, JWKS_URL: issuer.jwksUrl, TOKEN_ISSUER: issuer.issuer, REAPER_INTERVAL_SECONDS: '0' });
+  storageUrl = `${storage.baseUrl}/storage/api/v1`;
+  nav = issuer.orgToken({ org: 'nav', scopes: [Scopes.serviceOwnerRead, Scopes.serviceOwnerWrite] });
+  owner = { authorization: `Bearer ${issuer.userToken({ userId: 1001, partyId: PARTY, scopes: [Scopes.instancesRead, Scopes.instancesWrite] })}` };
+
+  const config = loadAppServiceConfig({
+    APP_DIR: appFolder('nav/child-benefit'),
+    STORAGE_URL: storageUrl,
+    STORAGE_TIMEOUT_MS: String(TIMEOUT_MS),
+    JWKS_URL: issuer.jwksUrl,
+    TOKEN_ISSUER: issuer.issuer,
+  });
+  const definition = await loadAppDefinition(config.APP_DIR);
+  const real = new StorageClient({ baseUrl: storageUrl, timeoutMs: TIMEOUT_MS });
+  await registerInStorage(definition, real, nav);
+  // Storage is slow to create the instance (stopped for 60 % of the timeout), and stops for good right after,
+  // before the app stores the prefilled form.
+  const stopping: StorageApi = Object.assign(Object.create(real) as StorageClient, {
+    createInstance: async (...args: Parameters<StorageClient['createInstance']>) => {
+      storage.child.kill('SIGSTOP');
+      const resume = setTimeout(() => storage.child.kill('SIGCONT'), TIMEOUT_MS * 0.6);
+      try {
+        return await real.createInstance(...args);
+      } finally {
+        clearTimeout(resume);
+        storage.child.kill('SIGSTOP');
+      }
+    },
+  });
+  app = await buildAppService({ config, definition, storage: stopping, logger: false });
+  await app.ready();
+}, 90_000);
+
+afterAll(async () => {
+  await app?.close();
+  storage?.child.kill('SIGCONT');
+  await stopStorageProcess(storage, 'SIGKILL');
+  await issuer?.stop();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+async function instancesOfParty(): Promise<Instance[]> {
+  const response = await fetch(`${storageUrl}/instances?appId=nav/child-benefit&instanceOwner.partyId=${PARTY}`, { headers: { authorization: `Bearer ${nav}` } });
+  expect(response.status).toBe(200);
+  return ((await response.json()) as { instances: Instance[] }).instances;
+}
+
+test('a request needing several storage calls gets 504 within one storage timeout, and its half-made instance is removed once storage resumes', async () => {
+  const started = Date.now();
+  const create = await app.inject({ method: 'POST', url: `/nav/child-benefit/instances?instanceOwnerPartyId=${PARTY}`, headers: owner, payload: {} });
+  const elapsed = Date.now() - started;
+  expect(create.statusCode).toBe(504);
+  expect(create.json()).toMatchObject({ code: 'STORAGE_TIMEOUT' });
+  // One deadline for the whole request: with a timeout per call, the form upload alone would end at 1.6 timeouts.
+  expect(elapsed).toBeGreaterThanOrEqual(TIMEOUT_MS - 50);
+  expect(elapsed).toBeLessThan(TIMEOUT_MS * 1.5);
+
+  // The clean-up is still waiting for storage (with its own timeout); storage resumes in time for it.
+  storage.child.kill('SIGCONT');
+  const deadline = Date.now() + 10_000;
+  let remaining = await instancesOfParty();
+  while (remaining.length > 0 && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    remaining = await instancesOfParty();
+  }
+  expect(remaining).toEqual([]);
+}, 60_000);
