@@ -89,6 +89,25 @@ describe('FilesystemBlobStore', () => {
     expect(await incoming()).toEqual([]);
   });
 
+  it('removes, on its first sweep, temp files earlier versions left beside their blobs (.<name>.<uuid>.tmp)', async () => {
+    const fresh = new FilesystemBlobStore(join(workDirectory, 'legacy'));
+    await fresh.init();
+    const key = newKey();
+    await fresh.put(key, seededBytes(7, 100), { contentType: 'application/octet-stream' });
+    const folder = join(workDirectory, 'legacy', ...key.split('/').slice(0, -1));
+    const name = key.split('/').at(-1)!;
+    const leftover = join(folder, `.${name}.${randomUUID()}.tmp`);
+    const recent = join(folder, `.${name}.${randomUUID()}.tmp`);
+    await writeFile(leftover, Buffer.alloc(5000));
+    await writeFile(recent, Buffer.alloc(5000));
+    const anHourAgo = new Date(Date.now() - 3600_000);
+    await utimes(leftover, anHourAgo, anHourAgo);
+
+    expect(await fresh.removeAbandonedUploads(new Date(Date.now() - 600_000))).toBe(1);
+    expect((await readdir(folder)).sort()).toEqual([basename(recent), name].sort());
+    await expect(fresh.stat(key)).resolves.toEqual({ size: 100 });
+  });
+
   it('removes a temp file a crash left, once it is older than the cut-off, and keeps a fresh one', async () => {
     const crashed = join(rootDirectory, '.incoming', `${'a'.repeat(64)}.${randomUUID()}.tmp`);
     const fresh = join(rootDirectory, '.incoming', `${'b'.repeat(64)}.${randomUUID()}.tmp`);

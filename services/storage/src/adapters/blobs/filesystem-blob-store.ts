@@ -27,6 +27,8 @@ export class InvalidBlobKeyError extends Error {
  */
 const INCOMING_FOLDER = '.incoming';
 const TEMP_FILE_SUFFIX = '.tmp';
+/** `.<name>.<uuid>.tmp`, the temp files of earlier versions; no key segment may start with a dot. */
+const LEGACY_TEMP_FILE = /^\..+\.[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\.tmp$/;
 /** What the readiness probe writes: a failing write of this much means uploads fail too. */
 const WRITE_PROBE_BYTES = 4096;
 /** Errors that mean "no room", whichever limit was hit: disk, quota, or the largest file the process may write. */
@@ -40,6 +42,8 @@ const FULL_ERROR_CODES = new Set(['ENOSPC', 'EDQUOT', 'EFBIG']);
  */
 export class FilesystemBlobStore implements BlobStore {
   private readonly rootDirectory: string;
+  /** Whether this process has swept the whole tree once for temp files of earlier versions (see below). */
+  private legacyTempFilesSwept = false;
 
   constructor(rootDirectory: string) {
     this.rootDirectory = resolve(rootDirectory);
@@ -109,6 +113,10 @@ export class FilesystemBlobStore implements BlobStore {
 
   async removeAbandonedUploads(idleSince: Date): Promise<number> {
     let removed = 0;
+    if (!this.legacyTempFilesSwept) {
+      removed += await removeLegacyTempFiles(this.rootDirectory, idleSince);
+      this.legacyTempFilesSwept = true;
+    }
     for (const name of await this.incomingNames()) {
       if (!name.endsWith(TEMP_FILE_SUFFIX)) continue;
       const path = join(this.incomingFolder, name);
@@ -198,6 +206,36 @@ export class FilesystemBlobStore implements BlobStore {
     }
     return path;
   }
+}
+
+/**
+ * Earlier versions wrote temp files beside their target, as `.<name>.<uuid>.tmp`; a crash left them there.
+ * Walks the tree once per process (the reaper's first pass) and removes those idle since `idleSince`.
+ */
+async function removeLegacyTempFiles(folder: string, idleSince: Date): Promise<number> {
+  let removed = 0;
+  let entries;
+  try {
+    entries = await readdir(folder, { withFileTypes: true });
+  } catch (error) {
+    if (isMissingFileError(error)) return 0;
+    throw error;
+  }
+  for (const entry of entries) {
+    const path = join(folder, entry.name);
+    if (entry.isDirectory()) {
+      if (entry.name !== INCOMING_FOLDER) removed += await removeLegacyTempFiles(path, idleSince);
+    } else if (LEGACY_TEMP_FILE.test(entry.name)) {
+      const modified = await modifiedTime(path);
+      if (modified !== null && modified < idleSince.getTime()) {
+        await unlink(path).catch((error: unknown) => {
+          if (!isMissingFileError(error)) throw error;
+        });
+        removed++;
+      }
+    }
+  }
+  return removed;
 }
 
 /** Temp file names of a key start with a hash of it: fixed length, whatever the key's depth or length. */
