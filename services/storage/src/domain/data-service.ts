@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { DataElement, DataType, Instance, Principal } from '@forms/contracts';
-import { BlobStoreFullError, type BlobRead, type ByteRange } from './ports/blob-store';
+import { BlobRangeNotSatisfiableError, BlobStoreFullError, type BlobRead, type ByteRange } from './ports/blob-store';
 import { principalId } from './authorization';
 import { ContentMeter } from './content-meter';
 import { StorageErrors } from './errors';
@@ -174,13 +174,22 @@ export class DataService {
    * size. A mismatch marks the element `damaged` and is reported to `onDamage`.
    */
   async openContent(element: DataElement, range?: ByteRange, onDamage?: DamageReport): Promise<BlobRead> {
-    const blob = await this.ctx.blobs.get(element.blobStoragePath, range);
-    // Metadata without content would be a broken invariant, not a client error.
-    if (!blob) throw new Error(`blob missing for data element ${element.id}`);
     const damaged = (reason: string): void => {
       onDamage?.(element, reason);
       this.markDamaged(element, reason).catch(() => undefined);
     };
+    let blob: BlobRead | null;
+    try {
+      blob = await this.ctx.blobs.get(element.blobStoragePath, range);
+    } catch (error) {
+      // The range was checked against the recorded size: a blob too short for it is damaged.
+      if (!(error instanceof BlobRangeNotSatisfiableError)) throw error;
+      const reason = `size ${error.totalSize} != recorded ${element.size}`;
+      damaged(reason);
+      throw StorageErrors.contentDamaged(reason);
+    }
+    // Metadata without content would be a broken invariant, not a client error.
+    if (!blob) throw new Error(`blob missing for data element ${element.id}`);
     if (blob.totalSize !== element.size) {
       blob.body.destroy();
       const reason = `size ${blob.totalSize} != recorded ${element.size}`;

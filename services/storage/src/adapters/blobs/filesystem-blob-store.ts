@@ -81,6 +81,7 @@ export class FilesystemBlobStore implements BlobStore {
       const targetPath = this.pathFor(key);
       // Unique per call so concurrent puts to the same key never write into each other's temp file.
       tempPath = join(this.incomingFolder, `${incomingPrefix(key)}${randomUUID()}${TEMP_FILE_SUFFIX}`);
+      await mkdir(this.incomingFolder, { recursive: true });
       // flush: fsync before the stream closes, so the rename below never publishes unwritten data.
       await pipeline(body, createWriteStream(tempPath, { flags: 'wx', flush: true }));
       const folder = dirname(targetPath);
