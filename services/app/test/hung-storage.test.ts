@@ -17,7 +17,7 @@ import { registerInStorage } from '../src/domain/registration';
 import { startStorageProcess, stopStorageProcess, type StorageProcess } from '../../storage/test/support/storage-process';
 import { appFolder } from './support/app-harness';
 
-const TIMEOUT_MS = 2000;
+const TIMEOUT_MS = 3000;
 const PARTY = '50001';
 
 let issuer: TestIssuer;
