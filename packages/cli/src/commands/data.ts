@@ -1,0 +1,90 @@
+import { createReadStream } from 'node:fs';
+import { basename } from 'node:path';
+import type { Command } from 'commander';
+import { writeFileAtomic } from '../atomic-file';
+import { checkInstanceId, counting, fileSize, PROGRESS_THRESHOLD_BYTES } from '../arguments';
+import { contentTypeOf } from '../content-type';
+import { transferLine, type CliContext } from '../io';
+import type { SessionFactory } from '../session';
+
+interface UploadOptions {
+  app: string;
+  appUrl?: string;
+  instance: string;
+  type: string;
+  file: string;
+  contentType?: string;
+  filename?: string;
+}
+
+interface DownloadOptions {
+  instance: string;
+  dataId: string;
+  out?: string;
+}
+
+/** `data upload` (streamed through the app) and `data download` (streamed from storage to a file). */
+export function addDataCommands(program: Command, ctx: CliContext, session: SessionFactory): void {
+  const data = program.command('data').description('upload and download data elements');
+
+  data
+    .command('upload')
+    .description('stream a file to an instance through the app (form data or an attachment)')
+    .requiredOption('--app <org/app>', 'appId')
+    .option('--app-url <url>', 'app service base URL (default: $FORMS_APP_URL or the one saved at login)')
+    .requiredOption('--instance <partyId/guid>', 'instance id')
+    .requiredOption('--type <dataType>', 'data type')
+    .requiredOption('--file <file>', 'file to upload')
+    .option('--content-type <type>', 'content type (default: by file extension)')
+    .option('--filename <name>', 'file name to record (default: the file name)')
+    .action(async (options: UploadOptions, command: Command) => {
+      const s = session(command);
+      const instanceId = checkInstanceId(options.instance);
+      const file = s.path(options.file);
+      const size = await fileSize(file, '--file');
+      const app = await s.app(options.appUrl, options.app);
+      const progress = s.progress();
+      const label = `Uploading ${basename(file)}`;
+      const body = createReadStream(file).pipe(counting((bytes) => size >= PROGRESS_THRESHOLD_BYTES && progress.update(transferLine(label, bytes, size))));
+      let element;
+      try {
+        element = await app.uploadAttachment(instanceId, options.type, body, {
+          contentType: options.contentType ?? contentTypeOf(file),
+          filename: options.filename ?? basename(file),
+          contentLength: size,
+        });
+      } finally {
+        progress.done();
+      }
+      s.out(element, () => `Uploaded ${basename(file)} as ${element.dataType} ${element.id} (${element.size} bytes)`);
+    });
+
+  data
+    .command('download')
+    .description('stream a data element from storage to a file (written to a temp file, then renamed)')
+    .requiredOption('--instance <partyId/guid>', 'instance id')
+    .requiredOption('--data-id <guid>', 'data element id')
+    .option('--out <file>', "target file (default: the element's file name, in the current folder)")
+    .action(async (options: DownloadOptions, command: Command) => {
+      const s = session(command);
+      const instanceId = checkInstanceId(options.instance);
+      const storage = await s.storage();
+      const download = await storage.downloadData(await s.token(), instanceId, options.dataId);
+      const name = options.out ?? (download.filename ? basename(download.filename) : options.dataId);
+      const target = s.path(name);
+      const progress = s.progress();
+      const label = `Downloading ${basename(target)}`;
+      let written;
+      try {
+        written = await (ctx.writeFile ?? writeFileAtomic)(target, download.body, {
+          onProgress: (bytes) => download.size >= PROGRESS_THRESHOLD_BYTES && progress.update(transferLine(label, bytes, download.size)),
+          ...(download.size > 0 && { expectedSize: download.size }),
+        });
+      } finally {
+        progress.done();
+      }
+      s.out({ path: written.path, bytes: written.bytes, sha256: written.sha256, contentType: download.contentType }, () =>
+        `Saved ${written.bytes} bytes to ${written.path} (sha256 ${written.sha256})`,
+      );
+    });
+}
