@@ -1,9 +1,12 @@
 import { createReadStream } from 'node:fs';
 import { basename } from 'node:path';
 import type { Command } from 'commander';
+import type { StorageApi } from '@forms/client';
+import { DomainError } from '@forms/contracts';
 import { writeFileAtomic } from '../atomic-file';
 import { checkInstanceId, counting, fileSize, PROGRESS_THRESHOLD_BYTES } from '../arguments';
 import { contentTypeOf } from '../content-type';
+import { elementFileName } from '../file-names';
 import { transferLine, type CliContext } from '../io';
 import type { SessionFactory } from '../session';
 
@@ -21,6 +24,14 @@ interface DownloadOptions {
   instance: string;
   dataId: string;
   out?: string;
+}
+
+/** The name `data download` gives the file without --out: the data element's own, from the instance's metadata. */
+async function defaultFileName(storage: StorageApi, token: string, instanceId: string, dataId: string): Promise<string> {
+  const { value: instance } = await storage.getInstance(token, instanceId);
+  const element = instance.data.find((candidate) => candidate.id === dataId);
+  if (!element) throw new DomainError('not_found', 'DATA_ELEMENT_NOT_FOUND', `Instance ${instanceId} has no data element ${dataId}.`);
+  return elementFileName(element);
 }
 
 /** `data upload` (streamed through the app) and `data download` (streamed from storage to a file). */
@@ -69,9 +80,10 @@ export function addDataCommands(program: Command, ctx: CliContext, session: Sess
       const s = session(command);
       const instanceId = checkInstanceId(options.instance);
       const storage = await s.storage();
-      const download = await storage.downloadData(await s.token(), instanceId, options.dataId);
-      const name = options.out ?? (download.filename ? basename(download.filename) : options.dataId);
-      const target = s.path(name);
+      const token = await s.token();
+      // Without --out: the element's own file name, made safe, in the folder the user is in.
+      const target = s.path(options.out ?? (await defaultFileName(storage, token, instanceId, options.dataId)));
+      const download = await storage.downloadData(token, instanceId, options.dataId);
       const progress = s.progress();
       const label = `Downloading ${basename(target)}`;
       let written;

@@ -35,6 +35,9 @@ interface CreateOptions {
   template?: string;
 }
 
+/** Said (on stderr, so stdout stays one line per instance) when a query finds nothing. */
+const NO_INSTANCES = 'no instances';
+
 const instanceLine = (instance: Instance) => `${instance.id}  ${instance.appId}  ${describeState(instance)}  ${instance.lastChanged}`;
 
 /** `instances list` (a storage query) and `instances create` (through the app). */
@@ -84,12 +87,16 @@ export function addInstanceCommands(program: Command, ctx: CliContext, session: 
         if (page.next && !s.json) {
           const next = new URL(page.next, 'http://x').searchParams.get('continuationToken');
           ctx.stderr.write(`More: add --continuation-token ${next ?? '?'} (or --all)\n`);
+        } else if (page.instances.length === 0 && !s.json) {
+          ctx.stderr.write(`${NO_INSTANCES}\n`);
         }
         return;
       }
       const all: Instance[] = [];
       const progress = s.progress();
+      let listed = 0;
       for await (const instance of storage.queryAllInstances(token, query)) {
+        listed += 1;
         if (s.json) all.push(instance);
         else {
           progress.done();
@@ -97,6 +104,7 @@ export function addInstanceCommands(program: Command, ctx: CliContext, session: 
         }
       }
       if (s.json) s.out({ count: all.length, instances: all }, () => []);
+      else if (listed === 0) ctx.stderr.write(`${NO_INSTANCES}\n`);
     });
 
   instances
