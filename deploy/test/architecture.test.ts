@@ -26,7 +26,7 @@ describe('the repository', () => {
         'packages/cli/src/commands/sync.ts',
       ]),
     );
-  });
+  }, 120_000);
 
   test(`has no source file over ${MAX_LINES} lines`, () => {
     expect(oversizedFiles(ROOT, sourceFolders(ROOT))).toEqual([]);
@@ -67,7 +67,7 @@ describe('the checks see a broken tree', () => {
     expect(cycles.length).toBeGreaterThan(0);
     expect(cycles.every((v) => v.from.startsWith('packages/ring/src/'))).toBe(true);
     expect(result.unresolved).toEqual([]);
-  });
+  }, 120_000);
 
   test(`a file of ${MAX_LINES + 1} lines, and not one of ${MAX_LINES}`, () => {
     write('services/demo/src/long.ts', 'export {};\n'.repeat(MAX_LINES + 1));

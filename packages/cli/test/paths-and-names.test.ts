@@ -46,12 +46,15 @@ function cleanEnv(extra: Record<string, string>): Record<string, string> {
 async function spawn(command: string, args: string[], cwd: string, env: Record<string, string>) {
   try {
     const { stdout, stderr } = await promisify(execFile)(command, args, { cwd, env, timeout: 60_000 });
-    return { code: 0, stdout, stderr };
+    return { code: 0, stdout, stderr: withoutNpmWarnings(stderr) };
   } catch (error) {
     const failed = error as { code?: number; stdout?: string; stderr?: string };
-    return { code: typeof failed.code === 'number' ? failed.code : -1, stdout: failed.stdout ?? '', stderr: failed.stderr ?? '' };
+    return { code: typeof failed.code === 'number' ? failed.code : -1, stdout: failed.stdout ?? '', stderr: withoutNpmWarnings(failed.stderr ?? '') };
   }
 }
+
+/** npm's own warnings about the machine's npm configuration are not the CLI's output. */
+const withoutNpmWarnings = (stderr: string) => stderr.replace(/^npm warn .*\n/gim, '');
 
 /** `npm --prefix <repository> run -s forms -- …`, from `cwd`. */
 const npmForms = (args: string[], cwd: string, env: Record<string, string>) => spawn('npm', ['--prefix', ROOT, 'run', '-s', 'forms', '--', ...args], cwd, cleanEnv(env));
@@ -79,7 +82,7 @@ describe('relative paths are the user’s, not the repository’s', () => {
     expect(readdirSync(work)).toEqual(['scan.pdf']);
     expect(existsSync(join(ROOT, 'scan.pdf'))).toBe(false);
     expect(existsSync(join(ROOT, element.id))).toBe(false);
-  });
+  }, 90_000);
 
   test('sync --dir archive, through the bin run by node from outside the repository, writes below the current folder', async () => {
     const id = await stack.submitReturn('50002', 400_000, [pdf(3000)]);
@@ -92,7 +95,7 @@ describe('relative paths are the user’s, not the repository’s', () => {
     expect(JSON.parse(result.stdout)).toMatchObject({ downloaded: 1, confirmed: 1 });
     expect(readdirSync(join(work, 'archive', ...id.split('/'))).sort()).toEqual(['.synced.json', 'instance.json', 'model.json', 'receipt-1.pdf']);
     expect(existsSync(join(ROOT, 'archive'))).toBe(false);
-  });
+  }, 60_000);
 
   test('the launch folder is INIT_CWD only when the repository’s own forms script runs', () => {
     const script = { npm_lifecycle_event: 'forms', npm_package_name: 'forms-platform', INIT_CWD: '/home/kari/apps' };
