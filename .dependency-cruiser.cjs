@@ -20,10 +20,17 @@ module.exports = {
       from: { path: '^services/[^/]+/src/domain/' },
       to: { path: '^services/[^/]+/src/(adapters|routes|plugins)/' },
     },
+    {
+      name: 'domain-knows-no-http',
+      severity: 'error',
+      comment: 'Domain code is plain functions and classes: no Fastify, no HTTP helpers; it throws DomainError and the edge maps it.',
+      from: { path: '^services/[^/]+/src/domain/' },
+      to: { path: ['^services/[^/]+/src/http/', '(^|/)node_modules/(fastify[^/]*|@fastify/[^/]+)/'] },
+    },
   ],
   options: {
     doNotFollow: { path: 'node_modules' },
-    exclude: { path: '(^|/)(node_modules|dist)/' },
+    exclude: { path: '(^|/)dist/' },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
     enhancedResolveOptions: { extensions: ['.ts', '.mts', '.js', '.mjs', '.cjs', '.json'] },

@@ -1,6 +1,7 @@
 /**
  * The architecture reads from the tree and stays that way: no import cycle (type-only imports count), no domain
- * module importing adapters, routes or plugins (the domain owns its ports), no source file over 400 lines.
+ * module importing adapters, routes or plugins (the domain owns its ports) or HTTP code (Fastify, src/http/),
+ * no source file over 400 lines.
  * Each check is also run on a small tree that breaks it, so a check that has stopped seeing anything fails too.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -11,7 +12,7 @@ import { cruise, MAX_LINES, oversizedFiles, ROOT, sourceFolders } from './suppor
 const CRUISED = ['services', 'packages', 'test-support', 'scripts', 'bench', 'apps'];
 
 describe('the repository', () => {
-  test('has no import cycle and no domain module that imports adapters, routes or plugins', async () => {
+  test('has no import cycle, and no domain module that imports adapters, routes, plugins or HTTP code', async () => {
     const result = await cruise(CRUISED);
     expect(result.violations).toEqual([]);
     expect(result.unresolved).toEqual([]);
@@ -44,8 +45,12 @@ describe('the checks see a broken tree', () => {
   });
   afterAll(() => rmSync(tree, { recursive: true, force: true }));
 
-  test('a cycle (through a type-only import too) and a domain module importing an adapter, a route and a plugin', async () => {
+  test('a cycle (through a type-only import too), a domain module importing an adapter, a route and a plugin, and one using HTTP', async () => {
     write('tsconfig.json', JSON.stringify({ compilerOptions: { module: 'CommonJS', moduleResolution: 'Node10' } }));
+    write('node_modules/fastify/package.json', JSON.stringify({ name: 'fastify', main: 'fastify.js' }));
+    write('node_modules/fastify/fastify.js', 'module.exports = {};\n');
+    write('services/demo/src/domain/handler.ts', "import type { FastifyRequest } from 'fastify';\nimport { status } from '../http/status';\nexport type H = FastifyRequest | typeof status;\n");
+    write('services/demo/src/http/status.ts', 'export const status = 404;\n');
     write('services/demo/src/domain/orders.ts', "import type { Store } from '../adapters/store';\nexport type Orders = { store: Store };\n");
     write('services/demo/src/domain/uses-http.ts', "import { route } from '../routes/orders';\nimport { plugin } from '../plugins/wiring';\nexport const both = [route, plugin];\n");
     write('services/demo/src/domain/ports/fine.ts', 'export interface Fine { ok: true }\n');
@@ -62,6 +67,10 @@ describe('the checks see a broken tree', () => {
       'services/demo/src/domain/orders.ts -> services/demo/src/adapters/store.ts',
       'services/demo/src/domain/uses-http.ts -> services/demo/src/plugins/wiring.ts',
       'services/demo/src/domain/uses-http.ts -> services/demo/src/routes/orders.ts',
+    ]);
+    expect(byRule('domain-knows-no-http').sort()).toEqual([
+      'services/demo/src/domain/handler.ts -> node_modules/fastify/fastify.js',
+      'services/demo/src/domain/handler.ts -> services/demo/src/http/status.ts',
     ]);
     const cycles = result.violations.filter((v) => v.rule === 'no-circular');
     expect(cycles.length).toBeGreaterThan(0);
