@@ -21,7 +21,7 @@ afterAll(async () => {
 });
 
 describeBlobStoreContract('FilesystemBlobStore', () => new FilesystemBlobStore(rootDirectory));
-describeBlobStoreLeftoversContract('FilesystemBlobStore', () => new FilesystemBlobStore(rootDirectory));
+describeBlobStoreLeftoversContract('FilesystemBlobStore', () => ({ writer: new FilesystemBlobStore(rootDirectory), other: new FilesystemBlobStore(rootDirectory) }));
 
 describe('FilesystemBlobStore', () => {
   let store: FilesystemBlobStore;

@@ -21,7 +21,10 @@ const randomBucketName = (): string => `blob-store-test-${randomBytes(6).toStrin
 
 // With a real S3 behind TEST_S3_ENDPOINT the atomicity check could run too; s3rver writes objects in place.
 describeBlobStoreContract('S3BlobStore', () => new S3BlobStore(s3rverOptions(randomBucketName())), { serverHasAtomicConcurrentPuts: false });
-describeBlobStoreLeftoversContract('S3BlobStore', () => new S3BlobStore(s3rverOptions(randomBucketName())));
+describeBlobStoreLeftoversContract('S3BlobStore', () => {
+  const bucket = randomBucketName();
+  return { writer: new S3BlobStore(s3rverOptions(bucket)), other: new S3BlobStore(s3rverOptions(bucket)) };
+});
 
 describe('S3BlobStore', () => {
   it('init creates a missing bucket, after which ping resolves', async () => {

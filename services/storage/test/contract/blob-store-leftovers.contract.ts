@@ -1,6 +1,9 @@
 import { PassThrough, Readable } from 'node:stream';
 import type { BlobStore } from '../../src/domain/ports/blob-store';
-import { newKey, seededBytes, sha256OfStream, type BlobStoreFactory } from './blob-store.contract';
+import { newKey, seededBytes, sha256OfStream } from './blob-store.contract';
+
+/** Two stores on the same bucket or folder: as two replicas, or one process and the next after a crash. */
+export type BlobStorePairFactory = () => { writer: BlobStore; other: BlobStore };
 
 const MiB = 1024 * 1024;
 const TIMEOUT_MS = 120_000;
@@ -19,17 +22,20 @@ async function eventually(condition: () => Promise<boolean>, timeoutMs = 20_000)
  * Length hints, put activity and the removal of what interrupted puts leave behind (temp files,
  * incomplete multipart uploads): the part of the BlobStore contract the reaper relies on.
  */
-export function describeBlobStoreLeftoversContract(name: string, createStore: BlobStoreFactory): void {
+export function describeBlobStoreLeftoversContract(name: string, createPair: BlobStorePairFactory): void {
   describe(`${name}: puts in progress and their leftovers`, () => {
     let store: BlobStore;
+    let other: BlobStore;
 
     beforeAll(async () => {
-      store = await createStore();
+      ({ writer: store, other } = createPair());
       await store.init();
+      await other.init();
     });
 
     afterAll(async () => {
       await store?.close();
+      await other?.close();
     });
 
     it(
@@ -66,19 +72,23 @@ export function describeBlobStoreLeftoversContract(name: string, createStore: Bl
           () => 'stored',
           () => 'failed',
         );
-        await eventually(async () => (await store.lastActivity(key)) !== null);
+        await eventually(async () => (await other.lastActivity(key)) !== null);
 
-        await store.removeAbandonedUploads(new Date(Date.now() - 60_000));
+        await other.removeAbandonedUploads(new Date(Date.now() - 60_000));
+        await expect(other.lastActivity(key)).resolves.not.toBeNull();
+        // The process writing it never takes its own put for abandoned, however quiet its client.
+        await store.removeAbandonedUploads(new Date(Date.now() + 60_000));
         await expect(store.lastActivity(key)).resolves.not.toBeNull();
 
-        // As if it had been silent for long: everything of it goes.
-        expect(await store.removeAbandonedUploads(new Date(Date.now() + 60_000))).toBeGreaterThanOrEqual(1);
-        await expect(store.lastActivity(key)).resolves.toBeNull();
+        // Seen from elsewhere (another replica, or the process after a crash), as if silent for long: it goes.
+        expect(await other.removeAbandonedUploads(new Date(Date.now() + 60_000))).toBeGreaterThanOrEqual(1);
+        await expect(other.lastActivity(key)).resolves.toBeNull();
 
         body.destroy(new Error('client gone'));
         await expect(outcome).resolves.toBe('failed');
         await expect(store.stat(key)).resolves.toBeNull();
         await expect(store.lastActivity(key)).resolves.toBeNull();
+        await expect(other.lastActivity(key)).resolves.toBeNull();
       },
       TIMEOUT_MS,
     );

@@ -44,6 +44,8 @@ export class FilesystemBlobStore implements BlobStore {
   private readonly rootDirectory: string;
   /** Whether this process has swept the whole tree once for temp files of earlier versions (see below). */
   private legacyTempFilesSwept = false;
+  /** Temp files of this process's puts in progress: never abandoned, however quiet their client. */
+  private readonly tempFilesInUse = new Set<string>();
 
   constructor(rootDirectory: string) {
     this.rootDirectory = resolve(rootDirectory);
@@ -77,11 +79,14 @@ export class FilesystemBlobStore implements BlobStore {
   async put(key: string, body: Readable, _options: { contentType: string }): Promise<void> {
     // The content type is not stored: the metadata store keeps it with the data element.
     let tempPath: string | undefined;
+    let inUse: string | undefined;
     try {
       const targetPath = this.pathFor(key);
       // Unique per call so concurrent puts to the same key never write into each other's temp file.
       tempPath = join(this.incomingFolder, `${incomingPrefix(key)}${randomUUID()}${TEMP_FILE_SUFFIX}`);
       await mkdir(this.incomingFolder, { recursive: true });
+      inUse = tempPath;
+      this.tempFilesInUse.add(inUse);
       // flush: fsync before the stream closes, so the rename below never publishes unwritten data.
       await pipeline(body, createWriteStream(tempPath, { flags: 'wx', flush: true }));
       const folder = dirname(targetPath);
@@ -95,6 +100,8 @@ export class FilesystemBlobStore implements BlobStore {
       // pipeline destroys `body` itself when it fails; this covers failures before it ran.
       if (!body.destroyed) body.destroy();
       throw isFullError(error) ? new BlobStoreFullError(error) : error;
+    } finally {
+      if (inUse !== undefined) this.tempFilesInUse.delete(inUse);
     }
   }
 
@@ -102,7 +109,10 @@ export class FilesystemBlobStore implements BlobStore {
     const prefix = incomingPrefix(key);
     const candidates = [this.pathFor(key)];
     for (const name of await this.incomingNames()) {
-      if (name.startsWith(prefix)) candidates.push(join(this.incomingFolder, name));
+      const path = join(this.incomingFolder, name);
+      if (!name.startsWith(prefix)) continue;
+      if (this.tempFilesInUse.has(path)) return new Date();
+      candidates.push(path);
     }
     let latest: number | null = null;
     for (const path of candidates) {
@@ -121,6 +131,7 @@ export class FilesystemBlobStore implements BlobStore {
     for (const name of await this.incomingNames()) {
       if (!name.endsWith(TEMP_FILE_SUFFIX)) continue;
       const path = join(this.incomingFolder, name);
+      if (this.tempFilesInUse.has(path)) continue;
       const modified = await modifiedTime(path);
       // A put still writing keeps its file's modification time fresh.
       if (modified === null || modified >= idleSince.getTime()) continue;

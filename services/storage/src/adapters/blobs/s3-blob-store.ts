@@ -60,6 +60,11 @@ export class S3BlobStore implements BlobStore {
   private readonly bucket: string;
   private readonly partSize: number;
   private readonly queueSize: number;
+  /**
+   * Keys this process is writing right now. A slow client fills a part slowly, so its multipart upload can look
+   * idle on the server: the reaper of this process never touches these (other replicas go by the parts).
+   */
+  private readonly putsInProgress = new Set<string>();
 
   constructor(options: S3BlobStoreOptions) {
     this.bucket = options.bucket;
@@ -104,6 +109,7 @@ export class S3BlobStore implements BlobStore {
       bodyError ??= error;
     };
     body.on('error', recordBodyError);
+    this.putsInProgress.add(key);
 
     try {
       const upload = new Upload({
@@ -128,11 +134,13 @@ export class S3BlobStore implements BlobStore {
       const cause = bodyError ?? body.errored ?? uploadError;
       throw isStorageFull(cause) ? new BlobStoreFullError(cause) : cause;
     } finally {
+      this.putsInProgress.delete(key);
       body.off('error', recordBodyError);
     }
   }
 
   async lastActivity(key: string): Promise<Date | null> {
+    if (this.putsInProgress.has(key)) return new Date();
     let latest: number | null = null;
     const consider = (date: Date | undefined): void => {
       if (date && (latest === null || date.getTime() > latest)) latest = date.getTime();
@@ -151,6 +159,7 @@ export class S3BlobStore implements BlobStore {
   async removeAbandonedUploads(idleSince: Date): Promise<number> {
     let removed = 0;
     for await (const upload of this.multipartUploads()) {
+      if (upload.Key !== undefined && this.putsInProgress.has(upload.Key)) continue;
       // Parts are only listed for uploads old enough to be abandoned at all.
       if (upload.Initiated && upload.Initiated >= idleSince) continue;
       const activity = await this.uploadActivity(upload);
