@@ -3,7 +3,7 @@ import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import contentDisposition from 'content-disposition';
 import { DomainError, STATUS_BY_KIND } from '@forms/contracts';
 import type { ErrorKind } from '@forms/contracts';
-import { remainingUntilDeadline } from './deadline';
+import { currentDeadline } from './deadline';
 
 /**
  * The request, error and timeout machinery every client in this package shares (internal: index.ts only
@@ -143,8 +143,9 @@ export class HttpClient {
   }
 
   /**
-   * One request. The timer only runs until the response headers arrive, so a long download is not cut off;
-   * non-2xx answers are turned into DomainErrors here.
+   * One request. The timer only runs until the response headers arrive, so a long download is not cut off, and
+   * restarts with every chunk of a streamed upload, so a long upload is not either; inside `withDeadline` it is
+   * never longer than what is left of the deadline. Non-2xx answers are turned into DomainErrors here.
    */
   async send(pathOrUrl: string, call: Call): Promise<Response> {
     const url = /^https?:\/\//.test(pathOrUrl) ? pathOrUrl : `${this.baseUrl}${pathOrUrl}`;
@@ -169,14 +170,25 @@ export class HttpClient {
     }
 
     // The shorter of this client's timeout and what is left of the surrounding deadline (withDeadline).
-    const remaining = remainingUntilDeadline();
-    const timeoutMs = remaining === undefined ? this.timeoutMs : Math.min(this.timeoutMs, remaining);
+    const deadline = currentDeadline();
+    const timeoutMs = deadline === undefined ? this.timeoutMs : Math.min(this.timeoutMs, deadline.remainingMs());
     if (timeoutMs <= 0) {
       upload?.destroy();
       throw this.timeoutError();
     }
     const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(), timeoutMs);
+    const abort = () => controller.abort();
+    let timer = setTimeout(abort, timeoutMs);
+    let awaitingAnswer = true;
+    // A streamed upload may take as long as it needs while it moves: every chunk that goes out starts the wait
+    // (and the surrounding deadline) afresh, so only a pause as long as the timeout fails it.
+    const onChunk = (): void => {
+      deadline?.progressed();
+      if (!awaitingAnswer) return;
+      clearTimeout(timer);
+      timer = setTimeout(abort, deadline === undefined ? this.timeoutMs : Math.min(this.timeoutMs, deadline.remainingMs()));
+    };
+    const sent = upload ? progressReporting(upload, onChunk) : undefined;
     let response: Response;
     try {
       response = await fetch(url, {
@@ -184,7 +196,7 @@ export class HttpClient {
         headers,
         signal: controller.signal,
         // A streamed request body needs `duplex: 'half'`.
-        ...(upload ? { body: Readable.toWeb(upload) as ReadableStream, duplex: 'half' } : body !== undefined && { body }),
+        ...(sent ? { body: Readable.toWeb(sent) as ReadableStream, duplex: 'half' } : body !== undefined && { body }),
       });
     } catch (error) {
       // A failing upload stream is the caller's own error, not the service's.
@@ -192,6 +204,7 @@ export class HttpClient {
       upload?.destroy();
       throw failure;
     } finally {
+      awaitingAnswer = false;
       clearTimeout(timer);
     }
     if (!response.ok) {
@@ -254,6 +267,17 @@ export class HttpClient {
     if (response.status >= 500) return this.unavailable(new Error(`HTTP ${response.status}`));
     return new DomainError(kind, `HTTP_${response.status}`, text.slice(0, 200) || response.statusText);
   }
+}
+
+/** `upload` as it is read, calling `onChunk` for each chunk; destroying either side ends both. */
+function progressReporting(upload: Readable, onChunk: () => void): Readable {
+  async function* chunks(): AsyncGenerator<Buffer> {
+    for await (const chunk of upload as AsyncIterable<Buffer>) {
+      onChunk();
+      yield chunk;
+    }
+  }
+  return Readable.from(chunks(), { objectMode: false });
 }
 
 export function filenameOf(header: string | null): string | undefined {

@@ -1,4 +1,4 @@
 export * from './storage-client';
 export * from './app-client';
 export * from './token-client';
-export { withDeadline, withoutDeadline, remainingUntilDeadline } from './deadline';
+export { Deadline, currentDeadline, withDeadline, withoutDeadline } from './deadline';

@@ -29,10 +29,11 @@ export async function buildAppService(options: AppServiceOptions): Promise<Typed
     bodyLimit: maxFormDataBytes,
   });
 
-  // One deadline per request for all the storage calls it makes: STORAGE_TIMEOUT_MS from its arrival. A
-  // request needing several calls is answered (504 at worst) within that time, not within one timeout per call.
+  // One deadline per request for all the storage calls it makes: STORAGE_TIMEOUT_MS from its arrival (moved on
+  // by streamed upload progress). A request needing several calls to a hung storage is answered (504) within that
+  // time, not within one timeout per call.
   app.addHook('preHandler', (_request, reply, done) => {
-    withDeadline(Date.now() - reply.elapsedTime + config.STORAGE_TIMEOUT_MS, done);
+    withDeadline(config.STORAGE_TIMEOUT_MS, done, Date.now() - reply.elapsedTime);
   });
 
   await app.register(openApi, {

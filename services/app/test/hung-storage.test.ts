@@ -4,6 +4,8 @@
  * half-made instance goes on after the answer, finishing once storage resumes.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
+import { request } from 'node:http';
+import { Readable } from 'node:stream';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadAppDefinition } from '@forms/app-definition';
@@ -27,6 +29,7 @@ let storageUrl: string;
 let app: TypedFastify;
 let owner: Record<string, string>;
 let nav: string;
+let real: StorageClient;
 
 beforeAll(async () => {
   issuer = await TestIssuer.start();
@@ -44,7 +47,7 @@ beforeAll(async () => {
     TOKEN_ISSUER: issuer.issuer,
   });
   const definition = await loadAppDefinition(config.APP_DIR);
-  const real = new StorageClient({ baseUrl: storageUrl, timeoutMs: TIMEOUT_MS });
+  real = new StorageClient({ baseUrl: storageUrl, timeoutMs: TIMEOUT_MS });
   await registerInStorage(definition, real, nav);
   // Storage is slow to create the instance (stopped for 60 % of the timeout), and stops for good right after,
   // before the app stores the prefilled form.
@@ -98,3 +101,34 @@ test('a request needing several storage calls gets 504 within one storage timeou
   }
   expect(remaining).toEqual([]);
 }, 60_000);
+
+test('a slow upload that keeps moving is not cut off by the deadline: each chunk sent to storage moves it on', async () => {
+  const instance = await real.createInstance(owner.authorization!.slice('Bearer '.length), 'nav/child-benefit', { instanceOwner: { partyId: PARTY } });
+  const appUrl = await app.listen({ host: '127.0.0.1', port: 0 });
+
+  // 1.5 storage timeouts long, a chunk every 75 ms: slow, but never quiet for long.
+  const chunks = Math.ceil((TIMEOUT_MS * 1.5) / 75);
+  async function* slowPdf(): AsyncGenerator<Buffer> {
+    yield Buffer.from('%PDF-1.7\n');
+    for (let index = 0; index < chunks; index++) {
+      await new Promise((resolve) => setTimeout(resolve, 75));
+      yield Buffer.alloc(16 * 1024, 0x41);
+    }
+  }
+  const started = Date.now();
+  const status = await new Promise<number>((resolve, reject) => {
+    const req = request(`${appUrl}/nav/child-benefit/instances/${instance.id}/data?dataType=proof`, {
+      method: 'POST',
+      headers: { ...owner, 'content-type': 'application/pdf' },
+    });
+    req.on('response', (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('error', reject);
+    Readable.from(slowPdf()).pipe(req);
+  });
+  expect(Date.now() - started).toBeGreaterThan(TIMEOUT_MS);
+  expect(status).toBe(201);
+}, 60_000);
+
