@@ -9,7 +9,8 @@ export const AppServiceConfigSchema = Type.Object({
   PORT: Type.Integer({ default: 5110, minimum: 0, maximum: 65535 }),
   LOG_LEVEL: Type.String({ default: 'info' }),
   STORAGE_URL: Type.String({ default: 'http://127.0.0.1:5101/storage/api/v1' }),
-  STORAGE_TIMEOUT_MS: Type.Integer({ default: 10_000, minimum: 100 }),
+  // Below the SDK's default of 10 s, so a caller with it sees the app's 504 rather than its own timeout.
+  STORAGE_TIMEOUT_MS: Type.Integer({ default: 5_000, minimum: 100 }),
   JWKS_URL: Type.String({ default: 'http://127.0.0.1:5100/.well-known/jwks.json' }),
   TOKEN_ISSUER: Type.String({ default: 'http://127.0.0.1:5100' }),
   TOKEN_AUDIENCE: Type.Optional(Type.String()),
