@@ -122,7 +122,8 @@ async function authPluginImpl(app: FastifyInstance, rawOptions: AuthPluginOption
     (claims) => {
       const principal = principalFromClaims(claims);
       if (!principal) throw new AuthError('INVALID_TOKEN', 'The token identifies no organisation, user or system');
-      // Shared by every request that brings the same token.
+      // Shared by every request that brings the same token: nobody may change it for the others.
+      for (const value of Object.values(principal)) if (typeof value === 'object' && value !== null) Object.freeze(value);
       return Object.freeze(principal);
     },
   );
