@@ -4,7 +4,8 @@
  * default), bare Fastify in another, and the load generator (autocannon) in a process of its own per run.
  *
  * Settings (environment): BENCH_SECONDS (10) per load run, BENCH_ROUNDS (3) alternated runs per side,
- * BENCH_INSTANCES (100000) seeded for the query, BENCH_FILE_MB (1024) streamed, BENCH_ONLY (scenario ids).
+ * BENCH_INSTANCES (100000) seeded for the query, BENCH_FILE_MB (1024) streamed, BENCH_ONLY (scenario ids),
+ * BENCH_STORAGE_ENV (JSON: extra storage configuration, e.g. another metadata store).
  * Writes BENCHMARKS.md (or BENCH_OUTPUT) and prints it.
  */
 import { writeFileSync } from 'node:fs';
@@ -58,7 +59,8 @@ function markdown(sections: Section[], loadBefore: number): string {
 async function main(): Promise<void> {
   const chosen = scenarios.filter((scenario) => !only || only.includes(scenario.id));
   const loadBefore = loadavg()[0] as number;
-  const platform = await startPlatform();
+  const storageEnv = process.env.BENCH_STORAGE_ENV ? (JSON.parse(process.env.BENCH_STORAGE_ENV) as Record<string, string>) : undefined;
+  const platform = await startPlatform(storageEnv ? { storageEnv } : {});
   const sections: Section[] = [];
   try {
     for (const scenario of chosen) {

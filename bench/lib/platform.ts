@@ -4,18 +4,31 @@ import { join } from 'node:path';
 import { log, startProcess, type ServiceProcess } from './processes';
 
 const HOST = '127.0.0.1';
-export const PORTS = { auth: 5290, storage: 5291, app: 5292, bare: 5299 };
-export const AUTH = `http://${HOST}:${PORTS.auth}`;
-export const STORAGE = `http://${HOST}:${PORTS.storage}/storage/api/v1`;
-export const APP = `http://${HOST}:${PORTS.app}/nav/child-benefit`;
-export const BARE = `http://${HOST}:${PORTS.bare}`;
+export const DEFAULT_PORTS = { auth: 5290, storage: 5291, app: 5292, bare: 5299 };
+export type Ports = typeof DEFAULT_PORTS;
 export const PARTY = '50001';
 /** A party with only a handful of instances, for the rare-filter query. */
 export const RARE_PARTY = '50002';
 export const BENCH_APP = 'bench/load';
 
+export interface PlatformUrls {
+  auth: string;
+  /** Storage's API base, …/storage/api/v1. */
+  storage: string;
+  /** The nav/child-benefit app's base, …/nav/child-benefit. */
+  app: string;
+  bare: string;
+}
+
+export interface PlatformOptions {
+  ports?: Partial<Ports>;
+  /** Extra storage configuration, e.g. another metadata store (from BENCH_STORAGE_ENV, JSON, for the default platform). */
+  storageEnv?: Record<string, string>;
+}
+
 /** The services as deployed, each in its own process, and the tokens and ids the scenarios use. */
 export interface Platform {
+  urls: PlatformUrls;
   auth: ServiceProcess;
   storage: ServiceProcess;
   app: ServiceProcess;
@@ -36,13 +49,20 @@ export async function json<T>(url: string, init: RequestInit = {}): Promise<T> {
 
 export const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 
-async function testToken(body: Record<string, unknown>): Promise<string> {
-  const init = { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...body, expiresInSeconds: 3600 }) };
-  return (await json<{ access_token: string }>(`${AUTH}/authentication/api/v1/testtoken`, init)).access_token;
-}
-
-/** Starts auth, storage and the nav/child-benefit app service on the embedded default in a temp folder. */
-export async function startPlatform(): Promise<Platform> {
+/**
+ * Starts auth, storage and the nav/child-benefit app service (embedded default, in a temp folder, unless
+ * `storageEnv` says otherwise) and bare Fastify, each in its own process. A scenario may start a second platform
+ * of its own on other ports.
+ */
+export async function startPlatform(options: PlatformOptions = {}): Promise<Platform> {
+  const PORTS = { ...DEFAULT_PORTS, ...options.ports };
+  const AUTH = `http://${HOST}:${PORTS.auth}`;
+  const STORAGE = `http://${HOST}:${PORTS.storage}/storage/api/v1`;
+  const urls: PlatformUrls = { auth: AUTH, storage: STORAGE, app: `http://${HOST}:${PORTS.app}/nav/child-benefit`, bare: `http://${HOST}:${PORTS.bare}` };
+  const testToken = async (body: Record<string, unknown>): Promise<string> => {
+    const init = { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...body, expiresInSeconds: 3600 }) };
+    return (await json<{ access_token: string }>(`${AUTH}/authentication/api/v1/testtoken`, init)).access_token;
+  };
   const dataDir = mkdtempSync(join(tmpdir(), 'forms-bench-'));
   log(`platform: embedded default, data in ${dataDir}`);
   const common = { HOST, LOG_LEVEL: 'warn' };
@@ -63,7 +83,7 @@ export async function startPlatform(): Promise<Platform> {
     const storage = await startProcess(
       'storage',
       'services/storage/src/server.ts',
-      { ...common, ...trust, PORT: String(PORTS.storage), DATA_DIR: join(dataDir, 'storage'), MAX_DATA_ELEMENT_MB: '2048' },
+      { ...common, ...trust, PORT: String(PORTS.storage), DATA_DIR: join(dataDir, 'storage'), MAX_DATA_ELEMENT_MB: '2048', ...options.storageEnv },
       `http://${HOST}:${PORTS.storage}/health`,
     );
     started.push(storage);
@@ -93,6 +113,7 @@ export async function startPlatform(): Promise<Platform> {
     });
     const instanceJson = JSON.stringify(await json(`${STORAGE}/instances/${created.id}`, { headers: bearer(tokens.person) }));
     const platform: Platform = {
+      urls,
       auth,
       storage,
       app,

@@ -1,5 +1,5 @@
 import { measure, type Measurement } from '../lib/load';
-import { BENCH_APP, bearer, json, PARTY, RARE_PARTY, STORAGE } from '../lib/platform';
+import { BENCH_APP, bearer, json, PARTY, RARE_PARTY } from '../lib/platform';
 import { log } from '../lib/processes';
 import type { Scenario } from './scenario';
 
@@ -15,6 +15,7 @@ const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floo
 export const query: Scenario = {
   id: 'query',
   async run(platform, settings) {
+    const { storage: STORAGE } = platform.urls;
     const person = bearer(platform.tokens.person);
     const org = bearer(platform.tokens.org);
     const createRare = async (count: number) => {

@@ -1,5 +1,5 @@
 import { compare, type Comparison } from '../lib/load';
-import { APP, BARE, BENCH_APP, bearer, PARTY, STORAGE } from '../lib/platform';
+import { BENCH_APP, bearer, PARTY } from '../lib/platform';
 import { comparisonTable } from '../lib/report';
 import type { Scenario } from './scenario';
 
@@ -11,6 +11,7 @@ import type { Scenario } from './scenario';
 export const requests: Scenario = {
   id: 'requests',
   async run(platform, settings) {
+    const { storage: STORAGE, app: APP, bare: BARE } = platform.urls;
     const bare = platform.bare;
     if (!bare) throw new Error('bare Fastify is not running');
     const person = bearer(platform.tokens.person);

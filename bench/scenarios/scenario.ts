@@ -17,8 +17,9 @@ export interface Section {
 
 /**
  * A benchmark scenario. The runner starts the platform once and runs each scenario in the order listed in
- * `scenarios/index.ts`; a scenario needing a platform of its own (another store, a million instances) starts and
- * stops it itself. Add one by writing a module that exports a Scenario and listing it there.
+ * `scenarios/index.ts`, on that platform (use `platform.urls`); a scenario needing a platform of its own (another
+ * store, a million instances) starts one with `startPlatform({ ports, storageEnv })` and stops it. Add one by
+ * writing a module that exports a Scenario and listing it there.
  */
 export interface Scenario {
   /** Short id, for BENCH_ONLY=<id>,<id>. */

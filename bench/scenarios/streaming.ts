@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { request } from 'undici';
 import { pseudoRandomStream, sha256Of } from '../../services/storage/test/support/streams';
-import { BARE, bearer, STORAGE } from '../lib/platform';
+import { bearer } from '../lib/platform';
 import { log, resetPeakRss, rssMb, type ServiceProcess } from '../lib/processes';
 import type { Scenario } from './scenario';
 
@@ -55,6 +55,7 @@ async function download(url: string, headers: Record<string, string>, size: numb
 export const streaming: Scenario = {
   id: 'streaming',
   async run(platform, settings) {
+    const { storage: STORAGE, bare: BARE } = platform.urls;
     const bare = platform.bare as ServiceProcess;
     const person = bearer(platform.tokens.person);
     const size = settings.fileMb * MB;
