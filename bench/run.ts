@@ -37,6 +37,9 @@ function markdown(sections: Section[], loadBefore: number): string {
     `(load average ${loadBefore.toFixed(1)} when the run started). All figures come from this one machine, with the load`,
     'generator on the same cores as the services: compare ratios (both sides measured in the same run), not absolute',
     'figures, with other machines.',
+    ...(loadBefore >= 1
+      ? ['', 'Other work was running on the machine during this run (see the load average): the figures are noisier and lower', 'than on a quiet machine; rerun `pnpm bench` there for the figures to quote.']
+      : []),
     '',
     `Settings: ${settings.seconds} s per load run, ${settings.rounds} alternated rounds per side, ${settings.instances} seeded instances,`,
     `${settings.fileMb} MB streamed (BENCH_SECONDS, BENCH_ROUNDS, BENCH_INSTANCES, BENCH_FILE_MB).`,
