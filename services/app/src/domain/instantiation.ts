@@ -92,7 +92,8 @@ export async function instantiate(
       // Storage went away mid-way: the caller gets the original error; operators need to know what is left.
       ctx.log.error({ err: cleanupError, instanceId: instance.id }, 'a failed instantiation left its instance in storage; delete it with ?hard=true');
     });
-    // After a timeout the answer must not wait for the clean-up too: it goes on, with its own timeout, after the 504.
+    // A storage that stopped answering would make the caller wait a second timeout for the clean-up: answer
+    // now (504 within the request's deadline) and let the clean-up finish, with its own timeout, or be logged.
     if (!(isDomainError(error) && error.kind === 'timeout')) await removal;
     throw error;
   }
