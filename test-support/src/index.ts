@@ -9,3 +9,4 @@ export {
   type OrgTokenInput,
   type SystemTokenInput,
 } from './test-issuer';
+export { FaultProxy, type ProxyMode } from './fault-proxy';
