@@ -10,3 +10,4 @@ export {
   type SystemTokenInput,
 } from './test-issuer';
 export { FaultProxy, type ProxyMode } from './fault-proxy';
+export { peakRssGrowth, sendStreaming, type StreamedAnswer, type StreamedRequest } from './streaming';
