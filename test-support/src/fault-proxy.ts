@@ -6,6 +6,8 @@ export type ProxyMode =
   | { kind: 'pass' }
   /** Accepts connections and sends nothing back, ever: a hanging service. */
   | { kind: 'silent' }
+  /** Forwards, but passes the service's answers on slowly: each chunk after a pause (a slow network). */
+  | { kind: 'slow'; chunkDelayMs: number }
   /** Forwards, but resets the connection (TCP RST) when a request line matches: a service dying mid-request. */
   | { kind: 'reset'; when: (method: string, path: string) => boolean };
 
@@ -88,7 +90,14 @@ export class FaultProxy {
     this.track(upstream);
     upstream.on('close', () => client.destroy());
     client.on('close', () => upstream.destroy());
-    upstream.on('data', (chunk: Buffer) => client.write(chunk));
+    upstream.on('data', (chunk: Buffer) => {
+      client.write(chunk);
+      const mode = this.mode;
+      if (mode.kind === 'slow') {
+        upstream.pause();
+        setTimeout(() => upstream.resume(), mode.chunkDelayMs);
+      }
+    });
     client.on('data', (chunk: Buffer) => {
       const mode = this.mode;
       for (const [, method = '', path = ''] of chunk.toString('latin1').matchAll(REQUEST_LINE)) {
