@@ -24,7 +24,7 @@ beforeAll(async () => {
   const config = loadAppServiceConfig({
     APP_DIR: appFolder('nav/child-benefit'),
     STORAGE_URL: proxy.urlFor(h.storageUrl),
-    STORAGE_TIMEOUT_MS: '1500',
+    STORAGE_TIMEOUT_MS: '3000',
     JWKS_URL: h.storage.issuer.jwksUrl,
     TOKEN_ISSUER: h.storage.issuer.issuer,
   });
