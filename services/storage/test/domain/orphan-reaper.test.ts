@@ -95,7 +95,11 @@ describe('the scheduled reaper', () => {
       await store.pendingUploads.insert({ dataElementId: dataId, instanceGuid: guid, blobStoragePath: path, started });
       return path;
     };
-    const abandoned = await upload('00000000-0000-4000-8000-00000000000a', new Date(Date.now() - 2 * HOUR).toISOString());
+    const twoHoursAgo = new Date(Date.now() - 2 * HOUR);
+    const abandoned = await upload('00000000-0000-4000-8000-00000000000a', twoHoursAgo.toISOString());
+    // Abandoned as a crash leaves it: its blob was last written when its upload started, not just now.
+    const abandonedFile = join(scheduled.config.DATA_DIR, 'blobs', ...abandoned.split('/'));
+    await utimes(abandonedFile, twoHoursAgo, twoHoursAgo);
     const fresh = await upload('00000000-0000-4000-8000-00000000000b', new Date().toISOString());
 
     const deadline = Date.now() + 15_000;
