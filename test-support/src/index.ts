@@ -9,3 +9,4 @@ export {
   type OrgTokenInput,
   type SystemTokenInput,
 } from './test-issuer';
+export { sharedClamd, describeWithClamd, PrivateClamd, type ClamdTarget } from './clamd';
