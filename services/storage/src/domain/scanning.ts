@@ -1,0 +1,143 @@
+import type { DataElement, DataType, FileScanResult, Instance, InstanceEvent, Principal } from '@forms/contracts';
+import { StorageErrors } from './errors';
+import { timeOrderedUuid } from './ids';
+import { ScanFailedError, type MalwareScanner, type ScanVerdict } from './ports/malware-scanner';
+import type { ScanJob } from './ports/scan-queue';
+import { ScanTap } from './scan-tap';
+import type { StorageContext } from './storage-context';
+import type { Readable } from 'node:stream';
+
+/** How the operator configured malware scanning (config: CLAMD_*, SCAN_*). */
+export interface ScanPolicy {
+  /** None: scanning is off and every element is `NotApplicable`. */
+  scanner?: MalwareScanner;
+  /** Scan every upload, not only those of data types with `enableFileScan`. */
+  scanAllUploads: boolean;
+  /** Scanner down or timing out: keep the upload as `Pending` for the worker (`pending`), or refuse it (`refuse`). */
+  onScannerFailure: 'pending' | 'refuse';
+  /** What happens to the blob of `Infected` content: kept unreadable for inspection, or deleted. */
+  infectedBlobs: 'quarantine' | 'delete';
+  /** Whether the app owner (org) may download `Pending` content; parties never may. */
+  pendingServedToOrg: boolean;
+  /** Rescans of `Pending` elements: first retry after `initialMs`, doubling up to `maxMs`. */
+  retry: { initialMs: number; maxMs: number };
+}
+
+export const SCANNING_OFF: ScanPolicy = {
+  scanAllUploads: false,
+  onScannerFailure: 'pending',
+  infectedBlobs: 'delete',
+  pendingServedToOrg: false,
+  retry: { initialMs: 30_000, maxMs: 3_600_000 },
+};
+
+export type ScanFields = Pick<DataElement, 'fileScanResult' | 'fileScanTime' | 'fileScanSignature'>;
+
+/** A job older than this whose element never appeared belongs to an upload that failed or crashed: dropped. */
+const ORPHAN_JOB_AFTER_MS = 10 * 60_000;
+
+export const NOT_APPLICABLE: ScanFields = { fileScanResult: 'NotApplicable' };
+
+export function fieldsOf(outcome: ScanVerdict | ScanFailedError, now: string): ScanFields {
+  if (outcome instanceof ScanFailedError) return { fileScanResult: 'Pending' };
+  if (outcome.outcome === 'infected') return { fileScanResult: 'Infected', fileScanTime: now, fileScanSignature: outcome.signature };
+  return { fileScanResult: 'Clean', fileScanTime: now };
+}
+
+export function backoffMs(policy: ScanPolicy, attempts: number): number {
+  return Math.min(policy.retry.maxMs, policy.retry.initialMs * 2 ** Math.max(0, attempts - 1));
+}
+
+/** An upload's scan, running alongside the blob write. */
+export interface UploadScan {
+  tap: ScanTap;
+}
+
+/**
+ * Malware scanning of data element content: which uploads are scanned, what their verdict does to the element,
+ * and who may read content in each state. The upload path calls `start`, `conclude` and `afterRecorded`; the
+ * download path calls `assertServable`; the rescan worker (scan-worker.ts) finishes `Pending` elements.
+ */
+export class Scanning {
+  constructor(
+    private readonly ctx: StorageContext,
+    readonly policy: ScanPolicy,
+  ) {}
+
+  get enabled(): boolean {
+    return this.policy.scanner !== undefined;
+  }
+
+  applies(dataType: DataType): boolean {
+    return this.enabled && (this.policy.scanAllUploads || dataType.enableFileScan === true);
+  }
+
+  /** Refuses before reading when the declared length alone is more than the scanner accepts. */
+  assertScannable(dataType: DataType, declaredLength: number | undefined): void {
+    const scanner = this.policy.scanner;
+    if (scanner && this.applies(dataType) && declaredLength !== undefined && declaredLength > scanner.maxStreamBytes) {
+      throw StorageErrors.tooLargeToScan(scanner.maxStreamBytes);
+    }
+  }
+
+  /** The content to hand to the blob store: `content` itself, or a tap that also scans it. */
+  start(dataType: DataType, content: Readable): { body: Readable; scan?: UploadScan } {
+    const scanner = this.policy.scanner;
+    if (!scanner || !this.applies(dataType)) return { body: content };
+    const tap = ScanTap.over(content, scanner);
+    return { body: tap, scan: { tap } };
+  }
+
+  /**
+   * Once the blob is written: the element's scan fields. A failed scan either refuses the upload (fail-closed by
+   * refusal) or queues the element for the rescan worker before it is recorded as `Pending`.
+   */
+  async conclude(scan: UploadScan | undefined, dataElementId: string, instanceGuid: string): Promise<ScanFields> {
+    if (!scan) return NOT_APPLICABLE;
+    const outcome = await scan.tap.verdict;
+    const now = this.ctx.clock();
+    if (outcome instanceof ScanFailedError) {
+      if (this.policy.onScannerFailure === 'refuse') throw StorageErrors.scannerUnavailable(outcome.message);
+      await this.ctx.store.scanQueue.put({ dataElementId, instanceGuid, attempts: 1, due: this.later(now, 1), queued: now });
+    }
+    return fieldsOf(outcome, now);
+  }
+
+  /** After the element is recorded: an earlier job of the element is obsolete; Infected content is dealt with. */
+  async afterRecorded(instance: Instance, element: DataElement, previousResult?: FileScanResult): Promise<void> {
+    if (!this.enabled) return;
+    if (element.fileScanResult !== 'Pending' && previousResult === 'Pending') await this.ctx.store.scanQueue.remove(element.id);
+    if (element.fileScanResult === 'Infected') await this.handleInfected(instance, element);
+  }
+
+  /** Infected: an audit event for the org, and the blob deleted or kept unreadable per configuration. */
+  async handleInfected(instance: Instance, element: DataElement): Promise<void> {
+    const event: InstanceEvent = {
+      id: timeOrderedUuid(),
+      instanceId: instance.id,
+      eventType: 'DataFileScanInfected',
+      created: this.ctx.clock(),
+      instanceOwnerPartyId: instance.instanceOwner.partyId,
+      user: { systemId: 'platform:malware-scanner' },
+      dataId: element.id,
+    };
+    await this.ctx.store.events.insert(event);
+    if (this.policy.infectedBlobs === 'delete') await this.ctx.blobs.delete(element.blobStoragePath);
+  }
+
+  /** Infected content is served to no one; Pending content only to the app owner, and only if configured. */
+  assertServable(principal: Principal, element: DataElement): void {
+    if (element.fileScanResult === 'Infected') throw StorageErrors.dataInfected();
+    if (element.fileScanResult === 'Pending' && !(principal.kind === 'org' && this.policy.pendingServedToOrg)) {
+      throw StorageErrors.dataScanPending();
+    }
+  }
+
+  later(now: string, attempts: number): string {
+    return new Date(Date.parse(now) + backoffMs(this.policy, attempts)).toISOString();
+  }
+
+  isOrphan(job: ScanJob, now: string): boolean {
+    return Date.parse(now) - Date.parse(job.queued) > ORPHAN_JOB_AFTER_MS;
+  }
+}
