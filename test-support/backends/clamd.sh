@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Starts a real ClamAV daemon (clamd, Debian's clamav-daemon) for tests and CI, with a local signature
 # database holding only the EICAR test signature (the official databases come from freshclam over the internet).
-# Usage: clamd.sh DIR PORT
+# Usage: clamd.sh DIR PORT     (or: clamd.sh --install, which only installs clamav-daemon when it is missing)
 #   Installs clamav-daemon with apt when clamd is missing and we are root (CI); otherwise exits 3 so that callers
 #   can tell "cannot be started here" from a real failure (1).
 # On success prints one line: "clamd ready on 127.0.0.1:PORT pid N" (N is clamd's pid; stop it with SIGTERM).
 set -euo pipefail
-DIR=${1:?usage: clamd.sh DIR PORT}; PORT=${2:?usage: clamd.sh DIR PORT}
+INSTALL_ONLY=false
+if [ "${1:-}" = --install ]; then INSTALL_ONLY=true; DIR=$(mktemp -d); PORT=0
+else DIR=${1:?usage: clamd.sh DIR PORT}; PORT=${2:?usage: clamd.sh DIR PORT}; fi
 export DEBIAN_FRONTEND=noninteractive
 CLAMD=$(command -v clamd || true)
 [ -z "$CLAMD" ] && [ -x /usr/sbin/clamd ] && CLAMD=/usr/sbin/clamd
@@ -22,6 +24,7 @@ if [ -z "$CLAMD" ]; then
     exit 3
   fi
 fi
+if $INSTALL_ONLY; then echo "clamd installed: $CLAMD"; rm -rf "$DIR"; exit 0; fi
 mkdir -p "$DIR/db" "$DIR/tmp"
 # EICAR body signature (.ndb: Name:TargetType:Offset:Hex): matches EICAR anywhere, also inside zip/tgz/PDF streams.
 printf 'Test.EICAR-NDB:0:*:%s\n' \
