@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import autocannon from 'autocannon';
 import { pseudoRandomStream, sha256Of } from '../services/storage/test/support/streams';
+import { uploadScanning } from './scenarios/upload-scanning';
 
 const ROOT = join(__dirname, '..');
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -233,6 +234,7 @@ function report(): string {
 async function main(): Promise<void> {
   const baselineRps = await baseline();
   await platformRuns(baselineRps);
+  rows.push(...(await uploadScanning(log)));
   const markdown = report();
   writeFileSync(join(ROOT, 'BENCHMARKS.md'), markdown);
   console.log(markdown);

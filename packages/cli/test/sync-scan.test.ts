@@ -19,7 +19,7 @@ describeWithClamd('sync with malware scanning', (clamd) => {
   let dir: string;
   let env: Record<string, string>;
   beforeAll(async () => {
-    stack = await startTaxReturns({ CLAMD_HOST: clamd.host, CLAMD_PORT: String(clamd.port), SCAN_ALL_UPLOADS: 'true', SCAN_WORKER_INTERVAL_SECONDS: '0' });
+    stack = await startTaxReturns({ CLAMD_HOST: clamd.host, CLAMD_PORT: String(clamd.port), SCAN_ALL_UPLOADS: 'true', SCAN_WORKER_INTERVAL_SECONDS: '0', SCAN_VERDICT_WAIT_MS: '60000' });
     dir = mkdtempSync(join(tmpdir(), 'forms-sync-scan-'));
     env = { FORMS_CONFIG_DIR: join(dir, '.config'), FORMS_STORAGE_URL: stack.storageUrl, FORMS_TOKEN: stack.skd };
   }, 60_000);

@@ -59,7 +59,7 @@ describeWithClamd('file scanning through the app service', (clamd) => {
     let h: AppHarness;
     let owner: Record<string, string>;
     beforeAll(async () => {
-      h = await startApp('nav/child-benefit', { storageEnv: { CLAMD_HOST: clamd.host, CLAMD_PORT: String(clamd.port), SCAN_WORKER_INTERVAL_SECONDS: '0' } });
+      h = await startApp('nav/child-benefit', { storageEnv: { CLAMD_HOST: clamd.host, CLAMD_PORT: String(clamd.port), SCAN_WORKER_INTERVAL_SECONDS: '0', SCAN_VERDICT_WAIT_MS: '60000' } });
       owner = h.storage.auth.owner;
     });
     afterAll(() => h.close());

@@ -35,6 +35,7 @@ export const StorageConfigSchema = Type.Object({
   SCAN_ON_SCANNER_FAILURE: Type.Union([Type.Literal('pending'), Type.Literal('refuse')], { default: 'pending' }),
   SCAN_INFECTED_BLOBS: Type.Union([Type.Literal('delete'), Type.Literal('quarantine')], { default: 'delete' }),
   SCAN_PENDING_SERVED_TO_ORG: Type.Boolean({ default: false }),
+  SCAN_VERDICT_WAIT_MS: Type.Integer({ default: 200, minimum: 0, description: 'longest an upload waits for the verdict before answering Pending' }),
   SCAN_RETRY_INITIAL_SECONDS: Type.Integer({ default: 30, minimum: 1 }),
   SCAN_RETRY_MAX_SECONDS: Type.Integer({ default: 3600, minimum: 1 }),
   SCAN_WORKER_INTERVAL_SECONDS: Type.Integer({ default: 10, minimum: 0, description: '0 disables the rescan worker' }),

@@ -45,6 +45,7 @@ export function createScanPolicy(config: StorageConfig): ScanPolicy {
     onScannerFailure: config.SCAN_ON_SCANNER_FAILURE,
     infectedBlobs: config.SCAN_INFECTED_BLOBS,
     pendingServedToOrg: config.SCAN_PENDING_SERVED_TO_ORG,
+    verdictWaitMs: config.SCAN_VERDICT_WAIT_MS,
     retry: { initialMs: config.SCAN_RETRY_INITIAL_SECONDS * 1000, maxMs: config.SCAN_RETRY_MAX_SECONDS * 1000 },
   };
 }

@@ -67,7 +67,7 @@ export class DataService {
     const content = await this.storeContent(instance, dataId, blobStoragePath, dataType, input);
     let element: DataElement | undefined;
     try {
-      const scanFields = await this.scanning.conclude(content.scan, dataId, ref.instanceGuid);
+      const scanFields = await this.scanning.conclude(content.scan, dataId, ref.instanceGuid, blobStoragePath);
       await this.instances.change(principal, ref, { access: 'write', dataId }, (draft, now) => {
         this.assertWritable(principal, draft);
         this.assertBelowMaxCount(draft, dataType);
@@ -121,7 +121,7 @@ export class DataService {
     let previousPath = existing.blobStoragePath;
     let previousScan = existing.fileScanResult;
     try {
-      const scanFields = await this.scanning.conclude(content.scan, dataId, ref.instanceGuid);
+      const scanFields = await this.scanning.conclude(content.scan, dataId, ref.instanceGuid, blobStoragePath);
       await this.instances.change(principal, ref, { access: 'write', dataId }, (draft, now) => {
         this.assertWritable(principal, draft);
         const element = this.element(draft, dataId);

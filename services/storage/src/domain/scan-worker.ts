@@ -1,10 +1,8 @@
-import type { DataElement, Instance } from '@forms/contracts';
 import { ScanFailedError } from './ports/malware-scanner';
 import type { ScanJob } from './ports/scan-queue';
 import { fieldsOf, type Scanning, type ScanFields } from './scanning';
+import { recordVerdict } from './scan-verdict';
 import type { StorageContext } from './storage-context';
-
-const MAX_WRITE_ATTEMPTS = 5;
 
 export interface RescanReport {
   scanned: number;
@@ -50,7 +48,7 @@ export async function rescanPending(ctx: StorageContext, scanning: Scanning, bat
       continue;
     }
     const recorded = await recordVerdict(ctx, job, element.blobStoragePath, fields);
-    if (recorded) {
+    if (typeof recorded === 'object') {
       await ctx.store.scanQueue.remove(job.dataElementId);
       if (recorded.element.fileScanResult === 'Infected') await scanning.handleInfected(recorded.instance, recorded.element);
     }
@@ -61,26 +59,4 @@ export async function rescanPending(ctx: StorageContext, scanning: Scanning, bat
 
 async function reschedule(ctx: StorageContext, scanning: Scanning, job: ScanJob, attempts: number): Promise<void> {
   await ctx.store.scanQueue.put({ ...job, attempts, due: scanning.later(ctx.clock(), Math.max(1, attempts)) });
-}
-
-/** Records the verdict on the element if it still holds the scanned content and is still Pending. */
-async function recordVerdict(
-  ctx: StorageContext,
-  job: ScanJob,
-  scannedPath: string,
-  fields: ScanFields,
-): Promise<{ instance: Instance; element: DataElement } | undefined> {
-  for (let attempt = 1; attempt <= MAX_WRITE_ATTEMPTS; attempt++) {
-    const current = await ctx.store.instances.get(job.instanceGuid);
-    const draft = current && structuredClone(current);
-    const element = draft?.data.find((d) => d.id === job.dataElementId);
-    // Replaced or deleted meanwhile: the new content has its own scan (and job), so this verdict is void.
-    if (!current || !draft || !element || element.blobStoragePath !== scannedPath || element.fileScanResult !== 'Pending') return undefined;
-    Object.assign(element, fields);
-    const now = ctx.clock();
-    draft.version = current.version + 1;
-    draft.lastChanged = now;
-    if (await ctx.store.instances.replace(draft, current.version)) return { instance: draft, element };
-  }
-  return undefined;
 }

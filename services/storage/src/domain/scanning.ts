@@ -4,6 +4,7 @@ import { timeOrderedUuid } from './ids';
 import { ScanFailedError, type MalwareScanner, type ScanVerdict } from './ports/malware-scanner';
 import type { ScanJob } from './ports/scan-queue';
 import { ScanTap } from './scan-tap';
+import { recordVerdict } from './scan-verdict';
 import type { StorageContext } from './storage-context';
 import type { Readable } from 'node:stream';
 
@@ -19,6 +20,11 @@ export interface ScanPolicy {
   infectedBlobs: 'quarantine' | 'delete';
   /** Whether the app owner (org) may download `Pending` content; parties never may. */
   pendingServedToOrg: boolean;
+  /**
+   * How long an upload waits for clamd's verdict (clamd scans once the stream has ended). Past it the element is
+   * recorded `Pending` and the verdict is recorded when it arrives, so large uploads are not held up by the scan.
+   */
+  verdictWaitMs: number;
   /** Rescans of `Pending` elements: first retry after `initialMs`, doubling up to `maxMs`. */
   retry: { initialMs: number; maxMs: number };
 }
@@ -28,6 +34,7 @@ export const SCANNING_OFF: ScanPolicy = {
   onScannerFailure: 'pending',
   infectedBlobs: 'delete',
   pendingServedToOrg: false,
+  verdictWaitMs: 200,
   retry: { initialMs: 30_000, maxMs: 3_600_000 },
 };
 
@@ -59,6 +66,9 @@ export interface UploadScan {
  * download path calls `assertServable`; the rescan worker (scan-worker.ts) finishes `Pending` elements.
  */
 export class Scanning {
+  /** Verdicts still to be recorded for uploads that were answered Pending. */
+  private readonly inFlight = new Set<Promise<void>>();
+
   constructor(
     private readonly ctx: StorageContext,
     readonly policy: ScanPolicy,
@@ -92,15 +102,52 @@ export class Scanning {
    * Once the blob is written: the element's scan fields. A failed scan either refuses the upload (fail-closed by
    * refusal) or queues the element for the rescan worker before it is recorded as `Pending`.
    */
-  async conclude(scan: UploadScan | undefined, dataElementId: string, instanceGuid: string): Promise<ScanFields> {
+  async conclude(scan: UploadScan | undefined, dataElementId: string, instanceGuid: string, blobStoragePath: string): Promise<ScanFields> {
     if (!scan) return NOT_APPLICABLE;
-    const outcome = await scan.tap.verdict;
+    // Refusing on failure needs the verdict before the upload is accepted; otherwise wait only so long.
+    const outcome =
+      this.policy.onScannerFailure === 'refuse'
+        ? await scan.tap.verdict
+        : await Promise.race([scan.tap.verdict, new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), this.policy.verdictWaitMs).unref())]);
     const now = this.ctx.clock();
+    if (outcome === undefined) {
+      // Queued first, so that a crash before the verdict is recorded leaves the job for the worker.
+      const job: ScanJob = { dataElementId, instanceGuid, attempts: 0, due: this.later(now, 1), queued: now };
+      await this.ctx.store.scanQueue.put(job);
+      this.recordWhenDone(scan, job, blobStoragePath);
+      return { fileScanResult: 'Pending' };
+    }
     if (outcome instanceof ScanFailedError) {
       if (this.policy.onScannerFailure === 'refuse') throw StorageErrors.scannerUnavailable(outcome.message);
       await this.ctx.store.scanQueue.put({ dataElementId, instanceGuid, attempts: 1, due: this.later(now, 1), queued: now });
     }
     return fieldsOf(outcome, now);
+  }
+
+  /** Records the verdict of a scan that outlived the upload's wait, once the element is on the instance. */
+  private recordWhenDone(scan: UploadScan, job: ScanJob, blobStoragePath: string): void {
+    const task = (async () => {
+      const outcome = await scan.tap.verdict;
+      if (outcome instanceof ScanFailedError) return; // the job stays: the worker rescans with backoff
+      const fields = fieldsOf(outcome, this.ctx.clock());
+      for (let attempt = 0; attempt < 50; attempt++) {
+        const recorded = await recordVerdict(this.ctx, job, blobStoragePath, fields);
+        if (recorded === 'void') return;
+        if (recorded !== 'missing') {
+          await this.ctx.store.scanQueue.remove(job.dataElementId);
+          if (recorded.element.fileScanResult === 'Infected') await this.handleInfected(recorded.instance, recorded.element);
+          return;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 100)); // the upload is still recording the element
+      }
+    })().catch(() => undefined); // the job stays for the worker
+    this.inFlight.add(task);
+    void task.finally(() => this.inFlight.delete(task));
+  }
+
+  /** Waits for verdicts still being recorded (on shutdown, before the stores close). */
+  async settle(): Promise<void> {
+    await Promise.allSettled([...this.inFlight]);
   }
 
   /** After the element is recorded: an earlier job of the element is obsolete; Infected content is dealt with. */

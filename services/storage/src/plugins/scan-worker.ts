@@ -23,6 +23,7 @@ export const scanWorker = fp(
       { scanner: scanner.name, scanAllUploads: scanning.policy.scanAllUploads, onScannerFailure: scanning.policy.onScannerFailure },
       `malware scanning with ${scanner.name}`,
     );
+    app.addHook('onClose', async () => scanning.settle());
     if (intervalMs <= 0) return;
     let running: Promise<void> | undefined;
     const pass = () => {

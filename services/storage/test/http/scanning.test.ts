@@ -32,7 +32,8 @@ describe('without a scanner configured (embedded default)', () => {
 });
 
 describeWithClamd('malware scanning with a real clamd', (clamd) => {
-  const clamdEnv = { CLAMD_HOST: clamd.host, CLAMD_PORT: String(clamd.port), SCAN_WORKER_INTERVAL_SECONDS: '0' };
+  // Uploads wait for the verdict here (however loaded the machine); the answer-Pending-first path has its own test.
+  const clamdEnv = { CLAMD_HOST: clamd.host, CLAMD_PORT: String(clamd.port), SCAN_WORKER_INTERVAL_SECONDS: '0', SCAN_VERDICT_WAIT_MS: '60000' };
 
   describe.each(['embedded', 'mongo-s3'] as const)('on the %s adapters', (adapters) => {
     let h: StorageHarness;
@@ -128,6 +129,22 @@ describeWithClamd('malware scanning with a real clamd', (clamd) => {
       const instance = await createInstance(h, { appId: 'nav/scanned' });
       expect((await upload(h, instance, 'unscanned', EICAR)).json<DataElement>().fileScanResult).toBe('Infected');
       expect((await upload(h, instance, 'unscanned', 'fine')).json<DataElement>().fileScanResult).toBe('Clean');
+    });
+
+    it('a verdict later than SCAN_VERDICT_WAIT_MS: the upload is answered Pending and the verdict recorded when it comes', async () => {
+      const h = await start({ SCAN_VERDICT_WAIT_MS: '0' });
+      const instance = await createInstance(h, { appId: 'nav/scanned' });
+      const element = (await upload(h, instance, 'scanned', Buffer.concat([Buffer.alloc(3 * 1024 * 1024, 7), EICAR]))).json<DataElement>();
+      expect(element.fileScanResult).toBe('Pending');
+      let current = element;
+      for (let i = 0; i < 150 && current.fileScanResult === 'Pending'; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        current = await elementNow(h, instance, element);
+      }
+      // No worker runs here (SCAN_WORKER_INTERVAL_SECONDS=0): the upload's own scan recorded this.
+      expect(current).toMatchObject({ fileScanResult: 'Infected', fileScanSignature: EICAR_SIGNATURE });
+      expect(await h.app.storage.context.store.scanQueue.listDue('9999-01-01T00:00:00.000Z', 10)).toEqual([]);
+      expect((await download(h, instance, element, h.auth.nav)).json()).toMatchObject({ code: 'DATA_ELEMENT_INFECTED' });
     });
 
     it('SCAN_INFECTED_BLOBS=quarantine keeps the blob for inspection, still never served', async () => {
