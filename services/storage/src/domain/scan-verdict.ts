@@ -1,9 +1,11 @@
 import type { DataElement, Instance } from '@forms/contracts';
 import type { ScanJob } from './ports/scan-queue';
-import type { ScanFields } from './scanning';
 import type { StorageContext } from './storage-context';
 
 const MAX_WRITE_ATTEMPTS = 5;
+
+/** What a scan sets on a data element. */
+export type ScanFields = Pick<DataElement, 'fileScanResult' | 'fileScanTime' | 'fileScanSignature'>;
 
 /**
  * Records a verdict on the element of `job` if it still holds the scanned content and is still Pending. Returns the

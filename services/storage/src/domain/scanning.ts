@@ -4,7 +4,7 @@ import { timeOrderedUuid } from './ids';
 import { ScanFailedError, type MalwareScanner, type ScanVerdict } from './ports/malware-scanner';
 import type { ScanJob } from './ports/scan-queue';
 import { ScanTap } from './scan-tap';
-import { recordVerdict } from './scan-verdict';
+import { recordVerdict, type ScanFields } from './scan-verdict';
 import type { StorageContext } from './storage-context';
 import type { Readable } from 'node:stream';
 
@@ -38,7 +38,7 @@ export const SCANNING_OFF: ScanPolicy = {
   retry: { initialMs: 30_000, maxMs: 3_600_000 },
 };
 
-export type ScanFields = Pick<DataElement, 'fileScanResult' | 'fileScanTime' | 'fileScanSignature'>;
+export type { ScanFields };
 
 /** A job older than this whose element never appeared belongs to an upload that failed or crashed: dropped. */
 const ORPHAN_JOB_AFTER_MS = 10 * 60_000;
@@ -105,10 +105,13 @@ export class Scanning {
   async conclude(scan: UploadScan | undefined, dataElementId: string, instanceGuid: string, blobStoragePath: string): Promise<ScanFields> {
     if (!scan) return NOT_APPLICABLE;
     // Refusing on failure needs the verdict before the upload is accepted; otherwise wait only so long.
+    // A wait of 0 answers Pending at once, as Altinn does, and records the verdict when it comes.
     const outcome =
       this.policy.onScannerFailure === 'refuse'
         ? await scan.tap.verdict
-        : await Promise.race([scan.tap.verdict, new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), this.policy.verdictWaitMs).unref())]);
+        : this.policy.verdictWaitMs === 0
+          ? undefined
+          : await Promise.race([scan.tap.verdict, new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), this.policy.verdictWaitMs).unref())]);
     const now = this.ctx.clock();
     if (outcome === undefined) {
       // Queued first, so that a crash before the verdict is recorded leaves the job for the worker.
