@@ -1,6 +1,6 @@
 // Starts the project's real clamd (clamd.sh) for the jest run, on a free loopback port in a temp folder.
 // Resolves { env, pid } when it is ready, or { unavailable: reason } when clamd cannot be started on this
-// machine (not installed, and no root/apt to install it). Any other failure rejects.
+// machine (not installed and no root/apt to install it, or the install or start failed).
 import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import net from 'node:net';
@@ -40,7 +40,9 @@ export async function startClamd() {
   });
   if (code === UNAVAILABLE) return { unavailable: err.trim() || 'clamd cannot be started here' };
   const match = /clamd ready on 127\.0\.0\.1:(\d+) pid (\d+)/.exec(out);
-  if (code !== 0 || !match) throw new Error(`clamd did not start (exit ${code}): ${err.trim()}`);
+  // Any other failure (no network for apt, a broken install) also leaves the scanning tests to skip, saying why;
+  // under CI=true they fail on it instead (test-support/src/clamd.ts).
+  if (code !== 0 || !match) return { unavailable: `clamd did not start (exit ${code}): ${err.trim().split('\n').slice(-5).join(' ')}` };
   return {
     pid: Number(match[2]),
     dir,

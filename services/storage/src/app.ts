@@ -65,7 +65,8 @@ export async function buildStorageApp(options: StorageAppOptions): Promise<Typed
     checks: [
       { name: 'metadata', check: () => store.ping() },
       { name: 'blobs', check: () => blobs.ping() },
-      ...(scanner ? [{ name: 'malware-scanner', check: () => scanner.ping() }] : []),
+      // Scanner outages leave uploads Pending (or refused), reads go on: reported, but storage stays ready.
+      ...(scanner ? [{ name: 'malware-scanner', check: () => scanner.ping(), degradedOnly: true }] : []),
     ],
   });
   await app.register(
