@@ -4,6 +4,7 @@
  * SDK's elements carry fileScanResult, and the CLI shows it.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import { readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -79,5 +80,36 @@ describeWithClamd('sync with malware scanning', (clamd) => {
     } finally {
       rmSync(files, { recursive: true, force: true });
     }
+  });
+
+  describe('with clamd down', () => {
+    let down: TaxReturnStack;
+    let downDir: string;
+    beforeAll(async () => {
+      const probe = net.createServer();
+      await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+      const { port } = probe.address() as net.AddressInfo;
+      await new Promise((resolve) => probe.close(resolve));
+      down = await startTaxReturns({ CLAMD_HOST: '127.0.0.1', CLAMD_PORT: String(port), SCAN_WORKER_INTERVAL_SECONDS: '0' });
+      downDir = mkdtempSync(join(tmpdir(), 'forms-sync-pending-'));
+    }, 60_000);
+    afterAll(async () => {
+      await down.close();
+      rmSync(downDir, { recursive: true, force: true });
+    });
+
+    it('leaves an instance whose file awaits its scan for a later run, unconfirmed, and says so', async () => {
+      const instanceId = await down.submitReturn('50033', 100_000);
+      const pending = await down.storage.uploadData(down.skd, instanceId, 'receipt', pdf(2000), { contentType: 'application/pdf', filename: 'late.pdf' });
+      expect(pending.fileScanResult).toBe('Pending');
+      const result = await runCli(['sync', '--app', 'skd/tax-return', '--dir', join(downDir, 'out'), '--json'], {
+        env: { FORMS_CONFIG_DIR: join(downDir, '.config'), FORMS_STORAGE_URL: down.storageUrl, FORMS_TOKEN: down.skd },
+      });
+      expect(result.code).toBe(0);
+      expect(result.stderr).toContain(`left ${instanceId} for a later run: a file is still being scanned for malware`);
+      expect(result.json<SyncReport>()).toMatchObject({ downloaded: 0, confirmed: 0, scanPending: [instanceId] });
+      const stillUnconfirmed = await down.storage.getInstance(down.skd, instanceId);
+      expect(stillUnconfirmed.value.completeConfirmations).toEqual([]);
+    });
   });
 });
