@@ -10,3 +10,5 @@ export {
   type SystemTokenInput,
 } from './test-issuer';
 export { sharedClamd, describeWithClamd, PrivateClamd, type ClamdTarget } from './clamd';
+export { FaultProxy, type ProxyMode } from './fault-proxy';
+export { peakRssGrowth, sendStreaming, type StreamedAnswer, type StreamedRequest } from './streaming';
