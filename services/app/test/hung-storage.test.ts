@@ -16,7 +16,7 @@ import { TestIssuer } from '@forms/test-support';
 import { buildAppService } from '../src/app';
 import { loadAppServiceConfig } from '../src/config';
 import { registerInStorage } from '../src/domain/registration';
-import { startStorageProcess, stopStorageProcess, type StorageProcess } from '../../storage/test/support/storage-process';
+import { startStorageProcess, stopStorageProcess, type StorageProcess } from '../../storage/test/support/storage-child';
 import { appFolder } from './support/app-harness';
 
 const TIMEOUT_MS = 3000;

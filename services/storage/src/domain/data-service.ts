@@ -9,6 +9,7 @@ import type { InstanceRef, InstanceService } from './instance-service';
 import type { StorageContext } from './storage-context';
 import { removeBlobsDurably } from './blob-cleanup';
 import { verifiedContent } from './content-verifier';
+import { Scanning, SCANNING_OFF, type UploadScan } from './scanning';
 
 /** Told when stored content turns out damaged (the service logs it); the element is marked already. */
 export type DamageReport = (element: DataElement, reason: string) => void;
@@ -55,6 +56,7 @@ export class DataService {
     private readonly ctx: StorageContext,
     private readonly instances: InstanceService,
     private readonly limits: DataLimits,
+    private readonly scanning: Scanning = new Scanning(ctx, SCANNING_OFF),
   ) {}
 
   async create(principal: Principal, ref: InstanceRef, dataTypeId: string, input: ContentInput): Promise<DataElement> {
@@ -69,6 +71,7 @@ export class DataService {
     const content = await this.storeContent(instance, dataId, blobStoragePath, dataType, input);
     let element: DataElement | undefined;
     try {
+      const scanFields = await this.scanning.conclude(content.scan, dataId, ref.instanceGuid, blobStoragePath);
       await this.instances.change(principal, ref, { access: 'write', dataId }, (draft, now) => {
         this.assertWritable(principal, draft);
         this.assertBelowMaxCount(draft, dataType);
@@ -91,6 +94,7 @@ export class DataService {
           createdBy: who,
           lastChanged: now,
           lastChangedBy: who,
+          ...scanFields,
         };
         draft.data.push(element);
         return ['DataCreated'];
@@ -100,6 +104,7 @@ export class DataService {
       throw error;
     }
     await this.ctx.store.pendingUploads.remove(dataId);
+    await this.scanning.afterRecorded(instance, element as DataElement);
     return element as DataElement;
   }
 
@@ -118,14 +123,20 @@ export class DataService {
     const content = await this.storeContent(instance, uploadId, blobStoragePath, dataType, input);
     let replaced: DataElement | undefined;
     let previousPath = existing.blobStoragePath;
+    let previousScan = existing.fileScanResult;
     try {
+      const scanFields = await this.scanning.conclude(content.scan, dataId, ref.instanceGuid, blobStoragePath);
       await this.instances.change(principal, ref, { access: 'write', dataId }, (draft, now) => {
         this.assertWritable(principal, draft);
         const element = this.element(draft, dataId);
         if (element.locked) throw StorageErrors.dataElementLocked();
         if (expectedVersion !== undefined && expectedVersion !== element.version) throw StorageErrors.versionMismatch(element.version);
         previousPath = element.blobStoragePath;
+        previousScan = element.fileScanResult;
+        delete element.fileScanTime;
+        delete element.fileScanSignature;
         Object.assign(element, {
+          ...scanFields,
           contentType: input.contentType,
           blobStoragePath,
           size: content.size,
@@ -145,6 +156,7 @@ export class DataService {
     }
     await this.ctx.store.pendingUploads.remove(uploadId);
     await removeBlobsDurably(this.ctx, instance, [previousPath], async () => {});
+    await this.scanning.afterRecorded(instance, replaced as DataElement, previousScan);
     return replaced as DataElement;
   }
 
@@ -169,11 +181,12 @@ export class DataService {
   }
 
   /**
-   * The stored content. A whole blob is verified against the size and sha256 recorded at upload while it
+   * The content, unless its malware scan forbids serving it to `principal`. A whole blob is verified against the size and sha256 recorded at upload while it
    * streams (a mismatch fails the stream before its last byte); a range is checked against the recorded
    * size. A mismatch marks the element `damaged` and is reported to `onDamage`.
    */
-  async openContent(element: DataElement, range?: ByteRange, onDamage?: DamageReport): Promise<BlobRead> {
+  async openContent(principal: Principal, element: DataElement, range?: ByteRange, onDamage?: DamageReport): Promise<BlobRead> {
+    this.scanning.assertServable(principal, element);
     const damaged = (reason: string): void => {
       onDamage?.(element, reason);
       this.markDamaged(element, reason).catch(() => undefined);
@@ -220,9 +233,10 @@ export class DataService {
     blobStoragePath: string,
     dataType: DataType,
     input: ContentInput,
-  ): Promise<{ size: number; contentHash: string }> {
+  ): Promise<{ size: number; contentHash: string; scan?: UploadScan }> {
     const limit = Math.min(dataType.maxSize ? dataType.maxSize * MEGABYTE : Infinity, this.limits.maxDataElementBytes);
     if (input.declaredLength !== undefined && input.declaredLength > limit) throw StorageErrors.dataTooLarge(limit);
+    this.scanning.assertScannable(dataType, input.declaredLength);
     await this.ctx.store.pendingUploads.insert({
       dataElementId: uploadId,
       instanceGuid: instance.id.split('/')[1] as string,
@@ -230,13 +244,14 @@ export class DataService {
       started: this.ctx.clock(),
     });
     const meter = ContentMeter.over(input.body, limit);
+    const { body, scan } = this.scanning.start(dataType, meter);
     try {
-      await this.ctx.blobs.put(blobStoragePath, meter, { contentType: input.contentType });
+      await this.ctx.blobs.put(blobStoragePath, body, { contentType: input.contentType });
     } catch (error) {
       await this.discardBlob(blobStoragePath, uploadId).catch(() => undefined);
       throw error instanceof BlobStoreFullError ? StorageErrors.blobStoreFull() : error;
     }
-    return { size: meter.byteCount, contentHash: meter.digest() };
+    return { size: meter.byteCount, contentHash: meter.digest(), ...(scan && { scan }) };
   }
 
   private async discardBlob(blobStoragePath: string, uploadId: string): Promise<void> {

@@ -12,7 +12,7 @@ import { createMetadataStore } from '../../src/adapters';
 import { loadStorageConfig } from '../../src/config';
 import { SAMPLE_APP, type AdapterSet } from '../support/storage-harness';
 import { uploadOverHttp } from '../support/http-transfer';
-import { startStorageProcess, stopStorageProcess, type StorageProcess } from '../support/storage-process';
+import { startStorageProcess, stopStorageProcess, type StorageProcess } from '../support/storage-child';
 import { pseudoRandomStream } from '../support/streams';
 
 // A storage process is killed (SIGKILL) half-way through a 500 MB upload, started again on the same

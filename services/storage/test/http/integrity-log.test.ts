@@ -6,7 +6,7 @@ import { Scopes, type DataElement, type Instance } from '@forms/contracts';
 import { TestIssuer } from '@forms/test-support';
 import { SAMPLE_APP } from '../support/storage-harness';
 import { downloadOverHttp, uploadOverHttp } from '../support/http-transfer';
-import { startStorageProcess, stopStorageProcess, type StorageProcess } from '../support/storage-process';
+import { startStorageProcess, stopStorageProcess, type StorageProcess } from '../support/storage-child';
 import { pseudoRandomStream } from '../support/streams';
 
 // What an operator sees: the storage process's own log names the damaged element, its blob and the reason.

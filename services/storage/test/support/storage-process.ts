@@ -1,57 +1,60 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 
-const ROOT = join(__dirname, '..', '..', '..', '..');
+const REPO_ROOT = join(__dirname, '..', '..', '..', '..');
+const SERVER = join(REPO_ROOT, 'services', 'storage', 'src', 'server.ts');
 
-export interface StorageProcess {
-  child: ChildProcess;
-  /** e.g. http://127.0.0.1:40123 */
-  baseUrl: string;
-  /** Everything it printed so far. */
-  output(): string;
-  /** Resolves once the process has exited. */
-  exited: Promise<void>;
-}
+/** The storage service as a real child process (for tests that SIGKILL it), with its log lines collected. */
+export class StorageProcess {
+  readonly lines: string[] = [];
+  private constructor(
+    private readonly child: ChildProcess,
+    readonly baseUrl: string,
+  ) {}
 
-/**
- * The storage service as its own process (`src/server.ts` through tsx), configured by `env` only, as an
- * operator runs it: so a test can kill it for real (SIGKILL, SIGSTOP) and start it again on the same data.
- */
-export async function startStorageProcess(env: Record<string, string>): Promise<StorageProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'services', 'storage', 'src', 'server.ts')], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  const collect = (chunk: Buffer): void => {
-    output += chunk.toString();
-  };
-  child.stdout?.on('data', collect);
-  child.stderr?.on('data', collect);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const baseUrl = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`storage did not start within 60 s:\n${output}`)), 60_000);
-    const check = (): void => {
-      const match = /"msg":"Server listening at (http:\/\/127\.0\.0\.1:\d+)"/.exec(output);
-      if (match) {
-        clearTimeout(timer);
-        child.stdout?.off('data', check);
-        resolve(match[1] as string);
-      }
-    };
-    child.stdout?.on('data', check);
-    void exited.then(() => {
-      clearTimeout(timer);
-      reject(new Error(`storage exited before listening:\n${output}`));
+  static async start(env: Record<string, string>): Promise<StorageProcess> {
+    // One process (node with tsx's loader), not the tsx wrapper: a SIGKILL must hit the server itself.
+    const child = spawn(process.execPath, ['--import', 'tsx', SERVER], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, HOST: '127.0.0.1', PORT: '0', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
-  });
-  return { child, baseUrl, output: () => output, exited };
-}
+    const lines: string[] = [];
+    const baseUrl = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`storage did not start within 60 s:\n${lines.join('\n')}`)), 60_000);
+      let buffered = '';
+      const onData = (chunk: Buffer) => {
+        buffered += chunk.toString();
+        let end: number;
+        while ((end = buffered.indexOf('\n')) >= 0) {
+          const line = buffered.slice(0, end);
+          buffered = buffered.slice(end + 1);
+          lines.push(line);
+          const match = /storage API at (http:\/\/[^ ,"]+)/.exec(line);
+          if (match) {
+            clearTimeout(timer);
+            resolve(match[1] as string);
+          }
+        }
+      };
+      child.stdout?.on('data', onData);
+      child.stderr?.on('data', onData);
+      child.once('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`storage exited with ${code}:\n${lines.join('\n')}`));
+      });
+    });
+    const started = new StorageProcess(child, baseUrl);
+    started.lines.push(...lines);
+    child.stdout?.on('data', (chunk: Buffer) => started.lines.push(...chunk.toString().split('\n').filter(Boolean)));
+    return started;
+  }
 
-/** Ends the process with `signal` and waits until it is gone. */
-export async function stopStorageProcess(storage: StorageProcess | undefined, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
-  if (!storage || storage.child.exitCode !== null || storage.child.signalCode !== null) return;
-  storage.child.kill(signal);
-  await storage.exited;
+  /** SIGKILL: no shutdown hooks, no flushing; what is on disk is what a crash leaves. */
+  async kill(): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    const exited = new Promise((resolve) => this.child.once('exit', resolve));
+    this.child.kill('SIGKILL');
+    await exited;
+  }
 }
