@@ -35,7 +35,7 @@ export interface StorageServicesOptions {
 export const storageServices = fp(
   async function storageServices(app: FastifyInstance, options: StorageServicesOptions) {
     const { store, blobs, clock, apiBaseUrl } = options;
-    await store.init();
+    await store.init((level, message, details) => app.log[level](details ?? {}, message));
     await blobs.init();
     const context: StorageContext = { store, blobs, clock, apiBaseUrl };
     const instances = new InstanceService(context);

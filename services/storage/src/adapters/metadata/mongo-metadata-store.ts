@@ -269,8 +269,8 @@ class MongoPendingUploadRepository implements PendingUploadRepository {
 }
 
 /**
- * InstanceQuery as a Mongo filter; matchesInstanceQuery in the embedded adapter is the same in plain
- * JavaScript. Timestamps are ISO strings, so comparing them as strings orders them in time.
+ * InstanceQuery as a Mongo filter; instanceQuerySql in the SQLite adapter is the same in SQL.
+ * Timestamps are ISO strings, so comparing them as strings orders them in time.
  */
 export function instanceQueryFilter(query: InstanceQuery): Filter<Document> {
   const conditions: Filter<Document>[] = [];
