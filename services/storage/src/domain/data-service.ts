@@ -65,7 +65,7 @@ export class DataService {
     const content = await this.storeContent(instance, dataId, blobStoragePath, dataType, input);
     let element: DataElement | undefined;
     try {
-      await this.instances.change(principal, ref, { access: 'write', dataId }, (draft, now) => {
+      await this.instances.change(principal, ref, { access: 'write', dataId, settledUploads: [dataId] }, (draft, now) => {
         this.assertWritable(principal, draft);
         this.assertBelowMaxCount(draft, dataType);
         const who = principalId(principal);
@@ -95,7 +95,6 @@ export class DataService {
       await this.discardBlob(blobStoragePath, dataId);
       throw error;
     }
-    await this.ctx.store.pendingUploads.remove(dataId);
     return element as DataElement;
   }
 
@@ -115,7 +114,7 @@ export class DataService {
     let replaced: DataElement | undefined;
     let previousPath = existing.blobStoragePath;
     try {
-      await this.instances.change(principal, ref, { access: 'write', dataId }, (draft, now) => {
+      await this.instances.change(principal, ref, { access: 'write', dataId, settledUploads: [uploadId] }, (draft, now) => {
         this.assertWritable(principal, draft);
         const element = this.element(draft, dataId);
         if (element.locked) throw StorageErrors.dataElementLocked();
@@ -138,7 +137,6 @@ export class DataService {
       await this.discardBlob(blobStoragePath, uploadId);
       throw error;
     }
-    await this.ctx.store.pendingUploads.remove(uploadId);
     await removeBlobsDurably(this.ctx, instance, [previousPath], async () => {});
     return replaced as DataElement;
   }

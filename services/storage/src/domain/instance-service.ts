@@ -32,6 +32,8 @@ export interface ChangeOptions {
   /** Lets only the owning org make the change. */
   orgOnly?: boolean;
   dataId?: string;
+  /** Pending uploads whose blobs this change makes referenced: settled with it. */
+  settledUploads?: string[];
 }
 
 /** Concurrent writers without If-Match retry this often before giving up with 409. */
@@ -72,8 +74,9 @@ export class InstanceService {
       lastChanged: now,
       lastChangedBy: who,
     };
-    await this.ctx.store.instances.insert(instance);
-    await this.recordEvents(['Created', ...processChangeEvents({}, instance.process)], instance, principal, now);
+    // The instance and its Created event are one write: no instance is ever stored without it.
+    const events = this.buildEvents(['Created', ...processChangeEvents({}, instance.process)], instance, principal, now);
+    await this.ctx.store.instances.insert(instance, { events });
     return instance;
   }
 
@@ -101,10 +104,8 @@ export class InstanceService {
       draft.version = current.version + 1;
       draft.lastChanged = now;
       draft.lastChangedBy = principalId(principal);
-      if (await this.ctx.store.instances.replace(draft, current.version)) {
-        await this.recordEvents(events, draft, principal, now, options.dataId);
-        return draft;
-      }
+      const write = { events: this.buildEvents(events, draft, principal, now, options.dataId), settledUploads: options.settledUploads ?? [] };
+      if (await this.ctx.store.instances.replace(draft, current.version, write)) return draft;
     }
     throw StorageErrors.writeConflict();
   }
@@ -181,9 +182,8 @@ export class InstanceService {
     const instance = await this.get(principal, ref, 'write');
     if (expectedVersion !== undefined && expectedVersion !== instance.version) throw StorageErrors.versionMismatch(instance.version);
     await removeBlobsDurably(this.ctx, instance, instance.data.map((d) => d.blobStoragePath), async () => {
-      await this.ctx.store.instances.remove(ref.instanceGuid);
+      await this.ctx.store.instances.remove(ref.instanceGuid, { events: this.buildEvents(['Deleted'], instance, principal, this.ctx.clock()) });
     });
-    await this.recordEvents(['Deleted'], instance, principal, this.ctx.clock());
   }
 
   async listEvents(principal: Principal, ref: InstanceRef, query: EventQuery): Promise<InstanceEvent[]> {
@@ -198,15 +198,13 @@ export class InstanceService {
     return instance;
   }
 
-  async recordEvents(types: InstanceEventType[], instance: Instance, principal: Principal, now: string, dataId?: string): Promise<void> {
-    for (const type of types) {
-      await this.ctx.store.events.insert(
-        instanceEvent(type, instance, principal, now, {
-          ...(dataId && { dataId }),
-          ...(type.startsWith('process_') || type === 'Submited' ? { processInfo: instance.process } : {}),
-        }),
-      );
-    }
+  private buildEvents(types: InstanceEventType[], instance: Instance, principal: Principal, now: string, dataId?: string): InstanceEvent[] {
+    return types.map((type) =>
+      instanceEvent(type, instance, principal, now, {
+        ...(dataId && { dataId }),
+        ...(type.startsWith('process_') || type === 'Submited' ? { processInfo: instance.process } : {}),
+      }),
+    );
   }
 }
 

@@ -209,7 +209,8 @@ function createRepositories(db: SqliteDatabase, onFull: () => void): Repositorie
     return true;
   });
   const removeInstance = db.transaction((guid: string, write: Pick<InstanceWrite, 'events'> | undefined) => {
-    if (statements.removeInstance.run(guid).changes === 1) for (const event of write?.events ?? []) insertEvent(event);
+    statements.removeInstance.run(guid);
+    for (const event of write?.events ?? []) insertEvent(event);
     statements.removeConfirmations.run(guid);
   });
 
