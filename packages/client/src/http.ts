@@ -169,6 +169,11 @@ export class HttpClient {
 
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), this.timeoutMs);
+    // A body that fails half-way (the caller's stream broke, or it refused its own content) ends the
+    // exchange at once: the connection is dropped rather than left open with the body half-sent,
+    // which would keep the service waiting for the rest.
+    const abortOnUploadError = () => controller.abort();
+    upload?.once('error', abortOnUploadError);
     let response: Response;
     try {
       response = await fetch(url, {
@@ -180,11 +185,12 @@ export class HttpClient {
       });
     } catch (error) {
       // A failing upload stream is the caller's own error, not the service's.
-      const failure = controller.signal.aborted ? this.timeoutError() : (upload?.errored ?? this.unavailable(error));
+      const failure = upload?.errored ?? (controller.signal.aborted ? this.timeoutError() : this.unavailable(error));
       upload?.destroy();
       throw failure;
     } finally {
       clearTimeout(timer);
+      upload?.off('error', abortOnUploadError);
     }
     if (!response.ok) {
       const error = await this.problemError(response);

@@ -3,9 +3,10 @@
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
+import { Readable } from 'node:stream';
 import { loadAppDefinition } from '@forms/app-definition';
-import { StorageClient, type StorageApi } from '@forms/client';
-import { DomainError } from '@forms/contracts';
+import { StorageClient, type InitialDataPart, type StorageApi } from '@forms/client';
+import { DomainError, type InstanceCreate } from '@forms/contracts';
 import type { TypedFastify } from '@forms/service-kit';
 import { buildAppService } from '../src/app';
 import { loadAppServiceConfig } from '../src/config';
@@ -87,12 +88,21 @@ test('with storage back, the same request succeeds', async () => {
   expect((await h.app.inject({ url: '/ready' })).statusCode).toBe(200);
 });
 
-test('storage failing after the instance was created: 503, and the half-made instance is removed', async () => {
+test('the connection to storage breaking in the middle of a creation: 503, and no instance without its form', async () => {
   const real = new StorageClient({ baseUrl: h.storageUrl, timeoutMs: 3000 });
-  // Storage accepts the instance, then is unreachable for the prefilled form (a fault injected at the network edge).
+  // The instance and its first part are on their way when the connection breaks (a fault injected at the edge).
   const flaky: StorageApi = Object.assign(Object.create(real) as StorageClient, {
-    uploadData: async () => {
-      throw new DomainError('unavailable', 'STORAGE_UNAVAILABLE', 'The storage service cannot be reached.');
+    createInstance: (token: string, appId: string, body: InstanceCreate, data?: AsyncIterable<InitialDataPart>) => {
+      async function* breaking(): AsyncGenerator<InitialDataPart> {
+        for await (const part of data ?? []) {
+          yield { ...part, body: Readable.from((async function* () {
+            yield Buffer.from(String(part.body).slice(0, 5));
+            await new Promise((resolve) => setTimeout(resolve, 50));
+            throw new DomainError('unavailable', 'STORAGE_UNAVAILABLE', 'The storage service cannot be reached.');
+          })()) };
+        }
+      }
+      return real.createInstance(token, appId, body, breaking());
     },
   });
   const app = await appBefore(h.storageUrl, flaky);
@@ -100,6 +110,7 @@ test('storage failing after the instance was created: 503, and the half-made ins
     const before = await instanceCount(h, h.storage.auth.nav, OWNER_PARTY);
     const create = await app.inject({ method: 'POST', url: `/nav/child-benefit/instances?instanceOwnerPartyId=${OWNER_PARTY}`, headers: h.storage.auth.owner, payload: {} });
     expectProblem(create, 503, 'STORAGE_UNAVAILABLE');
+    await new Promise((resolve) => setTimeout(resolve, 300));
     expect(await instanceCount(h, h.storage.auth.nav, OWNER_PARTY)).toBe(before);
   } finally {
     await app.close();

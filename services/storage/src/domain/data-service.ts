@@ -40,6 +40,40 @@ export function isContentTypeAllowed(dataType: DataType, contentType: string): b
   });
 }
 
+export interface StoredContent {
+  size: number;
+  contentHash: string;
+}
+
+/** The record of content just stored for `instance`. */
+export function newDataElement(
+  instance: Pick<Instance, 'id' | 'selfLinks'>,
+  stored: { id: string; dataType: string; input: Pick<ContentInput, 'contentType' | 'filename'>; blobStoragePath: string; content: StoredContent },
+  who: string,
+  now: string,
+): DataElement {
+  const { id, dataType, input, blobStoragePath, content } = stored;
+  return {
+    id,
+    instanceGuid: instance.id.split('/')[1] as string,
+    dataType,
+    ...(input.filename !== undefined && { filename: input.filename }),
+    contentType: input.contentType,
+    blobStoragePath,
+    size: content.size,
+    contentHash: content.contentHash,
+    locked: false,
+    isRead: false,
+    tags: [],
+    version: 1,
+    selfLinks: { platform: `${instance.selfLinks.platform}/data/${id}` },
+    created: now,
+    createdBy: who,
+    lastChanged: now,
+    lastChangedBy: who,
+  };
+}
+
 /**
  * Data elements: metadata on the instance, content in the blob store. Content is streamed into a fresh
  * blob first and only then recorded on the instance; a failed upload deletes its blob, and a crash
@@ -68,26 +102,7 @@ export class DataService {
       await this.instances.change(principal, ref, { access: 'write', dataId, settledUploads: [dataId] }, (draft, now) => {
         this.assertWritable(principal, draft);
         this.assertBelowMaxCount(draft, dataType);
-        const who = principalId(principal);
-        element = {
-          id: dataId,
-          instanceGuid: ref.instanceGuid,
-          dataType: dataType.id,
-          ...(input.filename !== undefined && { filename: input.filename }),
-          contentType: input.contentType,
-          blobStoragePath,
-          size: content.size,
-          contentHash: content.contentHash,
-          locked: false,
-          isRead: false,
-          tags: [],
-          version: 1,
-          selfLinks: { platform: `${draft.selfLinks.platform}/data/${dataId}` },
-          created: now,
-          createdBy: who,
-          lastChanged: now,
-          lastChangedBy: who,
-        };
+        element = newDataElement(draft, { id: dataId, dataType: dataType.id, input, blobStoragePath, content }, principalId(principal), now);
         draft.data.push(element);
         return ['DataCreated'];
       });
@@ -168,13 +183,17 @@ export class DataService {
     return blob;
   }
 
-  private async storeContent(
-    instance: Instance,
+  /**
+   * Streams content into a fresh blob at `blobStoragePath`, after writing a pending-upload record for it
+   * (so a crash leaves a record the reaper acts on). On failure the blob and record are gone again.
+   */
+  async storeContent(
+    instance: Pick<Instance, 'id'>,
     uploadId: string,
     blobStoragePath: string,
     dataType: DataType,
     input: ContentInput,
-  ): Promise<{ size: number; contentHash: string }> {
+  ): Promise<StoredContent> {
     const limit = Math.min(dataType.maxSize ? dataType.maxSize * MEGABYTE : Infinity, this.limits.maxDataElementBytes);
     if (input.declaredLength !== undefined && input.declaredLength > limit) throw StorageErrors.dataTooLarge(limit);
     await this.ctx.store.pendingUploads.insert({
@@ -193,12 +212,12 @@ export class DataService {
     return { size: meter.size, contentHash: meter.digest() };
   }
 
-  private async discardBlob(blobStoragePath: string, uploadId: string): Promise<void> {
+  async discardBlob(blobStoragePath: string, uploadId: string): Promise<void> {
     await this.ctx.blobs.delete(blobStoragePath);
     await this.ctx.store.pendingUploads.remove(uploadId);
   }
 
-  private async dataType(instance: Instance, dataTypeId: string): Promise<DataType> {
+  async dataType(instance: Pick<Instance, 'appId'>, dataTypeId: string): Promise<DataType> {
     const application = await this.ctx.store.applications.get(instance.appId);
     const dataType = application?.dataTypes.find((t) => t.id === dataTypeId);
     if (!dataType) throw StorageErrors.dataTypeNotFound(dataTypeId);
@@ -211,7 +230,7 @@ export class DataService {
     return element;
   }
 
-  private assertBelowMaxCount(instance: Instance, dataType: DataType): void {
+  assertBelowMaxCount(instance: Pick<Instance, 'data'>, dataType: DataType): void {
     if (dataType.maxCount > 0 && instance.data.filter((d) => d.dataType === dataType.id).length >= dataType.maxCount) {
       throw StorageErrors.tooManyDataElements(dataType.id, dataType.maxCount);
     }
@@ -223,7 +242,7 @@ export class DataService {
     if (principal.kind !== 'org' && instance.process.ended) throw StorageErrors.instanceLocked('The instance is submitted; its data can no longer change.');
   }
 
-  private blobPath(instance: Instance, dataId: string): string {
+  blobPath(instance: Pick<Instance, 'appId' | 'id'>, dataId: string): string {
     return `${instance.appId}/${instance.id.split('/')[1]}/data/${dataId}`;
   }
 }

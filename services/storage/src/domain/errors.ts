@@ -17,6 +17,8 @@ export const StorageErrors = {
   dataElementLocked: () => new DomainError('conflict', 'DATA_ELEMENT_LOCKED', 'The data element is locked and cannot be changed.'),
   instanceLocked: (reason: string) => new DomainError('conflict', 'INSTANCE_LOCKED', reason),
   versionMismatch,
+  instanceGuidTaken: () =>
+    new DomainError('conflict', 'INSTANCE_GUID_TAKEN', 'An instance with this instanceGuid exists and was not created by this request.'),
   writeConflict: () =>
     new DomainError('conflict', 'WRITE_CONFLICT', 'The resource was changed by concurrent requests; retry.'),
   forbidden: (detail: string) => new DomainError('forbidden', 'FORBIDDEN', detail),

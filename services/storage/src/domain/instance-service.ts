@@ -1,8 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import type {
   DataValues,
   Instance,
-  InstanceCreate,
   InstanceEvent,
   InstanceEventType,
   Principal,
@@ -11,7 +9,7 @@ import type {
   Substatus,
 } from '@forms/contracts';
 import type { EventQuery } from './ports/metadata-store';
-import { authorizeCreate, authorizeInstance, authorizeOrgOnly, principalId, type Access } from './authorization';
+import { authorizeInstance, authorizeOrgOnly, principalId, type Access } from './authorization';
 import { StorageErrors } from './errors';
 import { instanceEvent, processChangeEvents } from './events';
 import { removeBlobsDurably } from './blob-cleanup';
@@ -44,40 +42,6 @@ export class InstanceService {
 
   selfLink(instanceId: string): string {
     return `${this.ctx.apiBaseUrl}/instances/${instanceId}`;
-  }
-
-  async create(principal: Principal, appId: string, input: InstanceCreate): Promise<Instance> {
-    const application = await this.ctx.store.applications.get(appId);
-    if (!application) throw StorageErrors.applicationNotFound(appId);
-    authorizeCreate(principal, application.org, input.instanceOwner.partyId);
-
-    const now = this.ctx.clock();
-    const guid = randomUUID();
-    const id = `${input.instanceOwner.partyId}/${guid}`;
-    const who = principalId(principal);
-    const instance: Instance = {
-      id,
-      instanceOwner: input.instanceOwner,
-      appId,
-      org: application.org,
-      selfLinks: { platform: this.selfLink(id) },
-      dueBefore: input.dueBefore ? new Date(input.dueBefore).toISOString() : null,
-      visibleAfter: input.visibleAfter ? new Date(input.visibleAfter).toISOString() : null,
-      process: input.process ?? {},
-      status: { isArchived: false, isSoftDeleted: false, isHardDeleted: false, readStatus: 'Unread', substatus: null },
-      completeConfirmations: [],
-      data: [],
-      dataValues: input.dataValues ?? {},
-      version: 1,
-      created: now,
-      createdBy: who,
-      lastChanged: now,
-      lastChangedBy: who,
-    };
-    // The instance and its Created event are one write: no instance is ever stored without it.
-    const events = this.buildEvents(['Created', ...processChangeEvents({}, instance.process)], instance, principal, now);
-    await this.ctx.store.instances.insert(instance, { events });
-    return instance;
   }
 
   /** Loads an instance the principal may access; strangers get not-found. */

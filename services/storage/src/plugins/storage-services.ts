@@ -5,6 +5,7 @@ import type { MetadataStore } from '../domain/ports/metadata-store';
 import { ApplicationService } from '../domain/application-service';
 import type { Clock } from '../domain/clock';
 import { DataService, type DataLimits } from '../domain/data-service';
+import { InstanceCreation } from '../domain/instance-creation';
 import { InstanceService } from '../domain/instance-service';
 import type { StorageContext } from '../domain/storage-context';
 import { reapOrphanBlobs } from '../domain/orphan-reaper';
@@ -13,6 +14,7 @@ export interface StorageServices {
   context: StorageContext;
   applications: ApplicationService;
   instances: InstanceService;
+  creation: InstanceCreation;
   data: DataService;
 }
 
@@ -39,11 +41,13 @@ export const storageServices = fp(
     await blobs.init();
     const context: StorageContext = { store, blobs, clock, apiBaseUrl };
     const instances = new InstanceService(context);
+    const data = new DataService(context, instances, options.limits);
     app.decorate('storage', {
       context,
       applications: new ApplicationService(store, clock),
       instances,
-      data: new DataService(context, instances, options.limits),
+      creation: new InstanceCreation(context, data, (instanceId) => instances.selfLink(instanceId)),
+      data,
     });
 
     let reaper: NodeJS.Timeout | undefined;
