@@ -138,6 +138,9 @@ export function checkIntegrity(db: SqliteDatabase, full = false): string[] {
   return messages.length === 1 && messages[0] === 'ok' ? [] : messages;
 }
 
+/** Where the driver lives, for code that must load it itself (a worker thread). */
+export const driverPath = (): string => require.resolve('better-sqlite3');
+
 /** Opens a database read-only for a check (in a worker thread, or from a maintenance command). */
 export function openReadOnly(path: string): SqliteDatabase {
   return new Database(path, { readonly: true, fileMustExist: true, timeout: 5_000 });

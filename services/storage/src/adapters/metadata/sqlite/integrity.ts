@@ -1,4 +1,5 @@
 import { Worker } from 'node:worker_threads';
+import { driverPath } from '@forms/sqlite-support';
 
 export type IntegrityReport =
   | { state: 'not-needed' | 'running' }
@@ -28,7 +29,7 @@ export function startIntegrityCheck(path: string): Promise<IntegrityReport> {
         ? { state: 'damaged', problems: [String(error.message)] } : { state: 'failed', error: String(error && error.message) });
     }`;
   return new Promise((resolve) => {
-    const worker = new Worker(source, { eval: true, workerData: { path, driver: require.resolve('better-sqlite3', { paths: [require.resolve('@forms/sqlite-support')] }) } });
+    const worker = new Worker(source, { eval: true, workerData: { path, driver: driverPath() } });
     worker.once('message', (report: IntegrityReport) => resolve(report));
     worker.once('error', (error) => resolve({ state: 'failed', error: error.message }));
     worker.unref();
