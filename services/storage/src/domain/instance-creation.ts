@@ -80,7 +80,9 @@ export class InstanceCreation {
         const dataId = randomUUID();
         const blobStoragePath = this.data.blobPath(instance, dataId);
         const content = await this.data.storeContent(instance, dataId, blobStoragePath, dataType, part);
-        const element = newDataElement(instance, { id: dataId, dataType: dataType.id, input: part, blobStoragePath, content }, who, now);
+        // Scanned like any upload: the verdict (or Pending, with a job for the rescan worker) goes on the element.
+        const scanFields = await this.data.scanning.conclude(content.scan, dataId, guid, blobStoragePath);
+        const element = { ...newDataElement(instance, { id: dataId, dataType: dataType.id, input: part, blobStoragePath, content }, who, now), ...scanFields };
         instance.data.push(element);
         stored.push({ element, uploadId: dataId });
       }
@@ -111,6 +113,7 @@ export class InstanceCreation {
       // records stay, and the reaper deletes the blobs only if no stored instance refers to them.
       throw error;
     }
+    for (const element of instance.data) await this.data.scanning.afterRecorded(instance, element);
     return { instance, created: true };
   }
 

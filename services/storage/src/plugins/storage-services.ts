@@ -9,6 +9,8 @@ import { InstanceCreation } from '../domain/instance-creation';
 import { InstanceService } from '../domain/instance-service';
 import type { StorageContext } from '../domain/storage-context';
 import { reapOrphanBlobs } from '../domain/orphan-reaper';
+import { Scanning, type ScanPolicy } from '../domain/scanning';
+import { scanWorker } from './scan-worker';
 
 export interface StorageServices {
   context: StorageContext;
@@ -16,6 +18,7 @@ export interface StorageServices {
   instances: InstanceService;
   creation: InstanceCreation;
   data: DataService;
+  scanning: Scanning;
 }
 
 declare module 'fastify' {
@@ -31,6 +34,9 @@ export interface StorageServicesOptions {
   apiBaseUrl: string;
   limits: DataLimits;
   reaper: { intervalMs: number; staleAfterMs: number };
+  scanning: ScanPolicy;
+  /** How often the rescan worker looks for due Pending elements; 0: never. */
+  scanWorkerIntervalMs: number;
 }
 
 /** Opens the stores, builds the domain services on them and closes everything on shutdown. */
@@ -41,14 +47,17 @@ export const storageServices = fp(
     await blobs.init();
     const context: StorageContext = { store, blobs, clock, apiBaseUrl };
     const instances = new InstanceService(context);
-    const data = new DataService(context, instances, options.limits);
+    const scanning = new Scanning(context, options.scanning);
+    const data = new DataService(context, instances, options.limits, scanning);
     app.decorate('storage', {
       context,
       applications: new ApplicationService(store, clock),
       instances,
       creation: new InstanceCreation(context, data, (instanceId) => instances.selfLink(instanceId)),
       data,
+      scanning,
     });
+    await app.register(scanWorker, { scanning, intervalMs: options.scanWorkerIntervalMs });
 
     let reaper: NodeJS.Timeout | undefined;
     if (options.reaper.intervalMs > 0) {

@@ -22,6 +22,7 @@ import {
   type InstanceWrite,
   type StoreLog,
 } from '../../domain/ports/metadata-store';
+import type { ScanJob, ScanQueueRepository } from '../../domain/ports/scan-queue';
 import { createMongoClient, idForKey, isConnectivityError, isDuplicateKeyError } from '@forms/mongo-support';
 import { assertValidLimit, instanceGuidOf, metadataStoreUnavailable as unavailable } from './metadata-support';
 import { instanceQueryFilter, rangeFilter } from './mongo-instance-query';
@@ -65,6 +66,10 @@ export class MongoMetadataStore implements MetadataStore {
     return this.opened().pendingUploads;
   }
 
+  get scanQueue(): ScanQueueRepository {
+    return this.opened().scanQueue;
+  }
+
   async init(log: StoreLog = () => {}): Promise<void> {
     if (this.repositories) return;
     await translateErrors(async () => {
@@ -75,12 +80,14 @@ export class MongoMetadataStore implements MetadataStore {
         instances: db.collection(COLLECTIONS.instances),
         events: db.collection(COLLECTIONS.events),
         pendingUploads: db.collection(COLLECTIONS.pendingUploads),
+        scanQueue: db.collection(COLLECTIONS.scanQueue),
       };
       await Promise.all([
         collections.applications.createIndexes(INDEXES.applications),
         collections.instances.createIndexes(INDEXES.instances),
         collections.events.createIndexes(INDEXES.events),
         collections.pendingUploads.createIndexes(INDEXES.pendingUploads),
+        collections.scanQueue.createIndexes(INDEXES.scanQueue),
       ]);
       const outbox = new OutboxDrain(collections.instances, collections.events, collections.pendingUploads);
       const drained = await outbox.drainAll();
@@ -91,6 +98,7 @@ export class MongoMetadataStore implements MetadataStore {
         instances: new MongoInstanceRepository(new KeyedCollection(collections.instances), outbox),
         events: new MongoEventRepository(new KeyedCollection(collections.events), outbox),
         pendingUploads: new MongoPendingUploadRepository(new KeyedCollection(collections.pendingUploads)),
+        scanQueue: new MongoScanQueueRepository(new KeyedCollection(collections.scanQueue)),
       };
     });
   }
@@ -119,6 +127,7 @@ const COLLECTIONS = {
   instances: 'instances',
   events: 'instanceEvents',
   pendingUploads: 'pendingUploads',
+  scanQueue: 'scanQueue',
 } as const;
 
 /** One index per query pattern, each ending in the sort keys so results come out of the index in order. */
@@ -134,6 +143,7 @@ const INDEXES: Record<keyof typeof COLLECTIONS, IndexDescription[]> = {
   ],
   events: [{ key: { instanceId: 1, created: 1, _key: 1 } }],
   pendingUploads: [{ key: { started: 1, _key: 1 } }],
+  scanQueue: [{ key: { due: 1, _key: 1 } }],
 };
 
 interface Repositories {
@@ -141,6 +151,7 @@ interface Repositories {
   instances: InstanceRepository;
   events: InstanceEventRepository;
   pendingUploads: PendingUploadRepository;
+  scanQueue: ScanQueueRepository;
 }
 
 
@@ -181,6 +192,11 @@ class KeyedCollection<T extends object> {
   /** The stored document as is, with its private fields. */
   async raw(key: string): Promise<Document | null> {
     return translateErrors(() => this.collection.findOne({ _id: idForKey(key), _key: key }));
+  }
+
+  async put(key: string, doc: T): Promise<void> {
+    const { _id, ...replacement } = toStored(key, doc);
+    await translateErrors(() => this.collection.replaceOne({ _id, _key: key }, replacement, { upsert: true }), key);
   }
 
   async remove(key: string): Promise<void> {
@@ -324,6 +340,23 @@ class MongoPendingUploadRepository implements PendingUploadRepository {
   listStartedBefore(started: string, limit: number): Promise<PendingUpload[]> {
     assertValidLimit(limit);
     return this.uploads.find({ started: { $lt: started } }, { started: 1, _key: 1 }, limit);
+  }
+}
+
+class MongoScanQueueRepository implements ScanQueueRepository {
+  constructor(private readonly jobs: KeyedCollection<ScanJob>) {}
+
+  put(job: ScanJob): Promise<void> {
+    return this.jobs.put(job.dataElementId, job);
+  }
+
+  remove(dataElementId: string): Promise<void> {
+    return this.jobs.remove(dataElementId);
+  }
+
+  listDue(now: string, limit: number): Promise<ScanJob[]> {
+    assertValidLimit(limit);
+    return this.jobs.find({ due: { $lte: now } }, { due: 1, _key: 1 }, limit);
   }
 }
 

@@ -36,12 +36,14 @@ export async function importJournals(db: SqliteDatabase, directory: string): Pro
     confirmation: db.prepare('INSERT OR IGNORE INTO instance_confirmations (guid, stakeholder) VALUES (?, ?)'),
     instanceEvents: db.prepare('INSERT OR REPLACE INTO events (id, instance_id, created, event_type, doc) VALUES (?, ?, ?, ?, ?)'),
     pendingUploads: db.prepare('INSERT OR REPLACE INTO pending_uploads (data_element_id, started, doc) VALUES (?, ?, ?)'),
+    scanQueue: db.prepare('INSERT OR REPLACE INTO scan_queue (data_element_id, due, doc) VALUES (?, ?, ?)'),
   };
   const deletes = {
     applications: db.prepare('DELETE FROM applications WHERE id = ?'),
     instances: db.prepare('DELETE FROM instances WHERE guid = ?'),
     instanceEvents: db.prepare('DELETE FROM events WHERE id = ?'),
     pendingUploads: db.prepare('DELETE FROM pending_uploads WHERE data_element_id = ?'),
+    scanQueue: db.prepare('DELETE FROM scan_queue WHERE data_element_id = ?'),
   };
   const deleteConfirmations = db.prepare('DELETE FROM instance_confirmations WHERE guid = ?');
   const apply = (collection: keyof typeof deletes, op: JournalOp) => {
@@ -60,6 +62,8 @@ export async function importJournals(db: SqliteDatabase, directory: string): Pro
       puts.applications.run(op.id, String(doc.org), Number(doc.version), JSON.stringify(doc));
     } else if (collection === 'instanceEvents') {
       puts.instanceEvents.run(op.id, String(doc.instanceId), String(doc.created), String(doc.eventType), JSON.stringify(doc));
+    } else if (collection === 'scanQueue') {
+      puts.scanQueue.run(op.id, String(doc.due), JSON.stringify(doc));
     } else {
       puts.pendingUploads.run(op.id, String(doc.started), JSON.stringify(doc));
     }

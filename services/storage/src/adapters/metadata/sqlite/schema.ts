@@ -73,4 +73,14 @@ export const METADATA_MIGRATIONS: readonly Migration[] = [
       );
       CREATE INDEX pending_uploads_by_start ON pending_uploads (started, data_element_id);
     `),
+  // 2: data elements waiting for a malware scan verdict, found by when they are due.
+  (db) =>
+    db.exec(`
+      CREATE TABLE scan_queue (
+        data_element_id TEXT PRIMARY KEY,
+        due TEXT NOT NULL,
+        doc TEXT NOT NULL
+      );
+      CREATE INDEX scan_queue_by_due ON scan_queue (due, data_element_id);
+    `),
 ];

@@ -13,6 +13,7 @@ import type {
   StoreLog,
   PendingUploadRepository,
 } from '../../../domain/ports/metadata-store';
+import type { ScanJob, ScanQueueRepository } from '../../../domain/ports/scan-queue';
 import { assertValidLimit, instanceGuidOf, metadataStoreUnavailable as unavailable } from '../metadata-support';
 import { instanceQuerySql } from './instance-query-sql';
 import { instanceRow } from './instance-row';
@@ -67,6 +68,10 @@ export class SqliteMetadataStore implements MetadataStore {
 
   get pendingUploads(): PendingUploadRepository {
     return this.open().pendingUploads;
+  }
+
+  get scanQueue(): ScanQueueRepository {
+    return this.open().scanQueue;
   }
 
   /** The open database, for maintenance and tests (EXPLAIN QUERY PLAN, PRAGMAs). */
@@ -141,6 +146,7 @@ interface Repositories {
   instances: InstanceRepository;
   events: InstanceEventRepository;
   pendingUploads: PendingUploadRepository;
+  scanQueue: ScanQueueRepository;
 }
 
 const parse = <T>(row: { doc: string } | undefined): T | null => (row === undefined ? null : (JSON.parse(row.doc) as T));
@@ -179,6 +185,9 @@ function createRepositories(db: SqliteDatabase, onFull: () => void): Repositorie
     listUploads: db.prepare<[string, number], { doc: string }>(
       'SELECT doc FROM pending_uploads WHERE started < ? ORDER BY started, data_element_id LIMIT ?',
     ),
+    putScanJob: db.prepare('INSERT OR REPLACE INTO scan_queue (data_element_id, due, doc) VALUES (?, ?, ?)'),
+    removeScanJob: db.prepare('DELETE FROM scan_queue WHERE data_element_id = ?'),
+    listDueScanJobs: db.prepare<[string, number], { doc: string }>('SELECT doc FROM scan_queue WHERE due <= ? ORDER BY due, data_element_id LIMIT ?'),
   };
   const queries = new Map<string, ReturnType<SqliteDatabase['prepare']>>();
 
@@ -274,6 +283,18 @@ function createRepositories(db: SqliteDatabase, onFull: () => void): Repositorie
       listStartedBefore: async (started, limit) => {
         assertValidLimit(limit);
         return translate(() => statements.listUploads.all(started, limit).map((row) => JSON.parse(row.doc) as PendingUpload));
+      },
+    },
+    scanQueue: {
+      put: async (job) => {
+        write(() => statements.putScanJob.run(job.dataElementId, job.due, JSON.stringify(job)));
+      },
+      remove: async (dataElementId) => {
+        write(() => statements.removeScanJob.run(dataElementId));
+      },
+      listDue: async (now, limit) => {
+        assertValidLimit(limit);
+        return translate(() => statements.listDueScanJobs.all(now, limit).map((row) => JSON.parse(row.doc) as ScanJob));
       },
     },
   };
