@@ -541,6 +541,25 @@ export function describeMetadataStoreContract(name: string, target: MetadataStor
       });
     });
 
+    describe('scan queue', () => {
+      const job = (dataElementId: string, due: string, attempts = 0) => ({ dataElementId, instanceGuid: randomUUID(), attempts, due, queued: at(0) });
+
+      it('lists the jobs due, earliest first (ties by data element id), at most limit; put replaces, remove is idempotent', async () => {
+        const late = job('ffffffff-0000-4000-8000-000000000000', at(3));
+        const tieLater = job('bbbbbbbb-0000-4000-8000-000000000000', at(1));
+        const tieEarlier = job('aaaaaaaa-0000-4000-8000-000000000000', at(1));
+        for (const each of [late, tieLater, tieEarlier]) await store.scanQueue.put(each);
+        expect(await store.scanQueue.listDue(at(2), 10)).toEqual([tieEarlier, tieLater]);
+        expect(await store.scanQueue.listDue(at(3), 1)).toEqual([tieEarlier]);
+        const retried = { ...tieEarlier, attempts: 1, due: at(5) };
+        await store.scanQueue.put(retried);
+        expect(await store.scanQueue.listDue(at(9), 10)).toEqual([tieLater, late, retried]);
+        await store.scanQueue.remove(tieLater.dataElementId);
+        await store.scanQueue.remove(tieLater.dataElementId);
+        expect(await store.scanQueue.listDue(at(9), 10)).toEqual([late, retried]);
+      });
+    });
+
     describe('lifecycle', () => {
       it('answers ping while open and fails it once closed', async () => {
         await expect(store.ping()).resolves.toBeUndefined();
