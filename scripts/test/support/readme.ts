@@ -50,7 +50,10 @@ export function shellBlocks(text = readmeText()): ShellBlock[] {
 
 /** Every `readme-test:` comment in the README, to catch one that is misspelt and so marks nothing. */
 export function markings(text = readmeText()): string[] {
-  return text.split('\n').filter((line) => line.includes('readme-test:')).map((line) => line.trim());
+  return text
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line.startsWith('<!--') && line.includes('readme-test'));
 }
 
 /** The commands of a block: its lines without comments and blank lines, continuation lines joined. */
