@@ -179,6 +179,19 @@ describeWhenPortsFree('npm run up', () => {
     await expectStoppedCleanly(up, pids);
   }, 180_000);
 
+  it('stops the others, in order, when one service dies, and says which in one line', async () => {
+    const up = startUp();
+    await ready(up);
+    const { pids } = processesOf(up);
+    const storagePid = descendants(up.npm.pid as number).find((info) => info.command.includes('services/storage/src/server.ts'))?.pid;
+    process.kill(storagePid as number, 'SIGKILL');
+    const exit = await up.exited;
+    expect(exit.code).toBe(1);
+    expect(up.output()).toMatch(/^storage stopped unexpectedly \(signal SIGKILL\); stopping the platform\.$/m);
+    expect(pids.filter(isAlive)).toEqual([]);
+    expect(existsSync(join(up.dataDir, 'auth', '.lock'))).toBe(false);
+  }, 180_000);
+
   it('leaves no service running when the start itself is killed (SIGKILL): each closes gracefully on its own', async () => {
     const up = startUp();
     await ready(up);
