@@ -63,9 +63,9 @@ class Platform {
   auth: ServiceProcess | undefined;
   /** Set once every service is ready; until then a service that ends is reported by the start itself. */
   running = false;
+  /** How long a stage may take to stop before its processes are killed: the services' grace period, and time to exit. */
+  graceMs = 15_000;
   private stopping: Promise<void> | undefined;
-
-  constructor(private readonly graceMs: number) {}
 
   start(spec: ServiceSpec): ServiceProcess {
     const service = new ServiceProcess(spec, ROOT);
@@ -109,6 +109,7 @@ async function main(platform: Platform): Promise<void> {
     return { id, name: `app ${id}`, entry: 'services/app/src/server.ts', env, host: config.HOST, port: config.PORT };
   });
   await assertPortsFree([authSpec, storageSpec, ...appSpecs]);
+  platform.graceMs = Math.max(authConfig.SHUTDOWN_GRACE_SECONDS, storageConfig.SHUTDOWN_GRACE_SECONDS) * 1000 + 5_000;
 
   // The token service and storage start side by side (storage fetches the keys only when a request comes).
   platform.auth = platform.start(authSpec);
@@ -146,8 +147,7 @@ Stop with Ctrl-C.`);
   platform.running = true;
 }
 
-// Each service gets its own grace period; the supervisor waits that long per stage, plus time to exit.
-const platform = new Platform((Number(sharedEnv.SHUTDOWN_GRACE_SECONDS) || 10) * 1000 + 5_000);
+const platform = new Platform();
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
   process.on(signal, () => void platform.stop(0, 'Forms platform stopped: apps, storage and token service closed gracefully.'));
 }
