@@ -11,7 +11,7 @@
  * Skipped, saying so, when one of those ports is taken (a `npm run up` or `npm run bench` of your own).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -125,11 +125,15 @@ describeWhenPortsFree('npm run up', () => {
     mkdirSync(join(ROOT, '.data'), { recursive: true });
     const cwd = mkdtempSync(join(ROOT, '.data', 'readme-'));
     dataDirs.push(cwd);
+    // The README's examples take the repository to be cloned to ~/forms-platform.
+    const home = join(cwd, 'home');
+    mkdirSync(home);
+    symlinkSync(ROOT, join(home, 'forms-platform'));
     const script = join(cwd, 'readme-session.sh');
     writeFileSync(script, sessionScript(shellBlocks().filter((block) => block.marking === 'run')));
     const session = spawnSync('bash', [script], {
       cwd,
-      env: offlineEnv({ FORMS_CONFIG_DIR: join(cwd, '.forms-cli') }),
+      env: offlineEnv({ HOME: home, FORMS_CONFIG_DIR: join(cwd, '.forms-cli') }),
       encoding: 'utf8',
       timeout: 240_000,
     });
