@@ -120,6 +120,15 @@ describeWhenPortsFree('npm run up', () => {
     const { pids, services } = processesOf(up);
     expect(services).toHaveLength(4); // token service, storage, nav/child-benefit, skd/tax-return
     expect(up.output()).toMatch(/admin API key: development-admin-key/);
+    // Where each service listens.
+    for (const address of [
+      'http://127.0.0.1:5100/authentication/api/v1',
+      'http://127.0.0.1:5101/storage/api/v1',
+      'http://127.0.0.1:5110/nav/child-benefit',
+      'http://127.0.0.1:5111/skd/tax-return',
+    ]) {
+      expect(up.output()).toContain(` ${address} `);
+    }
 
     // The README's shell blocks, in order, in one session, from a folder in the repository.
     mkdirSync(join(ROOT, '.data'), { recursive: true });
