@@ -164,7 +164,9 @@ describeWhenPortsFree('npm run up', () => {
     ]);
 
     // A second `up`: one line naming the busy port.
-    const second = spawnSync('npm', ['run', '-s', 'up'], { cwd: ROOT, env: offlineEnv({ DATA_DIR: mkdtempSync(join(tmpdir(), 'up-second-')) }), encoding: 'utf8', timeout: 60_000 });
+    const secondDataDir = mkdtempSync(join(tmpdir(), 'up-second-'));
+    dataDirs.push(secondDataDir);
+    const second = spawnSync('npm', ['run', '-s', 'up'], { cwd: ROOT, env: offlineEnv({ DATA_DIR: secondDataDir }), encoding: 'utf8', timeout: 60_000 });
     expect(second.status).toBe(1);
     expect(second.stderr).toMatch(/^npm run up: port 5100 \(token service\) is already in use: is `npm run up` already running\? Stop it \(Ctrl-C\), or free the port\.$/m);
     expect(second.stderr).not.toMatch(/    at /);
