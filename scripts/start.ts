@@ -5,8 +5,8 @@
  * The token service, the storage service and one app service per folder in apps/<org>/<app> each run in their
  * own process, from their own entry point and configuration, as their containers would, wired together on
  * localhost. Development tokens are on (POST /authentication/api/v1/testtoken) and so is the admin API, with
- * a development key that is printed: a newcomer can try the APIs and the admin CLI at once. Each app registers
- * itself in storage with an org token minted that way.
+ * a development key that is printed: a newcomer can try the APIs and the admin CLI at once. Each app gets a
+ * client of its own through that admin API, as a deployment gives each app container one.
  *
  * Ctrl-C (or SIGTERM) stops the apps, then storage, then the token service, each finishing its in-flight
  * requests first. If any service stops by itself, the others are stopped too.
@@ -15,7 +15,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Scopes } from '@forms/contracts';
 import { loadAppServiceConfig } from '../services/app/src/config';
-import { loadAuthConfig, TEST_TOKEN_PATH } from '../services/auth/src/config';
+import { ADMIN_PREFIX, loadAuthConfig, TEST_TOKEN_PATH, TOKEN_PATH } from '../services/auth/src/config';
 import { API_PREFIX, loadStorageConfig } from '../services/storage/src/config';
 import { assertPortsFree, describeExit, localHost, ServiceProcess, type ServiceSpec } from './supervisor';
 
@@ -46,14 +46,34 @@ function appFolders(): { dir: string; id: string }[] {
     .map((dir) => ({ dir, id: (JSON.parse(readFileSync(join(dir, 'applicationmetadata.json'), 'utf8')) as { id: string }).id }));
 }
 
-async function testToken(authUrl: string, body: Record<string, unknown>): Promise<string> {
-  const response = await fetch(`${authUrl}${TEST_TOKEN_PATH}`, {
+/** Org numbers of the example apps' orgs; another org's apps get a stand-in (here the number is only a claim). */
+const DEVELOPMENT_ORG_NUMBERS: Record<string, string> = { nav: '889640782', skd: '974761076' };
+
+/**
+ * Registers the app's own client at the token service, afresh at every start, through the admin API. The app
+ * service gets its tokens with it by client credentials (ORG_CLIENT_ID, ORG_CLIENT_SECRET, ORG_TOKEN_URL), as it
+ * does in a container, and so renews them itself however long it runs.
+ */
+async function registerAppClient(authUrl: string, adminKey: string, appId: string): Promise<{ clientId: string; clientSecret: string }> {
+  const org = appId.split('/')[0] as string;
+  const clientId = `app.${appId.replace('/', '.')}`;
+  const admin = { authorization: `Bearer ${adminKey}` };
+  const removed = await fetch(`${authUrl}${ADMIN_PREFIX}/clients/${clientId}`, { method: 'DELETE', headers: admin });
+  if (removed.status !== 204 && removed.status !== 404) throw new Error(`the admin API refused to replace the client of ${appId}: ${removed.status}`);
+  const response = await fetch(`${authUrl}${ADMIN_PREFIX}/clients`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
+    headers: { ...admin, 'content-type': 'application/json' },
+    body: JSON.stringify({
+      clientId,
+      kind: 'org',
+      org,
+      orgNumber: DEVELOPMENT_ORG_NUMBERS[org] ?? '999999999',
+      name: `app service ${appId} (npm run up)`,
+      scopes: [Scopes.serviceOwnerRead, Scopes.serviceOwnerWrite],
+    }),
   });
-  if (response.status !== 200) throw new Error(`test token: ${response.status} ${await response.text()}`);
-  return ((await response.json()) as { access_token: string }).access_token;
+  if (response.status !== 201) throw new Error(`registering the client of ${appId}: ${response.status} ${await response.text()}`);
+  return { clientId, clientSecret: ((await response.json()) as { clientSecret: string }).clientSecret };
 }
 
 /** The running services, stopped in dependency order: apps, then storage, then the token service. */
@@ -108,6 +128,8 @@ async function main(platform: Platform): Promise<void> {
     const config = loadAppServiceConfig(env);
     return { id, name: `app ${id}`, entry: 'services/app/src/server.ts', env, host: config.HOST, port: config.PORT };
   });
+  const adminApiKey = authConfig.ADMIN_API_KEY;
+  if (!adminApiKey) throw new Error('the apps get their clients through the admin API: leave ADMIN_API_KEY unset, or give it 16 or more characters');
   await assertPortsFree([authSpec, storageSpec, ...appSpecs]);
   platform.graceMs = Math.max(authConfig.SHUTDOWN_GRACE_SECONDS, storageConfig.SHUTDOWN_GRACE_SECONDS) * 1000 + 5_000;
 
@@ -116,10 +138,12 @@ async function main(platform: Platform): Promise<void> {
   platform.storage = platform.start(storageSpec);
   await Promise.all([platform.auth.waitReady(READY_TIMEOUT_MS), platform.storage.waitReady(READY_TIMEOUT_MS)]);
 
-  // Each app registers itself in storage at start-up with a token of its org (ORG_TOKEN), as a container would.
+  // Each app gets its token by client credentials with a client of its own, registers itself in storage with it
+  // and renews it while it runs, as a container does.
   for (const spec of appSpecs) {
-    const orgToken = await testToken(authUrl, { org: spec.id.split('/')[0], scopes: [Scopes.serviceOwnerRead, Scopes.serviceOwnerWrite] });
-    platform.apps.push(platform.start({ ...spec, env: { ...spec.env, ORG_TOKEN: orgToken } }));
+    const client = await registerAppClient(authUrl, adminApiKey, spec.id);
+    const orgClient = { ORG_CLIENT_ID: client.clientId, ORG_CLIENT_SECRET: client.clientSecret, ORG_TOKEN_URL: `${authUrl}${TOKEN_PATH}` };
+    platform.apps.push(platform.start({ ...spec, env: { ...spec.env, ...orgClient } }));
   }
   await Promise.all(platform.apps.map((app) => app.waitReady(READY_TIMEOUT_MS)));
 
