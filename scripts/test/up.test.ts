@@ -86,20 +86,31 @@ async function ready(up: Up): Promise<number> {
   return Date.now() - started;
 }
 
-/** The processes of a running `up`: npm, the start, and one per service. */
-function processesOf(up: Up): { pids: number[]; services: string[] } {
+/** The processes of a running `up`: npm, the start, one per service, and their helpers (esbuild's, for tsx). */
+function processesOf(up: Up): { pids: number[]; services: string[]; commands: Map<number, string> } {
   const below = descendants(up.npm.pid as number);
   const services = below.filter((info) => /services\/(auth|storage|app)\/src\/server\.ts/.test(info.command)).map((info) => info.command);
-  return { pids: [up.npm.pid as number, ...below.map((info) => info.pid)], services };
+  const commands = new Map(below.map((info) => [info.pid, info.command]));
+  return { pids: [up.npm.pid as number, ...below.map((info) => info.pid)], services, commands };
 }
 
-async function expectStoppedCleanly(up: Up, pids: number[]): Promise<void> {
+/**
+ * The processes of `pids` still running after a moment: a helper process (esbuild's service, which tsx starts)
+ * ends when its parent's pipe closes, a few milliseconds after the parent.
+ */
+async function survivors({ pids, commands }: { pids: number[]; commands: Map<number, string> }, withinMs = 10_000): Promise<string[]> {
+  const deadline = Date.now() + withinMs;
+  while (pids.some(isAlive) && Date.now() < deadline) await sleep(100);
+  return pids.filter(isAlive).map((pid) => `${pid} ${commands.get(pid) ?? 'npm'}`);
+}
+
+async function expectStoppedCleanly(up: Up, running: ReturnType<typeof processesOf>): Promise<void> {
   const exit = await Promise.race([up.exited, sleep(STOPPED_WITHIN_MS, undefined, { ref: false }).then(() => 'timeout' as const)]);
   const output = up.output();
   expect({ exit, output }).toEqual({ exit: { code: 0, signal: null }, output });
   expect(output.match(STOPPED_LINE)).toHaveLength(1);
   expect(output).not.toMatch(/second SIG|killed by timeout|stopped unexpectedly|Error|    at /);
-  expect(pids.filter(isAlive)).toEqual([]);
+  expect(await survivors(running)).toEqual([]);
   expect(existsSync(join(up.dataDir, 'auth', '.lock'))).toBe(false);
   expect(busyPorts(PORTS)).toEqual([]);
 }
@@ -117,8 +128,8 @@ describeWhenPortsFree('npm run up', () => {
     const up = startUp();
     const tookMs = await ready(up);
     console.log(`npm run up (offline) was ready after ${(tookMs / 1000).toFixed(1)} s`);
-    const { pids, services } = processesOf(up);
-    expect(services).toHaveLength(4); // token service, storage, nav/child-benefit, skd/tax-return
+    const running = processesOf(up);
+    expect(running.services).toHaveLength(4); // token service, storage, nav/child-benefit, skd/tax-return
     expect(up.output()).toMatch(/admin API key: development-admin-key/);
     // Where each service listens.
     for (const address of [
@@ -172,51 +183,49 @@ describeWhenPortsFree('npm run up', () => {
     expect(second.stderr).not.toMatch(/    at /);
 
     process.kill(-(up.npm.pid as number), 'SIGINT');
-    await expectStoppedCleanly(up, pids);
+    await expectStoppedCleanly(up, running);
   }, 420_000);
 
   it('stops gracefully on one Ctrl-C (SIGINT to the process group), ten times out of ten', async () => {
     for (let round = 1; round <= 10; round += 1) {
       const up = startUp();
       await ready(up);
-      const { pids, services } = processesOf(up);
-      expect({ round, services: services.length }).toEqual({ round, services: 4 });
+      const running = processesOf(up);
+      expect({ round, services: running.services.length }).toEqual({ round, services: 4 });
       process.kill(-(up.npm.pid as number), 'SIGINT');
-      await expectStoppedCleanly(up, pids);
+      await expectStoppedCleanly(up, running);
     }
   }, 900_000);
 
   it('stops everything on SIGINT to the npm process alone', async () => {
     const up = startUp();
     await ready(up);
-    const { pids } = processesOf(up);
+    const running = processesOf(up);
     up.npm.kill('SIGINT');
-    await expectStoppedCleanly(up, pids);
+    await expectStoppedCleanly(up, running);
   }, 180_000);
 
   it('stops the others, in order, when one service dies, and says which in one line', async () => {
     const up = startUp();
     await ready(up);
-    const { pids } = processesOf(up);
+    const running = processesOf(up);
     const storagePid = descendants(up.npm.pid as number).find((info) => info.command.includes('services/storage/src/server.ts'))?.pid;
     process.kill(storagePid as number, 'SIGKILL');
     const exit = await up.exited;
     expect(exit.code).toBe(1);
     expect(up.output()).toMatch(/^storage stopped unexpectedly \(signal SIGKILL\); stopping the platform\.$/m);
-    expect(pids.filter(isAlive)).toEqual([]);
+    expect(await survivors(running)).toEqual([]);
     expect(existsSync(join(up.dataDir, 'auth', '.lock'))).toBe(false);
   }, 180_000);
 
   it('leaves no service running when the start itself is killed (SIGKILL): each closes gracefully on its own', async () => {
     const up = startUp();
     await ready(up);
-    const { pids } = processesOf(up);
+    const running = processesOf(up);
     const supervisor = descendants(up.npm.pid as number).find((info) => info.command.includes('scripts/up.mjs'));
     process.kill(supervisor?.pid as number, 'SIGKILL');
     await up.exited;
-    const deadline = Date.now() + STOPPED_WITHIN_MS;
-    while (pids.some(isAlive) && Date.now() < deadline) await sleep(100);
-    expect(pids.filter(isAlive)).toEqual([]);
+    expect(await survivors(running, STOPPED_WITHIN_MS)).toEqual([]);
     // Closed, not killed: the token service released its lock on the way out.
     expect(existsSync(join(up.dataDir, 'auth', '.lock'))).toBe(false);
     expect(busyPorts(PORTS)).toEqual([]);
