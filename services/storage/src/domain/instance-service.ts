@@ -22,8 +22,14 @@ export interface InstanceRef {
   instanceGuid: string;
 }
 
-/** A change to apply to a loaded instance; returns the audit events it implies. */
-export type InstanceChange = (draft: Instance, now: string) => InstanceEventType[] | Promise<InstanceEventType[]>;
+/** What a change returns when the instance already is as asked: nothing is written, the version stays. */
+export const UNCHANGED = Symbol('unchanged');
+
+/** A change to apply to a loaded instance; returns the audit events it implies, or UNCHANGED. */
+export type InstanceChange = (
+  draft: Instance,
+  now: string,
+) => InstanceEventType[] | typeof UNCHANGED | Promise<InstanceEventType[] | typeof UNCHANGED>;
 
 export interface ChangeOptions {
   access: Access;
@@ -87,6 +93,8 @@ export class InstanceService {
   /**
    * Read-modify-write with optimistic concurrency. With `expectedVersion` a stale caller gets 412;
    * without it concurrent writers are retried, so independent changes never overwrite each other.
+   * The version is checked before the change is looked at, so a stale caller gets 412 even when the
+   * change would have been a no-op.
    */
   async change(principal: Principal, ref: InstanceRef, options: ChangeOptions, apply: InstanceChange): Promise<Instance> {
     for (let attempt = 1; attempt <= MAX_WRITE_ATTEMPTS; attempt++) {
@@ -98,6 +106,7 @@ export class InstanceService {
       const now = this.ctx.clock();
       const draft = structuredClone(current);
       const events = await apply(draft, now);
+      if (events === UNCHANGED) return current;
       draft.version = current.version + 1;
       draft.lastChanged = now;
       draft.lastChangedBy = principalId(principal);
@@ -134,8 +143,8 @@ export class InstanceService {
     });
   }
 
-  async setReadStatus(principal: Principal, ref: InstanceRef, readStatus: ReadStatus): Promise<Instance> {
-    return this.change(principal, ref, { access: 'read' }, (draft) => {
+  async setReadStatus(principal: Principal, ref: InstanceRef, readStatus: ReadStatus, expectedVersion?: number): Promise<Instance> {
+    return this.change(principal, ref, { access: 'read', ...(expectedVersion !== undefined && { expectedVersion }) }, (draft) => {
       draft.status.readStatus = readStatus;
       return ['Saved'];
     });
@@ -153,12 +162,9 @@ export class InstanceService {
   }
 
   /** The app owner confirms it has downloaded the instance. Idempotent: a second confirmation changes nothing. */
-  async confirmComplete(principal: Principal, ref: InstanceRef): Promise<Instance> {
-    const current = await this.get(principal, ref, 'write');
-    authorizeOrgOnly(principal, current.org, 'write');
-    if (current.completeConfirmations.some((c) => c.stakeholderId === current.org)) return current;
-    return this.change(principal, ref, { access: 'write', orgOnly: true }, (draft, now) => {
-      if (draft.completeConfirmations.some((c) => c.stakeholderId === draft.org)) return [];
+  async confirmComplete(principal: Principal, ref: InstanceRef, expectedVersion?: number): Promise<Instance> {
+    return this.change(principal, ref, { access: 'write', orgOnly: true, ...(expectedVersion !== undefined && { expectedVersion }) }, (draft, now) => {
+      if (draft.completeConfirmations.some((c) => c.stakeholderId === draft.org)) return UNCHANGED;
       draft.completeConfirmations.push({ stakeholderId: draft.org, confirmedOn: now });
       return ['ConfirmedComplete'];
     });
