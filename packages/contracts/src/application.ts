@@ -18,6 +18,7 @@ export const DataType = Type.Object(
     maxCount: Type.Integer({ minimum: 0, default: 0, description: '0 means unlimited' }),
     minCount: Type.Integer({ minimum: 0, default: 0 }),
     taskId: Type.Optional(Type.String()),
+    enableFileScan: Type.Optional(Type.Boolean({ description: 'Scan uploads of this type for malware (as in Altinn)' })),
     appLogic: Type.Optional(
       Type.Object({
         classRef: Type.Optional(Type.String()),
