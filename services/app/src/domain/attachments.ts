@@ -53,13 +53,19 @@ export async function addAttachment(ctx: AppContext, caller: Caller, instanceId:
   return storeAttachment(ctx, caller, instanceId, dataType, input);
 }
 
-export async function storeAttachment(ctx: AppContext, caller: Caller, instanceId: string, dataType: string, input: BinaryContent): Promise<DataElement> {
+/** The content, once its first bytes show it is what its Content-Type claims. */
+export async function checkedContent(input: BinaryContent): Promise<Readable> {
   const declared = (input.contentType.split(';')[0] ?? '').trim().toLowerCase();
   const { head, content, abandon } = await peek(input.body, SNIFF_BYTES);
   if (!contentMatchesDeclaredType(head, declared)) {
     await abandon();
     throw AppErrors.contentMismatch(declared);
   }
+  return content;
+}
+
+export async function storeAttachment(ctx: AppContext, caller: Caller, instanceId: string, dataType: string, input: BinaryContent): Promise<DataElement> {
+  const content = await checkedContent(input);
   return ctx.storage.uploadData(caller.token, instanceId, dataType, content, {
     contentType: input.contentType,
     ...(input.filename !== undefined && { filename: input.filename }),
