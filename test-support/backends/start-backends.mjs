@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import S3rver from 's3rver';
 import { CongoServer } from '@push.rocks/smartmongo/dist_ts/congodb/index.js';
+import { multipartExtension } from './s3rver-multipart.mjs';
 
 const freePort = () =>
   new Promise((resolve, reject) => {
@@ -29,6 +30,8 @@ if (!process.env.MONGODB_URL) {
 }
 const s3Dir = mkdtempSync(join(tmpdir(), 's3rver-'));
 const s3 = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory: s3Dir });
+// First in line, before s3rver's router answers these operations with NotImplemented / MethodNotAllowed.
+s3.middleware.unshift(multipartExtension(s3.store));
 const { port: s3Port } = await s3.run();
 result.TEST_S3_ENDPOINT = `http://127.0.0.1:${s3Port}`;
 process.stdout.write(JSON.stringify(result) + '\n');

@@ -3,6 +3,7 @@ import contentDisposition from 'content-disposition';
 import { Agent, request, type Dispatcher } from 'undici';
 import { DomainError, STATUS_BY_KIND } from '@forms/contracts';
 import type { ErrorKind } from '@forms/contracts';
+import { currentDeadline, type Deadline } from './deadline';
 
 /**
  * The request, error and timeout machinery every client in this package shares (internal: index.ts only
@@ -185,7 +186,8 @@ export class HttpClient {
    * One call under one deadline of `timeoutMs`, covering connecting, sending, the response headers and reading
    * the body with `read`. A streamed upload moves the deadline on with every chunk sent (it may be any size, but
    * may not stall), and a `streamed` answer is handed over after its headers (its body then has an idle timeout
-   * of `timeoutMs`). Non-2xx answers become DomainErrors.
+   * of `timeoutMs`). Inside `withDeadline` the deadline is never later than what is left of the surrounding one,
+   * and upload progress moves that on too. Non-2xx answers become DomainErrors.
    */
   private async exchange<T>(pathOrUrl: string, call: Call, read: Reader<T>, options: { streamed?: boolean } = {}): Promise<T> {
     const url = /^https?:\/\//.test(pathOrUrl) ? pathOrUrl : `${this.baseUrl}${pathOrUrl}`;
@@ -194,12 +196,19 @@ export class HttpClient {
     let body: string | Buffer | Readable | undefined;
     let upload: Readable | undefined;
     let uploadFailure: { error: unknown } | undefined;
+    // The shorter of this client's timeout and what is left of the surrounding deadline (withDeadline).
+    const deadline = currentDeadline();
+    const waitMs = deadline === undefined ? this.timeoutMs : Math.min(this.timeoutMs, deadline.remainingMs());
+    if (waitMs <= 0) {
+      if (call.content?.body instanceof Readable) call.content.body.destroy();
+      throw this.timeoutError();
+    }
     const controller = new AbortController();
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
       controller.abort();
-    }, this.timeoutMs);
+    }, waitMs);
 
     if (call.json !== undefined) {
       headers['content-type'] = 'application/json';
@@ -213,7 +222,7 @@ export class HttpClient {
         // Strings and buffers are measured by undici; a stream's length is only known when the caller says so.
         if (content.contentLength !== undefined) headers['content-length'] = String(content.contentLength);
         body = Readable.from(
-          chunksMovingDeadline(upload, timer, (error) => {
+          chunksMovingDeadline(upload, timer, deadline, (error) => {
             uploadFailure = { error };
             // End the exchange at once: a connection left open with the body half-sent keeps the service waiting.
             controller.abort();
@@ -334,11 +343,17 @@ function headerValue(value: string | string[] | undefined): string | undefined {
 }
 
 /**
- * The upload's chunks, as they are read (backpressure kept), restarting the call's deadline with each one.
+ * The upload's chunks, as they are read (backpressure kept), restarting the call's deadline with each one and
+ * moving the surrounding deadline (withDeadline) on.
  * A failure of the upload itself (the caller's stream) is reported to `sourceFailed`, told apart from the
  * transport giving up on the body (which destroys the stream too).
  */
-async function* chunksMovingDeadline(upload: Readable, timer: NodeJS.Timeout, sourceFailed: (error: unknown) => void): AsyncGenerator<Buffer> {
+async function* chunksMovingDeadline(
+  upload: Readable,
+  timer: NodeJS.Timeout,
+  deadline: Deadline | undefined,
+  sourceFailed: (error: unknown) => void,
+): AsyncGenerator<Buffer> {
   const chunks = upload[Symbol.asyncIterator]() as AsyncIterator<unknown>;
   try {
     for (;;) {
@@ -350,6 +365,7 @@ async function* chunksMovingDeadline(upload: Readable, timer: NodeJS.Timeout, so
         throw error;
       }
       if (step.done) return;
+      deadline?.progressed();
       timer.refresh();
       yield Buffer.isBuffer(step.value) ? step.value : Buffer.from(step.value as string);
     }

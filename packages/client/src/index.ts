@@ -1,3 +1,4 @@
 export * from './storage-client';
 export * from './app-client';
 export * from './token-client';
+export { Deadline, currentDeadline, withDeadline, withoutDeadline } from './deadline';

@@ -31,6 +31,18 @@ export const DataElement = Type.Object(
     fileScanResult: Type.Optional(FileScanResultSchema),
     fileScanTime: Type.Optional(Timestamp),
     fileScanSignature: Type.Optional(Type.String({ description: 'The malware signature found, when Infected' })),
+    damaged: Type.Optional(
+      Type.Object(
+        {
+          detected: Timestamp,
+          reason: Type.String({ description: 'what did not match, e.g. `size 1000 != recorded 1024` or `sha256`' }),
+        },
+        {
+          description:
+            'Set by storage when a download found the stored content different from the size or sha256 recorded at upload. Every download verifies again; replacing the content clears the mark',
+        },
+      ),
+    ),
   },
   { title: 'DataElement' },
 );

@@ -16,7 +16,9 @@ export type ErrorKind =
   | 'unavailable'
   | 'timeout'
   /** The store has no room for the write (disk full): 507, retried once space returns. */
-  | 'insufficient_storage';
+  | 'insufficient_storage'
+  /** Stored content no longer matches what was recorded at upload (size or sha256): 500. */
+  | 'content_damaged';
 
 export const STATUS_BY_KIND: Record<ErrorKind, number> = {
   invalid: 400,
@@ -32,6 +34,7 @@ export const STATUS_BY_KIND: Record<ErrorKind, number> = {
   unavailable: 503,
   timeout: 504,
   insufficient_storage: 507,
+  content_damaged: 500,
 };
 
 export class DomainError extends Error {

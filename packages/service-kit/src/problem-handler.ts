@@ -33,6 +33,7 @@ const TITLES: Record<number, string> = {
   502: 'Bad Gateway',
   503: 'Service Unavailable',
   504: 'Gateway Timeout',
+  507: 'Insufficient Storage',
 };
 
 export function problem(status: number, code: string, detail?: string, extensions?: Record<string, unknown>): ProblemDetails {

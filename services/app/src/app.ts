@@ -1,6 +1,6 @@
 import type { AppDefinition } from '@forms/app-definition';
 import { authPlugin } from '@forms/auth-plugin';
-import type { StorageApi } from '@forms/client';
+import { withDeadline, type StorageApi } from '@forms/client';
 import { createServer, healthRoutes, openApi, type LoggerOptions, type TypedFastify } from '@forms/service-kit';
 import type { AppServiceConfig } from './config';
 import { appContextPlugin } from './plugins/app-context';
@@ -27,6 +27,13 @@ export async function buildAppService(options: AppServiceOptions): Promise<Typed
     name: `app:${definition.metadata.id}`,
     logger: options.logger ?? { level: config.LOG_LEVEL },
     bodyLimit: maxFormDataBytes,
+  });
+
+  // One deadline per request for all the storage calls it makes: STORAGE_TIMEOUT_MS from its arrival (moved on
+  // by streamed upload progress). A request needing several calls to a hung storage is answered (504) within that
+  // time, not within one timeout per call.
+  app.addHook('preHandler', (_request, reply, done) => {
+    withDeadline(config.STORAGE_TIMEOUT_MS, done, Date.now() - reply.elapsedTime);
   });
 
   await app.register(openApi, {

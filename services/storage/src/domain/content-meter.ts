@@ -41,7 +41,8 @@ export class ContentMeter extends Transform {
     return meter;
   }
 
-  get size(): number {
+  /** Bytes passed so far. (Not `size`: upload libraries read a body's `size` as its total length.) */
+  get byteCount(): number {
     return this.bytes;
   }
 

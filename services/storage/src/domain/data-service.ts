@@ -1,14 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { DataElement, DataType, Instance, Principal } from '@forms/contracts';
-import type { BlobRead, ByteRange } from './ports/blob-store';
+import { BlobRangeNotSatisfiableError, BlobStoreFullError, type BlobRead, type ByteRange } from './ports/blob-store';
 import { principalId } from './authorization';
 import { ContentMeter } from './content-meter';
 import { StorageErrors } from './errors';
 import type { InstanceRef, InstanceService } from './instance-service';
 import type { StorageContext } from './storage-context';
 import { removeBlobsDurably } from './blob-cleanup';
+import { verifiedContent } from './content-verifier';
 import { Scanning, SCANNING_OFF, type UploadScan } from './scanning';
+
+/** Told when stored content turns out damaged (the service logs it); the element is marked already. */
+export type DamageReport = (element: DataElement, reason: string) => void;
 
 export interface ContentInput {
   /** As sent by the client, e.g. `application/pdf` or `text/xml; charset=utf-8`. */
@@ -159,6 +163,7 @@ export class DataService {
           lastChangedBy: principalId(principal),
         });
         if (input.filename !== undefined) element.filename = input.filename;
+        delete element.damaged;
         replaced = element;
         return ['DataUpdated'];
       });
@@ -191,13 +196,51 @@ export class DataService {
     return this.element(instance, dataId);
   }
 
-  /** The content, unless its malware scan forbids serving it to `principal`. */
-  async openContent(principal: Principal, element: DataElement, range?: ByteRange): Promise<BlobRead> {
+  /**
+   * The content, unless its malware scan forbids serving it to `principal`. A whole blob is verified against the size and sha256 recorded at upload while it
+   * streams (a mismatch fails the stream before its last byte); a range is checked against the recorded
+   * size. A mismatch marks the element `damaged` and is reported to `onDamage`.
+   */
+  async openContent(principal: Principal, element: DataElement, range?: ByteRange, onDamage?: DamageReport): Promise<BlobRead> {
     this.scanning.assertServable(principal, element);
-    const blob = await this.ctx.blobs.get(element.blobStoragePath, range);
+    const damaged = (reason: string): void => {
+      onDamage?.(element, reason);
+      this.markDamaged(element, reason).catch(() => undefined);
+    };
+    let blob: BlobRead | null;
+    try {
+      blob = await this.ctx.blobs.get(element.blobStoragePath, range);
+    } catch (error) {
+      // The range was checked against the recorded size: a blob too short for it is damaged.
+      if (!(error instanceof BlobRangeNotSatisfiableError)) throw error;
+      const reason = `size ${error.totalSize} != recorded ${element.size}`;
+      damaged(reason);
+      throw StorageErrors.contentDamaged(reason);
+    }
     // Metadata without content would be a broken invariant, not a client error.
     if (!blob) throw new Error(`blob missing for data element ${element.id}`);
-    return blob;
+    if (blob.totalSize !== element.size) {
+      blob.body.destroy();
+      const reason = `size ${blob.totalSize} != recorded ${element.size}`;
+      damaged(reason);
+      throw StorageErrors.contentDamaged(reason);
+    }
+    if (range) return blob;
+    return { body: verifiedContent(blob.body, element, damaged), totalSize: blob.totalSize };
+  }
+
+  /** Records the damage on the element (unless its content was replaced meanwhile); best effort. */
+  private async markDamaged(element: DataElement, reason: string): Promise<void> {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const instance = await this.ctx.store.instances.get(element.instanceGuid);
+      const current = instance?.data.find((d) => d.id === element.id);
+      if (!instance || !current || current.blobStoragePath !== element.blobStoragePath) return;
+      const draft = structuredClone(instance);
+      const target = draft.data.find((d) => d.id === element.id) as DataElement;
+      target.damaged = { detected: this.ctx.clock(), reason };
+      draft.version = instance.version + 1;
+      if (await this.ctx.store.instances.replace(draft, instance.version)) return;
+    }
   }
 
   /**
@@ -225,10 +268,10 @@ export class DataService {
     try {
       await this.ctx.blobs.put(blobStoragePath, body, { contentType: input.contentType });
     } catch (error) {
-      await this.discardBlob(blobStoragePath, uploadId);
-      throw error;
+      await this.discardBlob(blobStoragePath, uploadId).catch(() => undefined);
+      throw error instanceof BlobStoreFullError ? StorageErrors.blobStoreFull() : error;
     }
-    return { size: meter.size, contentHash: meter.digest(), ...(scan && { scan }) };
+    return { size: meter.byteCount, contentHash: meter.digest(), ...(scan && { scan }) };
   }
 
   async discardBlob(blobStoragePath: string, uploadId: string): Promise<void> {

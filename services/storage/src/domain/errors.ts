@@ -35,6 +35,10 @@ export const StorageErrors = {
   forbidden: (detail: string) => new DomainError('forbidden', 'FORBIDDEN', detail),
   missingScope: (scope: string) => new DomainError('forbidden', 'MISSING_SCOPE', `The token lacks the scope '${scope}'.`),
   invalid: (code: string, detail: string) => new DomainError('invalid', code, detail),
+  blobStoreFull: () =>
+    new DomainError('insufficient_storage', 'STORAGE_FULL', 'The content store has no room for this content; nothing was stored. Retry later.'),
+  contentDamaged: (reason: string) =>
+    new DomainError('content_damaged', 'DATA_CONTENT_DAMAGED', `The stored content does not match what was recorded at upload (${reason}).`),
   rangeNotSatisfiable: (size: number) =>
     new DomainError('range_not_satisfiable', 'RANGE_NOT_SATISFIABLE', `The requested range is outside the content of ${size} bytes.`, {
       size,

@@ -8,7 +8,7 @@ import { DataService, type DataLimits } from '../domain/data-service';
 import { InstanceCreation } from '../domain/instance-creation';
 import { InstanceService } from '../domain/instance-service';
 import type { StorageContext } from '../domain/storage-context';
-import { reapOrphanBlobs } from '../domain/orphan-reaper';
+import { runReaper } from '../domain/orphan-reaper';
 import { Scanning, type ScanPolicy } from '../domain/scanning';
 import { scanWorker } from './scan-worker';
 
@@ -60,16 +60,31 @@ export const storageServices = fp(
     await app.register(scanWorker, { scanning, intervalMs: options.scanWorkerIntervalMs });
 
     let reaper: NodeJS.Timeout | undefined;
+    let firstPass: NodeJS.Timeout | undefined;
     if (options.reaper.intervalMs > 0) {
-      reaper = setInterval(() => {
-        reapOrphanBlobs(context, options.reaper.staleAfterMs)
-          .then((deleted) => deleted > 0 && app.log.info({ deleted }, 'deleted orphan blobs'))
-          .catch((err: unknown) => app.log.warn({ err }, 'orphan reaper failed'));
-      }, options.reaper.intervalMs);
+      let running = false;
+      const reap = (): void => {
+        if (running) return; // a slow pass is never overlapped by the next
+        running = true;
+        runReaper(context, options.reaper.staleAfterMs)
+          .then((report) => {
+            if (report.orphanBlobs > 0 || report.abandonedUploads > 0) app.log.info(report, 'reaper removed leftovers of interrupted uploads');
+          })
+          .catch((err: unknown) => app.log.warn({ err }, 'reaper failed'))
+          .finally(() => {
+            running = false;
+          });
+      };
+      // Once soon after start (what a crash left is found without waiting a whole period), then periodically.
+      app.addHook('onReady', async () => {
+        firstPass = setTimeout(reap, 1000).unref();
+      });
+      reaper = setInterval(reap, options.reaper.intervalMs);
       reaper.unref();
     }
     app.addHook('onClose', async () => {
       clearInterval(reaper);
+      clearTimeout(firstPass);
       await Promise.allSettled([store.close(), blobs.close()]);
     });
   },

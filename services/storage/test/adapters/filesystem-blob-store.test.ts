@@ -1,8 +1,10 @@
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { FilesystemBlobStore, InvalidBlobKeyError } from '../../src/adapters/blobs/filesystem-blob-store';
+import { describeBlobStoreLeftoversContract } from '../contract/blob-store-leftovers.contract';
 import { describeBlobStoreContract, newKey, seededBytes } from '../contract/blob-store.contract';
 
 let workDirectory: string;
@@ -19,6 +21,7 @@ afterAll(async () => {
 });
 
 describeBlobStoreContract('FilesystemBlobStore', () => new FilesystemBlobStore(rootDirectory));
+describeBlobStoreLeftoversContract('FilesystemBlobStore', () => ({ writer: new FilesystemBlobStore(rootDirectory), other: new FilesystemBlobStore(rootDirectory) }));
 
 describe('FilesystemBlobStore', () => {
   let store: FilesystemBlobStore;
@@ -61,6 +64,9 @@ describe('FilesystemBlobStore', () => {
     });
   });
 
+  /** Puts in progress write into `.incoming` below the root; nothing may stay there after a put. */
+  const incoming = () => readdir(join(rootDirectory, '.incoming'));
+
   it('leaves no temp file behind when the body fails', async () => {
     const key = newKey();
     const bodyError = new Error('body failed on purpose');
@@ -70,8 +76,8 @@ describe('FilesystemBlobStore', () => {
       }),
     ).rejects.toBe(bodyError);
 
-    const folder = join(rootDirectory, ...key.split('/').slice(0, -1));
-    expect(await readdir(folder)).toEqual([]);
+    expect(await incoming()).toEqual([]);
+    await expect(store.stat(key)).resolves.toBeNull();
   });
 
   it('leaves no temp file behind after a successful put', async () => {
@@ -80,6 +86,39 @@ describe('FilesystemBlobStore', () => {
 
     const folder = join(rootDirectory, ...key.split('/').slice(0, -1));
     expect(await readdir(folder)).toEqual([key.split('/').at(-1)]);
+    expect(await incoming()).toEqual([]);
+  });
+
+  it('removes, on its first sweep, temp files earlier versions left beside their blobs (.<name>.<uuid>.tmp)', async () => {
+    const fresh = new FilesystemBlobStore(join(workDirectory, 'legacy'));
+    await fresh.init();
+    const key = newKey();
+    await fresh.put(key, seededBytes(7, 100), { contentType: 'application/octet-stream' });
+    const folder = join(workDirectory, 'legacy', ...key.split('/').slice(0, -1));
+    const name = key.split('/').at(-1)!;
+    const leftover = join(folder, `.${name}.${randomUUID()}.tmp`);
+    const recent = join(folder, `.${name}.${randomUUID()}.tmp`);
+    await writeFile(leftover, Buffer.alloc(5000));
+    await writeFile(recent, Buffer.alloc(5000));
+    const anHourAgo = new Date(Date.now() - 3600_000);
+    await utimes(leftover, anHourAgo, anHourAgo);
+
+    expect(await fresh.removeAbandonedUploads(new Date(Date.now() - 600_000))).toBe(1);
+    expect((await readdir(folder)).sort()).toEqual([basename(recent), name].sort());
+    await expect(fresh.stat(key)).resolves.toEqual({ size: 100 });
+  });
+
+  it('removes a temp file a crash left, once it is older than the cut-off, and keeps a fresh one', async () => {
+    const crashed = join(rootDirectory, '.incoming', `${'a'.repeat(64)}.${randomUUID()}.tmp`);
+    const fresh = join(rootDirectory, '.incoming', `${'b'.repeat(64)}.${randomUUID()}.tmp`);
+    await writeFile(crashed, Buffer.alloc(1000));
+    await writeFile(fresh, Buffer.alloc(1000));
+    const anHourAgo = new Date(Date.now() - 3600_000);
+    await utimes(crashed, anHourAgo, anHourAgo);
+
+    expect(await store.removeAbandonedUploads(new Date(Date.now() - 600_000))).toBe(1);
+    expect((await incoming()).sort()).toEqual([basename(fresh)]);
+    await rm(fresh);
   });
 
   it('treats a folder as no blob', async () => {

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { S3BlobStore, type S3BlobStoreOptions } from '../../src/adapters/blobs/s3-blob-store';
+import { describeBlobStoreLeftoversContract } from '../contract/blob-store-leftovers.contract';
 import { describeBlobStoreContract } from '../contract/blob-store.contract';
 
 /** s3rver (started by jest globalSetup) accepts these fixed credentials. */
@@ -20,6 +21,10 @@ const randomBucketName = (): string => `blob-store-test-${randomBytes(6).toStrin
 
 // With a real S3 behind TEST_S3_ENDPOINT the atomicity check could run too; s3rver writes objects in place.
 describeBlobStoreContract('S3BlobStore', () => new S3BlobStore(s3rverOptions(randomBucketName())), { serverHasAtomicConcurrentPuts: false });
+describeBlobStoreLeftoversContract('S3BlobStore', () => {
+  const bucket = randomBucketName();
+  return { writer: new S3BlobStore(s3rverOptions(bucket)), other: new S3BlobStore(s3rverOptions(bucket)) };
+});
 
 describe('S3BlobStore', () => {
   it('init creates a missing bucket, after which ping resolves', async () => {

@@ -1,3 +1,5 @@
+import { utimes } from 'node:fs/promises';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import type { DataElement } from '@forms/contracts';
 import { reapOrphanBlobs } from '../../src/domain/orphan-reaper';
@@ -40,12 +42,22 @@ it('deletes blobs of abandoned uploads and keeps blobs that data elements point 
     started: new Date().toISOString(),
   });
 
+  // A long upload that has just finished (its blob fresh) while its record is old: being recorded right now.
+  const justFinishedPath = `nav/sample-app/${guid}/data/00000000-0000-4000-8000-000000000003`;
+  await blobs.put(justFinishedPath, Readable.from([Buffer.from('just finished')]), { contentType: 'application/pdf' });
+  await store.pendingUploads.insert({ dataElementId: '00000000-0000-4000-8000-000000000003', instanceGuid: guid, blobStoragePath: justFinishedPath, started: longAgo });
+  // The crashed upload's blob was written as long ago as its record.
+  const blobFile = (path: string) => join(h.config.DATA_DIR, 'blobs', ...path.split('/'));
+  await utimes(blobFile(orphanPath), new Date(longAgo), new Date(longAgo));
+  await utimes(blobFile(element.blobStoragePath), new Date(longAgo), new Date(longAgo));
+
   expect(await reapOrphanBlobs(h.app.storage.context, HOUR)).toBe(1);
   expect(await blobs.stat(orphanPath)).toBeNull();
+  expect(await blobs.stat(justFinishedPath)).toEqual({ size: 13 });
   expect(await blobs.stat(element.blobStoragePath)).toEqual({ size: 13 });
   expect(await blobs.stat(inFlightPath)).toEqual({ size: 9 });
   const remaining = await store.pendingUploads.listStartedBefore('9999-01-01T00:00:00.000Z', 10);
-  expect(remaining.map((u) => u.blobStoragePath)).toEqual([inFlightPath]);
+  expect(remaining.map((u) => u.blobStoragePath).sort()).toEqual([inFlightPath, justFinishedPath].sort());
 });
 
 it('reports not ready, with the failing dependency, once a store is gone', async () => {
@@ -83,7 +95,11 @@ describe('the scheduled reaper', () => {
       await store.pendingUploads.insert({ dataElementId: dataId, instanceGuid: guid, blobStoragePath: path, started });
       return path;
     };
-    const abandoned = await upload('00000000-0000-4000-8000-00000000000a', new Date(Date.now() - 2 * HOUR).toISOString());
+    const twoHoursAgo = new Date(Date.now() - 2 * HOUR);
+    const abandoned = await upload('00000000-0000-4000-8000-00000000000a', twoHoursAgo.toISOString());
+    // Abandoned as a crash leaves it: its blob was last written when its upload started, not just now.
+    const abandonedFile = join(scheduled.config.DATA_DIR, 'blobs', ...abandoned.split('/'));
+    await utimes(abandonedFile, twoHoursAgo, twoHoursAgo);
     const fresh = await upload('00000000-0000-4000-8000-00000000000b', new Date().toISOString());
 
     const deadline = Date.now() + 15_000;

@@ -1,16 +1,36 @@
 import {
+  AbortMultipartUploadCommand,
   CreateBucketCommand,
   DeleteObjectCommand,
   GetObjectCommand,
   HeadBucketCommand,
   HeadObjectCommand,
+  ListMultipartUploadsCommand,
+  ListPartsCommand,
   S3Client,
   type GetObjectCommandOutput,
+  type MultipartUpload,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { Readable } from 'node:stream';
-import { BlobRangeNotSatisfiableError, type BlobRead, type BlobStore, type ByteRange } from '../../domain/ports/blob-store';
+import {
+  BlobRangeNotSatisfiableError,
+  BlobStoreFullError,
+  type BlobRead,
+  type BlobStore,
+  type ByteRange,
+} from '../../domain/ports/blob-store';
 import { assertValidByteRange } from './byte-range';
+import {
+  hasErrorName,
+  isInvalidRange,
+  isNoSuchKey,
+  isNotFound,
+  isStorageFull,
+  parseContentRange,
+  requireContentLength,
+  sliceStream,
+} from './s3-support';
 
 export interface S3BlobStoreOptions {
   /** Omit for AWS; set for S3-compatible servers (MinIO, s3rver, ...). */
@@ -40,6 +60,11 @@ export class S3BlobStore implements BlobStore {
   private readonly bucket: string;
   private readonly partSize: number;
   private readonly queueSize: number;
+  /**
+   * Keys this process is writing right now. A slow client fills a part slowly, so its multipart upload can look
+   * idle on the server: the reaper of this process never touches these (other replicas go by the parts).
+   */
+  private readonly putsInProgress = new Set<string>();
 
   constructor(options: S3BlobStoreOptions) {
     this.bucket = options.bucket;
@@ -78,31 +103,116 @@ export class S3BlobStore implements BlobStore {
 
   async put(key: string, body: Readable, options: { contentType: string }): Promise<void> {
     // Remembered so the caller gets the body's own error (say, a size limit) rather than an error from
-    // the clean-up after it: s3rver, for one, answers AbortMultipartUpload with MethodNotAllowed.
+    // the clean-up after it.
     let bodyError: unknown;
     const recordBodyError = (error: unknown): void => {
       bodyError ??= error;
     };
     body.on('error', recordBodyError);
+    this.putsInProgress.add(key);
 
     try {
       const upload = new Upload({
         client: this.client,
-        params: { Bucket: this.bucket, Key: key, Body: body, ContentType: options.contentType },
+        // Never let the SDK guess the length from the body's properties (it reads `.size`, `.byteLength`,
+        // `.path`): a stream of unknown length is counted as it goes.
+        params: { Bucket: this.bucket, Key: key, Body: withoutLengthHints(body), ContentType: options.contentType },
         partSize: this.partSize,
         queueSize: this.queueSize,
-        // When the body or a part fails, Upload aborts the multipart upload (AbortMultipartUpload) before
-        // rejecting; uncompleted multipart uploads are never visible as objects either way.
-        leavePartsOnError: false,
+        // The SDK's own abort replaces the upload's error with the abort's when the abort fails; this
+        // adapter aborts by itself below and keeps the real error.
+        leavePartsOnError: true,
       });
       await upload.done();
     } catch (uploadError) {
       // Stop reading a body nobody will store; a no-op when the body itself failed.
       if (!body.destroyed) body.destroy();
+      // Keys are never written twice at once, so every incomplete upload of this key is this put's. A
+      // failing abort is left to the reaper (removeAbandonedUploads), never allowed to hide the cause.
+      await this.abortUploadsOf(key).catch(() => undefined);
       // `errored` covers a body that had already failed before put was called.
-      throw bodyError ?? body.errored ?? uploadError;
+      const cause = bodyError ?? body.errored ?? uploadError;
+      throw isStorageFull(cause) ? new BlobStoreFullError(cause) : cause;
     } finally {
+      this.putsInProgress.delete(key);
       body.off('error', recordBodyError);
+    }
+  }
+
+  async lastActivity(key: string): Promise<Date | null> {
+    if (this.putsInProgress.has(key)) return new Date();
+    let latest: number | null = null;
+    const consider = (date: Date | undefined): void => {
+      if (date && (latest === null || date.getTime() > latest)) latest = date.getTime();
+    };
+    try {
+      consider((await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }))).LastModified);
+    } catch (error) {
+      if (!isNotFound(error) && !isNoSuchKey(error)) throw error;
+    }
+    for await (const upload of this.multipartUploads(key)) {
+      if (upload.Key === key) consider(await this.uploadActivity(upload));
+    }
+    return latest === null ? null : new Date(latest);
+  }
+
+  async removeAbandonedUploads(idleSince: Date): Promise<number> {
+    let removed = 0;
+    for await (const upload of this.multipartUploads()) {
+      if (upload.Key !== undefined && this.putsInProgress.has(upload.Key)) continue;
+      // Parts are only listed for uploads old enough to be abandoned at all.
+      if (upload.Initiated && upload.Initiated >= idleSince) continue;
+      const activity = await this.uploadActivity(upload);
+      if (activity && activity >= idleSince) continue;
+      await this.abortUpload(upload);
+      removed++;
+    }
+    return removed;
+  }
+
+  /** Incomplete multipart uploads, all pages, optionally only those of keys starting with `prefix`. */
+  private async *multipartUploads(prefix?: string): AsyncGenerator<MultipartUpload> {
+    let keyMarker: string | undefined;
+    let uploadIdMarker: string | undefined;
+    for (;;) {
+      const page = await this.client.send(
+        new ListMultipartUploadsCommand({ Bucket: this.bucket, Prefix: prefix, KeyMarker: keyMarker, UploadIdMarker: uploadIdMarker }),
+      );
+      yield* page.Uploads ?? [];
+      if (!page.IsTruncated) return;
+      keyMarker = page.NextKeyMarker;
+      uploadIdMarker = page.NextUploadIdMarker;
+    }
+  }
+
+  /** The latest of an upload's start and its parts' upload times: a put still sending keeps adding parts. */
+  private async uploadActivity(upload: MultipartUpload): Promise<Date | undefined> {
+    let latest = upload.Initiated;
+    let partMarker: string | undefined;
+    for (;;) {
+      const page = await this.client.send(
+        new ListPartsCommand({ Bucket: this.bucket, Key: upload.Key, UploadId: upload.UploadId, PartNumberMarker: partMarker }),
+      );
+      for (const part of page.Parts ?? []) {
+        if (part.LastModified && (!latest || part.LastModified > latest)) latest = part.LastModified;
+      }
+      if (!page.IsTruncated) return latest;
+      partMarker = page.NextPartNumberMarker;
+    }
+  }
+
+  private async abortUploadsOf(key: string): Promise<void> {
+    for await (const upload of this.multipartUploads(key)) {
+      if (upload.Key === key) await this.abortUpload(upload);
+    }
+  }
+
+  private async abortUpload(upload: MultipartUpload): Promise<void> {
+    try {
+      await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: upload.Key, UploadId: upload.UploadId }));
+    } catch (error) {
+      // Gone already: completed or aborted by another replica in between.
+      if (!hasErrorName(error, 'NoSuchUpload')) throw error;
     }
   }
 
@@ -180,63 +290,12 @@ export class S3BlobStore implements BlobStore {
   }
 }
 
-/** Parses `bytes start-end/total`; total is undefined when the server sent `*`. */
-function parseContentRange(
-  header: string | undefined,
-): { start: number; end: number; totalSize: number | undefined } | undefined {
-  const match = header ? /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(header.trim()) : null;
-  if (!match) return undefined;
-  const [, start, end, total] = match;
-  return { start: Number(start), end: Number(end), totalSize: total === '*' ? undefined : Number(total) };
-}
-
-function requireContentLength(contentLength: number | undefined, key: string): number {
-  if (contentLength === undefined) throw new Error(`S3 response for ${key} has no Content-Length`);
-  return contentLength;
-}
-
-/** Passes through `length` bytes after skipping `skip`, then ends; leaving the loop destroys the source. */
-function sliceStream(source: Readable, skip: number, length: number): Readable {
-  async function* slice(): AsyncGenerator<Buffer> {
-    let toSkip = skip;
-    let remaining = length;
-    for await (const chunk of source as AsyncIterable<Buffer>) {
-      const afterSkip = chunk.subarray(Math.min(toSkip, chunk.length));
-      toSkip -= chunk.length - afterSkip.length;
-      const taken = afterSkip.subarray(0, remaining);
-      remaining -= taken.length;
-      if (taken.length > 0) yield taken;
-      if (remaining === 0) return;
-    }
-  }
-  return Readable.from(slice(), { objectMode: false });
-}
-
-function errorName(error: unknown): string | undefined {
-  return error instanceof Error ? error.name : undefined;
-}
-
-function hasErrorName(error: unknown, name: string): boolean {
-  return errorName(error) === name;
-}
-
-function httpStatusOf(error: unknown): number | undefined {
-  if (typeof error !== 'object' || error === null || !('$metadata' in error)) return undefined;
-  const metadata = error.$metadata;
-  if (typeof metadata !== 'object' || metadata === null || !('httpStatusCode' in metadata)) return undefined;
-  return typeof metadata.httpStatusCode === 'number' ? metadata.httpStatusCode : undefined;
-}
-
-/** HEAD responses have no body, so a missing bucket or object only shows up as a bare 404 "NotFound". */
-function isNotFound(error: unknown): boolean {
-  return hasErrorName(error, 'NotFound') || hasErrorName(error, 'NoSuchBucket') || httpStatusOf(error) === 404;
-}
-
-/** Only a missing key means "no blob"; a missing bucket is a configuration error and must surface. */
-function isNoSuchKey(error: unknown): boolean {
-  return hasErrorName(error, 'NoSuchKey') || (httpStatusOf(error) === 404 && hasErrorName(error, 'NotFound'));
-}
-
-function isInvalidRange(error: unknown): boolean {
-  return hasErrorName(error, 'InvalidRange') || httpStatusOf(error) === 416;
+/**
+ * The body as a plain stream, without the properties the SDK would read as its length (`size`,
+ * `byteLength`, `path`): a metering stream whose `size` counts what has passed so far, for one, reads
+ * as 0 at the start, and the SDK would then refuse to complete ("Expected 0 part(s) but uploaded 3").
+ */
+function withoutLengthHints(body: Readable): Readable {
+  if (!('size' in body) && !('byteLength' in body) && !('path' in body)) return body;
+  return Readable.from(body, { objectMode: false });
 }

@@ -25,6 +25,16 @@ export interface BlobStore {
   delete(key: string): Promise<void>;
   /** Size of the stored blob, or null when there is none. */
   stat(key: string): Promise<{ size: number } | null>;
+  /**
+   * When `key` last saw a write: a put still sending bytes, or the completed blob's own write time. Null
+   * when there is neither. The reaper leaves a key alone while this is recent, however old its upload record.
+   */
+  lastActivity(key: string): Promise<Date | null>;
+  /**
+   * Removes what interrupted puts left behind (temp files, incomplete multipart uploads) that have made no
+   * progress since `idleSince`; a put still sending bytes is never touched. Returns how many it removed.
+   */
+  removeAbandonedUploads(idleSince: Date): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -38,6 +48,17 @@ export interface BlobRead {
   body: Readable;
   /** Size of the whole blob, not of the range. */
   totalSize: number;
+}
+
+/**
+ * The store has no room for the content (disk full, quota exceeded, or the S3 server's equivalent). The
+ * put has left nothing behind; the same put can succeed once space returns.
+ */
+export class BlobStoreFullError extends Error {
+  constructor(cause: unknown) {
+    super(`The blob store is full: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    this.name = 'BlobStoreFullError';
+  }
 }
 
 /** The requested range starts at or after the end of the blob. */
