@@ -4,7 +4,8 @@
  * from its own configuration as it would be in its container, and wired together on localhost.
  *
  * Development tokens are on (POST /authentication/api/v1/testtoken), so a newcomer can try the APIs with
- * curl at once; each app registers itself in storage with an org token minted that way.
+ * curl at once; each app gets its own token (naming the app) minted that way, to register itself in storage
+ * and to act for parties there.
  */
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -47,6 +48,18 @@ async function testToken(auth: TypedFastify, body: Record<string, unknown>): Pro
   return response.json<{ access_token: string }>().access_token;
 }
 
+/** A token minted again a minute before it expires. */
+function renewing(mint: () => Promise<string>): () => Promise<string> {
+  let current: { token: string; renewAt: number } | undefined;
+  return async () => {
+    if (current && Date.now() < current.renewAt) return current.token;
+    const token = await mint();
+    const { exp } = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString()) as { exp: number };
+    current = { token, renewAt: exp * 1000 - 60_000 };
+    return token;
+  };
+}
+
 const quiet = (level: string) => ({ level: level === 'info' ? 'warn' : level });
 
 async function main(): Promise<void> {
@@ -74,9 +87,10 @@ async function main(): Promise<void> {
   for (const [index, folder] of appFolders().entries()) {
     const config = loadAppServiceConfig({ ...sharedEnv, ...trust, APP_DIR: folder, STORAGE_URL: storageUrl, PORT: String(FIRST_APP_PORT + index) });
     const definition = await loadAppDefinition(config.APP_DIR);
-    const client = new StorageClient({ baseUrl: config.STORAGE_URL, timeoutMs: config.STORAGE_TIMEOUT_MS });
-    const orgToken = await testToken(auth, { org: definition.org, scopes: [Scopes.serviceOwnerRead, Scopes.serviceOwnerWrite] });
-    await registerInStorage(definition, client, orgToken);
+    // The app's own token (naming the app), renewed before it expires: storage lets only the app act for parties.
+    const appToken = renewing(() => testToken(auth, { org: definition.org, app: definition.metadata.id, scopes: [Scopes.serviceOwnerRead, Scopes.serviceOwnerWrite] }));
+    const client = new StorageClient({ baseUrl: config.STORAGE_URL, timeoutMs: config.STORAGE_TIMEOUT_MS, accessToken: appToken });
+    await registerInStorage(definition, client, await appToken());
     const app = await buildAppService({ config, definition, storage: client, logger: quiet(config.LOG_LEVEL) });
     started.unshift(app);
     const address = await app.listen({ host: config.HOST, port: config.PORT });

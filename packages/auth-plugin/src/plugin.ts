@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import fastifyJwt, { type TokenOrHeader } from '@fastify/jwt';
+import fastifyJwt, { type FastifyJwtVerifyOptions, type TokenOrHeader } from '@fastify/jwt';
 import type { Principal } from '@forms/contracts';
 import { AuthError } from './errors';
 import { principalFromClaims } from './principal';
@@ -30,6 +30,11 @@ export interface AuthPluginOptions {
   jwksCacheTtlMs?: number;
   /** Longest wait for the JWKS before answering 503. Default 5 000. */
   jwksTimeoutMs?: number;
+  /**
+   * When set (storage), a request may carry an app service's own token in this header beside the party's bearer
+   * token: both are verified, and the principal is the party acting through that app (`via`).
+   */
+  accessTokenHeader?: string;
 }
 
 const DEFAULT_CLOCK_TOLERANCE_SECONDS = 30;
@@ -105,6 +110,7 @@ function validatedOptions(options: AuthPluginOptions): ResolvedOptions {
     jwksUrl: options.jwksUrl,
     issuer: options.issuer,
     audience: options.audience,
+    ...(options.accessTokenHeader !== undefined && { accessTokenHeader: options.accessTokenHeader.toLowerCase() }),
     clockToleranceSeconds: nonNegative('clockToleranceSeconds', options.clockToleranceSeconds ?? DEFAULT_CLOCK_TOLERANCE_SECONDS),
     jwksCacheTtlMs: positive('jwksCacheTtlMs', options.jwksCacheTtlMs ?? DEFAULT_JWKS_CACHE_TTL_MS),
     jwksTimeoutMs: positive('jwksTimeoutMs', options.jwksTimeoutMs ?? DEFAULT_JWKS_TIMEOUT_MS),
@@ -154,7 +160,7 @@ async function authPluginImpl(app: FastifyInstance, rawOptions: AuthPluginOption
       const claims = await request.jwtVerify<Record<string, unknown>>();
       const principal = principalFromClaims(claims);
       if (!principal) throw new AuthError('INVALID_TOKEN', 'The token identifies no organisation, user or system');
-      request.principal = principal;
+      request.principal = options.accessTokenHeader ? await actingThroughApp(request, principal, options.accessTokenHeader) : principal;
     } catch (error) {
       const failure = toAuthError(error);
       // Also set on the reply, for error handlers that ignore `error.headers`.
@@ -162,6 +168,26 @@ async function authPluginImpl(app: FastifyInstance, rawOptions: AuthPluginOption
       throw failure;
     }
   });
+}
+
+/**
+ * The caller acting through the app whose own token is in `header` (verified like the bearer token), if any:
+ * a party gets `via`, an org (of that app only) is limited to the app.
+ */
+async function actingThroughApp(request: FastifyRequest, caller: Principal, header: string): Promise<Principal> {
+  const value = request.headers[header];
+  if (value === undefined) return caller;
+  if (typeof value !== 'string' || value === '') throw new AuthError('INVALID_TOKEN', `The ${header} header must hold one token`);
+  // Same checks as the bearer token; only where the token is read from differs (@fastify/jwt merges per-call options).
+  const fromHeader = { verify: { extractToken: () => value } } as unknown as FastifyJwtVerifyOptions;
+  const claims = await request.jwtVerify<Record<string, unknown>>(fromHeader);
+  const app = principalFromClaims(claims);
+  if (app?.kind !== 'org' || app.app === undefined) throw new AuthError('INVALID_TOKEN', `The ${header} token is not an app's own token`);
+  if (caller.kind !== 'org') return { ...caller, via: app.app };
+  if (caller.org !== app.org || (caller.app !== undefined && caller.app !== app.app)) {
+    throw new AuthError('INVALID_TOKEN', `The ${header} token is another organisation's app`);
+  }
+  return { ...caller, app: app.app };
 }
 
 /**

@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import contentDisposition from 'content-disposition';
-import { DomainError, STATUS_BY_KIND } from '@forms/contracts';
+import { ACCESS_TOKEN_HEADER, DomainError, STATUS_BY_KIND } from '@forms/contracts';
 import type { ErrorKind } from '@forms/contracts';
 
 /**
@@ -88,12 +88,15 @@ export class HttpClient {
   readonly baseUrl: string;
   readonly timeoutMs: number;
 
+  private readonly accessToken: (() => Promise<string>) | undefined;
+
   constructor(
-    options: { baseUrl: string; timeoutMs?: number },
+    options: { baseUrl: string; timeoutMs?: number; accessToken?: () => Promise<string> },
     private readonly service: ServiceIdentity,
   ) {
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.accessToken = options.accessToken;
   }
 
   async json<T>(path: string, call: Call): Promise<T> {
@@ -149,6 +152,11 @@ export class HttpClient {
     const url = /^https?:\/\//.test(pathOrUrl) ? pathOrUrl : `${this.baseUrl}${pathOrUrl}`;
     const headers: Record<string, string> = { ...call.headers };
     if (call.token) headers.authorization = `Bearer ${call.token}`;
+    if (this.accessToken) {
+      // The caller's own token beside the bearer's; a caller sending its own token as bearer needs no second copy.
+      const accessToken = await this.accessToken();
+      if (accessToken !== '' && accessToken !== call.token) headers[ACCESS_TOKEN_HEADER] = accessToken;
+    }
     let body: string | Buffer | undefined;
     let upload: Readable | undefined;
     if (call.json !== undefined) {

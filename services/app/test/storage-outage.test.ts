@@ -88,7 +88,8 @@ test('with storage back, the same request succeeds', async () => {
 });
 
 test('storage failing after the instance was created: 503, and the half-made instance is removed', async () => {
-  const real = new StorageClient({ baseUrl: h.storageUrl, timeoutMs: 3000 });
+  const appToken = h.storage.issuer.appToken({ app: 'nav/child-benefit' });
+  const real = new StorageClient({ baseUrl: h.storageUrl, timeoutMs: 3000, accessToken: async () => appToken });
   // Storage accepts the instance, then is unreachable for the prefilled form (a fault injected at the network edge).
   const flaky: StorageApi = Object.assign(Object.create(real) as StorageClient, {
     uploadData: async () => {

@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import type { DataElement } from '@forms/contracts';
 import { AppErrors, loadInstance, type AppContext, type Caller } from './app-context';
-import { contentMatchesDeclaredType, SNIFF_BYTES } from './content-sniffing';
+import { ContentInspector, HEAD_BYTES, headMatchesDeclaredType, mediaTypeOf } from '@forms/content-check';
 
 export interface BinaryContent {
   contentType: string;
@@ -45,7 +45,9 @@ export function assertAttachmentType(ctx: AppContext, dataType: string): void {
 
 /**
  * Streams an attachment through to storage. The first bytes decide whether the content is what its
- * Content-Type claims; storage enforces the data type's allowed types, size (while streaming) and count.
+ * Content-Type claims before storage is called; a PDF's trailer is checked as the stream ends (a failure
+ * aborts the upload, and storage keeps nothing). Storage checks the content again, and enforces the data
+ * type's allowed types, size (while streaming) and count.
  */
 export async function addAttachment(ctx: AppContext, caller: Caller, instanceId: string, dataType: string, input: BinaryContent): Promise<DataElement> {
   assertAttachmentType(ctx, dataType);
@@ -54,13 +56,15 @@ export async function addAttachment(ctx: AppContext, caller: Caller, instanceId:
 }
 
 export async function storeAttachment(ctx: AppContext, caller: Caller, instanceId: string, dataType: string, input: BinaryContent): Promise<DataElement> {
-  const declared = (input.contentType.split(';')[0] ?? '').trim().toLowerCase();
-  const { head, content, abandon } = await peek(input.body, SNIFF_BYTES);
-  if (!contentMatchesDeclaredType(head, declared)) {
+  const declared = mediaTypeOf(input.contentType);
+  const { head, content, abandon } = await peek(input.body, HEAD_BYTES);
+  if (!headMatchesDeclaredType(head, declared)) {
     await abandon();
     throw AppErrors.contentMismatch(declared);
   }
-  return ctx.storage.uploadData(caller.token, instanceId, dataType, content, {
+  const inspected = content.pipe(new ContentInspector(declared, () => AppErrors.contentMismatch(declared)));
+  content.once('error', (error) => inspected.destroy(error));
+  return ctx.storage.uploadData(caller.token, instanceId, dataType, inspected, {
     contentType: input.contentType,
     ...(input.filename !== undefined && { filename: input.filename }),
     ...(input.contentLength !== undefined && { contentLength: input.contentLength }),

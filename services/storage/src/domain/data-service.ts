@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { DataElement, DataType, Instance, Principal } from '@forms/contracts';
+import { ContentInspector } from '@forms/content-check';
 import type { BlobRead, ByteRange } from './ports/blob-store';
-import { principalId } from './authorization';
+import { authorizeDataWrite, principalId } from './authorization';
 import { ContentMeter } from './content-meter';
 import { StorageErrors } from './errors';
 import type { InstanceRef, InstanceService } from './instance-service';
@@ -54,9 +55,9 @@ export class DataService {
   ) {}
 
   async create(principal: Principal, ref: InstanceRef, dataTypeId: string, input: ContentInput): Promise<DataElement> {
-    const instance = await this.instances.get(principal, ref, 'write');
-    this.assertWritable(principal, instance);
+    const { instance, role } = await this.instances.getWithRole(principal, ref, 'write');
     const dataType = await this.dataType(instance, dataTypeId);
+    authorizeDataWrite(role, instance, dataType);
     if (!isContentTypeAllowed(dataType, input.contentType)) throw StorageErrors.contentTypeNotAllowed(mediaType(input.contentType), dataType.id);
     this.assertBelowMaxCount(instance, dataType);
 
@@ -65,8 +66,8 @@ export class DataService {
     const content = await this.storeContent(instance, dataId, blobStoragePath, dataType, input);
     let element: DataElement | undefined;
     try {
-      await this.instances.change(principal, ref, { access: 'write', dataId }, (draft, now) => {
-        this.assertWritable(principal, draft);
+      await this.instances.change(principal, ref, { access: 'write', dataId }, (draft, now, role) => {
+        authorizeDataWrite(role, draft, dataType);
         this.assertBelowMaxCount(draft, dataType);
         const who = principalId(principal);
         element = {
@@ -101,12 +102,12 @@ export class DataService {
 
   /** Replaces the content; the new content goes to a new blob, the old one is deleted once the swap is recorded. */
   async replace(principal: Principal, ref: InstanceRef, dataId: string, input: ContentInput, expectedVersion?: number): Promise<DataElement> {
-    const instance = await this.instances.get(principal, ref, 'write');
-    this.assertWritable(principal, instance);
+    const { instance, role } = await this.instances.getWithRole(principal, ref, 'write');
     const existing = this.element(instance, dataId);
+    const dataType = await this.dataType(instance, existing.dataType);
+    authorizeDataWrite(role, instance, dataType);
     if (existing.locked) throw StorageErrors.dataElementLocked();
     if (expectedVersion !== undefined && expectedVersion !== existing.version) throw StorageErrors.versionMismatch(existing.version);
-    const dataType = await this.dataType(instance, existing.dataType);
     if (!isContentTypeAllowed(dataType, input.contentType)) throw StorageErrors.contentTypeNotAllowed(mediaType(input.contentType), dataType.id);
 
     const uploadId = randomUUID();
@@ -115,8 +116,8 @@ export class DataService {
     let replaced: DataElement | undefined;
     let previousPath = existing.blobStoragePath;
     try {
-      await this.instances.change(principal, ref, { access: 'write', dataId }, (draft, now) => {
-        this.assertWritable(principal, draft);
+      await this.instances.change(principal, ref, { access: 'write', dataId }, (draft, now, role) => {
+        authorizeDataWrite(role, draft, dataType);
         const element = this.element(draft, dataId);
         if (element.locked) throw StorageErrors.dataElementLocked();
         if (expectedVersion !== undefined && expectedVersion !== element.version) throw StorageErrors.versionMismatch(element.version);
@@ -144,11 +145,13 @@ export class DataService {
   }
 
   async remove(principal: Principal, ref: InstanceRef, dataId: string, expectedVersion?: number): Promise<void> {
-    const instance = await this.instances.get(principal, ref, 'write');
+    const { instance, role } = await this.instances.getWithRole(principal, ref, 'write');
     const element = this.element(instance, dataId);
+    const dataType = await this.dataType(instance, element.dataType);
+    authorizeDataWrite(role, instance, dataType);
     await removeBlobsDurably(this.ctx, instance, [element.blobStoragePath], async () => {
-      await this.instances.change(principal, ref, { access: 'write', dataId }, (draft) => {
-        this.assertWritable(principal, draft);
+      await this.instances.change(principal, ref, { access: 'write', dataId }, (draft, _now, role) => {
+        authorizeDataWrite(role, draft, dataType);
         const current = this.element(draft, dataId);
         if (current.locked) throw StorageErrors.dataElementLocked();
         if (expectedVersion !== undefined && expectedVersion !== current.version) throw StorageErrors.versionMismatch(current.version);
@@ -186,8 +189,14 @@ export class DataService {
       started: this.ctx.clock(),
     });
     const meter = ContentMeter.over(input.body, limit);
+    // Judged by what it is: the first bytes before anything is stored, a PDF's trailer as the stream ends.
+    const inspector = new ContentInspector(input.contentType, () => StorageErrors.contentMismatch(mediaType(input.contentType), dataType.id));
+    meter.on('error', (error) => inspector.destroy(error));
+    // Its error reaches whoever consumes it (the blob store), also when it fails before the store starts reading.
+    inspector.on('error', () => meter.unpipe(inspector));
+    meter.pipe(inspector);
     try {
-      await this.ctx.blobs.put(blobStoragePath, meter, { contentType: input.contentType });
+      await this.ctx.blobs.put(blobStoragePath, inspector, { contentType: input.contentType });
     } catch (error) {
       await this.discardBlob(blobStoragePath, uploadId);
       throw error;
@@ -217,12 +226,6 @@ export class DataService {
     if (dataType.maxCount > 0 && instance.data.filter((d) => d.dataType === dataType.id).length >= dataType.maxCount) {
       throw StorageErrors.tooManyDataElements(dataType.id, dataType.maxCount);
     }
-  }
-
-  /** Parties may not change data of a deleted or submitted instance; the app owner still may (e.g. receipts). */
-  private assertWritable(principal: Principal, instance: Instance): void {
-    if (instance.status.isSoftDeleted) throw StorageErrors.instanceLocked('The instance is deleted.');
-    if (principal.kind !== 'org' && instance.process.ended) throw StorageErrors.instanceLocked('The instance is submitted; its data can no longer change.');
   }
 
   private blobPath(instance: Instance, dataId: string): string {

@@ -41,7 +41,7 @@ const instanceStateRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      const updated = await instances.setReadStatus(requirePrincipal(request), refOf(request.params), request.query.status);
+      const updated = await instances.setReadStatus(requirePrincipal(request), refOf(request.params), request.query.status, expectedVersion(request));
       return reply.header('etag', etagOf(updated.version)).send(updated);
     },
   );

@@ -226,6 +226,7 @@ export function matchesInstanceQuery(instance: Readonly<Instance>, query: Instan
   if (query.isArchived !== undefined && status.isArchived !== query.isArchived) return false;
   if (query.isSoftDeleted !== undefined && status.isSoftDeleted !== query.isSoftDeleted) return false;
   if (query.isHardDeleted !== undefined && status.isHardDeleted !== query.isHardDeleted) return false;
+  if (query.excludeHiddenFromOwner && status.isHiddenFromOwner === true) return false;
   if (query.excludeConfirmedBy !== undefined && instance.completeConfirmations.some((c) => c.stakeholderId === query.excludeConfirmedBy)) {
     return false;
   }
