@@ -100,6 +100,8 @@ async function platformRuns(baselineRps: number): Promise<void> {
   try {
     const person = { authorization: `Bearer ${await testToken({ userId: '1001', partyId: PARTY, expiresInSeconds: 1800 })}` };
     const org = { authorization: `Bearer ${await testToken({ org: 'bench', expiresInSeconds: 1800 })}` };
+    // Storage creates instances for a party only when its app asks: the app's own token beside the person's.
+    const personViaApp = { ...person, platformaccesstoken: await testToken({ org: 'bench', app: 'bench/load', expiresInSeconds: 1800 }) };
     const jsonHeaders = { 'content-type': 'application/json' };
     await json(`${STORAGE}/applications/bench/load`, {
       method: 'POST',
@@ -112,7 +114,7 @@ async function platformRuns(baselineRps: number): Promise<void> {
     const seeded = await autocannon({
       url: `${STORAGE}/instances?appId=bench/load`,
       method: 'POST',
-      headers: { ...person, ...jsonHeaders },
+      headers: { ...personViaApp, ...jsonHeaders },
       body: JSON.stringify({ instanceOwner: { partyId: PARTY } }),
       connections: CONNECTIONS,
       amount: INSTANCES,
