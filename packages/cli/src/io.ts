@@ -20,6 +20,16 @@ export interface CliContext {
 }
 
 /**
+ * The folder the user ran forms-cli in, which relative paths (--file, --out, --dir, ...) are resolved against.
+ * `npm run forms` and `pnpm forms` run the repository's script in the repository's root, even when called from
+ * a folder below it or with `--prefix` from elsewhere, and keep the caller's folder in INIT_CWD.
+ */
+export function userFolder(env: Record<string, string | undefined>, cwd: string): string {
+  const viaRepositoryScript = env.npm_lifecycle_event === 'forms' && env.npm_package_name === 'forms-platform';
+  return viaRepositoryScript && env.INIT_CWD ? env.INIT_CWD : cwd;
+}
+
+/**
  * A one-line progress indicator on stderr, redrawn in place at most every 100 ms. Only when stderr is a terminal
  * and the output is not for a script (`--json`); otherwise every call is a no-op.
  */

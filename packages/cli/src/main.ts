@@ -1,8 +1,9 @@
 #!/usr/bin/env node
-/** forms-cli entry point: `pnpm forms …` from the repository, or the `forms` bin. */
+/** forms-cli entry point: `npm run -s forms -- …` (or `pnpm -s forms …`) from the repository, or the `forms` bin. */
 import { run } from './cli';
+import { userFolder } from './io';
 
-run(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env }).then(
+run(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: userFolder(process.env, process.cwd()) }).then(
   (code) => {
     process.exitCode = code;
   },

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { StorageApi } from '@forms/client';
 import { DomainError, type DataElement, type Instance } from '@forms/contracts';
 import { removePartials, syncFolder, writeFileAtomic, type WriteFile } from './atomic-file';
-import { extensionOf } from './content-type';
+import { elementFileName } from './file-names';
 
 /** Written last into an instance's folder: its presence means every file of the instance is on disk. */
 export const MARKER_FILE = '.synced.json';
@@ -142,16 +142,14 @@ function instanceIdParts(instance: Instance): [string, string] {
 }
 
 /**
- * The file name of each data element: its own filename (made safe), else `<dataType><extension>`; names that would
- * clash (with each other or with the files sync writes itself) get part of the data element id.
+ * The file name of each data element (see elementFileName); names that would clash (with each other or with the
+ * files sync writes itself) get part of the data element id.
  */
 export function fileNames(elements: DataElement[]): Map<string, string> {
   const taken = new Set([INSTANCE_FILE, MARKER_FILE]);
   const names = new Map<string, string>();
   for (const element of elements) {
-    const own = safeName(element.filename);
-    // A name without extension gets the one of its content type, so the file opens with the right program.
-    let name = own && own.includes('.') ? own : `${own ?? safeName(element.dataType) ?? 'data'}${extensionOf(element.contentType)}`;
+    let name = elementFileName(element);
     if (taken.has(name.toLowerCase())) {
       const dot = name.lastIndexOf('.');
       const [stem, extension] = dot > 0 ? [name.slice(0, dot), name.slice(dot)] : [name, ''];
@@ -161,16 +159,6 @@ export function fileNames(elements: DataElement[]): Map<string, string> {
     names.set(element.id, name);
   }
   return names;
-}
-
-function safeName(name: string | undefined): string | undefined {
-  if (!name) return undefined;
-  const cleaned = name
-    .replace(/[^A-Za-z0-9._ -]/g, '_')
-    .replace(/^[.\s]+/, '')
-    .trim()
-    .slice(-100);
-  return cleaned === '' ? undefined : cleaned;
 }
 
 /**

@@ -85,6 +85,11 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
     io.out(USAGE);
     return values.help ? 0 : 2;
   }
+  const mistake = misuseOf(positionals, values);
+  if (mistake !== undefined) {
+    io.err(`${mistake}\n\n${USAGE}`);
+    return 2;
+  }
 
   let backend: Backend | undefined;
   try {
@@ -123,6 +128,33 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
   } finally {
     await backend?.close();
   }
+}
+
+const REGISTRATION_OPTIONS = ['id', 'name', 'kind', 'org', 'org-number', 'party-id', 'user-id', 'system-id', 'auth-level', 'scope', 'public-key'];
+
+/** What each command takes besides --url: its positional arguments (by name) and options. */
+const COMMANDS: Record<string, { arguments: string[]; options: string[] }> = {
+  'clients list': { arguments: [], options: [] },
+  'clients get': { arguments: ['clientId'], options: [] },
+  'clients add': { arguments: [], options: REGISTRATION_OPTIONS },
+  'clients remove': { arguments: ['clientId'], options: [] },
+  'keys list': { arguments: [], options: [] },
+  'keys rotate': { arguments: [], options: [] },
+};
+
+/**
+ * Why the command line is not one the CLI understands, or undefined. A stray argument is refused rather than
+ * ignored: pasting the usage line with its `[--id <clientId>]` must not register a client with a random id.
+ */
+function misuseOf(positionals: string[], values: Record<string, unknown>): string | undefined {
+  const [group, command, ...rest] = positionals;
+  const name = `${group} ${command ?? ''}`;
+  const spec = COMMANDS[name];
+  if (!spec) return `unknown command "${positionals.join(' ')}"`;
+  if (rest.length > spec.arguments.length) return `unexpected argument "${rest[spec.arguments.length]}" for "${name}"`;
+  if (rest.length < spec.arguments.length) return `"${name}" needs <${spec.arguments[rest.length]}>`;
+  const misplaced = Object.keys(values).find((option) => option !== 'url' && option !== 'help' && !spec.options.includes(option));
+  return misplaced === undefined ? undefined : `--${misplaced} does not apply to "${name}"`;
 }
 
 function requiredArgument(value: string | undefined, name: string): string {

@@ -103,4 +103,30 @@ describe('CLI', () => {
     expect(await cli(['--help'], env)).toMatchObject({ code: 0, out: expect.stringContaining('clients add') });
     expect(await cli(['clients', 'add', '--bogus'], env)).toMatchObject({ code: 2 });
   });
+
+  it('refuses stray arguments and options that do not apply with the usage and exit 2, and registers nothing', async () => {
+    // The usage line pasted as it is, brackets and all.
+    const pasted = await cli(
+      ['clients', 'add', '--kind', 'org', '--org', 'nav', '--org-number', '889640782', '--scope', Scopes.serviceOwnerRead, '[--id', 'nav-archive]', '[--name', '"…"]', '[--public-key', 'client.pub]'],
+      env,
+    );
+    expect(pasted).toMatchObject({ code: 2, out: '' });
+    expect(pasted.err).toMatch(/^unexpected argument "\[--id" for "clients add"\n\nUsage: /);
+
+    const misuses: Array<[string[], RegExp]> = [
+      [['clients', 'list', 'everything'], /unexpected argument "everything"/],
+      [['clients', 'get'], /"clients get" needs <clientId>/],
+      [['clients', 'remove', 'a', 'b'], /unexpected argument "b"/],
+      [['clients', 'list', '--kind', 'org'], /--kind does not apply to "clients list"/],
+      [['keys', 'rotate', '--id', 'x'], /--id does not apply to "keys rotate"/],
+      [['keys'], /unknown command "keys"/],
+      [['clients', 'add', '--kind', 'org', '--org', 'nav', '--org-number', '889640782', '--scope', 'x', '--colour', 'red'], /Unknown option '--colour'/],
+    ];
+    for (const [args, message] of misuses) {
+      const result = await cli(args, env);
+      expect({ args, code: result.code, err: result.err }).toEqual({ args, code: 2, err: expect.stringMatching(message) });
+      expect(result.err).toContain('Usage: ');
+    }
+    expect((await cli(['clients', 'list'], env)).json()).toEqual({ clients: [] });
+  });
 });
