@@ -179,6 +179,39 @@ describe.each<AdapterSet>(['embedded', 'mongo-s3'])('authority on the %s adapter
       expect(await ids(`appId=${APP}`, caller.party)).not.toContain(instance.id);
     });
 
+    it("a party's own token replayed against every write route does only what the party may", async () => {
+      const instance = await fresh();
+      const url = instanceUrl(instance);
+      const element = async (dataType: string) => {
+        const uploaded = await call('POST', `${url}/data?dataType=${dataType}`, caller.app, PDF);
+        expect(uploaded.status).toBe(201);
+        return (uploaded.body as unknown as { id: string }).id;
+      };
+      const internal = await element('internal');
+      const receipt = await element('receipt');
+      const refused: Array<[string, 'POST' | 'PUT' | 'DELETE', string, unknown, string]> = [
+        ['register an app', 'POST', `${API}/applications/nav/party-app`, METADATA, 'FORBIDDEN'],
+        ['update the app', 'PUT', `${API}/applications/${APP}`, METADATA, 'FORBIDDEN'],
+        ['create an instance', 'POST', `${API}/instances?appId=${APP}`, { instanceOwner: { partyId: OWNER_PARTY } }, 'APP_REQUIRED'],
+        ['move the process', 'PUT', `${url}/process`, ended, 'APP_REQUIRED'],
+        ['set the substatus', 'PUT', `${url}/substatus`, { label: 'accepted' }, 'ORG_REQUIRED'],
+        ['set data values', 'PUT', `${url}/datavalues`, { values: { approved: 'yes' } }, 'NOT_ALLOWED_FOR_CALLER'],
+        ['confirm the download', 'POST', `${url}/complete`, undefined, 'ORG_REQUIRED'],
+        ['delete for good', 'DELETE', `${url}?hard=true`, undefined, 'ORG_REQUIRED'],
+        ['upload app-owned data', 'POST', `${url}/data?dataType=internal`, PDF, 'DATA_TYPE_NOT_WRITABLE'],
+        ["upload the org's data", 'POST', `${url}/data?dataType=receipt`, PDF, 'DATA_TYPE_NOT_WRITABLE'],
+        ['replace app-owned data', 'PUT', `${url}/data/${internal}`, PDF, 'DATA_TYPE_NOT_WRITABLE'],
+        ["replace the org's data", 'PUT', `${url}/data/${receipt}`, PDF, 'DATA_TYPE_NOT_WRITABLE'],
+        ['delete app-owned data', 'DELETE', `${url}/data/${internal}`, undefined, 'DATA_TYPE_NOT_WRITABLE'],
+      ];
+      for (const [what, method, target, payload, code] of refused) {
+        const { status, code: actual } = await call(method, target, caller.party, payload);
+        expect({ what, status, code: actual }).toEqual({ what, status: 403, code });
+      }
+      const after = await call('GET', url, caller.org);
+      expect(after.body).toMatchObject({ version: instance.version + 2, process: inTask('Task_1'), dataValues: {} });
+    });
+
     it('a read-only party token cannot change the read status', async () => {
       const instance = await fresh();
       expect(await call('PUT', `${instanceUrl(instance)}/readstatus?status=Read`, caller.readOnlyParty)).toMatchObject({ status: 403, code: 'MISSING_SCOPE' });
