@@ -145,8 +145,10 @@ describe('a person fills in an application through the client', () => {
   });
 
   test('nextProcess moves through the confirmation task to the end; getProcess and processHistory follow', async () => {
-    const toConfirm = await client.nextProcess(instance.id);
+    const toConfirm = await client.nextProcess(instance.id, { currentTask: 'Task_1' });
     expect(toConfirm.process.currentTask).toMatchObject({ elementId: 'Task_2' });
+    // The same call again (a double click) is refused instead of completing Task_2.
+    expect(await failure(client.nextProcess(instance.id, { currentTask: 'Task_1' }))).toMatchObject({ kind: 'conflict', code: 'TASK_MISMATCH' });
     const process = await client.getProcess(instance.id);
     expect(process.value.currentTask).toMatchObject({ elementId: 'Task_2' });
     const ended = await client.nextProcess(instance.id, { expectedVersion: process.version });
