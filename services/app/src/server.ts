@@ -3,7 +3,7 @@ import { StorageClient } from '@forms/client';
 import { listenWithGracefulShutdown } from '@forms/service-kit';
 import { buildAppService } from './app';
 import { loadAppServiceConfig } from './config';
-import { appTokenSource, checkAppToken, type AppTokenSource } from './domain/app-token';
+import { checkAppToken, obtainAppToken, type AppTokenSource } from './domain/app-token';
 import { OrgTokenError } from './domain/org-token';
 import { registerInStorage } from './domain/registration';
 
@@ -22,8 +22,9 @@ async function main(): Promise<void> {
   // before the service takes requests.
   let appToken: string | undefined;
   try {
-    tokens = appTokenSource(config, { log: app.log });
-    appToken = await tokens?.token();
+    const first = await obtainAppToken(config, { log: app.log });
+    tokens = first?.source;
+    appToken = first?.token;
     if (appToken !== undefined) checkAppToken(appToken, definition.metadata.id, config.ORG_TOKEN !== undefined ? 'ORG_TOKEN' : 'the app client');
   } catch (error) {
     if (!(error instanceof OrgTokenError)) throw error;
@@ -32,7 +33,7 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   if (appToken !== undefined) await registerInStorage(definition, storage, appToken);
-  else app.log.warn('no ORG_TOKEN or app client: the app is not registered, and storage refuses the writes only the app may make');
+  else app.log.warn('storage refuses the writes only the app may make (instances, process, form data) without the app token');
   const address = await listenWithGracefulShutdown(app, { host: config.HOST, port: config.PORT, shutdownGraceMs: config.SHUTDOWN_GRACE_SECONDS * 1000 });
   app.log.info(`app ${definition.metadata.id} at ${address}/${definition.metadata.id}, docs at ${address}/${definition.metadata.id}/swagger`);
 }

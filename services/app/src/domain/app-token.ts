@@ -85,9 +85,23 @@ class ClientCredentialsAppToken implements AppTokenSource {
 
 /** The source configured (ORG_TOKEN wins over a client), or undefined when there is none. Throws OrgTokenError. */
 export function appTokenSource(config: OrgTokenConfig, options: OrgTokenOptions): AppTokenSource | undefined {
-  if (config.ORG_TOKEN !== undefined) return new FixedAppToken(config.ORG_TOKEN);
+  if (config.ORG_TOKEN !== undefined) {
+    if (config.ORG_CLIENT_ID !== undefined || config.ORG_CLIENT_FILE !== undefined) {
+      options.log.info({}, 'ORG_TOKEN is set and used as it is; the app client is not used');
+    }
+    return new FixedAppToken(config.ORG_TOKEN);
+  }
   const client = orgClientOf(config);
-  if (!client) return undefined;
+  if (!client) {
+    options.log.info({}, 'no ORG_TOKEN, ORG_CLIENT_ID/ORG_CLIENT_SECRET or ORG_CLIENT_FILE: the app is not registered in storage at start-up');
+    return undefined;
+  }
   if (config.ORG_TOKEN_URL === undefined) throw new OrgTokenError('ORG_TOKEN_URL (the token endpoint) is required with an org client');
   return new ClientCredentialsAppToken(config.ORG_TOKEN_URL, client, options);
+}
+
+/** The app's first token, to register the app with at start-up; undefined when none is configured. Throws OrgTokenError. */
+export async function obtainAppToken(config: OrgTokenConfig, options: OrgTokenOptions): Promise<{ source: AppTokenSource; token: string } | undefined> {
+  const source = appTokenSource(config, options);
+  return source && { source, token: await source.token() };
 }
