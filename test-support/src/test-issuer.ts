@@ -35,6 +35,8 @@ export interface TokenOptions {
    */
   alg?: TokenAlgorithm;
   hmacSecret?: string | Buffer;
+  /** Extra protected header parameters (e.g. `crit`), merged over the defaults. */
+  header?: Record<string, unknown>;
 }
 
 /** Claim values; `undefined` removes a default claim (e.g. `{ iss: undefined }` for a token without issuer). */
@@ -217,7 +219,7 @@ export class TestIssuer {
 
     const alg = options.alg ?? 'RS256';
     const kid = options.kid === undefined ? this.currentKid : options.kid;
-    const header = { alg, typ: 'JWT', ...(kid !== null ? { kid } : {}) };
+    const header = { alg, typ: 'JWT', ...(kid !== null ? { kid } : {}), ...options.header };
     const signingInput = `${base64url(JSON.stringify(header))}.${base64url(JSON.stringify(payload))}`;
     const signingKey = kid !== null && this.keysByKid.has(kid) ? this.keyFor(kid) : this.keyFor(this.currentKid);
 

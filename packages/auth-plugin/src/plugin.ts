@@ -1,10 +1,10 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import fastifyJwt, { type FastifyJwtVerifyOptions, type TokenOrHeader } from '@fastify/jwt';
 import type { Principal } from '@forms/contracts';
 import { AuthError } from './errors';
 import { principalFromClaims } from './principal';
-import { createSigningKeyResolver, SIGNING_ALGORITHM } from './signing-keys';
+import { createSigningKeySource } from './signing-keys';
+import { TokenVerifier } from './token-verifier';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -28,6 +28,11 @@ export interface AuthPluginOptions {
   clockToleranceSeconds?: number;
   /** How long a fetched key is trusted before the JWKS is asked again; bounds how long a removed key keeps working. Default 60 000. */
   jwksCacheTtlMs?: number;
+  /**
+   * Shortest time between two JWKS fetches caused by tokens with a kid it does not have (the first one is made at
+   * once, so a rotation is seen on the first token signed with the new key). Default 5 000.
+   */
+  jwksRefetchIntervalMs?: number;
   /** Longest wait for the JWKS before answering 503. Default 5 000. */
   jwksTimeoutMs?: number;
   /**
@@ -35,11 +40,21 @@ export interface AuthPluginOptions {
    * token: both are verified, and the principal is the party acting through that app (`via`).
    */
   accessTokenHeader?: string;
+  /** Longest token lifetime (`exp - iat`) accepted: the issuer's maximum. Default 86 400 (the token service's cap). */
+  maxTokenLifetimeSeconds?: number;
+  /** How many verified tokens are remembered until their `exp`. Default 10 000; 0 turns the cache off. */
+  verifiedTokenCacheSize?: number;
 }
 
 const DEFAULT_CLOCK_TOLERANCE_SECONDS = 30;
 const DEFAULT_JWKS_CACHE_TTL_MS = 60_000;
 const DEFAULT_JWKS_TIMEOUT_MS = 5_000;
+const DEFAULT_JWKS_REFETCH_INTERVAL_MS = 5_000;
+const DEFAULT_MAX_TOKEN_LIFETIME_SECONDS = 86_400;
+const DEFAULT_VERIFIED_TOKEN_CACHE_SIZE = 10_000;
+
+/** A JWT in compact form (RFC 7515): three base64url parts. */
+const TOKEN_PATTERN = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 
 /** RFC 6750 §2.1: `Bearer` followed by exactly one token. */
 const BEARER_PATTERN = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
@@ -56,37 +71,13 @@ function bearerTokenOf(request: FastifyRequest): string {
   throw new AuthError('UNAUTHENTICATED', 'A bearer token is required; other authorization schemes are not accepted');
 }
 
-/** Translates @fastify/jwt and fast-jwt failures into our stable codes; anything else is a bug and stays a 500. */
-function toAuthError(error: unknown): unknown {
-  if (error instanceof AuthError) return error;
-  const code = (error as { code?: unknown } | null)?.code;
-  if (typeof code !== 'string') return error;
-  // @fastify/jwt prefixes fast-jwt's reason; our code already says the token is invalid.
-  const reason = error instanceof Error ? error.message.replace(/^Authorization token is invalid: /, '') : code;
-  switch (code) {
-    case 'FST_JWT_AUTHORIZATION_TOKEN_EXPIRED':
-      return new AuthError('TOKEN_EXPIRED', 'The token has expired', { cause: error });
-    case 'FAST_JWT_INACTIVE':
-      return new AuthError('INVALID_TOKEN', 'The token is not valid yet', { cause: error });
-    case 'FAST_JWT_MISSING_SIGNATURE':
-      return new AuthError('INVALID_TOKEN', 'The token is not signed', { cause: error });
-    default:
-      if (code.startsWith('FST_JWT_') || code.startsWith('FAST_JWT_')) {
-        return new AuthError('INVALID_TOKEN', `The token was rejected: ${reason}`, { cause: error });
-      }
-      return error;
-  }
-}
-
-/** Splits the still-unverified token @fastify/jwt hands to `secret` (complete decoding is on). */
-function unverifiedParts(tokenOrHeader: TokenOrHeader): { alg: unknown; kid: unknown; iss: unknown } {
-  if (!('header' in tokenOrHeader)) return { alg: tokenOrHeader.alg, kid: tokenOrHeader.kid, iss: undefined };
-  const payload: unknown = tokenOrHeader.payload;
-  const iss = typeof payload === 'object' && payload !== null ? (payload as { iss?: unknown }).iss : undefined;
-  return { alg: tokenOrHeader.header.alg, kid: tokenOrHeader.header.kid, iss };
-}
-
-type ResolvedOptions = AuthPluginOptions & Required<Pick<AuthPluginOptions, 'clockToleranceSeconds' | 'jwksCacheTtlMs' | 'jwksTimeoutMs'>>;
+type ResolvedOptions = AuthPluginOptions &
+  Required<
+    Pick<
+      AuthPluginOptions,
+      'clockToleranceSeconds' | 'jwksCacheTtlMs' | 'jwksRefetchIntervalMs' | 'jwksTimeoutMs' | 'maxTokenLifetimeSeconds' | 'verifiedTokenCacheSize'
+    >
+  >;
 
 /** Fails registration (and so startup) on a misconfiguration rather than on the first request. */
 function validatedOptions(options: AuthPluginOptions): ResolvedOptions {
@@ -113,59 +104,50 @@ function validatedOptions(options: AuthPluginOptions): ResolvedOptions {
     ...(options.accessTokenHeader !== undefined && { accessTokenHeader: options.accessTokenHeader.toLowerCase() }),
     clockToleranceSeconds: nonNegative('clockToleranceSeconds', options.clockToleranceSeconds ?? DEFAULT_CLOCK_TOLERANCE_SECONDS),
     jwksCacheTtlMs: positive('jwksCacheTtlMs', options.jwksCacheTtlMs ?? DEFAULT_JWKS_CACHE_TTL_MS),
+    jwksRefetchIntervalMs: nonNegative('jwksRefetchIntervalMs', options.jwksRefetchIntervalMs ?? DEFAULT_JWKS_REFETCH_INTERVAL_MS),
     jwksTimeoutMs: positive('jwksTimeoutMs', options.jwksTimeoutMs ?? DEFAULT_JWKS_TIMEOUT_MS),
+    maxTokenLifetimeSeconds: positive('maxTokenLifetimeSeconds', options.maxTokenLifetimeSeconds ?? DEFAULT_MAX_TOKEN_LIFETIME_SECONDS),
+    verifiedTokenCacheSize: Math.floor(nonNegative('verifiedTokenCacheSize', options.verifiedTokenCacheSize ?? DEFAULT_VERIFIED_TOKEN_CACHE_SIZE)),
   };
 }
 
 async function authPluginImpl(app: FastifyInstance, rawOptions: AuthPluginOptions): Promise<void> {
   const options = validatedOptions(rawOptions);
-  const resolveSigningKey = createSigningKeyResolver({
+  const keys = createSigningKeySource({
     jwksUrl: options.jwksUrl,
     cacheTtlMs: options.jwksCacheTtlMs,
+    refetchIntervalMs: options.jwksRefetchIntervalMs,
     timeoutMs: options.jwksTimeoutMs,
   });
-
-  await app.register(fastifyJwt, {
-    // Runs before the signature check, on the still-unverified token: reject what we would never
-    // accept before touching the JWKS, so forged headers cannot make us fetch keys for nothing.
-    secret: async (_request: FastifyRequest, tokenOrHeader: TokenOrHeader): Promise<string> => {
-      const { alg, kid, iss } = unverifiedParts(tokenOrHeader);
-      if (alg !== SIGNING_ALGORITHM) {
-        throw new AuthError('INVALID_TOKEN', `Token algorithm ${JSON.stringify(alg ?? null)} is not accepted; only ${SIGNING_ALGORITHM} is`);
-      }
-      if (typeof kid !== 'string' || kid === '') throw new AuthError('INVALID_TOKEN', 'The token header has no kid');
-      if (iss !== options.issuer) {
-        throw new AuthError('INVALID_TOKEN', 'The token was not issued by the trusted issuer');
-      }
-      return resolveSigningKey(kid);
+  const verifier = new TokenVerifier<Principal>(
+    {
+      issuer: options.issuer,
+      ...(options.audience !== undefined && { audience: options.audience }),
+      clockToleranceSeconds: options.clockToleranceSeconds,
+      maxLifetimeSeconds: options.maxTokenLifetimeSeconds,
+      cacheSize: options.verifiedTokenCacheSize,
+      keys,
     },
-    decode: { complete: true },
-    verify: {
-      algorithms: [SIGNING_ALGORITHM],
-      allowedIss: options.issuer,
-      ...(options.audience !== undefined ? { allowedAud: options.audience } : {}),
-      // fast-jwt skips checks of absent claims, so demand the ones we rely on.
-      requiredClaims: options.audience !== undefined ? ['iss', 'exp', 'aud'] : ['iss', 'exp'],
-      clockTolerance: options.clockToleranceSeconds * 1000,
-      // Our parser, so a missing or garbled header fails with our codes rather than @fastify/jwt's 400.
-      extractToken: bearerTokenOf,
+    (claims) => {
+      const principal = principalFromClaims(claims);
+      if (!principal) throw new AuthError('INVALID_TOKEN', 'The token identifies no organisation, user or system');
+      // Shared by every request that brings the same token: nobody may change it for the others.
+      for (const value of Object.values(principal)) if (typeof value === 'object' && value !== null) Object.freeze(value);
+      return Object.freeze(principal);
     },
-  });
+  );
 
   app.decorateRequest('principal', null);
 
   app.addHook('onRequest', async (request, reply) => {
     if (request.routeOptions.config.auth === false) return;
     try {
-      const claims = await request.jwtVerify<Record<string, unknown>>();
-      const principal = principalFromClaims(claims);
-      if (!principal) throw new AuthError('INVALID_TOKEN', 'The token identifies no organisation, user or system');
-      request.principal = options.accessTokenHeader ? await actingThroughApp(request, principal, options.accessTokenHeader) : principal;
+      const principal = (await verifier.verify(bearerTokenOf(request))).value;
+      request.principal = options.accessTokenHeader ? await actingThroughApp(request, principal, verifier, options.accessTokenHeader) : principal;
     } catch (error) {
-      const failure = toAuthError(error);
       // Also set on the reply, for error handlers that ignore `error.headers`.
-      if (failure instanceof AuthError) reply.headers(failure.headers);
-      throw failure;
+      if (error instanceof AuthError) reply.headers(error.headers);
+      throw error;
     }
   });
 }
@@ -174,15 +156,12 @@ async function authPluginImpl(app: FastifyInstance, rawOptions: AuthPluginOption
  * The caller acting through the app whose own token is in `header` (verified like the bearer token), if any:
  * a party gets `via`, an org (of that app only) is limited to the app.
  */
-async function actingThroughApp(request: FastifyRequest, caller: Principal, header: string): Promise<Principal> {
+async function actingThroughApp(request: FastifyRequest, caller: Principal, verifier: TokenVerifier<Principal>, header: string): Promise<Principal> {
   const value = request.headers[header];
   if (value === undefined) return caller;
-  if (typeof value !== 'string' || value === '') throw new AuthError('INVALID_TOKEN', `The ${header} header must hold one token`);
-  // Same checks as the bearer token; only where the token is read from differs (@fastify/jwt merges per-call options).
-  const fromHeader = { verify: { extractToken: () => value } } as unknown as FastifyJwtVerifyOptions;
-  const claims = await request.jwtVerify<Record<string, unknown>>(fromHeader);
-  const app = principalFromClaims(claims);
-  if (app?.kind !== 'org' || app.app === undefined) throw new AuthError('INVALID_TOKEN', `The ${header} token is not an app's own token`);
+  if (typeof value !== 'string' || !TOKEN_PATTERN.test(value)) throw new AuthError('INVALID_TOKEN', `The ${header} header must hold one token`);
+  const app = (await verifier.verify(value)).value;
+  if (app.kind !== 'org' || app.app === undefined) throw new AuthError('INVALID_TOKEN', `The ${header} token is not an app's own token`);
   if (caller.kind !== 'org') return { ...caller, via: app.app };
   if (caller.org !== app.org || (caller.app !== undefined && caller.app !== app.app)) {
     throw new AuthError('INVALID_TOKEN', `The ${header} token is another organisation's app`);

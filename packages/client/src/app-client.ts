@@ -1,14 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { DataElement, DataValues, Instance, InstanceEvent, InstanceOwner, ProcessState } from '@forms/contracts';
-import { HttpClient, ifMatch, parseEtag, segments, toSearchParams, type Body, type ContentOptions, type DataDownload, type Versioned } from './http';
+import { HttpClient, ifMatch, parseEtag, segments, toSearchParams, type Body, type ContentOptions, type DataDownload, type HttpResponse, type Versioned } from './http';
 
 /**
  * Typed client of one app's API (`<baseUrl>/<org>/<app>`), for end-user systems, integrations and the CLI.
  * Errors are `DomainError`s exactly as with StorageClient: the app's problem+json `code` and `detail` are kept
  * (validation issues of a refused `process/next` are in `extensions.validationIssues`); an unreachable app or a
  * 5xx without problem body is DomainError('unavailable', 'APP_UNAVAILABLE'), a call slower than `timeoutMs`
- * (until the response headers arrive) DomainError('timeout', 'APP_TIMEOUT'). Streams are never buffered whole.
+ * DomainError('timeout', 'APP_TIMEOUT'). Streams are never buffered whole.
  */
 export interface AppClientOptions {
   /** Where the app service listens, e.g. `http://127.0.0.1:5110`. */
@@ -17,7 +17,7 @@ export interface AppClientOptions {
   appId: string;
   /** A bearer token, or a function giving one for each call (e.g. `TokenClient.tokenProvider()`). */
   token: string | (() => string | Promise<string>);
-  /** Per call, until response headers arrive. Default 10 000. */
+  /** Deadline of each call (connect, headers and a JSON body; streamed bodies may not stall for longer). Default 10 000. */
   timeoutMs?: number;
 }
 
@@ -107,9 +107,8 @@ export class AppClient {
 
   /** The instance with a summary of its validation (not run for an ended process), and its version. */
   async getInstance(instanceId: string): Promise<InstanceStatus> {
-    const response = await this.http.send(this.instancePath(instanceId), { token: await this.token() });
-    const body = (await this.http.readJson(response)) as Omit<InstanceStatus, 'version'>;
-    return { ...body, version: versionOf(response, body.instance.version) };
+    const { value, response } = await this.http.jsonWithResponse<Omit<InstanceStatus, 'version'>>(this.instancePath(instanceId), { token: await this.token() });
+    return { ...value, version: versionOf(response, value.instance.version) };
   }
 
   async addFormData<T = Record<string, unknown>>(instanceId: string, dataType: string, data: FormInput, options: FormWriteOptions = {}): Promise<FormDataResult<T>> {
@@ -235,7 +234,7 @@ export class AppClient {
   }
 }
 
-const versionOf = (response: Response, fallback: number): number => parseEtag(response.headers.get('etag')) ?? fallback;
+const versionOf = (response: HttpResponse, fallback: number): number => parseEtag(response.header('etag')) ?? fallback;
 
 function formContent(data: FormInput, options: FormWriteOptions): { body: string; options: ContentOptions } {
   const body = typeof data === 'string' ? data : JSON.stringify(data);

@@ -31,7 +31,7 @@ export { kindForStatus, parseEtag, type ContentOptions, type DataDownload, type 
 export interface StorageClientOptions {
   /** e.g. `http://127.0.0.1:5101/storage/api/v1` */
   baseUrl: string;
-  /** Per call, until response headers arrive. Default 10 000. */
+  /** Deadline of each call (connect, headers and a JSON body; streamed bodies may not stall for longer). Default 10 000. */
   timeoutMs?: number;
   /**
    * An app service's own token (fresh on each call), sent beside the caller's bearer token so storage knows the

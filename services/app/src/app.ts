@@ -39,6 +39,8 @@ export async function buildAppService(options: AppServiceOptions): Promise<Typed
     jwksUrl: config.JWKS_URL,
     issuer: config.TOKEN_ISSUER,
     ...(config.TOKEN_AUDIENCE && { audience: config.TOKEN_AUDIENCE }),
+    maxTokenLifetimeSeconds: config.TOKEN_MAX_LIFETIME_SECONDS,
+    jwksRefetchIntervalMs: config.JWKS_REFETCH_INTERVAL_MS,
   });
   await app.register(appContextPlugin, {
     definition,

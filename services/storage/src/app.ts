@@ -43,6 +43,8 @@ export async function buildStorageApp(options: StorageAppOptions): Promise<Typed
     jwksUrl: config.JWKS_URL,
     issuer: config.TOKEN_ISSUER,
     ...(config.TOKEN_AUDIENCE && { audience: config.TOKEN_AUDIENCE }),
+    maxTokenLifetimeSeconds: config.TOKEN_MAX_LIFETIME_SECONDS,
+    jwksRefetchIntervalMs: config.JWKS_REFETCH_INTERVAL_MS,
     // The app services send their own token beside the party's: storage then knows the app acts for the party.
     accessTokenHeader: ACCESS_TOKEN_HEADER,
   });

@@ -90,10 +90,13 @@ export async function instantiate(
     }
     return (await ctx.storage.getInstance(caller.token, instance.id)).value;
   } catch (error) {
-    await ctx.storage.deleteInstance(caller.token, instance.id, { hard: true }).catch((cleanupError: unknown) => {
+    const cleanup = ctx.storage.deleteInstance(caller.token, instance.id, { hard: true }).catch((cleanupError: unknown) => {
       // Storage went away mid-way: the caller gets the original error; operators need to know what is left.
       ctx.log.error({ err: cleanupError, instanceId: instance.id }, 'a failed instantiation left its instance in storage; delete it with ?hard=true');
     });
+    // A storage that stopped answering would make the caller wait a second timeout for the clean-up: answer
+    // now (504 within one timeout) and let the clean-up finish, or be logged, on its own.
+    if (!(error instanceof DomainError && error.kind === 'timeout')) await cleanup;
     throw error;
   }
 }

@@ -34,7 +34,13 @@ describe('signing key rotation', () => {
 
   beforeAll(async () => {
     auth = await startAuth({ listen: true });
-    storage = await startStorage('embedded', { JWKS_URL: `${auth.url}/.well-known/jwks.json`, TOKEN_ISSUER: ISSUER, TOKEN_AUDIENCE: AUDIENCE });
+    // Two rotations seconds apart: let each new kid refetch the JWKS (by default at most one such refetch per 5 s).
+    storage = await startStorage('embedded', {
+      JWKS_URL: `${auth.url}/.well-known/jwks.json`,
+      TOKEN_ISSUER: ISSUER,
+      TOKEN_AUDIENCE: AUDIENCE,
+      JWKS_REFETCH_INTERVAL_MS: '0',
+    });
   });
   afterAll(async () => {
     await storage.close();

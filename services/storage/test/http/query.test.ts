@@ -48,10 +48,18 @@ describe('instance query', () => {
   let otherParty: Instance;
 
   beforeAll(async () => {
+    // Timestamps have millisecond resolution and equal ones are ordered by id: let each instance get its own
+    // millisecond, since a create (with its token already verified and cached) can take less than one.
+    const nextMillisecond = () => new Promise((resolve) => setTimeout(resolve, 2));
     navSample = [];
-    for (let i = 0; i < 5; i++) navSample.push(await createInstance(h));
+    for (let i = 0; i < 5; i++) {
+      navSample.push(await createInstance(h));
+      await nextMillisecond();
+    }
     navOther = await createInstance(h, { appId: 'nav/other-app' });
+    await nextMillisecond();
     skd = await createInstance(h, { appId: 'skd/tax-return' });
+    await nextMillisecond();
     otherParty = await createInstance(h, { partyId: OTHER_PARTY, headers: h.auth.otherOwner });
   });
 

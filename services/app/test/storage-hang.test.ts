@@ -1,0 +1,164 @@
+/**
+ * A storage process that hangs (SIGSTOP: it keeps its connections and answers nothing) gives the app's caller a
+ * 504 within one storage timeout, also when it hangs half-way through an instantiation, where the clean-up of the
+ * half-made instance would otherwise cost a second timeout. Storage runs as its own process, as deployed.
+ */
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { loadAppDefinition } from '@forms/app-definition';
+import { StorageClient } from '@forms/client';
+import { Scopes } from '@forms/contracts';
+import type { TypedFastify } from '@forms/service-kit';
+import { TestIssuer } from '@forms/test-support';
+import { buildAppService } from '../src/app';
+import { loadAppServiceConfig } from '../src/config';
+import { registerInStorage } from '../src/domain/registration';
+import { appFolder, REPO_ROOT } from './support/app-harness';
+
+const APP_ID = 'nav/child-benefit';
+const PARTY = '50001';
+const TIMEOUT_MS = 1_000;
+
+let issuer: TestIssuer;
+let storage: ChildProcessWithoutNullStreams;
+let dataDir: string;
+let storageUrl: string;
+let app: TypedFastify;
+/** Set to stop storage from the app's prefill rule: after the instance is created, before its form is stored. */
+let stopStorageOnPrefill = false;
+
+/**
+ * Starts `services/storage` in a child process (tsx's loader in that same process, so signals reach storage itself)
+ * and resolves with its API URL (from its start-up log).
+ */
+async function startStorageProcess(env: Record<string, string>): Promise<string> {
+  const tsxLoader = pathToFileURL(join(REPO_ROOT, 'node_modules/tsx/dist/loader.mjs')).href;
+  storage = spawn(process.execPath, ['--import', tsxLoader, join(REPO_ROOT, 'services/storage/src/server.ts')], {
+    env: { ...process.env, ...env },
+    stdio: 'pipe',
+  });
+  return new Promise((resolve, reject) => {
+    let output = '';
+    const timer = setTimeout(() => reject(new Error(`storage did not start within 25 s:\n${output}`)), 25_000);
+    storage.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = /storage API at (http:\/\/[^\s,"]+)/.exec(output);
+      if (match?.[1]) {
+        clearTimeout(timer);
+        resolve(match[1]);
+      }
+    });
+    storage.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    storage.once('exit', (code) => reject(new Error(`storage exited with ${code}:\n${output}`)));
+  });
+}
+
+const signal = (name: 'SIGSTOP' | 'SIGCONT') => process.kill(storage.pid as number, name);
+
+beforeAll(async () => {
+  issuer = await TestIssuer.start();
+  dataDir = mkdtempSync(join(tmpdir(), 'storage-hang-'));
+  storageUrl = await startStorageProcess({
+    HOST: '127.0.0.1',
+    PORT: '0',
+    DATA_DIR: dataDir,
+    JWKS_URL: issuer.jwksUrl,
+    TOKEN_ISSUER: issuer.issuer,
+    LOG_LEVEL: 'info',
+    REAPER_INTERVAL_SECONDS: '0',
+  });
+  const loaded = await loadAppDefinition(appFolder(APP_ID));
+  const prefill = loaded.rules.prefill;
+  const definition = {
+    ...loaded,
+    rules: {
+      ...loaded.rules,
+      prefill: async (...args: Parameters<NonNullable<typeof prefill>>) => {
+        if (stopStorageOnPrefill) signal('SIGSTOP');
+        return (await prefill?.(...args)) ?? {};
+      },
+    },
+  };
+  const config = loadAppServiceConfig({
+    APP_DIR: appFolder(APP_ID),
+    STORAGE_URL: storageUrl,
+    STORAGE_TIMEOUT_MS: String(TIMEOUT_MS),
+    JWKS_URL: issuer.jwksUrl,
+    TOKEN_ISSUER: issuer.issuer,
+  });
+  const client = new StorageClient({ baseUrl: config.STORAGE_URL, timeoutMs: config.STORAGE_TIMEOUT_MS });
+  await registerInStorage(definition, client, issuer.orgToken({ org: 'nav', scopes: [Scopes.serviceOwnerRead, Scopes.serviceOwnerWrite] }));
+  app = await buildAppService({ config, definition, storage: client, logger: false });
+  await app.ready();
+}, 40_000);
+
+afterAll(async () => {
+  stopStorageOnPrefill = false;
+  if (storage && storage.exitCode === null) {
+    signal('SIGCONT');
+    const exited = new Promise((resolve) => storage.once('exit', resolve));
+    storage.kill('SIGKILL');
+    await exited;
+  }
+  await app?.close();
+  await issuer?.stop();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+const ownerToken = () => issuer.userToken({ userId: 1001, partyId: PARTY, scopes: [Scopes.instancesRead, Scopes.instancesWrite] });
+
+async function createInstance() {
+  const started = Date.now();
+  const response = await app.inject({
+    method: 'POST',
+    url: `/${APP_ID}/instances?instanceOwnerPartyId=${PARTY}`,
+    headers: { authorization: `Bearer ${ownerToken()}` },
+    payload: {},
+  });
+  return { status: response.statusCode, code: response.json<{ code?: string }>().code, elapsedMs: Date.now() - started };
+}
+
+async function instanceCount(): Promise<number> {
+  const navToken = issuer.orgToken({ org: 'nav', scopes: [Scopes.serviceOwnerRead] });
+  const client = new StorageClient({ baseUrl: storageUrl, timeoutMs: 5_000 });
+  return (await client.queryInstances(navToken, { appId: APP_ID, 'instanceOwner.partyId': PARTY })).count;
+}
+
+test('a stopped storage: 504 STORAGE_TIMEOUT within one timeout', async () => {
+  expect((await createInstance()).status).toBe(201);
+  signal('SIGSTOP');
+  try {
+    const result = await createInstance();
+    expect(result).toMatchObject({ status: 504, code: 'STORAGE_TIMEOUT' });
+    expect(result.elapsedMs).toBeLessThan(1.6 * TIMEOUT_MS);
+  } finally {
+    signal('SIGCONT');
+  }
+});
+
+test('storage stopping half-way through an instantiation: 504 within one timeout, the half-made instance removed once it is back', async () => {
+  const before = await instanceCount();
+  stopStorageOnPrefill = true;
+  let result: Awaited<ReturnType<typeof createInstance>>;
+  try {
+    result = await createInstance();
+  } finally {
+    stopStorageOnPrefill = false;
+    signal('SIGCONT');
+  }
+  expect(result).toMatchObject({ status: 504, code: 'STORAGE_TIMEOUT' });
+  // One timeout for the form that was never stored, not a second one for the clean-up.
+  expect(result.elapsedMs).toBeLessThan(1.6 * TIMEOUT_MS);
+
+  // The clean-up went on without the caller, and storage acts on it once it runs again.
+  const deadline = Date.now() + 5_000;
+  let count = await instanceCount();
+  while (count !== before && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    count = await instanceCount();
+  }
+  expect(count).toBe(before);
+});
