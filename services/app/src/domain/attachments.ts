@@ -64,6 +64,8 @@ export async function storeAttachment(ctx: AppContext, caller: Caller, instanceI
   }
   const inspected = content.pipe(new ContentInspector(declared, () => AppErrors.contentMismatch(declared)));
   content.once('error', (error) => inspected.destroy(error));
+  // The failure reaches the storage call, which reads the stream when it sends: also if that is only after it failed.
+  inspected.on('error', () => content.unpipe(inspected));
   return ctx.storage.uploadData(caller.token, instanceId, dataType, inspected, {
     contentType: input.contentType,
     ...(input.filename !== undefined && { filename: input.filename }),
