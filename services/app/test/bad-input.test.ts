@@ -133,7 +133,7 @@ describe('wrong data types and attachments', () => {
   });
 
   test('an attachment larger than its data type allows: 413 and no data element', async () => {
-    const sixMegabytes = Buffer.concat([PDF, Buffer.alloc(6 * 1024 * 1024, 0x20)]);
+    const sixMegabytes = Buffer.concat([PDF, Buffer.alloc(6 * 1024 * 1024, 0x20), Buffer.from('%%EOF\n')]);
     const response = await post('proof', 'application/pdf', sixMegabytes);
     expect(response.statusCode).toBe(413);
     const stored = await storedInstance(h, owner, instance.id);
