@@ -9,3 +9,5 @@ export {
   type OrgTokenInput,
   type SystemTokenInput,
 } from './test-issuer';
+export { FaultProxy, type ProxyMode } from './fault-proxy';
+export { peakRssGrowth, sendStreaming, type StreamedAnswer, type StreamedRequest } from './streaming';

@@ -2,7 +2,7 @@
  * `instances create`, `data upload` and `data download` against the real app service of nav/child-benefit
  * and its storage, with a person's token from FORMS_TOKEN.
  */
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, watch, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AppClient } from '@forms/client';
@@ -80,8 +80,25 @@ describe('create, upload, download', () => {
     expect(named.json()).toEqual({ path: join(folder, 'big proof.pdf'), bytes: big.length, sha256: sha256(big), contentType: 'application/pdf' });
     expect(await sha256OfFile(join(folder, 'big proof.pdf'))).toBe(sha256(big));
 
+    // Watch the folder (inotify): the bytes must be written under a temp name, and copy.pdf only appear by rename.
     const out = join(folder, 'copy.pdf');
-    const text = await cli(['data', 'download', '--instance', instance.id, '--data-id', element.id, '--out', out], { tty: true });
+    const events: Array<[string, string]> = [];
+    const watcher = watch(folder, (eventType, filename) => events.push([eventType, String(filename)]));
+    let text: Awaited<ReturnType<typeof cli>>;
+    try {
+      text = await cli(['data', 'download', '--instance', instance.id, '--data-id', element.id, '--out', out], { tty: true });
+      // Let the last inotify events arrive.
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    } finally {
+      watcher.close();
+    }
+    const partial = /^\.copy\.pdf\.[0-9a-f]+\.partial$/;
+    const tempName = events.find(([, name]) => partial.test(name))?.[1];
+    expect(tempName).toBeDefined();
+    expect(events.filter(([type, name]) => type === 'change' && name === tempName).length).toBeGreaterThan(0);
+    expect(events.filter(([, name]) => name === 'copy.pdf')).toEqual([['rename', 'copy.pdf']]);
+    const appeared = events.findIndex(([, name]) => name === 'copy.pdf');
+    expect(events.slice(appeared).some(([type, name]) => type === 'change' && name === tempName)).toBe(false);
     expect(text.code).toBe(0);
     expect(text.stderr).toMatch(/Downloading copy\.pdf .*\(\d+ %\)/);
     expect(await sha256OfFile(out)).toBe(sha256(big));

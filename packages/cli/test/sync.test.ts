@@ -4,7 +4,7 @@
  * second run finds nothing left to do.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Instance } from '@forms/contracts';
@@ -128,7 +128,15 @@ test('a second run has nothing to do; a newly completed instance is the only one
   const late = await stack.submitReturn('50012', 90_000, [pdf(5000)]);
   const third = await sync();
   expect(third.code).toBe(0);
-  expect(third.stdout).toBe(`confirmed ${late}\n1 downloaded, 0 already on disk, 1 confirmed (${third.stdout.match(/\((\d+) bytes\)/)?.[1]} bytes)\n`);
+  // The byte count is the content of the instance's data elements, as storage records it and as the files hold it.
+  const { value: lateInstance } = await stack.storage.getInstance(stack.skd, late);
+  const expectedBytes = lateInstance.data.reduce((sum, element) => sum + element.size, 0);
+  const onDisk = await readdir(folderOf(late));
+  const fileBytes = (await Promise.all(onDisk.filter((name) => name !== INSTANCE_FILE && name !== MARKER_FILE).map(async (name) => (await stat(join(folderOf(late), name))).size)))
+    .reduce((sum, size) => sum + size, 0);
+  expect(fileBytes).toBe(expectedBytes);
+  expect(expectedBytes).toBeGreaterThan(5000);
+  expect(third.stdout).toBe(`confirmed ${late}\n1 downloaded, 0 already on disk, 1 confirmed (${expectedBytes} bytes)\n`);
   expect(new Set(spy.downloads.map((d) => d.instanceId))).toEqual(new Set([late]));
   expect(spy.confirms).toEqual([late]);
 });

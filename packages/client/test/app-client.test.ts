@@ -223,7 +223,10 @@ describe('tokens and failures', () => {
     const other = new AppClient({ baseUrl: appUrl, appId: 'nav/child-benefit', token: otherToken });
     expect(await failure(other.getInstance(instance.id))).toMatchObject({ kind: 'not_found' });
     expect(await failure(other.createInstance({}, { partyId: OWNER_PARTY }))).toMatchObject({ kind: 'forbidden' });
-    expect(OTHER_PARTY).not.toBe(OWNER_PARTY);
+    // The same refusals the other way round: what the other party makes for itself, the owner cannot see.
+    const theirs = await other.createInstance({}, { partyId: OTHER_PARTY });
+    expect(theirs.instanceOwner.partyId).toBe(OTHER_PARTY);
+    expect(await failure(client.getInstance(theirs.id))).toMatchObject({ kind: 'not_found' });
 
     const bad = new AppClient({ baseUrl: appUrl, appId: 'nav/child-benefit', token: 'not-a-token' });
     expect(await failure(bad.getInstance(instance.id))).toMatchObject({ kind: 'unauthenticated' });

@@ -2,6 +2,8 @@
  * TokenClient over HTTP against the real token service (embedded store, listening on a real port).
  */
 import { createPublicKey } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { createRemoteJWKSet, decodeJwt, jwtVerify } from 'jose';
 import { DomainError, Scopes } from '@forms/contracts';
 import { TokenClient } from '../src';
@@ -14,6 +16,22 @@ beforeAll(async () => {
   auth = await startAuth({ listen: true });
 });
 afterAll(() => auth.close());
+
+/** An HTTP server on 127.0.0.1 that records each request and refuses it as a token endpoint would. */
+async function recordingServer() {
+  const requests: Array<{ path: string | undefined; body: string }> = [];
+  const server = createServer((request, response) => {
+    let body = '';
+    request.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
+    request.on('end', () => {
+      requests.push({ path: request.url, body });
+      response.writeHead(400, { 'content-type': 'application/json' }).end('{"error":"invalid_client"}');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}`, requests, close: () => new Promise((resolve) => server.close(resolve)) };
+}
 
 async function failure(promise: Promise<unknown>): Promise<DomainError> {
   const error: unknown = await promise.then(
@@ -95,10 +113,30 @@ describe('private_key_jwt', () => {
     expect(await verified(first.accessToken)).toMatchObject({ 'urn:altinn:systemid': clientId, 'urn:altinn:partyid': '50003' });
   });
 
-  test('the audience defaults to the token endpoint URL, which the service checks', async () => {
+  test('the audience defaults to the token endpoint URL: the assertion sent says so, signed by the key', async () => {
+    const { publicKey, privateKey } = keyPairFor('RS256');
+    const { url, requests, close } = await recordingServer();
+    try {
+      await failure(new TokenClient({ authUrl: url, clientId: 'ledger-aud', privateKey }).getToken());
+      const [request] = requests;
+      expect(request?.path).toBe('/authentication/api/v1/token');
+      const form = new URLSearchParams(request?.body);
+      expect(form.get('client_assertion_type')).toBe('urn:ietf:params:oauth:client-assertion-type:jwt-bearer');
+      const { payload } = await jwtVerify(form.get('client_assertion')!, publicKey, {
+        audience: `${url}/authentication/api/v1/token`,
+        issuer: 'ledger-aud',
+        subject: 'ledger-aud',
+        maxTokenAge: 120,
+      });
+      expect(payload.jti).toEqual(expect.any(String));
+    } finally {
+      await close();
+    }
+  });
+
+  test('the real service refuses an assertion whose default audience is not its public token URL', async () => {
     const { clientId, privateKey } = await auth.registerKeyClient({ clientId: 'ledger-aud', kind: 'system', partyId: '50003', scopes: [instancesRead] });
     const client = new TokenClient({ authUrl: auth.url, clientId, privateKey });
-    expect(client.tokenUrl).toBe(`${auth.url}/authentication/api/v1/token`);
     // This service's public token endpoint is http://auth.test/…, not the address it was reached at.
     const error = await failure(client.getToken());
     expect(error).toMatchObject({ kind: 'unauthenticated', code: 'invalid_client' });

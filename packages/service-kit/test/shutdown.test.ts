@@ -3,6 +3,11 @@ import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { createServer } from '../src/server';
 
+/** Resolves once the server no longer listens (checked each turn of the event loop; bounded by the test timeout). */
+async function stoppedListening(server: { listening: boolean }): Promise<void> {
+  while (server.listening) await new Promise((resolve) => setImmediate(resolve));
+}
+
 /**
  * A keep-alive connection that is still sending its response when close() begins must not hold shutdown up until its
  * keep-alive timeout (72 s in Fastify), longer than this test's timeout.
@@ -11,10 +16,13 @@ test('close() waits for an in-flight response and then ends its keep-alive conne
   const app = createServer({ name: 'shutdown-test', logger: false });
   let release: () => void = () => undefined;
   const released = new Promise<void>((resolve) => (release = resolve));
+  let bodyStarted: () => void = () => undefined;
+  const started = new Promise<void>((resolve) => (bodyStarted = resolve));
   // Headers and the first bytes go out before close() begins; the rest only after.
   app.get('/slow', async (_request, reply) => {
     async function* body() {
       yield '{"done":';
+      bodyStarted();
       await released;
       yield 'true}';
     }
@@ -23,18 +31,28 @@ test('close() waits for an in-flight response and then ends its keep-alive conne
   await app.listen({ host: '127.0.0.1', port: 0 });
   const { port } = app.server.address() as AddressInfo;
   const agent = new Agent({ keepAlive: true });
+  let firstBytesArrived: () => void = () => undefined;
+  const firstBytes = new Promise<void>((resolve) => (firstBytesArrived = resolve));
 
   const answered = new Promise<{ status: number; body: string }>((resolve, reject) => {
     request({ host: '127.0.0.1', port, path: '/slow', agent }, (response) => {
       let body = '';
-      response.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      response.on('data', (chunk: Buffer) => {
+        body += chunk.toString();
+        firstBytesArrived();
+      });
       response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
+      response.on('aborted', () => reject(new Error(`the response was cut off after ${JSON.stringify(body)}`)));
     })
       .on('error', reject)
       .end();
   });
-  await new Promise((resolve) => setTimeout(resolve, 50));
+  // The handler has begun the body and the client holds its first bytes: the response is truly in flight.
+  await started;
+  await firstBytes;
   const closed = app.close();
+  // The rest of the body is sent only once the server has stopped taking connections: shutdown is under way.
+  await stoppedListening(app.server);
   release();
 
   expect(await answered).toEqual({ status: 200, body: '{"done":true}' });

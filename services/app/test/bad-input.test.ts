@@ -111,6 +111,8 @@ describe('JSON that does not fit', () => {
   });
 });
 
+const CONTENT_TYPE_REFUSED = 'CONTENT_TYPE_NOT_ALLOWED';
+
 describe('wrong data types and attachments', () => {
   const post = (dataType: string, contentType: string, payload: Buffer | string) =>
     h.app.inject({ method: 'POST', url: `${h.base}/instances/${instance.id}/data?dataType=${dataType}`, headers: { ...owner, 'content-type': contentType }, payload });
@@ -141,6 +143,16 @@ describe('wrong data types and attachments', () => {
   });
 
   test('form data sent to the attachment route is refused, and an attachment cannot be PUT as form data', async () => {
+    const before = (await storedInstance(h, owner, instance.id))?.data.map((d) => d.id);
+    for (const [contentType, body] of [
+      ['application/json', JSON.stringify({ applicant: { name: 'Kari' } })],
+      ['application/xml', '<ChildBenefit><applicant><name>Kari</name></applicant></ChildBenefit>'],
+    ] as const) {
+      const asAttachment = await post('proof', contentType, body);
+      expect([contentType, asAttachment.statusCode, asAttachment.json().code]).toEqual([contentType, 415, CONTENT_TYPE_REFUSED]);
+    }
+    expect((await storedInstance(h, owner, instance.id))?.data.map((d) => d.id)).toEqual(before);
+
     const proof = await post('proof', 'application/pdf', PDF);
     expect(proof.statusCode).toBe(201);
     const proofId = proof.json<DataElement>().id;
@@ -224,6 +236,37 @@ describe('stale versions', () => {
     expectProblem(await h.app.inject({ method: 'DELETE', url: formUrl(), headers: { ...owner, ...stale } }), 412, 'VERSION_MISMATCH');
     expectProblem(await h.app.inject({ method: 'PUT', url: `${h.base}/instances/${instance.id}/process/next`, headers: { ...owner, ...stale } }), 412, 'VERSION_MISMATCH');
     await expectFormUnchanged();
+  });
+
+  test('a weak tag of the current version is 412 and a malformed If-Match 400, on every route that takes it', async () => {
+    const current = await storedInstance(h, owner, instance.id);
+    const formVersion = current!.data.find((d) => d.id === form.id)!.version;
+    const writes = (ifMatch: string) => [
+      h.app.inject({ method: 'PUT', url: formUrl(), headers: { ...owner, 'if-match': ifMatch, 'content-type': 'application/json' }, payload: '{"applicant":{"name":"K"}}' }),
+      h.app.inject({
+        method: 'PATCH',
+        url: formUrl(),
+        headers: { ...owner, 'if-match': ifMatch, 'content-type': 'application/json-patch+json' },
+        payload: '[{"op":"replace","path":"/applicant/name","value":"K"}]',
+      }),
+      h.app.inject({ method: 'DELETE', url: formUrl(), headers: { ...owner, 'if-match': ifMatch } }),
+    ];
+    for (const response of await Promise.all(writes(`W/"${formVersion}"`))) expectProblem(response, 412, 'VERSION_MISMATCH');
+    for (const response of await Promise.all(writes(String(formVersion)))) expectProblem(response, 400, 'INVALID_IF_MATCH');
+    const next = `${h.base}/instances/${instance.id}/process/next`;
+    expectProblem(await h.app.inject({ method: 'PUT', url: next, headers: { ...owner, 'if-match': `W/"${current!.version}"` } }), 412, 'VERSION_MISMATCH');
+    expectProblem(await h.app.inject({ method: 'PUT', url: next, headers: { ...owner, 'if-match': 'any' } }), 400, 'INVALID_IF_MATCH');
+    await expectFormUnchanged();
+  });
+
+  test('If-Match: * writes whatever version is current', async () => {
+    const response = await h.app.inject({
+      method: 'PATCH',
+      url: formUrl(),
+      headers: { ...owner, 'if-match': '*', 'content-type': 'application/json-patch+json' },
+      payload: '[{"op":"test","path":"/applicant/name","value":"Ola Nordmann"}]',
+    });
+    expect(response.statusCode).toBe(200);
   });
 });
 

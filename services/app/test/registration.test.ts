@@ -2,7 +2,9 @@
 import { loadAppDefinition } from '@forms/app-definition';
 import { StorageClient } from '@forms/client';
 import { Scopes, type Application } from '@forms/contracts';
-import { registerInStorage, storageMetadata } from '../src/domain/registration';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { registerInStorage } from '../src/domain/registration';
 import { API, startStorage, type StorageHarness } from '../../storage/test/support/storage-harness';
 import { appFolder } from './support/app-harness';
 
@@ -28,7 +30,20 @@ test('replicas starting together all register the app, and storage holds the def
   expect(apps).toHaveLength(1);
   // Form data is kept as JSON in storage, whatever the app accepts at its edge.
   expect(apps[0]?.dataTypes.find((type) => type.id === 'model')?.allowedContentTypes).toEqual(['application/json']);
-  expect(apps[0]?.dataTypes.find((type) => type.id === 'proof')?.allowedContentTypes).toEqual(storageMetadata(definition).dataTypes[1]?.allowedContentTypes);
+  // Attachment types go to storage as the app folder declares them, read here from the file itself.
+  const declared = JSON.parse(readFileSync(join(appFolder('nav/child-benefit'), 'applicationmetadata.json'), 'utf8')) as {
+    title: Record<string, string>;
+    dataTypes: Array<Record<string, unknown>>;
+  };
+  const proof = declared.dataTypes.find((type) => type.id === 'proof')!;
+  expect(apps[0]?.dataTypes.find((type) => type.id === 'proof')).toMatchObject({
+    allowedContentTypes: proof.allowedContentTypes,
+    maxSize: proof.maxSize,
+    maxCount: proof.maxCount,
+    minCount: proof.minCount,
+    taskId: proof.taskId,
+  });
+  expect(apps[0]?.title).toEqual(declared.title);
 });
 
 test('an org cannot register an app of another org', async () => {

@@ -1,108 +1,87 @@
 /**
- * When storage is down or hangs, the app answers promptly with 503/504 and a clear problem, not a hang.
+ * When storage is down, hangs or dies mid-request, the app answers promptly with 503/504 and a clear problem,
+ * not a hang, and leaves nothing half-made. The faults are real: a TCP proxy in front of the real storage service
+ * refuses connections, swallows them, or resets the one carrying a given request.
  */
-import { createServer, type Server, type Socket } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { loadAppDefinition } from '@forms/app-definition';
-import { StorageClient, type StorageApi } from '@forms/client';
-import { DomainError } from '@forms/contracts';
+import { StorageClient } from '@forms/client';
 import type { TypedFastify } from '@forms/service-kit';
+import { FaultProxy } from '@forms/test-support';
 import { buildAppService } from '../src/app';
 import { loadAppServiceConfig } from '../src/config';
 import { OWNER_PARTY } from '../../storage/test/support/storage-harness';
 import { appFolder, startApp, type AppHarness } from './support/app-harness';
-import { expectProblem, instanceCount } from './support/fixtures';
+import { expectProblem, instanceCount, storedInstance } from './support/fixtures';
 
 let h: AppHarness;
-let silentStorage: Server;
-const sockets = new Set<Socket>();
+let proxy: FaultProxy;
+/** The app service under test: it reaches storage only through the proxy. */
+let app: TypedFastify;
 
 beforeAll(async () => {
   h = await startApp('nav/child-benefit');
-  // Accepts connections and never answers.
-  silentStorage = createServer((socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve) => silentStorage.listen(0, '127.0.0.1', resolve));
-});
-afterAll(async () => {
-  for (const socket of sockets) socket.destroy();
-  await new Promise((resolve) => silentStorage.close(resolve));
-  await h.close();
-});
-
-/** The same app, with the same token issuer, in front of a storage at `storageUrl` (or the given client). */
-async function appBefore(storageUrl: string, client?: StorageApi): Promise<TypedFastify> {
+  proxy = await FaultProxy.start(h.storageUrl);
   const config = loadAppServiceConfig({
     APP_DIR: appFolder('nav/child-benefit'),
-    STORAGE_URL: storageUrl,
-    STORAGE_TIMEOUT_MS: '300',
+    STORAGE_URL: proxy.urlFor(h.storageUrl),
+    STORAGE_TIMEOUT_MS: '3000',
     JWKS_URL: h.storage.issuer.jwksUrl,
     TOKEN_ISSUER: h.storage.issuer.issuer,
   });
   const definition = await loadAppDefinition(config.APP_DIR);
-  const storage = client ?? new StorageClient({ baseUrl: config.STORAGE_URL, timeoutMs: config.STORAGE_TIMEOUT_MS });
-  const app = await buildAppService({ config, definition, storage, logger: false });
+  // The app's own token beside the party's, as the app service sends it.
+  const appToken = h.storage.issuer.appToken({ app: 'nav/child-benefit' });
+  const storage = new StorageClient({ baseUrl: config.STORAGE_URL, timeoutMs: config.STORAGE_TIMEOUT_MS, accessToken: async () => appToken });
+  app = await buildAppService({ config, definition, storage, logger: false });
   await app.ready();
-  return app;
-}
+});
+afterAll(async () => {
+  await app.close();
+  await proxy.stop();
+  await h.close();
+});
 
-async function closedPort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
+const create = () =>
+  app.inject({ method: 'POST', url: `/nav/child-benefit/instances?instanceOwnerPartyId=${OWNER_PARTY}`, headers: h.storage.auth.owner, payload: {} });
 
 test('storage unreachable: 503 STORAGE_UNAVAILABLE, and the service reports itself not ready', async () => {
-  const app = await appBefore(`http://127.0.0.1:${await closedPort()}/storage/api/v1`);
-  try {
-    const create = await app.inject({ method: 'POST', url: `/nav/child-benefit/instances?instanceOwnerPartyId=${OWNER_PARTY}`, headers: h.storage.auth.owner, payload: {} });
-    expectProblem(create, 503, 'STORAGE_UNAVAILABLE');
-    const ready = await app.inject({ url: '/ready' });
-    expect(ready.statusCode).toBe(503);
-    // Liveness is not readiness: the process itself is fine.
-    expect((await app.inject({ url: '/health' })).statusCode).toBe(200);
-  } finally {
-    await app.close();
-  }
+  await proxy.down();
+  const before = await instanceCount(h, h.storage.auth.nav, OWNER_PARTY);
+  expectProblem(await create(), 503, 'STORAGE_UNAVAILABLE');
+  expect((await app.inject({ url: '/ready' })).statusCode).toBe(503);
+  // Liveness is not readiness: the process itself is fine.
+  expect((await app.inject({ url: '/health' })).statusCode).toBe(200);
+  expect(await instanceCount(h, h.storage.auth.nav, OWNER_PARTY)).toBe(before);
 });
 
 test('storage not answering: 504 STORAGE_TIMEOUT after the configured timeout, not a hang', async () => {
-  const { port } = silentStorage.address() as AddressInfo;
-  const app = await appBefore(`http://127.0.0.1:${port}/storage/api/v1`);
-  try {
-    const create = await app.inject({ method: 'POST', url: `/nav/child-benefit/instances?instanceOwnerPartyId=${OWNER_PARTY}`, headers: h.storage.auth.owner, payload: {} });
-    expectProblem(create, 504, 'STORAGE_TIMEOUT');
-  } finally {
-    await app.close();
-  }
+  await proxy.up();
+  proxy.setMode({ kind: 'silent' });
+  expectProblem(await create(), 504, 'STORAGE_TIMEOUT');
 });
 
-test('with storage back, the same request succeeds', async () => {
-  const create = await h.app.inject({ method: 'POST', url: `/nav/child-benefit/instances?instanceOwnerPartyId=${OWNER_PARTY}`, headers: h.storage.auth.owner, payload: {} });
-  expect(create.statusCode).toBe(201);
-  expect((await h.app.inject({ url: '/ready' })).statusCode).toBe(200);
+test('with storage back, the same request to the same service succeeds', async () => {
+  proxy.setMode({ kind: 'pass' });
+  const created = await create();
+  expect(created.statusCode).toBe(201);
+  expect((await app.inject({ url: '/ready' })).statusCode).toBe(200);
+  expect(await storedInstance(h, h.storage.auth.owner, created.json().id)).toBeDefined();
 });
 
 test('storage failing after the instance was created: 503, and the half-made instance is removed', async () => {
-  const appToken = h.storage.issuer.appToken({ app: 'nav/child-benefit' });
-  const real = new StorageClient({ baseUrl: h.storageUrl, timeoutMs: 3000, accessToken: async () => appToken });
-  // Storage accepts the instance, then is unreachable for the prefilled form (a fault injected at the network edge).
-  const flaky: StorageApi = Object.assign(Object.create(real) as StorageClient, {
-    uploadData: async () => {
-      throw new DomainError('unavailable', 'STORAGE_UNAVAILABLE', 'The storage service cannot be reached.');
-    },
-  });
-  const app = await appBefore(h.storageUrl, flaky);
-  try {
-    const before = await instanceCount(h, h.storage.auth.nav, OWNER_PARTY);
-    const create = await app.inject({ method: 'POST', url: `/nav/child-benefit/instances?instanceOwnerPartyId=${OWNER_PARTY}`, headers: h.storage.auth.owner, payload: {} });
-    expectProblem(create, 503, 'STORAGE_UNAVAILABLE');
-    expect(await instanceCount(h, h.storage.auth.nav, OWNER_PARTY)).toBe(before);
-  } finally {
-    await app.close();
-  }
+  const before = await instanceCount(h, h.storage.auth.nav, OWNER_PARTY);
+  // Instance creation gets through; the connection carrying the prefilled form's upload is reset.
+  proxy.setMode({ kind: 'reset', when: (method, path) => method === 'POST' && /\/instances\/\d+\/[0-9a-f-]{36}\/data\?/.test(path) });
+  const seenBefore = proxy.seen.length;
+  expectProblem(await create(), 503, 'STORAGE_UNAVAILABLE');
+  proxy.setMode({ kind: 'pass' });
+
+  const seen = proxy.seen.slice(seenBefore);
+  expect(seen[0]).toMatch(/^POST \/storage\/api\/v1\/instances\?appId=nav(\/|%2F)child-benefit$/);
+  const upload = seen.find((line) => line.includes('/data?'));
+  const instanceId = /instances\/(\d+\/[0-9a-f-]{36})\/data/.exec(upload ?? '')?.[1];
+  expect(instanceId).toBeDefined();
+  // The instance storage created is gone again, not merely hidden.
+  expect(await storedInstance(h, h.storage.auth.owner, instanceId!)).toBeUndefined();
+  expect(await instanceCount(h, h.storage.auth.nav, OWNER_PARTY)).toBe(before);
 });

@@ -29,6 +29,10 @@ export interface AppHarnessOptions {
   storageEnv?: Record<string, string>;
   /** The app's own token (registers the app, and goes beside the party's on every storage call); by default from the test issuer. */
   appToken?: string;
+  /** The app's folder, when not the example app of that id in apps/. */
+  appDir?: string;
+  /** An already running storage harness to use (and leave running on close) instead of a new one. */
+  storage?: StorageHarness;
 }
 
 /**
@@ -36,12 +40,14 @@ export interface AppHarnessOptions {
  * embedded adapters), both trusting the same token issuer.
  */
 export async function startApp(appId: string, options: AppHarnessOptions = {}): Promise<AppHarness> {
-  const storage = await startStorage(options.adapters ?? 'embedded', options.storageEnv);
-  const storageAddress = await storage.app.listen({ host: '127.0.0.1', port: 0 });
+  const ownStorage = !options.storage;
+  const storage = options.storage ?? (await startStorage(options.adapters ?? 'embedded', options.storageEnv));
+  const storageAddress = ownStorage ? await storage.app.listen({ host: '127.0.0.1', port: 0 }) : storageAddressOf(storage);
   const storageUrl = `${storageAddress}/storage/api/v1`;
-  const definition = await loadAppDefinition(appFolder(appId));
+  const appDir = options.appDir ?? appFolder(appId);
+  const definition = await loadAppDefinition(appDir);
   const config = loadAppServiceConfig({
-    APP_DIR: appFolder(appId),
+    APP_DIR: appDir,
     STORAGE_URL: storageUrl,
     JWKS_URL: storage.config.JWKS_URL,
     TOKEN_ISSUER: storage.config.TOKEN_ISSUER,
@@ -62,9 +68,15 @@ export async function startApp(appId: string, options: AppHarnessOptions = {}): 
     base: `/${appId}`,
     async close() {
       await app.close();
-      await storage.close();
+      if (ownStorage) await storage.close();
     },
   };
+}
+
+function storageAddressOf(storage: StorageHarness): string {
+  const address = storage.app.server.address();
+  if (!address || typeof address === 'string') throw new Error('the shared storage harness must be listening');
+  return `http://127.0.0.1:${address.port}`;
 }
 
 export { bearer };

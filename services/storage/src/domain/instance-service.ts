@@ -26,8 +26,15 @@ export interface InstanceRef {
 /** An audit event to record: its type, or a process event with the state it names. */
 export type AuditEvent = InstanceEventType | ProcessEvent;
 
-/** A change to apply to a loaded instance, by a caller in `role`; returns the audit events it implies. */
-export type InstanceChange = (draft: Instance, now: string, role: Role) => AuditEvent[] | Promise<AuditEvent[]>;
+/** What a change returns when the instance already is as asked: nothing is written, the version stays. */
+export const UNCHANGED = Symbol('unchanged');
+
+/** A change to apply to a loaded instance, by a caller in `role`; returns the audit events it implies, or UNCHANGED. */
+export type InstanceChange = (
+  draft: Instance,
+  now: string,
+  role: Role,
+) => AuditEvent[] | typeof UNCHANGED | Promise<AuditEvent[] | typeof UNCHANGED>;
 
 export interface ChangeOptions {
   access: Access;
@@ -102,6 +109,8 @@ export class InstanceService {
   /**
    * Read-modify-write with optimistic concurrency. With `expectedVersion` a stale caller gets 412;
    * without it concurrent writers are retried, so independent changes never overwrite each other.
+   * The version is checked before the change is looked at, so a stale caller gets 412 even when the
+   * change would have been a no-op.
    */
   async change(principal: Principal, ref: InstanceRef, options: ChangeOptions, apply: InstanceChange): Promise<Instance> {
     for (let attempt = 1; attempt <= MAX_WRITE_ATTEMPTS; attempt++) {
@@ -113,6 +122,7 @@ export class InstanceService {
       const now = this.ctx.clock();
       const draft = structuredClone(current);
       const events = await apply(draft, now, role);
+      if (events === UNCHANGED) return current;
       draft.version = current.version + 1;
       draft.lastChanged = now;
       draft.lastChangedBy = principalId(principal);
@@ -176,12 +186,10 @@ export class InstanceService {
   }
 
   /** The app owner confirms it has downloaded the instance. Idempotent: a second confirmation changes nothing. */
-  async confirmComplete(principal: Principal, ref: InstanceRef): Promise<Instance> {
-    const { instance: current, role } = await this.getWithRole(principal, ref, 'write');
-    requireRole(role, ['org'], 'confirm the download');
-    if (current.completeConfirmations.some((c) => c.stakeholderId === current.org)) return current;
-    return this.change(principal, ref, { access: 'write', roles: ['org'], action: 'confirm the download' }, (draft, now) => {
-      if (draft.completeConfirmations.some((c) => c.stakeholderId === draft.org)) return [];
+  async confirmComplete(principal: Principal, ref: InstanceRef, expectedVersion?: number): Promise<Instance> {
+    const options = { access: 'write', roles: ['org'], action: 'confirm the download', ...(expectedVersion !== undefined && { expectedVersion }) } as const;
+    return this.change(principal, ref, options, (draft, now) => {
+      if (draft.completeConfirmations.some((c) => c.stakeholderId === draft.org)) return UNCHANGED;
       draft.completeConfirmations.push({ stakeholderId: draft.org, confirmedOn: now });
       return ['ConfirmedComplete'];
     });

@@ -75,7 +75,7 @@ const instanceStateRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      const updated = await instances.confirmComplete(requirePrincipal(request), refOf(request.params));
+      const updated = await instances.confirmComplete(requirePrincipal(request), refOf(request.params), expectedVersion(request));
       return reply.header('etag', etagOf(updated.version)).send(updated);
     },
   );

@@ -63,3 +63,36 @@ it('reports not ready, with the failing dependency, once a store is gone', async
     await broken.close();
   }
 });
+
+describe('the scheduled reaper', () => {
+  let scheduled: StorageHarness;
+  beforeAll(async () => {
+    // The service's own schedule, every second; no call of reapOrphanBlobs from the test.
+    scheduled = await startStorage('embedded', { REAPER_INTERVAL_SECONDS: '1', REAPER_STALE_AFTER_SECONDS: '60' });
+    await registerApp(scheduled);
+  });
+  afterAll(() => scheduled.close());
+
+  it('runs on its interval and removes an abandoned upload, leaving a fresh one alone', async () => {
+    const { store, blobs } = scheduled.app.storage.context;
+    const instance = await createInstance(scheduled);
+    const guid = instance.id.split('/')[1]!;
+    const upload = async (dataId: string, started: string) => {
+      const path = `nav/sample-app/${guid}/data/${dataId}`;
+      await blobs.put(path, Readable.from([Buffer.from('abandoned')]), { contentType: 'application/pdf' });
+      await store.pendingUploads.insert({ dataElementId: dataId, instanceGuid: guid, blobStoragePath: path, started });
+      return path;
+    };
+    const abandoned = await upload('00000000-0000-4000-8000-00000000000a', new Date(Date.now() - 2 * HOUR).toISOString());
+    const fresh = await upload('00000000-0000-4000-8000-00000000000b', new Date().toISOString());
+
+    const deadline = Date.now() + 15_000;
+    while ((await blobs.stat(abandoned)) !== null) {
+      if (Date.now() > deadline) throw new Error('the scheduled reaper did not remove the abandoned blob within 15 s');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(await blobs.stat(fresh)).toEqual({ size: 9 });
+    const remaining = await store.pendingUploads.listStartedBefore('9999-01-01T00:00:00.000Z', 10);
+    expect(remaining.map((u) => u.blobStoragePath)).toEqual([fresh]);
+  }, 30_000);
+});

@@ -1,6 +1,7 @@
 import type { DataElement, Instance, InstanceEvent } from '@forms/contracts';
 import { createInstance, instanceUrl, registerApp, startStorage, viaApp, type AdapterSet, type StorageHarness } from '../support/storage-harness';
 import { sha256 } from '../support/streams';
+import { blobPrefixOf, listStoredBlobs } from '../support/blob-listing';
 
 const PDF = Buffer.concat([Buffer.from('%PDF-1.7\n'), Buffer.alloc(5000, 7), Buffer.from('\n%%EOF\n')]);
 const PNG = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.alloc(64, 1)]);
@@ -24,12 +25,19 @@ describe.each<AdapterSet>(['embedded', 'mongo-s3'])('data elements on the %s ada
   const currentInstance = async (instance: Instance) =>
     (await h.app.inject({ method: 'GET', url: instanceUrl(instance), headers: h.auth.owner })).json<Instance>();
 
-  const blobCount = async (instance: Instance) => {
-    const prefix = `${instance.appId}/${instance.id.split('/')[1]}/data/`;
+  /**
+   * Blobs stored for the instance, listed from the blob backend, next to the ones its data elements point to.
+   * Equal sets mean no orphan and no dangling pointer.
+   */
+  const blobsOf = async (instance: Instance) => {
     const current = await currentInstance(instance);
-    const stats = await Promise.all(current.data.map((d) => h.app.storage.context.blobs.stat(d.blobStoragePath)));
-    expect(current.data.every((d) => d.blobStoragePath.startsWith(prefix))).toBe(true);
-    return stats.filter(Boolean).length;
+    const stored = await listStoredBlobs(h.config, blobPrefixOf(instance));
+    return { stored, referenced: current.data.map((d) => d.blobStoragePath).sort() };
+  };
+  const expectNoOrphans = async (instance: Instance, count: number) => {
+    const { stored, referenced } = await blobsOf(instance);
+    expect(referenced).toHaveLength(count);
+    expect(stored).toEqual(referenced);
   };
 
   it('stores an upload with size, sha256 and filename, and streams it back', async () => {
@@ -75,6 +83,23 @@ describe.each<AdapterSet>(['embedded', 'mongo-s3'])('data elements on the %s ada
     const tail = await h.app.inject({ method: 'GET', url, headers: { ...h.auth.owner, range: 'bytes=-2' } });
     expect(tail.statusCode).toBe(206);
     expect(tail.rawPayload).toEqual(PDF.subarray(PDF.length - 2));
+    const from = await h.app.inject({ method: 'GET', url, headers: { ...h.auth.owner, range: 'bytes=4000-' } });
+    expect(from.statusCode).toBe(206);
+    expect(from.headers['content-range']).toBe(`bytes 4000-${PDF.length - 1}/${PDF.length}`);
+    expect(from.headers['content-length']).toBe(String(PDF.length - 4000));
+    expect(sha256(from.rawPayload)).toBe(sha256(PDF.subarray(4000)));
+    const past = await h.app.inject({ method: 'GET', url, headers: { ...h.auth.owner, range: `bytes=4000-${PDF.length + 500}` } });
+    expect(past.statusCode).toBe(206);
+    expect(past.headers['content-range']).toBe(`bytes 4000-${PDF.length - 1}/${PDF.length}`);
+    // Headers that are not one satisfiable byte range of the grammar are ignored: the whole content, 200.
+    for (const ignored of ['bytes 0-3', 'bytes=abc', 'items=0-3', 'bytes=0-1,5-6', '0-3']) {
+      const whole = await h.app.inject({ method: 'GET', url, headers: { ...h.auth.owner, range: ignored } });
+      expect([ignored, whole.statusCode, whole.headers['content-range']]).toEqual([ignored, 200, undefined]);
+      expect(sha256(whole.rawPayload)).toBe(sha256(PDF));
+    }
+    // Syntactically fine but empty (start after end): nothing satisfiable.
+    const backwards = await h.app.inject({ method: 'GET', url, headers: { ...h.auth.owner, range: 'bytes=9-2' } });
+    expect(backwards.statusCode).toBe(416);
     const outside = await h.app.inject({ method: 'GET', url, headers: { ...h.auth.owner, range: `bytes=${PDF.length + 10}-` } });
     expect(outside.statusCode).toBe(416);
     expect(outside.headers['content-range']).toBe(`bytes */${PDF.length}`);
@@ -113,7 +138,7 @@ describe.each<AdapterSet>(['embedded', 'mongo-s3'])('data elements on the %s ada
       payload: Readable.from([oversize.subarray(0, 600_000), oversize.subarray(600_000)]),
     });
     expect(streamed.statusCode).toBe(413);
-    expect((await currentInstance(instance)).data).toEqual([]);
+    await expectNoOrphans(instance, 0);
     expect(await h.app.storage.context.store.pendingUploads.listStartedBefore('9999-01-01T00:00:00.000Z', 100)).toEqual([]);
   });
 
@@ -123,7 +148,7 @@ describe.each<AdapterSet>(['embedded', 'mongo-s3'])('data elements on the %s ada
     const fourth = await upload(instance, 'attachment', PDF);
     expect(fourth.statusCode).toBe(409);
     expect(fourth.json().code).toBe('DATA_TYPE_MAX_COUNT');
-    expect(await blobCount(instance)).toBe(3);
+    await expectNoOrphans(instance, 3);
   });
 
   it('enforces maxCount under concurrent uploads and leaves no orphan blob', async () => {
@@ -132,8 +157,7 @@ describe.each<AdapterSet>(['embedded', 'mongo-s3'])('data elements on the %s ada
     const codes = results.map((r) => r.statusCode).sort();
     expect(codes).toEqual([201, 201, 201, 409, 409, 409]);
     expect((await currentInstance(instance)).data).toHaveLength(3);
-    const rejectedIds = results.filter((r) => r.statusCode === 409).length;
-    expect(rejectedIds).toBe(3);
+    await expectNoOrphans(instance, 3);
     expect(await h.app.storage.context.store.pendingUploads.listStartedBefore('9999-01-01T00:00:00.000Z', 100)).toEqual([]);
   });
 
@@ -162,6 +186,7 @@ describe.each<AdapterSet>(['embedded', 'mongo-s3'])('data elements on the %s ada
     expect(replaced.headers.etag).toBe('"2"');
     expect((await h.app.inject({ method: 'GET', url, headers: h.auth.owner })).body).toBe('<a>2</a>');
     expect(await h.app.storage.context.blobs.stat(element.blobStoragePath)).toBeNull();
+    await expectNoOrphans(instance, 1);
   });
 
   it('locks the data of a task when the process leaves it', async () => {
@@ -190,7 +215,7 @@ describe.each<AdapterSet>(['embedded', 'mongo-s3'])('data elements on the %s ada
     expect(put.json().code).toBe('DATA_ELEMENT_LOCKED');
     const del = await h.app.inject({ method: 'DELETE', url: `${instanceUrl(instance)}/data/${element.id}`, headers: app });
     expect(del.statusCode).toBe(409);
-    expect(await blobCount(instance)).toBe(1);
+    await expectNoOrphans(instance, 1);
   });
 
   it('deletes a data element and its blob', async () => {
@@ -199,15 +224,16 @@ describe.each<AdapterSet>(['embedded', 'mongo-s3'])('data elements on the %s ada
     const url = `${instanceUrl(instance)}/data/${element.id}`;
     expect((await h.app.inject({ method: 'DELETE', url, headers: h.auth.owner })).statusCode).toBe(204);
     expect((await h.app.inject({ method: 'GET', url, headers: h.auth.owner })).statusCode).toBe(404);
-    expect(await h.app.storage.context.blobs.stat(element.blobStoragePath)).toBeNull();
+    await expectNoOrphans(instance, 0);
     expect((await h.app.inject({ method: 'DELETE', url, headers: h.auth.owner })).statusCode).toBe(404);
   });
 
   it('hard-deleting an instance removes its blobs', async () => {
     const instance = await createInstance(h);
     const element = (await upload(instance, 'attachment', PDF)).json<DataElement>();
+    expect(await listStoredBlobs(h.config, blobPrefixOf(instance))).toEqual([element.blobStoragePath]);
     expect((await h.app.inject({ method: 'DELETE', url: `${instanceUrl(instance)}?hard=true`, headers: h.auth.nav })).statusCode).toBe(204);
-    expect(await h.app.storage.context.blobs.stat(element.blobStoragePath)).toBeNull();
+    expect(await listStoredBlobs(h.config, blobPrefixOf(instance))).toEqual([]);
   });
 
   it('keeps other parties and other orgs away from the data', async () => {

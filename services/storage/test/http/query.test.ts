@@ -40,6 +40,9 @@ async function walk(params: string, headers: Record<string, string>, between?: (
 }
 
 const ids = (instances: Instance[]) => instances.map((i) => i.id);
+const guidOf = (instance: Instance) => instance.id.split('/')[1]!;
+const inDocumentedOrder = (instances: Instance[]) =>
+  [...instances].sort((a, b) => Date.parse(a.lastChanged) - Date.parse(b.lastChanged) || (guidOf(a) < guidOf(b) ? -1 : guidOf(a) > guidOf(b) ? 1 : 0));
 
 describe('instance query', () => {
   let navSample: Instance[];
@@ -65,7 +68,9 @@ describe('instance query', () => {
 
   it('gives an org the instances of its own apps only, ordered by lastChanged', async () => {
     const page = (await query('appId=nav/sample-app', h.auth.nav)).json<InstanceQueryResponse>();
-    expect(ids(page.instances)).toEqual(ids([...navSample, otherParty]));
+    // The documented order, (lastChanged, instance guid), computed here: instances created in the same
+    // millisecond are ordered by guid, not by creation.
+    expect(ids(page.instances)).toEqual(ids(inDocumentedOrder([...navSample, otherParty])));
     expect(page.next).toBeNull();
     const byOrg = (await query('org=nav', h.auth.nav)).json<InstanceQueryResponse>();
     expect(ids(byOrg.instances).sort()).toEqual(ids([...navSample, navOther, otherParty]).sort());
@@ -109,13 +114,22 @@ describe('instance query', () => {
     });
     await h.app.inject({ method: 'DELETE', url: instanceUrl(third), headers: h.auth.owner });
     await h.app.inject({ method: 'POST', url: `${instanceUrl(second)}/complete`, headers: h.auth.nav });
+    // A second finished instance that nobody has confirmed: what excludeConfirmedBy must still return.
+    const unconfirmed = navSample[4]!;
+    await h.app.inject({
+      method: 'PUT',
+      url: `${instanceUrl(unconfirmed)}/process`,
+      headers: h.auth.owner,
+      payload: { started: task.started, ended: '2024-05-02T11:00:00.000Z', endEvent: 'EndEvent_1' },
+    });
 
     const idsOf = async (params: string) => ids((await query(`appId=nav/sample-app&${params}`, h.auth.nav)).json<InstanceQueryResponse>().instances);
     expect(await idsOf('process.currentTask=Task_2')).toEqual([first.id]);
-    expect(await idsOf('process.isComplete=true')).toEqual([second.id]);
-    expect(await idsOf('process.isComplete=false')).not.toContain(second.id);
-    expect(await idsOf('process.endEvent=EndEvent_1')).toEqual([second.id]);
-    expect(await idsOf('process.isComplete=true&excludeConfirmedBy=nav')).toEqual([]);
+    expect(await idsOf('process.isComplete=true')).toEqual([second.id, unconfirmed.id]);
+    expect((await idsOf('process.isComplete=false')).sort()).toEqual(ids([first, fourth, otherParty]).sort());
+    expect(await idsOf('process.endEvent=EndEvent_1')).toEqual([second.id, unconfirmed.id]);
+    expect(await idsOf('process.isComplete=true&excludeConfirmedBy=nav')).toEqual([unconfirmed.id]);
+    expect(await idsOf('process.isComplete=true&excludeConfirmedBy=skd')).toEqual([second.id, unconfirmed.id]);
     expect(await idsOf('status.isSoftDeleted=true')).toEqual([third.id]);
     expect(await idsOf('')).not.toContain(third.id);
 

@@ -1,0 +1,47 @@
+import { readdir } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import type { Instance } from '@forms/contracts';
+import type { StorageConfig } from '../../src/config';
+
+/** Where the storage service keeps an instance's blobs: `<org>/<app>/<instanceGuid>/`. */
+export const blobPrefixOf = (instance: Pick<Instance, 'appId' | 'id'>): string => `${instance.appId}/${instance.id.split('/')[1]}/`;
+
+/**
+ * Every object stored under `prefix`, read from the backend itself (the bucket listing, or the files in the
+ * blob folder, temp files included), not from the metadata: an orphan is precisely a blob nothing points to.
+ */
+export async function listStoredBlobs(config: StorageConfig, prefix: string): Promise<string[]> {
+  if (config.S3_ENDPOINT) return listBucket(config, prefix);
+  const root = join(config.DATA_DIR, 'blobs');
+  const folder = join(root, prefix);
+  const entries = await readdir(folder, { recursive: true, withFileTypes: true }).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return [];
+    throw error;
+  });
+  return entries
+    .filter((entry) => entry.isFile())
+    .map((entry) => relative(root, join(entry.parentPath, entry.name)))
+    .sort();
+}
+
+async function listBucket(config: StorageConfig, prefix: string): Promise<string[]> {
+  const client = new S3Client({
+    endpoint: config.S3_ENDPOINT,
+    region: config.S3_REGION,
+    forcePathStyle: true,
+    credentials: { accessKeyId: config.S3_ACCESS_KEY_ID ?? '', secretAccessKey: config.S3_SECRET_ACCESS_KEY ?? '' },
+  });
+  try {
+    const keys: string[] = [];
+    let token: string | undefined;
+    do {
+      const page = await client.send(new ListObjectsV2Command({ Bucket: config.S3_BUCKET, Prefix: prefix, ContinuationToken: token }));
+      keys.push(...(page.Contents ?? []).map((object) => object.Key!));
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+    return keys.sort();
+  } finally {
+    client.destroy();
+  }
+}
