@@ -119,7 +119,7 @@ describe('instance query', () => {
     await h.app.inject({
       method: 'PUT',
       url: `${instanceUrl(unconfirmed)}/process`,
-      headers: h.auth.owner,
+      headers: app,
       payload: { started: task.started, ended: '2024-05-02T11:00:00.000Z', endEvent: 'EndEvent_1' },
     });
 
