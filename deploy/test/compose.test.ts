@@ -237,3 +237,16 @@ describe('deploy/Dockerfile', () => {
     expect(commands).toEqual(['CMD ["node", "--enable-source-maps", "dist/server.js"]']);
   });
 });
+
+describe('docker-compose.yml malware scanning', () => {
+  it("points storage's CLAMD_HOST/CLAMD_PORT at a clamd service with a healthcheck that storage waits for", () => {
+    const [storage] = builtAs('storage');
+    const host = storage?.env.CLAMD_HOST ?? '';
+    expect(names).toContain(host);
+    const clamd = record(services[host]);
+    expect(String(clamd.image)).toMatch(/^clamav\/clamav:/);
+    expect(storage?.env.CLAMD_PORT).toBe('3310');
+    expect(isRecord(clamd.healthcheck)).toBe(true);
+    expect(dependsOn(record(storage?.definition))[host]).toEqual({ condition: 'service_healthy' });
+  });
+});

@@ -27,9 +27,12 @@ const ofKind = (kind: string): Yaml[] => objects.filter(({ object }) => object.k
 const nameOf = (object: Yaml): string => String(record(object.metadata).name);
 const byName = (kind: string, name: string): Yaml | undefined => ofKind(kind).find((object) => nameOf(object) === name);
 
-const deployments = ofKind('Deployment');
 const podSpec = (deployment: Yaml): Yaml => record(record(record(deployment.spec).template).spec);
 const containers = (deployment: Yaml): Yaml[] => list(podSpec(deployment).containers).map(record);
+/** Deployments of our own images; third-party ones (clamd) are checked on their own below. */
+const isOurs = (deployment: Yaml): boolean => containers(deployment).every((container) => String(container.image).startsWith('forms-platform/'));
+const allDeployments = ofKind('Deployment');
+const deployments = allDeployments.filter(isOurs);
 
 /** Which of our services a Deployment runs, from its image (forms-platform/<service> or forms-platform/app-<org>-<app>). */
 function serviceOf(container: Yaml): string {
@@ -265,5 +268,21 @@ describe('deploy/k8s Services and Ingresses', () => {
       expect(hostAndPort(env.STORAGE_URL ?? '')).toEqual({ host: nameOf(exposure(storage).service), port: storageEnv.PORT, path: '/storage/api/v1' });
       expect(hostAndPort(env.ORG_TOKEN_URL ?? '')).toEqual({ host: authService, port: authEnv.PORT, path: '/authentication/api/v1/token' });
     }
+  });
+});
+
+describe('deploy/k8s malware scanning', () => {
+  it("runs clamd as a Deployment with a probe and resources, behind a Service that storage's CLAMD_HOST/CLAMD_PORT name", () => {
+    const clamd = allDeployments.filter((deployment) => !isOurs(deployment));
+    expect(clamd.map(nameOf)).toEqual(['clamd']);
+    const [container] = containers(clamd[0] as Yaml);
+    expect(String(container?.image)).toMatch(/^clamav\/clamav:/);
+    expect(record(container?.readinessProbe).tcpSocket).toBeDefined();
+    expect(typeof record(record(container?.resources).limits).memory).toBe('string');
+    const service = byName('Service', 'clamd');
+    const storage = deployments.find((deployment) => containers(deployment).some((c) => serviceOf(c) === 'storage')) as Yaml;
+    const env = environment(containers(storage)[0] as Yaml);
+    expect(env.CLAMD_HOST).toBe(nameOf(service as Yaml));
+    expect(list(record(service?.spec).ports).map((port) => String(record(port).port))).toContain(env.CLAMD_PORT);
   });
 });

@@ -1,8 +1,23 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { startClamd } from './clamd.mjs';
 
-// Jest global setup: one pair of back-ends for the whole run; tests read TEST_MONGODB_URL and TEST_S3_ENDPOINT.
+// Jest global setup: one set of back-ends for the whole run; tests read TEST_MONGODB_URL, TEST_S3_ENDPOINT and
+// TEST_CLAMD_HOST/TEST_CLAMD_PORT (or TEST_CLAMD_UNAVAILABLE with the reason clamd could not be started).
 export default async function globalSetup() {
+  const clamd = startClamd();
+  await startStoreBackends();
+  const started = await clamd;
+  if (started.unavailable) {
+    process.env.TEST_CLAMD_UNAVAILABLE = started.unavailable;
+  } else {
+    Object.assign(process.env, started.env);
+    globalThis.__TEST_CLAMD_PID__ = started.pid;
+    globalThis.__TEST_CLAMD_DIR__ = started.dir;
+  }
+}
+
+async function startStoreBackends() {
   const script = fileURLToPath(new URL('./start-backends.mjs', import.meta.url));
   const child = spawn(process.execPath, ['--openssl-legacy-provider', script], {
     stdio: ['ignore', 'pipe', 'inherit'],

@@ -9,5 +9,6 @@ export {
   type OrgTokenInput,
   type SystemTokenInput,
 } from './test-issuer';
+export { sharedClamd, describeWithClamd, PrivateClamd, type ClamdTarget } from './clamd';
 export { FaultProxy, type ProxyMode } from './fault-proxy';
 export { peakRssGrowth, sendStreaming, type StreamedAnswer, type StreamedRequest } from './streaming';

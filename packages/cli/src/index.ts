@@ -6,3 +6,4 @@ export { Progress, userFolder, type CliContext, type Stream } from './io';
 export { ExitCode, UsageError } from './errors';
 export { contentTypeOf } from './content-type';
 export { elementFileName, safeFileName } from './file-names';
+export { byScanState, scanNote, type InfectedElement } from './scan-status';

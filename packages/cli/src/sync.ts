@@ -4,6 +4,7 @@ import type { StorageApi } from '@forms/client';
 import { DomainError, type DataElement, type Instance } from '@forms/contracts';
 import { removePartials, syncFolder, writeFileAtomic, type WriteFile } from './atomic-file';
 import { elementFileName } from './file-names';
+import { byScanState, type InfectedElement } from './scan-status';
 
 /** Written last into an instance's folder: its presence means every file of the instance is on disk. */
 export const MARKER_FILE = '.synced.json';
@@ -32,6 +33,10 @@ export type SyncEvent =
   | { type: 'bytes'; instanceId: string; total: number }
   | { type: 'written'; instanceId: string; folder: string; files: SyncedFile[] }
   | { type: 'skipped'; instanceId: string; folder: string }
+  /** A data element with malware: not downloaded (storage never serves it); the instance is still confirmed. */
+  | { type: 'infected'; element: InfectedElement }
+  /** Not downloaded nor confirmed this run: an element awaits its malware scan. */
+  | { type: 'scan-pending'; instanceId: string }
   | { type: 'confirmed'; instanceId: string };
 
 export interface SyncedFile {
@@ -58,6 +63,10 @@ export interface SyncReport {
   skipped: number;
   confirmed: number;
   bytes: number;
+  /** Elements left out because storage found malware in them. */
+  infected: InfectedElement[];
+  /** Instances left for a later run because a malware scan is still pending. */
+  scanPending: string[];
 }
 
 interface Marker {
@@ -83,7 +92,7 @@ export async function syncApp(options: SyncOptions): Promise<SyncReport> {
   const tokenOf = typeof options.token === 'string' ? () => options.token as string : options.token;
   const writeFile = options.writeFile ?? writeFileAtomic;
   const emit = options.onEvent ?? (() => undefined);
-  const report: SyncReport = { instances: [], downloaded: 0, skipped: 0, confirmed: 0, bytes: 0 };
+  const report: SyncReport = { instances: [], downloaded: 0, skipped: 0, confirmed: 0, bytes: 0, infected: [], scanPending: [] };
 
   await mkdir(dir, { recursive: true });
   const query = { appId, 'process.isComplete': true, excludeConfirmedBy: org, ...(options.pageSize !== undefined && { size: options.pageSize }) };
@@ -91,19 +100,29 @@ export async function syncApp(options: SyncOptions): Promise<SyncReport> {
     const [partyId, guid] = instanceIdParts(instance);
     const partyFolder = join(dir, partyId);
     const folder = join(partyFolder, guid);
-    const names = fileNames(instance.data);
+    const { servable, infected, pending } = byScanState(instance);
+    if (pending.length > 0) {
+      report.scanPending.push(instance.id);
+      emit({ type: 'scan-pending', instanceId: instance.id });
+      continue;
+    }
+    for (const element of infected) {
+      report.infected.push(element);
+      emit({ type: 'infected', element });
+    }
+    const names = fileNames(servable);
 
-    let files = await completedFiles(folder, instance, names);
+    let files = await completedFiles(folder, instance, servable, names);
     const downloaded = files === undefined;
     if (files === undefined) {
-      emit({ type: 'instance', instanceId: instance.id, folder, files: instance.data.length });
+      emit({ type: 'instance', instanceId: instance.id, folder, files: servable.length });
       await mkdir(folder, { recursive: true });
       // New folder entries are only durable once their parents are synced as well.
       await syncFolder(partyFolder);
       await syncFolder(dir);
       await removePartials(folder);
       files = [];
-      for (const element of instance.data) {
+      for (const element of servable) {
         const name = names.get(element.id) as string;
         const download = await storage.downloadData(await tokenOf(), instance.id, element.id);
         const written = await writeFile(join(folder, name), download.body, {
@@ -165,15 +184,15 @@ export function fileNames(elements: DataElement[]): Map<string, string> {
  * The files of an instance written completely by an earlier run: its marker is there, lists exactly the instance's
  * data elements with their hashes, and each file is there with its size. Otherwise undefined (download again).
  */
-async function completedFiles(folder: string, instance: Instance, names: Map<string, string>): Promise<SyncedFile[] | undefined> {
+async function completedFiles(folder: string, instance: Instance, elements: DataElement[], names: Map<string, string>): Promise<SyncedFile[] | undefined> {
   let marker: Marker;
   try {
     marker = JSON.parse(await readFile(join(folder, MARKER_FILE), 'utf8')) as Marker;
   } catch {
     return undefined;
   }
-  if (marker.instanceId !== instance.id || !Array.isArray(marker.files) || marker.files.length !== instance.data.length) return undefined;
-  for (const element of instance.data) {
+  if (marker.instanceId !== instance.id || !Array.isArray(marker.files) || marker.files.length !== elements.length) return undefined;
+  for (const element of elements) {
     const file = marker.files.find((f) => f.dataId === element.id);
     if (!file || file.name !== names.get(element.id) || (element.contentHash && file.sha256 !== element.contentHash.toLowerCase())) return undefined;
     const size = await stat(join(folder, file.name)).then(

@@ -24,6 +24,7 @@ export const DataType = Type.Object(
         description: "Who besides the app may write elements of this type: `app:owned` (only the app), `org:<org>` (that org and the app); unset: anyone who may write the instance. A type with `appLogic` is always app-owned.",
       }),
     ),
+    enableFileScan: Type.Optional(Type.Boolean({ description: 'Scan uploads of this type for malware (as in Altinn)' })),
     appLogic: Type.Optional(
       Type.Object({
         classRef: Type.Optional(Type.String()),

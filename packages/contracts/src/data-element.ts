@@ -1,6 +1,14 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Guid, Timestamp } from './common';
 
+/**
+ * Altinn's malware scan states: `NotApplicable` (not scanned: scanning is off or not enabled for the data type),
+ * `Pending` (no verdict yet; never served to parties), `Clean`, `Infected` (never served to anyone).
+ */
+export const FILE_SCAN_RESULTS = ['NotApplicable', 'Pending', 'Clean', 'Infected'] as const;
+export type FileScanResult = (typeof FILE_SCAN_RESULTS)[number];
+export const FileScanResultSchema = Type.Union(FILE_SCAN_RESULTS.map((r) => Type.Literal(r)));
+
 export const DataElement = Type.Object(
   {
     id: Guid,
@@ -20,6 +28,9 @@ export const DataElement = Type.Object(
     createdBy: Type.String(),
     lastChanged: Timestamp,
     lastChangedBy: Type.String(),
+    fileScanResult: Type.Optional(FileScanResultSchema),
+    fileScanTime: Type.Optional(Timestamp),
+    fileScanSignature: Type.Optional(Type.String({ description: 'The malware signature found, when Infected' })),
   },
   { title: 'DataElement' },
 );

@@ -23,6 +23,7 @@ export const INSTANCE_EVENT_TYPES = [
   'DataCreated',
   'DataUpdated',
   'DataDeleted',
+  'DataFileScanInfected',
 ] as const;
 export type InstanceEventType = (typeof INSTANCE_EVENT_TYPES)[number];
 export const InstanceEventTypeSchema = Type.Union(INSTANCE_EVENT_TYPES.map((t) => Type.Literal(t)));

@@ -5,6 +5,11 @@ import { Type } from '@sinclair/typebox';
 export interface ReadinessCheck {
   name: string;
   check: () => Promise<void>;
+  /**
+   * A dependency the service works around when it fails (e.g. a malware scanner whose uploads wait as Pending): its
+   * failure is reported in `checks` but leaves the service ready, so an outage of it does not take the service out.
+   */
+  degradedOnly?: boolean;
 }
 
 const HealthResponse = Type.Object({
@@ -36,13 +41,14 @@ export const healthRoutes = fp(
         let ready = !closing;
         if (closing) checks.shutdown = 'in progress';
         await Promise.all(
-          options.checks.map(async ({ name, check }) => {
+          options.checks.map(async ({ name, check, degradedOnly }) => {
             try {
               await check();
               checks[name] = 'ok';
             } catch (error) {
-              ready = false;
-              checks[name] = error instanceof Error ? error.message : 'failed';
+              if (!degradedOnly) ready = false;
+              const message = error instanceof Error ? error.message : 'failed';
+              checks[name] = degradedOnly ? `degraded: ${message}` : message;
             }
           }),
         );

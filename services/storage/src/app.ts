@@ -6,6 +6,8 @@ import type { MetadataStore } from './domain/ports/metadata-store';
 import { API_PREFIX, type StorageConfig } from './config';
 import { monotonicClock, type Clock } from './domain/clock';
 import { storageServices } from './plugins/storage-services';
+import { createScanPolicy } from './adapters';
+import type { ScanPolicy } from './domain/scanning';
 import applicationRoutes from './routes/applications';
 import dataRoutes from './routes/data';
 import eventRoutes from './routes/events';
@@ -17,6 +19,8 @@ export interface StorageAppOptions {
   store: MetadataStore;
   blobs: BlobStore;
   clock?: Clock;
+  /** Malware scanning; by default as configured (CLAMD_HOST unset: off). */
+  scanning?: ScanPolicy;
   logger?: LoggerOptions | false;
 }
 
@@ -27,6 +31,7 @@ export function publicBaseUrl(config: StorageConfig): string {
 /** The storage service: the stores, the domain services on them, and the HTTP API under /storage/api/v1. */
 export async function buildStorageApp(options: StorageAppOptions): Promise<TypedFastify> {
   const { config, store, blobs } = options;
+  const scanning = options.scanning ?? createScanPolicy(config);
   const app = createServer({
     name: 'storage',
     logger: options.logger ?? { level: config.LOG_LEVEL },
@@ -55,11 +60,16 @@ export async function buildStorageApp(options: StorageAppOptions): Promise<Typed
     apiBaseUrl: `${publicBaseUrl(config)}${API_PREFIX}`,
     limits: { maxDataElementBytes: config.MAX_DATA_ELEMENT_MB * 1024 * 1024 },
     reaper: { intervalMs: config.REAPER_INTERVAL_SECONDS * 1000, staleAfterMs: config.REAPER_STALE_AFTER_SECONDS * 1000 },
+    scanning,
+    scanWorkerIntervalMs: config.SCAN_WORKER_INTERVAL_SECONDS * 1000,
   });
+  const scanner = scanning.scanner;
   await app.register(healthRoutes, {
     checks: [
       { name: 'metadata', check: () => store.ping() },
       { name: 'blobs', check: () => blobs.ping() },
+      // Scanner outages leave uploads Pending (or refused), reads go on: reported, but storage stays ready.
+      ...(scanner ? [{ name: 'malware-scanner', check: () => scanner.ping(), degradedOnly: true }] : []),
     ],
   });
   await app.register(

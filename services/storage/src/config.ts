@@ -31,6 +31,18 @@ export const StorageConfigSchema = Type.Object({
   QUERY_DEFAULT_SIZE: Type.Integer({ default: 100, minimum: 1, maximum: 1000 }),
   REAPER_INTERVAL_SECONDS: Type.Integer({ default: 300, minimum: 0, description: '0 disables the orphan-blob reaper' }),
   REAPER_STALE_AFTER_SECONDS: Type.Integer({ default: 3600, minimum: 60 }),
+  CLAMD_HOST: Type.Optional(Type.String({ description: 'ClamAV daemon host; unset: malware scanning is off' })),
+  CLAMD_PORT: Type.Integer({ default: 3310, minimum: 1, maximum: 65535 }),
+  CLAMD_TIMEOUT_MS: Type.Integer({ default: 30_000, minimum: 100, description: 'connect timeout and longest silence while scanning' }),
+  CLAMD_STREAM_MAX_MB: Type.Integer({ default: 100, minimum: 1, description: "clamd's StreamMaxLength; larger scanned uploads are refused" }),
+  SCAN_ALL_UPLOADS: Type.Boolean({ default: false, description: 'scan every upload, not only data types with enableFileScan' }),
+  SCAN_ON_SCANNER_FAILURE: Type.Union([Type.Literal('pending'), Type.Literal('refuse')], { default: 'pending' }),
+  SCAN_INFECTED_BLOBS: Type.Union([Type.Literal('delete'), Type.Literal('quarantine')], { default: 'delete' }),
+  SCAN_PENDING_SERVED_TO_ORG: Type.Boolean({ default: false }),
+  SCAN_VERDICT_WAIT_MS: Type.Integer({ default: 200, minimum: 0, description: 'longest an upload waits for the verdict before answering Pending' }),
+  SCAN_RETRY_INITIAL_SECONDS: Type.Integer({ default: 30, minimum: 1 }),
+  SCAN_RETRY_MAX_SECONDS: Type.Integer({ default: 3600, minimum: 1 }),
+  SCAN_WORKER_INTERVAL_SECONDS: Type.Integer({ default: 10, minimum: 0, description: '0 disables the rescan worker' }),
   SHUTDOWN_GRACE_SECONDS: Type.Integer({ default: 10, minimum: 0 }),
 });
 export type StorageConfig = Static<typeof StorageConfigSchema>;

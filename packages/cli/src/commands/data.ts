@@ -9,6 +9,7 @@ import { contentTypeOf } from '../content-type';
 import { elementFileName } from '../file-names';
 import { transferLine, type CliContext } from '../io';
 import type { SessionFactory } from '../session';
+import { scanNote } from '../scan-status';
 
 interface UploadOptions {
   app: string;
@@ -67,7 +68,7 @@ export function addDataCommands(program: Command, ctx: CliContext, session: Sess
       } finally {
         progress.done();
       }
-      s.out(element, () => `Uploaded ${basename(file)} as ${element.dataType} ${element.id} (${element.size} bytes)`);
+      s.out(element, () => `Uploaded ${basename(file)} as ${element.dataType} ${element.id} (${element.size} bytes)${scanNote(element)}`);
     });
 
   data

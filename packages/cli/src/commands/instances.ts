@@ -9,6 +9,7 @@ import { contentTypeOf } from '../content-type';
 import { UsageError } from '../errors';
 import type { CliContext } from '../io';
 import type { SessionFactory } from '../session';
+import { scanNote } from '../scan-status';
 
 interface ListOptions {
   app?: string;
@@ -144,6 +145,6 @@ export function addInstanceCommands(program: Command, ctx: CliContext, session: 
         body: createReadStream(file),
       }));
       const instance = await app.createInstance(template, { ...(options.party && { partyId: options.party }), data: parts });
-      s.out(instance, () => [`Created ${instance.id} (${describeState(instance)})`, ...instance.data.map((d) => `  ${d.dataType}  ${d.id}  ${d.size} bytes`)]);
+      s.out(instance, () => [`Created ${instance.id} (${describeState(instance)})`, ...instance.data.map((d) => `  ${d.dataType}  ${d.id}  ${d.size} bytes${scanNote(d)}`)]);
     });
 }

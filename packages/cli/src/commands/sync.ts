@@ -35,6 +35,18 @@ export function addSyncCommand(program: Command, ctx: CliContext, session: Sessi
         if (event.type === 'bytes') bytes = event.total;
         if (event.type === 'written') written += 1;
         if (event.type === 'skipped') skipped += 1;
+        // Said also with --json (on stderr): a file the org will never get must not go unnoticed.
+        if (event.type === 'infected') {
+          progress.done();
+          const { element } = event;
+          ctx.stderr.write(
+            `skipped infected ${element.dataType} ${element.dataId}${element.filename ? ` (${element.filename})` : ''} of ${element.instanceId}: ${element.signature ?? 'malware found'}; storage never serves it\n`,
+          );
+        }
+        if (event.type === 'scan-pending') {
+          progress.done();
+          ctx.stderr.write(`left ${event.instanceId} for a later run: a file is still being scanned for malware\n`);
+        }
         if (event.type === 'confirmed' && !s.json) {
           progress.done();
           ctx.stdout.write(`confirmed ${event.instanceId}\n`);
@@ -56,6 +68,12 @@ export function addSyncCommand(program: Command, ctx: CliContext, session: Sessi
       } finally {
         progress.done();
       }
-      s.out(report, () => `${report.downloaded} downloaded, ${report.skipped} already on disk, ${report.confirmed} confirmed (${report.bytes} bytes)`);
+      s.out(report, () => {
+        const scan = [
+          ...(report.infected.length > 0 ? [`${report.infected.length} infected file(s) skipped`] : []),
+          ...(report.scanPending.length > 0 ? [`${report.scanPending.length} instance(s) awaiting a malware scan left for later`] : []),
+        ];
+        return `${report.downloaded} downloaded, ${report.skipped} already on disk, ${report.confirmed} confirmed (${report.bytes} bytes)${scan.map((part) => `, ${part}`).join('')}`;
+      });
     });
 }

@@ -62,8 +62,8 @@ export interface TaxReturnStack {
   close(): Promise<void>;
 }
 
-export async function startTaxReturns(): Promise<TaxReturnStack> {
-  const h = await startApp('skd/tax-return');
+export async function startTaxReturns(storageEnv?: Record<string, string>): Promise<TaxReturnStack> {
+  const h = await startApp('skd/tax-return', { ...(storageEnv && { storageEnv }) });
   const appUrl = await h.app.listen({ host: '127.0.0.1', port: 0 });
   const storage = new StorageClient({ baseUrl: h.storageUrl });
   const personToken = (partyId: string) =>

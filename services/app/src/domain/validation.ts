@@ -2,6 +2,7 @@ import type { ValidationContext, ValidationIssue } from '@forms/app-definition';
 import type { Instance } from '@forms/contracts';
 import { ruleContext, type AppContext, type Caller } from './app-context';
 import { readStoredFormData } from './form-data';
+import { fileScanIssues } from './file-scan-validation';
 
 /** Form data of an instance by data element id. */
 export async function loadFormData(ctx: AppContext, caller: Caller, instance: Instance): Promise<Map<string, { dataType: string; data: unknown }>> {
@@ -18,8 +19,8 @@ function dataTypesOfTask(ctx: AppContext, taskId: string | undefined) {
 }
 
 /**
- * Full validation of an instance: counts per data type (minCount/maxCount of the current task's types),
- * the JSON Schema of every form data element, and the app's own rules.
+ * Full validation of an instance: files of the current task's types whose malware scan is pending or found malware,
+ * counts per data type (minCount/maxCount of the current task's types), the JSON Schema of every form data element, and the app's own rules.
  */
 export async function validateInstance(
   ctx: AppContext,
@@ -28,7 +29,7 @@ export async function validateInstance(
   formData?: Map<string, { dataType: string; data: unknown }>,
 ): Promise<ValidationIssue[]> {
   const currentTask = instance.process.currentTask?.elementId ?? undefined;
-  const issues: ValidationIssue[] = [];
+  const issues: ValidationIssue[] = fileScanIssues(instance, new Set(dataTypesOfTask(ctx, currentTask).map((type) => type.id)));
 
   for (const type of dataTypesOfTask(ctx, currentTask)) {
     const count = instance.data.filter((element) => element.dataType === type.id).length;

@@ -6,6 +6,8 @@ import { S3BlobStore } from './blobs/s3-blob-store';
 import type { MetadataStore } from '../domain/ports/metadata-store';
 import { EmbeddedMetadataStore } from './metadata/embedded-metadata-store';
 import { MongoMetadataStore } from './metadata/mongo-metadata-store';
+import type { ScanPolicy } from '../domain/scanning';
+import { ClamdScanner } from './scanner/clamd-scanner';
 
 /** Picks the production adapters when they are configured, the embedded ones otherwise. */
 export function createMetadataStore(config: StorageConfig): MetadataStore {
@@ -26,6 +28,26 @@ export function createBlobStore(config: StorageConfig): BlobStore {
         credentials: { accessKeyId: config.S3_ACCESS_KEY_ID, secretAccessKey: config.S3_SECRET_ACCESS_KEY },
       }),
   });
+}
+
+/** Malware scanning as configured: off without CLAMD_HOST, clamd over TCP with it. */
+export function createScanPolicy(config: StorageConfig): ScanPolicy {
+  return {
+    ...(config.CLAMD_HOST && {
+      scanner: new ClamdScanner({
+        host: config.CLAMD_HOST,
+        port: config.CLAMD_PORT,
+        timeoutMs: config.CLAMD_TIMEOUT_MS,
+        maxStreamBytes: config.CLAMD_STREAM_MAX_MB * 1024 * 1024,
+      }),
+    }),
+    scanAllUploads: config.SCAN_ALL_UPLOADS,
+    onScannerFailure: config.SCAN_ON_SCANNER_FAILURE,
+    infectedBlobs: config.SCAN_INFECTED_BLOBS,
+    pendingServedToOrg: config.SCAN_PENDING_SERVED_TO_ORG,
+    verdictWaitMs: config.SCAN_VERDICT_WAIT_MS,
+    retry: { initialMs: config.SCAN_RETRY_INITIAL_SECONDS * 1000, maxMs: config.SCAN_RETRY_MAX_SECONDS * 1000 },
+  };
 }
 
 export type { BlobStore, MetadataStore };

@@ -9,6 +9,7 @@ import { StorageErrors } from './errors';
 import type { InstanceRef, InstanceService } from './instance-service';
 import type { StorageContext } from './storage-context';
 import { removeBlobsDurably } from './blob-cleanup';
+import { Scanning, SCANNING_OFF, type UploadScan } from './scanning';
 
 export interface ContentInput {
   /** As sent by the client, e.g. `application/pdf` or `text/xml; charset=utf-8`. */
@@ -52,6 +53,7 @@ export class DataService {
     private readonly ctx: StorageContext,
     private readonly instances: InstanceService,
     private readonly limits: DataLimits,
+    private readonly scanning: Scanning = new Scanning(ctx, SCANNING_OFF),
   ) {}
 
   async create(principal: Principal, ref: InstanceRef, dataTypeId: string, input: ContentInput): Promise<DataElement> {
@@ -66,6 +68,7 @@ export class DataService {
     const content = await this.storeContent(instance, dataId, blobStoragePath, dataType, input);
     let element: DataElement | undefined;
     try {
+      const scanFields = await this.scanning.conclude(content.scan, dataId, ref.instanceGuid, blobStoragePath);
       await this.instances.change(principal, ref, { access: 'write', dataId }, (draft, now, role) => {
         authorizeDataWrite(role, draft, dataType);
         this.assertBelowMaxCount(draft, dataType);
@@ -88,6 +91,7 @@ export class DataService {
           createdBy: who,
           lastChanged: now,
           lastChangedBy: who,
+          ...scanFields,
         };
         draft.data.push(element);
         return ['DataCreated'];
@@ -97,6 +101,7 @@ export class DataService {
       throw error;
     }
     await this.ctx.store.pendingUploads.remove(dataId);
+    await this.scanning.afterRecorded(instance, element as DataElement);
     return element as DataElement;
   }
 
@@ -115,14 +120,20 @@ export class DataService {
     const content = await this.storeContent(instance, uploadId, blobStoragePath, dataType, input);
     let replaced: DataElement | undefined;
     let previousPath = existing.blobStoragePath;
+    let previousScan = existing.fileScanResult;
     try {
+      const scanFields = await this.scanning.conclude(content.scan, dataId, ref.instanceGuid, blobStoragePath);
       await this.instances.change(principal, ref, { access: 'write', dataId }, (draft, now, role) => {
         authorizeDataWrite(role, draft, dataType);
         const element = this.element(draft, dataId);
         if (element.locked) throw StorageErrors.dataElementLocked();
         if (expectedVersion !== undefined && expectedVersion !== element.version) throw StorageErrors.versionMismatch(element.version);
         previousPath = element.blobStoragePath;
+        previousScan = element.fileScanResult;
+        delete element.fileScanTime;
+        delete element.fileScanSignature;
         Object.assign(element, {
+          ...scanFields,
           contentType: input.contentType,
           blobStoragePath,
           size: content.size,
@@ -141,6 +152,7 @@ export class DataService {
     }
     await this.ctx.store.pendingUploads.remove(uploadId);
     await removeBlobsDurably(this.ctx, instance, [previousPath], async () => {});
+    await this.scanning.afterRecorded(instance, replaced as DataElement, previousScan);
     return replaced as DataElement;
   }
 
@@ -166,7 +178,9 @@ export class DataService {
     return this.element(instance, dataId);
   }
 
-  async openContent(element: DataElement, range?: ByteRange): Promise<BlobRead> {
+  /** The content, unless its malware scan forbids serving it to `principal`. */
+  async openContent(principal: Principal, element: DataElement, range?: ByteRange): Promise<BlobRead> {
+    this.scanning.assertServable(principal, element);
     const blob = await this.ctx.blobs.get(element.blobStoragePath, range);
     // Metadata without content would be a broken invariant, not a client error.
     if (!blob) throw new Error(`blob missing for data element ${element.id}`);
@@ -179,9 +193,10 @@ export class DataService {
     blobStoragePath: string,
     dataType: DataType,
     input: ContentInput,
-  ): Promise<{ size: number; contentHash: string }> {
+  ): Promise<{ size: number; contentHash: string; scan?: UploadScan }> {
     const limit = Math.min(dataType.maxSize ? dataType.maxSize * MEGABYTE : Infinity, this.limits.maxDataElementBytes);
     if (input.declaredLength !== undefined && input.declaredLength > limit) throw StorageErrors.dataTooLarge(limit);
+    this.scanning.assertScannable(dataType, input.declaredLength);
     await this.ctx.store.pendingUploads.insert({
       dataElementId: uploadId,
       instanceGuid: instance.id.split('/')[1] as string,
@@ -195,13 +210,14 @@ export class DataService {
     // Its error reaches whoever consumes it (the blob store), also when it fails before the store starts reading.
     inspector.on('error', () => meter.unpipe(inspector));
     meter.pipe(inspector);
+    const { body, scan } = this.scanning.start(dataType, inspector);
     try {
-      await this.ctx.blobs.put(blobStoragePath, inspector, { contentType: input.contentType });
+      await this.ctx.blobs.put(blobStoragePath, body, { contentType: input.contentType });
     } catch (error) {
       await this.discardBlob(blobStoragePath, uploadId);
       throw error;
     }
-    return { size: meter.size, contentHash: meter.digest() };
+    return { size: meter.size, contentHash: meter.digest(), ...(scan && { scan }) };
   }
 
   private async discardBlob(blobStoragePath: string, uploadId: string): Promise<void> {

@@ -16,6 +16,17 @@ export const StorageErrors = {
     new DomainError('too_large', 'DATA_TOO_LARGE', `The content exceeds the limit of ${limitBytes} bytes for this data type.`),
   dataElementLocked: () => new DomainError('conflict', 'DATA_ELEMENT_LOCKED', 'The data element is locked and cannot be changed.'),
   instanceLocked: (reason: string) => new DomainError('conflict', 'INSTANCE_LOCKED', reason),
+  tooLargeToScan: (limitBytes: number) =>
+    new DomainError(
+      'too_large',
+      'DATA_TOO_LARGE_TO_SCAN',
+      `The content exceeds the ${limitBytes} bytes the malware scanner accepts; uploads of this data type must be scanned.`,
+    ),
+  scannerUnavailable: (reason: string) =>
+    new DomainError('unavailable', 'MALWARE_SCANNER_UNAVAILABLE', `The upload could not be scanned for malware and was not stored: ${reason}`),
+  dataInfected: () => new DomainError('conflict', 'DATA_ELEMENT_INFECTED', 'The content was found to contain malware and is never served.'),
+  dataScanPending: () =>
+    new DomainError('conflict', 'DATA_ELEMENT_SCAN_PENDING', 'The content has not been scanned for malware yet; try again later.'),
   versionMismatch,
   writeConflict: () =>
     new DomainError('conflict', 'WRITE_CONFLICT', 'The resource was changed by concurrent requests; retry.'),

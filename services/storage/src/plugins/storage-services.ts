@@ -8,12 +8,15 @@ import { DataService, type DataLimits } from '../domain/data-service';
 import { InstanceService } from '../domain/instance-service';
 import type { StorageContext } from '../domain/storage-context';
 import { reapOrphanBlobs } from '../domain/orphan-reaper';
+import { Scanning, type ScanPolicy } from '../domain/scanning';
+import { scanWorker } from './scan-worker';
 
 export interface StorageServices {
   context: StorageContext;
   applications: ApplicationService;
   instances: InstanceService;
   data: DataService;
+  scanning: Scanning;
 }
 
 declare module 'fastify' {
@@ -29,6 +32,9 @@ export interface StorageServicesOptions {
   apiBaseUrl: string;
   limits: DataLimits;
   reaper: { intervalMs: number; staleAfterMs: number };
+  scanning: ScanPolicy;
+  /** How often the rescan worker looks for due Pending elements; 0: never. */
+  scanWorkerIntervalMs: number;
 }
 
 /** Opens the stores, builds the domain services on them and closes everything on shutdown. */
@@ -39,12 +45,15 @@ export const storageServices = fp(
     await blobs.init();
     const context: StorageContext = { store, blobs, clock, apiBaseUrl };
     const instances = new InstanceService(context);
+    const scanning = new Scanning(context, options.scanning);
     app.decorate('storage', {
       context,
       applications: new ApplicationService(store, clock),
       instances,
-      data: new DataService(context, instances, options.limits),
+      data: new DataService(context, instances, options.limits, scanning),
+      scanning,
     });
+    await app.register(scanWorker, { scanning, intervalMs: options.scanWorkerIntervalMs });
 
     let reaper: NodeJS.Timeout | undefined;
     if (options.reaper.intervalMs > 0) {

@@ -55,7 +55,7 @@ const dataRoutes: FastifyPluginAsyncTypebox = async (app) => {
         description: 'The body is the content; its Content-Type must be allowed by the data type, and the filename comes from Content-Disposition.',
         params: InstanceParams,
         querystring: Type.Object({ dataType: Type.String({ minLength: 1, maxLength: 64 }) }, { additionalProperties: false }),
-        response: { 201: DataElement, ...problems(400, 401, 403, 404, 409, 413, 415) },
+        response: { 201: DataElement, ...problems(400, 401, 403, 404, 409, 413, 415, 503) },
       },
     },
     async (request, reply) => {
@@ -71,7 +71,7 @@ const dataRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags,
         summary: 'Replace the content of a data element (streamed)',
         params: DataParams,
-        response: { 200: DataElement, ...problems(400, 401, 403, 404, 409, 412, 413, 415) },
+        response: { 200: DataElement, ...problems(400, 401, 403, 404, 409, 412, 413, 415, 503) },
       },
     },
     async (request, reply) => {
@@ -93,13 +93,14 @@ const dataRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags,
         summary: 'Download the content of a data element (supports Range)',
         params: DataParams,
-        response: { 200: { description: 'The content', ...binaryBody }, 206: { description: 'Part of the content', ...binaryBody }, ...problems(401, 403, 404, 416) },
+        response: { 200: { description: 'The content', ...binaryBody }, 206: { description: 'Part of the content', ...binaryBody }, ...problems(401, 403, 404, 409, 416) },
       },
     },
     async (request, reply) => {
-      const element = await data.metadata(requirePrincipal(request), refOf(request.params), request.params.dataGuid.toLowerCase());
+      const principal = requirePrincipal(request);
+      const element = await data.metadata(principal, refOf(request.params), request.params.dataGuid.toLowerCase());
       const range = requestedRange(request, reply, element.size);
-      const blob = await data.openContent(element, range);
+      const blob = await data.openContent(principal, element, range);
       reply.headers(downloadHeaders(element.filename));
       reply.header('etag', etagOf(element.version)).header('accept-ranges', 'bytes').type(element.contentType);
       if (range) {

@@ -54,7 +54,7 @@ describe('EmbeddedMetadataStore', () => {
   it('keeps one journal file per collection in the data directory', async () => {
     const store = await open();
     await store.instances.insert(buildInstance());
-    expect((await readdir(directory)).sort()).toEqual(['applications.jsonl', 'instanceEvents.jsonl', 'instances.jsonl', 'pendingUploads.jsonl']);
+    expect((await readdir(directory)).sort()).toEqual(['applications.jsonl', 'instanceEvents.jsonl', 'instances.jsonl', 'pendingUploads.jsonl', 'scanQueue.jsonl']);
   });
 
   it('starts after a crash that tore the last journal line', async () => {

@@ -12,6 +12,7 @@ import {
   guidOf,
   processInTask,
 } from './test-data';
+import { describeScanQueueContract } from './scan-queue.contract';
 
 /** What an adapter's test file supplies to run the contract against it. */
 export interface MetadataStoreTestTarget {
@@ -46,6 +47,11 @@ export function describeMetadataStoreContract(name: string, target: MetadataStor
     afterAll(async () => {
       await target.cleanup();
     });
+
+    describeScanQueueContract(
+      () => store,
+      (closed) => open(target.reopen(closed)),
+    );
 
     const query = (filters: Omit<InstanceQuery, 'limit'> & { limit?: number }): Promise<Instance[]> =>
       store.instances.query({ limit: 1000, ...filters });

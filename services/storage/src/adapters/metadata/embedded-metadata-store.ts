@@ -18,6 +18,7 @@ import {
   type PendingUploadRepository,
   type TimeRange,
 } from '../../domain/ports/metadata-store';
+import type { ScanJob, ScanQueueRepository } from '../../domain/ports/scan-queue';
 import { assertValidLimit, instanceGuidOf, metadataStoreUnavailable as unavailable } from './metadata-support';
 
 /**
@@ -52,6 +53,10 @@ export class EmbeddedMetadataStore implements MetadataStore {
     return this.opened().pendingUploads;
   }
 
+  get scanQueue(): ScanQueueRepository {
+    return this.opened().scanQueue;
+  }
+
   init(): Promise<void> {
     // Shared, so concurrent calls cannot open the folder twice (two writers would corrupt the journals).
     this.opening ??= this.open().catch((error: unknown) => {
@@ -64,12 +69,13 @@ export class EmbeddedMetadataStore implements MetadataStore {
   private async open(): Promise<void> {
     const database = await translateErrors(() => EmbeddedDatabase.open(this.dataDirectory, this.options));
     try {
-      const [applications, instances, events, pendingUploads] = await translateErrors(() =>
+      const [applications, instances, events, pendingUploads, scanQueue] = await translateErrors(() =>
         Promise.all([
           database.collection<Application>('applications'),
           database.collection<Instance>('instances', { indexes: { orderBy: compareByLastChangedThenGuid } }),
           database.collection<InstanceEvent>('instanceEvents', { indexes: { groupBy: eventInstanceId } }),
           database.collection<PendingUpload>('pendingUploads'),
+          database.collection<ScanJob>('scanQueue'),
         ]),
       );
       this.repositories = {
@@ -77,6 +83,7 @@ export class EmbeddedMetadataStore implements MetadataStore {
         instances: new EmbeddedInstanceRepository(instances),
         events: new EmbeddedEventRepository(events),
         pendingUploads: new EmbeddedPendingUploadRepository(pendingUploads),
+        scanQueue: new EmbeddedScanQueueRepository(scanQueue),
       };
       this.database = database;
     } catch (error) {
@@ -111,6 +118,7 @@ interface Repositories {
   instances: InstanceRepository;
   events: InstanceEventRepository;
   pendingUploads: PendingUploadRepository;
+  scanQueue: ScanQueueRepository;
 }
 
 class EmbeddedApplicationRepository implements ApplicationRepository {
@@ -204,6 +212,28 @@ class EmbeddedPendingUploadRepository implements PendingUploadRepository {
     return translateErrors(() =>
       this.collection.find((upload) => upload.started < started, {
         compare: (a, b) => compareStrings(a.started, b.started) || compareStrings(a.dataElementId, b.dataElementId),
+        limit,
+      }),
+    );
+  }
+}
+
+class EmbeddedScanQueueRepository implements ScanQueueRepository {
+  constructor(private readonly collection: EmbeddedCollection<ScanJob>) {}
+
+  async put(job: ScanJob): Promise<void> {
+    await translateErrors(() => this.collection.put(job.dataElementId, job));
+  }
+
+  async remove(dataElementId: string): Promise<void> {
+    await translateErrors(() => this.collection.remove(dataElementId));
+  }
+
+  async listDue(now: string, limit: number): Promise<ScanJob[]> {
+    assertValidLimit(limit);
+    return translateErrors(() =>
+      this.collection.find((job) => job.due <= now, {
+        compare: (a, b) => compareStrings(a.due, b.due) || compareStrings(a.dataElementId, b.dataElementId),
         limit,
       }),
     );

@@ -21,6 +21,7 @@ import {
   type PendingUploadRepository,
   type TimeRange,
 } from '../../domain/ports/metadata-store';
+import type { ScanJob, ScanQueueRepository } from '../../domain/ports/scan-queue';
 import { createMongoClient, idForKey, isConnectivityError, isDuplicateKeyError } from '@forms/mongo-support';
 import { assertValidLimit, instanceGuidOf, metadataStoreUnavailable as unavailable } from './metadata-support';
 
@@ -62,6 +63,10 @@ export class MongoMetadataStore implements MetadataStore {
     return this.opened().pendingUploads;
   }
 
+  get scanQueue(): ScanQueueRepository {
+    return this.opened().scanQueue;
+  }
+
   async init(): Promise<void> {
     if (this.repositories) return;
     await translateErrors(async () => {
@@ -72,12 +77,14 @@ export class MongoMetadataStore implements MetadataStore {
         instances: db.collection(COLLECTIONS.instances),
         events: db.collection(COLLECTIONS.events),
         pendingUploads: db.collection(COLLECTIONS.pendingUploads),
+        scanQueue: db.collection(COLLECTIONS.scanQueue),
       };
       await Promise.all([
         collections.applications.createIndexes(INDEXES.applications),
         collections.instances.createIndexes(INDEXES.instances),
         collections.events.createIndexes(INDEXES.events),
         collections.pendingUploads.createIndexes(INDEXES.pendingUploads),
+        collections.scanQueue.createIndexes(INDEXES.scanQueue),
       ]);
       this.db = db;
       this.repositories = {
@@ -85,6 +92,7 @@ export class MongoMetadataStore implements MetadataStore {
         instances: new MongoInstanceRepository(new KeyedCollection(collections.instances)),
         events: new MongoEventRepository(new KeyedCollection(collections.events)),
         pendingUploads: new MongoPendingUploadRepository(new KeyedCollection(collections.pendingUploads)),
+        scanQueue: new MongoScanQueueRepository(new KeyedCollection(collections.scanQueue)),
       };
     });
   }
@@ -113,6 +121,7 @@ const COLLECTIONS = {
   instances: 'instances',
   events: 'instanceEvents',
   pendingUploads: 'pendingUploads',
+  scanQueue: 'scanQueue',
 } as const;
 
 /** One index per query pattern, each ending in the sort keys so results come out of the index in order. */
@@ -126,6 +135,7 @@ const INDEXES: Record<keyof typeof COLLECTIONS, IndexDescription[]> = {
   ],
   events: [{ key: { instanceId: 1, created: 1, _key: 1 } }],
   pendingUploads: [{ key: { started: 1, _key: 1 } }],
+  scanQueue: [{ key: { due: 1, _key: 1 } }],
 };
 
 interface Repositories {
@@ -133,6 +143,7 @@ interface Repositories {
   instances: InstanceRepository;
   events: InstanceEventRepository;
   pendingUploads: PendingUploadRepository;
+  scanQueue: ScanQueueRepository;
 }
 
 
@@ -168,6 +179,11 @@ class KeyedCollection<T extends object> {
     const { _id, ...replacement } = toStored(key, doc);
     const result = await translateErrors(() => this.collection.replaceOne({ _id, _key: key, version: expectedVersion }, replacement));
     return result.matchedCount === 1;
+  }
+
+  async put(key: string, doc: T): Promise<void> {
+    const { _id, ...replacement } = toStored(key, doc);
+    await translateErrors(() => this.collection.replaceOne({ _id, _key: key }, replacement, { upsert: true }), key);
   }
 
   async remove(key: string): Promise<void> {
@@ -265,6 +281,23 @@ class MongoPendingUploadRepository implements PendingUploadRepository {
   listStartedBefore(started: string, limit: number): Promise<PendingUpload[]> {
     assertValidLimit(limit);
     return this.uploads.find({ started: { $lt: started } }, { started: 1, _key: 1 }, limit);
+  }
+}
+
+class MongoScanQueueRepository implements ScanQueueRepository {
+  constructor(private readonly jobs: KeyedCollection<ScanJob>) {}
+
+  put(job: ScanJob): Promise<void> {
+    return this.jobs.put(job.dataElementId, job);
+  }
+
+  remove(dataElementId: string): Promise<void> {
+    return this.jobs.remove(dataElementId);
+  }
+
+  listDue(now: string, limit: number): Promise<ScanJob[]> {
+    assertValidLimit(limit);
+    return this.jobs.find({ due: { $lte: now } }, { due: 1, _key: 1 }, limit);
   }
 }
 

@@ -1,4 +1,5 @@
 import type { Application, Instance, InstanceEvent, InstanceEventType } from '@forms/contracts';
+import type { ScanQueueRepository } from './scan-queue';
 
 /**
  * Persistence of the storage service's metadata. Two adapters implement it: MongoDB (production) and an
@@ -12,6 +13,8 @@ export interface MetadataStore {
   readonly instances: InstanceRepository;
   readonly events: InstanceEventRepository;
   readonly pendingUploads: PendingUploadRepository;
+  /** Data elements waiting for a malware scan verdict (domain/scanning.ts). */
+  readonly scanQueue: ScanQueueRepository;
   /** Connects, loads and creates indexes. Called once at start-up. */
   init(): Promise<void>;
   /** Throws when the store cannot serve requests (used by /ready). */

@@ -1,0 +1,239 @@
+import net from 'node:net';
+import type { DataElement, InstanceEvent } from '@forms/contracts';
+import { describeWithClamd } from '@forms/test-support';
+import { createInstance, instanceUrl, startStorage, type StorageHarness } from '../support/storage-harness';
+import { CLEAN_PDF, EICAR, EICAR_SIGNATURE, pdfWithStream, zipOf } from '../support/malware-samples';
+import { download, elementNow, registerScannedApp, upload } from '../support/scanning-harness';
+import { sha256 } from '../support/streams';
+
+const closedPort = async () => {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return String(port);
+};
+
+describe('without a scanner configured (embedded default)', () => {
+  let h: StorageHarness;
+  beforeAll(async () => {
+    h = await startStorage('embedded');
+    await registerScannedApp(h);
+  });
+  afterAll(() => h.close());
+
+  it('stores uploads as NotApplicable, even for data types with enableFileScan, and /ready lists no scanner', async () => {
+    const instance = await createInstance(h, { appId: 'nav/scanned' });
+    const response = await upload(h, instance, 'scanned', 'hello');
+    expect(response.statusCode).toBe(201);
+    expect(response.json<DataElement>().fileScanResult).toBe('NotApplicable');
+    expect((await h.app.inject({ method: 'GET', url: '/ready' })).json().checks).toEqual({ metadata: 'ok', blobs: 'ok' });
+  });
+});
+
+describeWithClamd('malware scanning with a real clamd', (clamd) => {
+  // Uploads wait for the verdict here (however loaded the machine); the answer-Pending-first path has its own test.
+  const clamdEnv = { CLAMD_HOST: clamd.host, CLAMD_PORT: String(clamd.port), SCAN_WORKER_INTERVAL_SECONDS: '0', SCAN_VERDICT_WAIT_MS: '60000' };
+
+  describe.each(['embedded', 'mongo-s3'] as const)('on the %s adapters', (adapters) => {
+    let h: StorageHarness;
+    beforeAll(async () => {
+      h = await startStorage(adapters, clamdEnv);
+      await registerScannedApp(h);
+    });
+    afterAll(() => h.close());
+
+    it.each([
+      ['plain', EICAR, 'text/plain'],
+      ['inside a zip', zipOf('invoice.txt', EICAR), 'application/zip'],
+      ['inside a PDF stream', pdfWithStream(Buffer.concat([Buffer.from('BT ('), EICAR, Buffer.from(') Tj ET')])), 'application/pdf'],
+    ])('marks EICAR %s Infected and never serves it: not to the party, the org or a read-only org', async (_what, content, contentType) => {
+      const instance = await createInstance(h, { appId: 'nav/scanned' });
+      const response = await upload(h, instance, 'scanned', content, contentType);
+      expect(response.statusCode).toBe(201);
+      const element = response.json<DataElement>();
+      expect(element).toMatchObject({ fileScanResult: 'Infected', fileScanSignature: EICAR_SIGNATURE });
+      expect(Date.parse(element.fileScanTime as string)).toBeGreaterThan(Date.now() - 60_000);
+
+      for (const headers of [h.auth.owner, h.auth.nav, h.auth.navReadOnly]) {
+        const refused = await download(h, instance, element, headers);
+        expect(refused.statusCode).toBe(409);
+        expect(refused.headers['content-type']).toContain('application/problem+json');
+        expect(refused.json()).toMatchObject({ code: 'DATA_ELEMENT_INFECTED' });
+        expect(refused.body).not.toContain('EICAR');
+      }
+      const ranged = await h.app.inject({ method: 'GET', url: `${instanceUrl(instance)}/data/${element.id}`, headers: { ...h.auth.nav, range: 'bytes=0-3' } });
+      expect(ranged.statusCode).toBe(409);
+
+      // Deleted by default, and the org finds the reason in the audit log.
+      expect(await h.app.storage.context.blobs.stat(element.blobStoragePath)).toBeNull();
+      const events = (await h.app.inject({ method: 'GET', url: `${instanceUrl(instance)}/events`, headers: h.auth.nav })).json<{ instanceEvents: InstanceEvent[] }>();
+      expect(events.instanceEvents.map((e) => [e.eventType, e.dataId])).toEqual([
+        ['Created', undefined],
+        ['DataCreated', element.id],
+        ['DataFileScanInfected', element.id],
+      ]);
+    });
+
+    it.each([
+      ['a PDF', CLEAN_PDF, 'application/pdf'],
+      ['a zip', zipOf('receipt.txt', Buffer.from('receipt')), 'application/zip'],
+      ['text', 'Dear tax office', 'text/plain'],
+    ])('marks %s Clean and serves it byte for byte', async (_what, content, contentType) => {
+      const instance = await createInstance(h, { appId: 'nav/scanned' });
+      const element = (await upload(h, instance, 'scanned', content, contentType)).json<DataElement>();
+      expect(element).toMatchObject({ fileScanResult: 'Clean' });
+      expect(element.fileScanSignature).toBeUndefined();
+      const served = await download(h, instance, element, h.auth.owner);
+      expect(served.statusCode).toBe(200);
+      expect(sha256(served.rawPayload)).toBe(sha256(content));
+    });
+
+    it('leaves data types without enableFileScan NotApplicable, and rescans replaced content', async () => {
+      const instance = await createInstance(h, { appId: 'nav/scanned' });
+      const plain = (await upload(h, instance, 'unscanned', EICAR, 'text/plain')).json<DataElement>();
+      expect(plain.fileScanResult).toBe('NotApplicable');
+
+      const scanned = (await upload(h, instance, 'scanned', 'clean at first', 'text/plain')).json<DataElement>();
+      expect(scanned.fileScanResult).toBe('Clean');
+      const replaced = await h.app.inject({
+        method: 'PUT',
+        url: `${instanceUrl(instance)}/data/${scanned.id}`,
+        headers: { ...h.auth.owner, 'content-type': 'text/plain' },
+        payload: EICAR,
+      });
+      expect(replaced.json<DataElement>()).toMatchObject({ fileScanResult: 'Infected', fileScanSignature: EICAR_SIGNATURE, version: 2 });
+      expect((await download(h, instance, scanned, h.auth.owner)).statusCode).toBe(409);
+    });
+
+    it('shows the scanner on /ready', async () => {
+      const ready = await h.app.inject({ method: 'GET', url: '/ready' });
+      expect(ready.json()).toEqual({ status: 'ok', checks: { metadata: 'ok', blobs: 'ok', 'malware-scanner': 'ok' } });
+    });
+  });
+
+  describe('configuration', () => {
+    const harnesses: StorageHarness[] = [];
+    const start = async (env: Record<string, string>) => {
+      const h = await startStorage('embedded', { ...clamdEnv, ...env });
+      harnesses.push(h);
+      await registerScannedApp(h);
+      return h;
+    };
+    afterAll(async () => {
+      for (const h of harnesses) await h.close();
+    });
+
+    it('SCAN_ALL_UPLOADS scans data types without enableFileScan too', async () => {
+      const h = await start({ SCAN_ALL_UPLOADS: 'true' });
+      const instance = await createInstance(h, { appId: 'nav/scanned' });
+      expect((await upload(h, instance, 'unscanned', EICAR)).json<DataElement>().fileScanResult).toBe('Infected');
+      expect((await upload(h, instance, 'unscanned', 'fine')).json<DataElement>().fileScanResult).toBe('Clean');
+    });
+
+    it('a verdict later than SCAN_VERDICT_WAIT_MS: the upload is answered Pending and the verdict recorded when it comes', async () => {
+      const h = await start({ SCAN_VERDICT_WAIT_MS: '0' });
+      const instance = await createInstance(h, { appId: 'nav/scanned' });
+      const element = (await upload(h, instance, 'scanned', Buffer.concat([Buffer.alloc(3 * 1024 * 1024, 7), EICAR]))).json<DataElement>();
+      expect(element.fileScanResult).toBe('Pending');
+      let current = element;
+      for (let i = 0; i < 150 && current.fileScanResult === 'Pending'; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        current = await elementNow(h, instance, element);
+      }
+      // No worker runs here (SCAN_WORKER_INTERVAL_SECONDS=0): the upload's own scan recorded this.
+      expect(current).toMatchObject({ fileScanResult: 'Infected', fileScanSignature: EICAR_SIGNATURE });
+      // Its job goes right after the verdict is recorded.
+      const queued = () => h.app.storage.context.store.scanQueue.listDue('9999-01-01T00:00:00.000Z', 10);
+      for (let i = 0; i < 50 && (await queued()).length > 0; i++) await new Promise((r) => setTimeout(r, 100));
+      expect(await queued()).toEqual([]);
+      expect((await download(h, instance, element, h.auth.nav)).json()).toMatchObject({ code: 'DATA_ELEMENT_INFECTED' });
+    });
+
+    it('SCAN_INFECTED_BLOBS=quarantine keeps the blob for inspection, still never served', async () => {
+      const h = await start({ SCAN_INFECTED_BLOBS: 'quarantine' });
+      const instance = await createInstance(h, { appId: 'nav/scanned' });
+      const element = (await upload(h, instance, 'scanned', EICAR)).json<DataElement>();
+      expect(await h.app.storage.context.blobs.stat(element.blobStoragePath)).toEqual({ size: EICAR.length });
+      expect((await download(h, instance, element, h.auth.nav)).json()).toMatchObject({ code: 'DATA_ELEMENT_INFECTED' });
+    });
+
+    it('above the stream limit an upload to a scanned type is refused (413) and nothing is stored', async () => {
+      const h = await start({ CLAMD_STREAM_MAX_MB: '1' });
+      const instance = await createInstance(h, { appId: 'nav/scanned' });
+      const big = Buffer.alloc(1024 * 1024 + 1, 1);
+      const refused = await upload(h, instance, 'scanned', big);
+      expect(refused.statusCode).toBe(413);
+      expect(refused.json()).toMatchObject({ code: 'DATA_TOO_LARGE_TO_SCAN' });
+      expect(await elementCount(h, instance)).toBe(0);
+      expect((await upload(h, instance, 'unscanned', big)).statusCode).toBe(201);
+    });
+
+    it('scanner down: the upload is Pending, served to no party, to the org only if configured; /ready reports it, still ready', async () => {
+      const port = await closedPort();
+      const h = await start({ CLAMD_PORT: port, CLAMD_TIMEOUT_MS: '500' });
+      const instance = await createInstance(h, { appId: 'nav/scanned' });
+      const element = (await upload(h, instance, 'scanned', 'maybe bad')).json<DataElement>();
+      expect(element.fileScanResult).toBe('Pending');
+      expect(element.fileScanTime).toBeUndefined();
+      expect((await download(h, instance, element, h.auth.owner)).json()).toMatchObject({ code: 'DATA_ELEMENT_SCAN_PENDING' });
+      expect((await download(h, instance, element, h.auth.nav)).statusCode).toBe(409);
+      // Reported on /ready, but storage stays ready: reads go on and uploads wait as Pending.
+      const ready = await h.app.inject({ method: 'GET', url: '/ready' });
+      expect(ready.statusCode).toBe(200);
+      expect(ready.json().checks['malware-scanner']).toMatch(/^degraded: clamd 127\.0\.0\.1:\d+/);
+
+      const lenient = await start({ CLAMD_PORT: port, SCAN_PENDING_SERVED_TO_ORG: 'true' });
+      const other = await createInstance(lenient, { appId: 'nav/scanned' });
+      const pending = (await upload(lenient, other, 'scanned', 'maybe bad')).json<DataElement>();
+      expect((await download(lenient, other, pending, lenient.auth.nav)).statusCode).toBe(200);
+      expect((await download(lenient, other, pending, lenient.auth.owner)).statusCode).toBe(409);
+    });
+
+    it('scanner down with SCAN_ON_SCANNER_FAILURE=refuse: 503, nothing stored', async () => {
+      const h = await start({ CLAMD_PORT: await closedPort(), SCAN_ON_SCANNER_FAILURE: 'refuse' });
+      const instance = await createInstance(h, { appId: 'nav/scanned' });
+      const refused = await upload(h, instance, 'scanned', 'maybe bad');
+      expect(refused.statusCode).toBe(503);
+      expect(refused.json()).toMatchObject({ code: 'MALWARE_SCANNER_UNAVAILABLE' });
+      expect(await elementCount(h, instance)).toBe(0);
+    });
+
+    it('the worker finishes Pending elements once the scanner answers, and reschedules with backoff while it does not', async () => {
+      const down = await start({ CLAMD_PORT: await closedPort(), SCAN_RETRY_INITIAL_SECONDS: '1' });
+      const instance = await createInstance(down, { appId: 'nav/scanned' });
+      const infected = (await upload(down, instance, 'scanned', EICAR)).json<DataElement>();
+      const clean = (await upload(down, instance, 'scanned', 'fine')).json<DataElement>();
+      expect([infected.fileScanResult, clean.fileScanResult]).toEqual(['Pending', 'Pending']);
+      const ctx = down.app.storage.context;
+      const [job] = await ctx.store.scanQueue.listDue('9999-01-01T00:00:00.000Z', 10);
+      expect(job).toMatchObject({ attempts: 1 });
+
+      // Still down: rescheduled later, attempts counted.
+      await new Promise((r) => setTimeout(r, 1100));
+      const { rescanPending } = await import('../../src/domain/scan-worker');
+      expect(await rescanPending(ctx, down.app.storage.scanning)).toMatchObject({ stillPending: 2 });
+      const jobs = await ctx.store.scanQueue.listDue('9999-01-01T00:00:00.000Z', 10);
+      expect(jobs.map((j) => j.attempts)).toEqual([2, 2]);
+      expect(Date.parse(jobs[0]!.due) - Date.now()).toBeGreaterThan(1000);
+
+      // The scanner is back (the same stores, a scanner that answers): the worker completes both.
+      const { Scanning } = await import('../../src/domain/scanning');
+      const { createScanPolicy } = await import('../../src/adapters');
+      const { loadStorageConfig } = await import('../../src/config');
+      const up = new Scanning(ctx, createScanPolicy(loadStorageConfig({ ...clamdEnv })));
+      const later = { ...ctx, clock: () => new Date(Date.now() + 3_600_000).toISOString() };
+      expect(await rescanPending(later, new Scanning(later, up.policy))).toMatchObject({ scanned: 2 });
+      expect(await elementNow(down, instance, infected)).toMatchObject({ fileScanResult: 'Infected', fileScanSignature: EICAR_SIGNATURE });
+      expect(await elementNow(down, instance, clean)).toMatchObject({ fileScanResult: 'Clean' });
+      expect(await ctx.store.scanQueue.listDue('9999-01-01T00:00:00.000Z', 10)).toEqual([]);
+      expect(await ctx.blobs.stat(infected.blobStoragePath)).toBeNull();
+      expect((await download(down, instance, clean, down.auth.owner)).statusCode).toBe(200);
+    });
+  });
+});
+
+async function elementCount(h: StorageHarness, instance: { id: string }): Promise<number> {
+  const response = await h.app.inject({ method: 'GET', url: instanceUrl(instance), headers: h.auth.owner });
+  return response.json<{ data: unknown[] }>().data.length;
+}
