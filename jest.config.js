@@ -13,6 +13,6 @@ module.exports = {
   },
   globalSetup: '<rootDir>/test-support/backends/globalSetup.mjs',
   globalTeardown: '<rootDir>/test-support/backends/globalTeardown.mjs',
-  testMatch: ['<rootDir>/{packages,services}/*/test/**/*.test.ts', '<rootDir>/deploy/test/**/*.test.ts'],
+  testMatch: ['<rootDir>/{packages,services}/*/test/**/*.test.ts', '<rootDir>/deploy/test/**/*.test.ts', '<rootDir>/scripts/test/**/*.test.ts'],
   testTimeout: 30_000,
 };

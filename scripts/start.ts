@@ -1,108 +1,165 @@
 /**
- * Starts the whole platform in one process on its embedded default: no Docker, database or cloud account.
- * The token service, the storage service and one app service per folder in apps/<org>/<app>, each built
- * from its own configuration as it would be in its container, and wired together on localhost.
+ * Starts the whole platform on its embedded default: no Docker, database or cloud account. `npm run up` runs
+ * this after checking the install (scripts/up.mjs); `npm start` runs it alone.
  *
- * Development tokens are on (POST /authentication/api/v1/testtoken), so a newcomer can try the APIs with
- * curl at once; each app gets its own token (naming the app) minted that way, to register itself in storage
- * and to act for parties there.
+ * The token service, the storage service and one app service per folder in apps/<org>/<app> each run in their
+ * own process, from their own entry point and configuration, as their containers would, wired together on
+ * localhost. Development tokens are on (POST /authentication/api/v1/testtoken) and so is the admin API, with
+ * a development key that is printed: a newcomer can try the APIs and the admin CLI at once. Each app gets a
+ * client of its own through that admin API, as a deployment gives each app container one.
+ *
+ * Ctrl-C (or SIGTERM) stops the apps, then storage, then the token service, each finishing its in-flight
+ * requests first. If any service stops by itself, the others are stopped too.
  */
-import { readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
-import { loadAppDefinition } from '@forms/app-definition';
-import { StorageClient } from '@forms/client';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { Scopes } from '@forms/contracts';
-import { closeTogetherOnShutdown, type TypedFastify } from '@forms/service-kit';
-import { buildAppService } from '../services/app/src/app';
 import { loadAppServiceConfig } from '../services/app/src/config';
-import { registerInStorage } from '../services/app/src/domain/registration';
-import { buildAuthService } from '../services/auth/src/app';
-import { loadAuthConfig, TEST_TOKEN_PATH } from '../services/auth/src/config';
-import { createBlobStore, createMetadataStore } from '../services/storage/src/adapters';
-import { buildStorageApp, publicBaseUrl } from '../services/storage/src/app';
+import { ADMIN_PREFIX, loadAuthConfig, TEST_TOKEN_PATH, TOKEN_PATH } from '../services/auth/src/config';
 import { API_PREFIX, loadStorageConfig } from '../services/storage/src/config';
+import { assertPortsFree, describeExit, localHost, ServiceProcess, type ServiceSpec } from './supervisor';
 
-const APPS_DIR = join(__dirname, '..', 'apps');
+const ROOT = join(__dirname, '..');
+const APPS_DIR = join(ROOT, 'apps');
 const FIRST_APP_PORT = 5110;
+/** The admin API key `up` serves unless ADMIN_API_KEY says otherwise. For this machine only, like test tokens. */
+export const DEVELOPMENT_ADMIN_API_KEY = 'development-admin-key';
+const READY_TIMEOUT_MS = 60_000;
 
 /**
  * Each service listens on its own default port, so a PORT meant for one must not reach the others; a
- * DATA_DIR given for the whole platform holds one folder per service.
+ * DATA_DIR given for the whole platform holds one folder per service (default ./.data).
  */
 const { PORT: _port, DATA_DIR: dataDir, ...sharedEnv } = process.env;
-const dataDirOf = (service: string) => (dataDir ? { DATA_DIR: join(dataDir, service) } : {});
+const dataRoot = resolve(dataDir ?? '.data');
+/** Request logs would drown the printed addresses; warnings and errors still show. */
+const logLevel = sharedEnv.LOG_LEVEL ?? 'warn';
 
-/** The example apps: every apps/<org>/<app> folder. */
-function appFolders(): string[] {
+/** The example apps: every apps/<org>/<app> folder, with the id from its applicationmetadata.json. */
+function appFolders(): { dir: string; id: string }[] {
   const isDir = (path: string) => statSync(path).isDirectory();
   return readdirSync(APPS_DIR)
     .map((org) => join(APPS_DIR, org))
     .filter(isDir)
     .flatMap((org) => readdirSync(org).map((app) => join(org, app)).filter(isDir))
-    .sort();
+    .sort()
+    .map((dir) => ({ dir, id: (JSON.parse(readFileSync(join(dir, 'applicationmetadata.json'), 'utf8')) as { id: string }).id }));
 }
 
-async function testToken(auth: TypedFastify, body: Record<string, unknown>): Promise<string> {
-  const response = await auth.inject({ method: 'POST', url: TEST_TOKEN_PATH, payload: body });
-  if (response.statusCode !== 200) throw new Error(`test token: ${response.statusCode} ${response.body}`);
-  return response.json<{ access_token: string }>().access_token;
-}
+/** Org numbers of the example apps' orgs; another org's apps get a stand-in (here the number is only a claim). */
+const DEVELOPMENT_ORG_NUMBERS: Record<string, string> = { nav: '889640782', skd: '974761076' };
 
-/** A token minted again a minute before it expires. */
-function renewing(mint: () => Promise<string>): () => Promise<string> {
-  let current: { token: string; renewAt: number } | undefined;
-  return async () => {
-    if (current && Date.now() < current.renewAt) return current.token;
-    const token = await mint();
-    const { exp } = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString()) as { exp: number };
-    current = { token, renewAt: exp * 1000 - 60_000 };
-    return token;
-  };
-}
-
-const quiet = (level: string) => ({ level: level === 'info' ? 'warn' : level });
-
-async function main(): Promise<void> {
-  const authConfig = loadAuthConfig({ TEST_TOKENS_ENABLED: 'true', ...sharedEnv, ...dataDirOf('auth') });
-  const auth = await buildAuthService({ config: authConfig, logger: quiet(authConfig.LOG_LEVEL) });
-  // Apps first, then storage, then the token service: each closes before what it calls.
-  const started: TypedFastify[] = [auth];
-  closeTogetherOnShutdown(started);
-  await auth.listen({ host: authConfig.HOST, port: authConfig.PORT });
-  const authUrl = `http://${authConfig.HOST}:${authConfig.PORT}`;
-
-  const trust = { JWKS_URL: `${authUrl}/.well-known/jwks.json`, TOKEN_ISSUER: authConfig.ISSUER, TOKEN_AUDIENCE: authConfig.AUDIENCE };
-  const storageConfig = loadStorageConfig({ ...sharedEnv, ...dataDirOf('storage'), ...trust });
-  const storage = await buildStorageApp({
-    config: storageConfig,
-    store: createMetadataStore(storageConfig),
-    blobs: createBlobStore(storageConfig),
-    logger: quiet(storageConfig.LOG_LEVEL),
+/**
+ * Registers the app's own client at the token service, afresh at every start, through the admin API. The app
+ * service gets its tokens with it by client credentials (ORG_CLIENT_ID, ORG_CLIENT_SECRET, ORG_TOKEN_URL), as it
+ * does in a container, and so renews them itself however long it runs.
+ */
+async function registerAppClient(authUrl: string, adminKey: string, appId: string): Promise<{ clientId: string; clientSecret: string }> {
+  const org = appId.split('/')[0] as string;
+  const clientId = `app.${appId.replace('/', '.')}`;
+  const admin = { authorization: `Bearer ${adminKey}` };
+  const removed = await fetch(`${authUrl}${ADMIN_PREFIX}/clients/${clientId}`, { method: 'DELETE', headers: admin });
+  if (removed.status !== 204 && removed.status !== 404) throw new Error(`the admin API refused to replace the client of ${appId}: ${removed.status}`);
+  const response = await fetch(`${authUrl}${ADMIN_PREFIX}/clients`, {
+    method: 'POST',
+    headers: { ...admin, 'content-type': 'application/json' },
+    body: JSON.stringify({
+      clientId,
+      kind: 'org',
+      org,
+      orgNumber: DEVELOPMENT_ORG_NUMBERS[org] ?? '999999999',
+      // Its tokens name the app: storage lets it act for parties in this app only (ADR 0009).
+      app: appId,
+      name: `app service ${appId} (npm run up)`,
+      scopes: [Scopes.serviceOwnerRead, Scopes.serviceOwnerWrite],
+    }),
   });
-  started.unshift(storage);
-  await storage.listen({ host: storageConfig.HOST, port: storageConfig.PORT });
-  const storageUrl = `${publicBaseUrl(storageConfig)}${API_PREFIX}`;
+  if (response.status !== 201) throw new Error(`registering the client of ${appId}: ${response.status} ${await response.text()}`);
+  return { clientId, clientSecret: ((await response.json()) as { clientSecret: string }).clientSecret };
+}
 
-  const appLines: string[] = [];
-  for (const [index, folder] of appFolders().entries()) {
-    const config = loadAppServiceConfig({ ...sharedEnv, ...trust, APP_DIR: folder, STORAGE_URL: storageUrl, PORT: String(FIRST_APP_PORT + index) });
-    const definition = await loadAppDefinition(config.APP_DIR);
-    // The app's own token (naming the app), renewed before it expires: storage lets only the app act for parties.
-    const appToken = renewing(() => testToken(auth, { org: definition.org, app: definition.metadata.id, scopes: [Scopes.serviceOwnerRead, Scopes.serviceOwnerWrite] }));
-    const client = new StorageClient({ baseUrl: config.STORAGE_URL, timeoutMs: config.STORAGE_TIMEOUT_MS, accessToken: appToken });
-    await registerInStorage(definition, client, await appToken());
-    const app = await buildAppService({ config, definition, storage: client, logger: quiet(config.LOG_LEVEL) });
-    started.unshift(app);
-    const address = await app.listen({ host: config.HOST, port: config.PORT });
-    const id = definition.metadata.id;
-    appLines.push(`  app ${id.padEnd(20)} ${address}/${id}   (docs ${address}/${id}/swagger)`);
+/** The running services, stopped in dependency order: apps, then storage, then the token service. */
+class Platform {
+  readonly apps: ServiceProcess[] = [];
+  storage: ServiceProcess | undefined;
+  auth: ServiceProcess | undefined;
+  /** Set once every service is ready; until then a service that ends is reported by the start itself. */
+  running = false;
+  /** How long a stage may take to stop before its processes are killed: the services' grace period, and time to exit. */
+  graceMs = 15_000;
+  private stopping: Promise<void> | undefined;
+
+  start(spec: ServiceSpec): ServiceProcess {
+    const service = new ServiceProcess(spec, ROOT);
+    void service.exited.then((exit) => {
+      if (this.stopping || !this.running) return;
+      console.error(`${spec.name} stopped unexpectedly (${describeExit(exit)}); stopping the platform.`);
+      void this.stop(1);
+    });
+    return service;
   }
 
+  /** Idempotent: a Ctrl-C that reaches this process twice (from the terminal and from npm) stops it once. */
+  stop(exitCode: number, message?: string): Promise<void> {
+    this.stopping ??= (async () => {
+      const stages = [this.apps, [this.storage], [this.auth]];
+      for (const stage of stages) {
+        await Promise.all(stage.map((service) => service?.stop(this.graceMs)));
+      }
+      if (message) console.log(message);
+      process.exit(exitCode);
+    })();
+    return this.stopping;
+  }
+}
+
+async function main(platform: Platform): Promise<void> {
+  const authEnv = { TEST_TOKENS_ENABLED: 'true', ADMIN_API_KEY: DEVELOPMENT_ADMIN_API_KEY, ...sharedEnv, LOG_LEVEL: logLevel, DATA_DIR: join(dataRoot, 'auth') };
+  const authConfig = loadAuthConfig(authEnv);
+  const authSpec: ServiceSpec = { name: 'token service', entry: 'services/auth/src/server.ts', env: authEnv, host: authConfig.HOST, port: authConfig.PORT };
+  const authUrl = `http://${localHost(authConfig.HOST)}:${authConfig.PORT}`;
+  const trust = { JWKS_URL: `${authUrl}/.well-known/jwks.json`, TOKEN_ISSUER: authConfig.ISSUER, TOKEN_AUDIENCE: authConfig.AUDIENCE };
+
+  const storageEnv = { ...sharedEnv, LOG_LEVEL: logLevel, DATA_DIR: join(dataRoot, 'storage'), ...trust };
+  const storageConfig = loadStorageConfig(storageEnv);
+  const storageSpec: ServiceSpec = { name: 'storage', entry: 'services/storage/src/server.ts', env: storageEnv, host: storageConfig.HOST, port: storageConfig.PORT };
+  const storageBase = `http://${localHost(storageConfig.HOST)}:${storageConfig.PORT}`;
+
+  const appSpecs = appFolders().map(({ dir, id }, index): ServiceSpec & { id: string } => {
+    const env = { ...sharedEnv, LOG_LEVEL: logLevel, ...trust, APP_DIR: dir, STORAGE_URL: `${storageBase}${API_PREFIX}`, PORT: String(FIRST_APP_PORT + index) };
+    const config = loadAppServiceConfig(env);
+    return { id, name: `app ${id}`, entry: 'services/app/src/server.ts', env, host: config.HOST, port: config.PORT };
+  });
+  const adminApiKey = authConfig.ADMIN_API_KEY;
+  if (!adminApiKey) throw new Error('the apps get their clients through the admin API: leave ADMIN_API_KEY unset, or give it 16 or more characters');
+  await assertPortsFree([authSpec, storageSpec, ...appSpecs]);
+  platform.graceMs = Math.max(authConfig.SHUTDOWN_GRACE_SECONDS, storageConfig.SHUTDOWN_GRACE_SECONDS) * 1000 + 5_000;
+
+  // The token service and storage start side by side (storage fetches the keys only when a request comes).
+  platform.auth = platform.start(authSpec);
+  platform.storage = platform.start(storageSpec);
+  await Promise.all([platform.auth.waitReady(READY_TIMEOUT_MS), platform.storage.waitReady(READY_TIMEOUT_MS)]);
+
+  // Each app gets its token by client credentials with a client of its own, registers itself in storage with it
+  // and renews it while it runs, as a container does.
+  for (const spec of appSpecs) {
+    const client = await registerAppClient(authUrl, adminApiKey, spec.id);
+    const orgClient = { ORG_CLIENT_ID: client.clientId, ORG_CLIENT_SECRET: client.clientSecret, ORG_TOKEN_URL: `${authUrl}${TOKEN_PATH}` };
+    platform.apps.push(platform.start({ ...spec, env: { ...spec.env, ...orgClient } }));
+  }
+  await Promise.all(platform.apps.map((app) => app.waitReady(READY_TIMEOUT_MS)));
+
+  const appLines = platform.apps.map(({ spec, baseUrl }) => {
+    const id = spec.name.replace(/^app /, '');
+    return `  app ${id.padEnd(20)} ${baseUrl}/${id}   (docs ${baseUrl}/${id}/swagger)`;
+  });
+  const adminKey = authEnv.ADMIN_API_KEY === DEVELOPMENT_ADMIN_API_KEY ? ` (admin API key: ${DEVELOPMENT_ADMIN_API_KEY})` : ' (admin API key from ADMIN_API_KEY)';
   console.log(`
-Forms platform is running on its embedded default (data in ${storageConfig.DATA_DIR} and ${authConfig.DATA_DIR}).
+Forms platform is running on its embedded default, each service in its own process (data in ${dataRoot}).
 
   token service            ${authUrl}/authentication/api/v1   (docs ${authUrl}/authentication/swagger)
-  storage                  ${storageUrl}   (docs ${publicBaseUrl(storageConfig)}/storage/swagger)
+                           development tokens on${adminKey}
+  storage                  ${storageBase}${API_PREFIX}   (docs ${storageBase}/storage/swagger)
 ${appLines.join('\n')}
 
 Try it: get a development token for person 50001 and create a child-benefit application.
@@ -113,9 +170,15 @@ Try it: get a development token for person 50001 and create a child-benefit appl
        -H "authorization: Bearer $ME" -H 'content-type: application/json' -d '{}'
 
 Stop with Ctrl-C.`);
+  platform.running = true;
 }
 
-main().catch((error: unknown) => {
-  console.error(error);
-  process.exit(1);
+const platform = new Platform();
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  process.on(signal, () => void platform.stop(0, 'Forms platform stopped: apps, storage and token service closed gracefully.'));
+}
+main(platform).catch((error: unknown) => {
+  // One line, not a stack trace: a busy port, a service that could not start (it has said why), a bad setting.
+  console.error(`npm run up: ${error instanceof Error ? error.message : String(error)}`);
+  void platform.stop(1);
 });

@@ -225,6 +225,8 @@ export class HttpClient {
         body = Readable.from(
           chunksMovingDeadline(upload, timer, (error) => {
             uploadFailure = { error };
+            // End the exchange at once: a connection left open with the body half-sent keeps the service waiting.
+            controller.abort();
           }),
           { objectMode: false },
         );

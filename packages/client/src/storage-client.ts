@@ -15,8 +15,10 @@ import type {
   Substatus,
 } from '@forms/contracts';
 import { HttpClient, ifMatch, segments, toSearchParams, type ContentOptions, type DataDownload, type QueryValues, type Versioned } from './http';
+import { multipartCreation, primed, type InitialDataPart } from './multipart';
 
 export { kindForStatus, parseEtag, type ContentOptions, type DataDownload, type Versioned } from './http';
+export type { InitialDataPart } from './multipart';
 
 /**
  * Typed client of the storage API (`/storage/api/v1`),
@@ -47,7 +49,17 @@ export interface StorageApi {
   registerApplication(token: string, appId: string, input: ApplicationInput): Promise<Application>;
   updateApplication(token: string, appId: string, input: ApplicationInput, expectedVersion?: number): Promise<Application>;
 
-  createInstance(token: string, appId: string, body: InstanceCreate): Promise<Instance>;
+  /**
+   * Creates the instance and, with `data`, its initial data elements in one request: storage stores all
+   * of it or nothing. With `body.instanceGuid`, repeating the call (after a timeout, say) answers with
+   * the instance the first call created instead of creating a second one.
+   */
+  createInstance(
+    token: string,
+    appId: string,
+    body: InstanceCreate,
+    data?: Iterable<InitialDataPart> | AsyncIterable<InitialDataPart>,
+  ): Promise<Instance>;
   /** `instanceId` is `<partyId>/<guid>`. */
   getInstance(token: string, instanceId: string): Promise<Versioned<Instance>>;
   deleteInstance(token: string, instanceId: string, options?: { hard?: boolean }): Promise<void>;
@@ -98,8 +110,16 @@ export class StorageClient implements StorageApi {
     return this.http.json(`/applications/${segments(appId)}`, { token, method: 'PUT', json: input, headers: ifMatch(expectedVersion) });
   }
 
-  createInstance(token: string, appId: string, body: InstanceCreate): Promise<Instance> {
-    return this.http.json(`/instances${toSearchParams({ appId })}`, { token, method: 'POST', json: body });
+  async createInstance(
+    token: string,
+    appId: string,
+    body: InstanceCreate,
+    data?: Iterable<InitialDataPart> | AsyncIterable<InitialDataPart>,
+  ): Promise<Instance> {
+    const path = `/instances${toSearchParams({ appId })}`;
+    if (data === undefined) return this.http.json(path, { token, method: 'POST', json: body });
+    const multipart = multipartCreation(body, await primed(data));
+    return this.http.json(path, { token, method: 'POST', content: { body: multipart.body, options: { contentType: multipart.contentType } } });
   }
 
   getInstance(token: string, instanceId: string): Promise<Versioned<Instance>> {

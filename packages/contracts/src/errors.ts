@@ -14,7 +14,9 @@ export type ErrorKind =
   | 'unsupported_media_type'
   | 'range_not_satisfiable'
   | 'unavailable'
-  | 'timeout';
+  | 'timeout'
+  /** The store has no room for the write (disk full): 507, retried once space returns. */
+  | 'insufficient_storage';
 
 export const STATUS_BY_KIND: Record<ErrorKind, number> = {
   invalid: 400,
@@ -29,6 +31,7 @@ export const STATUS_BY_KIND: Record<ErrorKind, number> = {
   range_not_satisfiable: 416,
   unavailable: 503,
   timeout: 504,
+  insufficient_storage: 507,
 };
 
 export class DomainError extends Error {

@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { AppId, InstanceId, Nullable, PartyId, Slug, Timestamp } from './common';
+import { AppId, Guid, InstanceId, Nullable, PartyId, Slug, Timestamp } from './common';
 import { DataElement } from './data-element';
 import { ProcessState } from './process';
 
@@ -77,6 +77,11 @@ export const InstanceCreate = Type.Object(
     visibleAfter: Type.Optional(Timestamp),
     process: Type.Optional(ProcessState),
     dataValues: Type.Optional(DataValues),
+    instanceGuid: Type.Optional({
+      ...Guid,
+      description:
+        'Chosen by the caller to make creation idempotent: a repeated request with the same guid, owner and app answers 200 with the instance the first one created.',
+    }),
   },
   { additionalProperties: false },
 );

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { Socket } from 'node:net';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type RawServerDefault } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -87,8 +88,18 @@ export function createServer(options: ServerOptions): TypedFastify {
  */
 function closeKeepAliveAfterShutdownStarts(app: TypedFastify): void {
   let sweeper: NodeJS.Timeout | undefined;
+  // Connections that never sent a byte (an HTTP client's spare one, say) are not "idle" to Node, and would
+  // hold shutdown up until the headers timeout; with no request on them, dropping them loses nothing.
+  const connections = new Set<Socket>();
+  app.server.on('connection', (socket: Socket) => {
+    connections.add(socket);
+    socket.once('close', () => connections.delete(socket));
+  });
   app.addHook('preClose', async () => {
-    sweeper = setInterval(() => app.server.closeIdleConnections(), 50);
+    sweeper = setInterval(() => {
+      app.server.closeIdleConnections();
+      for (const socket of connections) if (socket.bytesRead === 0) socket.destroy();
+    }, 50);
     sweeper.unref();
   });
   app.addHook('onClose', async () => clearInterval(sweeper));

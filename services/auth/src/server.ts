@@ -1,4 +1,5 @@
 import { listenWithGracefulShutdown } from '@forms/service-kit';
+import { DataDirLockedError } from './adapters';
 import { buildAuthService } from './app';
 import { loadAuthConfig, TOKEN_PATH } from './config';
 
@@ -14,6 +15,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  console.error(error);
+  // Another process holds DATA_DIR: one line that says what to do, not a stack trace to dig it out of.
+  if (error instanceof DataDirLockedError) console.error(`token service not started: ${error.message}.`);
+  else console.error(error);
   process.exit(1);
 });

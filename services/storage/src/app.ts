@@ -75,7 +75,7 @@ export async function buildStorageApp(options: StorageAppOptions): Promise<Typed
   await app.register(
     async (api) => {
       await api.register(applicationRoutes);
-      await api.register(instanceRoutes, { defaultPageSize: config.QUERY_DEFAULT_SIZE });
+      await api.register(instanceRoutes, { defaultPageSize: config.QUERY_DEFAULT_SIZE, maxDataElementBytes: config.MAX_DATA_ELEMENT_MB * 1024 * 1024 });
       await api.register(instanceStateRoutes);
       await api.register(dataRoutes);
       await api.register(eventRoutes);

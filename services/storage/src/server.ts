@@ -1,4 +1,5 @@
 import { listenWithGracefulShutdown } from '@forms/service-kit';
+import { DatabaseCorruptError, DatabaseLockedError } from '@forms/sqlite-support';
 import { createBlobStore, createMetadataStore } from './adapters';
 import { buildStorageApp } from './app';
 import { API_PREFIX, loadStorageConfig } from './config';
@@ -15,6 +16,9 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  console.error(error);
+  // A refusal that names its cause in one stable line (the data directory is in use, the database is
+  // damaged) is printed as that line; anything else with its stack.
+  if (error instanceof DatabaseLockedError || error instanceof DatabaseCorruptError) console.error(`storage: ${error.message}`);
+  else console.error(error);
   process.exit(1);
 });

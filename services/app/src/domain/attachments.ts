@@ -55,7 +55,11 @@ export async function addAttachment(ctx: AppContext, caller: Caller, instanceId:
   return storeAttachment(ctx, caller, instanceId, dataType, input);
 }
 
-export async function storeAttachment(ctx: AppContext, caller: Caller, instanceId: string, dataType: string, input: BinaryContent): Promise<DataElement> {
+/**
+ * The content, once its first bytes show it is what its Content-Type claims; a PDF's trailer is checked as the
+ * stream ends (the failure then aborts the upload to storage, which keeps nothing).
+ */
+export async function checkedContent(input: BinaryContent): Promise<Readable> {
   const declared = mediaTypeOf(input.contentType);
   const { head, content, abandon } = await peek(input.body, HEAD_BYTES);
   if (!headMatchesDeclaredType(head, declared)) {
@@ -66,7 +70,12 @@ export async function storeAttachment(ctx: AppContext, caller: Caller, instanceI
   content.once('error', (error) => inspected.destroy(error));
   // The failure reaches the storage call, which reads the stream when it sends: also if that is only after it failed.
   inspected.on('error', () => content.unpipe(inspected));
-  return ctx.storage.uploadData(caller.token, instanceId, dataType, inspected, {
+  return inspected;
+}
+
+export async function storeAttachment(ctx: AppContext, caller: Caller, instanceId: string, dataType: string, input: BinaryContent): Promise<DataElement> {
+  const content = await checkedContent(input);
+  return ctx.storage.uploadData(caller.token, instanceId, dataType, content, {
     contentType: input.contentType,
     ...(input.filename !== undefined && { filename: input.filename }),
     ...(input.contentLength !== undefined && { contentLength: input.contentLength }),

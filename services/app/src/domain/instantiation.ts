@@ -1,7 +1,9 @@
+import { randomUUID } from 'node:crypto';
 import { isRuleViolation, startProcess } from '@forms/app-definition';
-import { DomainError, type DataValues, type Instance, type InstanceOwner } from '@forms/contracts';
+import type { InitialDataPart } from '@forms/client';
+import { DomainError, type DataValues, type Instance, type InstanceCreate, type InstanceOwner } from '@forms/contracts';
 import { AppErrors, ruleContext, type AppContext, type Caller } from './app-context';
-import { assertAttachmentType, storeAttachment, type BinaryContent } from './attachments';
+import { assertAttachmentType, checkedContent, type BinaryContent } from './attachments';
 import { calculate, formatOf, parseAndCheck, readText, STORED_FORM_CONTENT_TYPE } from './form-data';
 
 export interface InstanceTemplate {
@@ -40,9 +42,12 @@ function assertPartyTypeAllowed(ctx: AppContext, partyType: PartyType): void {
 }
 
 /**
- * Creates an instance: checks the party type and the app's onInstantiate rule, starts the process, stores
- * the data parts sent along and prefilled form data for auto-created types. If any of it fails, the
- * instance is removed again, so a failed request leaves nothing behind.
+ * Creates an instance: checks the party type and the app's onInstantiate rule, starts the process, and
+ * sends storage the instance together with its initial data (the data parts sent along, checked and
+ * calculated, and prefilled form data for auto-created types) in one call, which storage stores all or
+ * nothing. The instance guid is chosen here and sent along, so storage recognises a repeated request
+ * and a hang or a failure can never leave an instance without its form. Storage answers with the
+ * instance; nothing is read back.
  */
 export async function instantiate(
   ctx: AppContext,
@@ -61,50 +66,69 @@ export async function instantiate(
   }
 
   const { partyId: _ignored, ...ownerIdentifiers } = template.instanceOwner ?? {};
-  const instance = await ctx.storage.createInstance(caller.token, ctx.definition.metadata.id, {
+  const create: InstanceCreate = {
     instanceOwner: { ...ownerIdentifiers, partyId },
     process: startProcess(ctx.definition.process, ctx.clock()),
+    instanceGuid: randomUUID(),
     ...(template.dueBefore && { dueBefore: template.dueBefore }),
     ...(template.visibleAfter && { visibleAfter: template.visibleAfter }),
     ...(template.dataValues && { dataValues: template.dataValues }),
-  });
-  try {
+  };
+  // What the rules see while the initial data is prepared: the instance as storage is about to create it.
+  const provisional = provisionalInstance(ctx, create, caller);
+
+  async function* initialData(): AsyncGenerator<InitialDataPart> {
     const provided = new Set<string>();
     for await (const part of parts) {
       provided.add(part.dataType);
       const model = ctx.definition.models.get(part.dataType);
       if (model) {
-        const format = formatOf(part.contentType);
-        const data = parseAndCheck(model, await readText(part.body, ctx.maxFormDataBytes), format);
-        await storeFormData(ctx, caller, instance, part.dataType, data);
+        const data = parseAndCheck(model, await readText(part.body, ctx.maxFormDataBytes), formatOf(part.contentType));
+        yield await formPart(ctx, caller, provisional, part.dataType, data);
       } else {
         assertAttachmentType(ctx, part.dataType);
-        await storeAttachment(ctx, caller, instance.id, part.dataType, part);
+        yield { dataType: part.dataType, contentType: part.contentType, ...(part.filename !== undefined && { filename: part.filename }), body: await checkedContent(part) };
       }
     }
     for (const type of ctx.definition.metadata.dataTypes) {
       if (type.appLogic?.autoCreate && ctx.definition.models.has(type.id) && !provided.has(type.id)) {
-        const prefilled = (await ctx.definition.rules.prefill?.(type.id, { ...rules, instance })) ?? {};
-        await storeFormData(ctx, caller, instance, type.id, prefilled);
+        const prefilled = (await ctx.definition.rules.prefill?.(type.id, { ...rules, instance: provisional })) ?? {};
+        yield await formPart(ctx, caller, provisional, type.id, prefilled);
       }
     }
-    return (await ctx.storage.getInstance(caller.token, instance.id)).value;
-  } catch (error) {
-    const cleanup = ctx.storage.deleteInstance(caller.token, instance.id, { hard: true }).catch((cleanupError: unknown) => {
-      // Storage went away mid-way: the caller gets the original error; operators need to know what is left.
-      ctx.log.error({ err: cleanupError, instanceId: instance.id }, 'a failed instantiation left its instance in storage; delete it with ?hard=true');
-    });
-    // A storage that stopped answering would make the caller wait a second timeout for the clean-up: answer
-    // now (504 within one timeout) and let the clean-up finish, or be logged, on its own.
-    if (!(error instanceof DomainError && error.kind === 'timeout')) await cleanup;
-    throw error;
   }
+  return ctx.storage.createInstance(caller.token, ctx.definition.metadata.id, create, initialData());
 }
 
-async function storeFormData(ctx: AppContext, caller: Caller, instance: Instance, dataType: string, data: Record<string, unknown>): Promise<void> {
+async function formPart(ctx: AppContext, caller: Caller, instance: Instance, dataType: string, data: Record<string, unknown>): Promise<InitialDataPart> {
   const calculated = await calculate(ctx, caller, dataType, data, instance.instanceOwner.partyId, instance);
-  const payload = Buffer.from(JSON.stringify(calculated.data));
-  await ctx.storage.uploadData(caller.token, instance.id, dataType, payload, { contentType: STORED_FORM_CONTENT_TYPE, contentLength: payload.length });
+  return { dataType, contentType: STORED_FORM_CONTENT_TYPE, body: Buffer.from(JSON.stringify(calculated.data)) };
+}
+
+function provisionalInstance(ctx: AppContext, create: InstanceCreate, caller: Caller): Instance {
+  const appId = ctx.definition.metadata.id;
+  const id = `${create.instanceOwner.partyId}/${create.instanceGuid}`;
+  const now = ctx.clock();
+  const who = caller.principal.kind === 'org' ? caller.principal.org : caller.principal.kind === 'user' ? caller.principal.userId : caller.principal.systemId;
+  return {
+    id,
+    instanceOwner: create.instanceOwner,
+    appId,
+    org: appId.split('/')[0] ?? '',
+    selfLinks: { platform: '' },
+    dueBefore: create.dueBefore ?? null,
+    visibleAfter: create.visibleAfter ?? null,
+    process: create.process ?? {},
+    status: { isArchived: false, isSoftDeleted: false, isHardDeleted: false, readStatus: 'Unread', substatus: null },
+    completeConfirmations: [],
+    data: [],
+    dataValues: create.dataValues ?? {},
+    version: 0,
+    created: now,
+    createdBy: who,
+    lastChanged: now,
+    lastChangedBy: who,
+  };
 }
 
 async function* emptyParts(): AsyncGenerator<DataPart> {}

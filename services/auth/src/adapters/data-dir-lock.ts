@@ -9,7 +9,7 @@ export class DataDirLockedError extends Error {
     readonly directory: string,
     readonly pid: number,
   ) {
-    super(`${directory} is in use by process ${pid} (a running token service?)`);
+    super(`${directory} is in use by process ${pid} (a token service, or npm run up, running on it): stop that process first, or use another DATA_DIR`);
     this.name = 'DataDirLockedError';
   }
 }

@@ -2,13 +2,15 @@ import { join } from 'node:path';
 import type { AuthConfig } from '../config';
 import { Keyring } from '../domain/keyring';
 import type { ClientStore } from '../domain/ports/client-store';
-import { EmbeddedClientStore } from './embedded-client-store';
 import { FileKeyringStore } from './file-keyring-store';
 import { MongoClientStore } from './mongo-client-store';
+import { SqliteClientStore } from './sqlite-client-store';
 
-/** MongoDB when MONGODB_URL is set, the embedded store in DATA_DIR otherwise. */
+/** MongoDB when MONGODB_URL is set, SQLite in DATA_DIR otherwise (importing the journals of the earlier embedded store in DATA_DIR/db). */
 export function createClientStore(config: AuthConfig): ClientStore {
-  return config.MONGODB_URL ? new MongoClientStore(config.MONGODB_URL, config.MONGODB_DATABASE) : new EmbeddedClientStore(join(config.DATA_DIR, 'db'));
+  return config.MONGODB_URL
+    ? new MongoClientStore(config.MONGODB_URL, config.MONGODB_DATABASE)
+    : new SqliteClientStore(config.DATA_DIR, join(config.DATA_DIR, 'db'));
 }
 
 export const keyringPath = (config: Pick<AuthConfig, 'DATA_DIR'>): string => join(config.DATA_DIR, 'signing-keys.json');
@@ -30,5 +32,5 @@ export const usesDataDir = (config: AuthConfig): boolean => !config.MONGODB_URL 
 
 export { DuplicateClientError, type ClientStore } from '../domain/ports/client-store';
 export { DataDirLock, DataDirLockedError } from './data-dir-lock';
-export { EmbeddedClientStore } from './embedded-client-store';
+export { SqliteClientStore } from './sqlite-client-store';
 export { MongoClientStore } from './mongo-client-store';

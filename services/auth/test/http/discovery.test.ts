@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ALL_SCOPES } from '@forms/contracts';
-import { EmbeddedClientStore } from '../../src/adapters';
+import { SqliteClientStore } from '../../src/adapters';
 import { buildAuthService } from '../../src/app';
 import { loadAuthConfig } from '../../src/config';
 import { ISSUER, startAuth, type AuthHarness } from '../support/auth-harness';
@@ -61,7 +61,7 @@ describe('discovery, health and docs', () => {
 
   it('reports not ready when the client store is gone', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'auth-ready-'));
-    const store = new EmbeddedClientStore(join(dataDir, 'db'));
+    const store = new SqliteClientStore(dataDir);
     const app = await buildAuthService({ config: loadAuthConfig({ DATA_DIR: dataDir }), store, logger: false });
     try {
       await store.close();

@@ -4,16 +4,16 @@ import type { BlobStore } from '../domain/ports/blob-store';
 import { FilesystemBlobStore } from './blobs/filesystem-blob-store';
 import { S3BlobStore } from './blobs/s3-blob-store';
 import type { MetadataStore } from '../domain/ports/metadata-store';
-import { EmbeddedMetadataStore } from './metadata/embedded-metadata-store';
 import { MongoMetadataStore } from './metadata/mongo-metadata-store';
+import { SqliteMetadataStore } from './metadata/sqlite/sqlite-metadata-store';
 import type { ScanPolicy } from '../domain/scanning';
 import { ClamdScanner } from './scanner/clamd-scanner';
 
-/** Picks the production adapters when they are configured, the embedded ones otherwise. */
+/** Picks the production adapters when they are configured, the embedded ones (SQLite, filesystem) otherwise. */
 export function createMetadataStore(config: StorageConfig): MetadataStore {
   return config.MONGODB_URL
     ? new MongoMetadataStore(config.MONGODB_URL, config.MONGODB_DATABASE)
-    : new EmbeddedMetadataStore(join(config.DATA_DIR, 'metadata'));
+    : new SqliteMetadataStore(config.DATA_DIR, { legacyJournalDirectory: join(config.DATA_DIR, 'metadata') });
 }
 
 export function createBlobStore(config: StorageConfig): BlobStore {

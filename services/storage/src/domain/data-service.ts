@@ -42,6 +42,41 @@ export function isContentTypeAllowed(dataType: DataType, contentType: string): b
   });
 }
 
+export interface StoredContent {
+  size: number;
+  contentHash: string;
+  scan?: UploadScan;
+}
+
+/** The record of content just stored for `instance`. */
+export function newDataElement(
+  instance: Pick<Instance, 'id' | 'selfLinks'>,
+  stored: { id: string; dataType: string; input: Pick<ContentInput, 'contentType' | 'filename'>; blobStoragePath: string; content: StoredContent },
+  who: string,
+  now: string,
+): DataElement {
+  const { id, dataType, input, blobStoragePath, content } = stored;
+  return {
+    id,
+    instanceGuid: instance.id.split('/')[1] as string,
+    dataType,
+    ...(input.filename !== undefined && { filename: input.filename }),
+    contentType: input.contentType,
+    blobStoragePath,
+    size: content.size,
+    contentHash: content.contentHash,
+    locked: false,
+    isRead: false,
+    tags: [],
+    version: 1,
+    selfLinks: { platform: `${instance.selfLinks.platform}/data/${id}` },
+    created: now,
+    createdBy: who,
+    lastChanged: now,
+    lastChangedBy: who,
+  };
+}
+
 /**
  * Data elements: metadata on the instance, content in the blob store. Content is streamed into a fresh
  * blob first and only then recorded on the instance; a failed upload deletes its blob, and a crash
@@ -53,7 +88,7 @@ export class DataService {
     private readonly ctx: StorageContext,
     private readonly instances: InstanceService,
     private readonly limits: DataLimits,
-    private readonly scanning: Scanning = new Scanning(ctx, SCANNING_OFF),
+    readonly scanning: Scanning = new Scanning(ctx, SCANNING_OFF),
   ) {}
 
   async create(principal: Principal, ref: InstanceRef, dataTypeId: string, input: ContentInput): Promise<DataElement> {
@@ -69,28 +104,11 @@ export class DataService {
     let element: DataElement | undefined;
     try {
       const scanFields = await this.scanning.conclude(content.scan, dataId, ref.instanceGuid, blobStoragePath);
-      await this.instances.change(principal, ref, { access: 'write', dataId }, (draft, now, role) => {
+      await this.instances.change(principal, ref, { access: 'write', dataId, settledUploads: [dataId] }, (draft, now, role) => {
         authorizeDataWrite(role, draft, dataType);
         this.assertBelowMaxCount(draft, dataType);
-        const who = principalId(principal);
         element = {
-          id: dataId,
-          instanceGuid: ref.instanceGuid,
-          dataType: dataType.id,
-          ...(input.filename !== undefined && { filename: input.filename }),
-          contentType: input.contentType,
-          blobStoragePath,
-          size: content.size,
-          contentHash: content.contentHash,
-          locked: false,
-          isRead: false,
-          tags: [],
-          version: 1,
-          selfLinks: { platform: `${draft.selfLinks.platform}/data/${dataId}` },
-          created: now,
-          createdBy: who,
-          lastChanged: now,
-          lastChangedBy: who,
+          ...newDataElement(draft, { id: dataId, dataType: dataType.id, input, blobStoragePath, content }, principalId(principal), now),
           ...scanFields,
         };
         draft.data.push(element);
@@ -100,7 +118,6 @@ export class DataService {
       await this.discardBlob(blobStoragePath, dataId);
       throw error;
     }
-    await this.ctx.store.pendingUploads.remove(dataId);
     await this.scanning.afterRecorded(instance, element as DataElement);
     return element as DataElement;
   }
@@ -123,7 +140,7 @@ export class DataService {
     let previousScan = existing.fileScanResult;
     try {
       const scanFields = await this.scanning.conclude(content.scan, dataId, ref.instanceGuid, blobStoragePath);
-      await this.instances.change(principal, ref, { access: 'write', dataId }, (draft, now, role) => {
+      await this.instances.change(principal, ref, { access: 'write', dataId, settledUploads: [uploadId] }, (draft, now, role) => {
         authorizeDataWrite(role, draft, dataType);
         const element = this.element(draft, dataId);
         if (element.locked) throw StorageErrors.dataElementLocked();
@@ -150,7 +167,6 @@ export class DataService {
       await this.discardBlob(blobStoragePath, uploadId);
       throw error;
     }
-    await this.ctx.store.pendingUploads.remove(uploadId);
     await removeBlobsDurably(this.ctx, instance, [previousPath], async () => {});
     await this.scanning.afterRecorded(instance, replaced as DataElement, previousScan);
     return replaced as DataElement;
@@ -187,13 +203,17 @@ export class DataService {
     return blob;
   }
 
-  private async storeContent(
-    instance: Instance,
+  /**
+   * Streams content into a fresh blob at `blobStoragePath`, after writing a pending-upload record for it
+   * (so a crash leaves a record the reaper acts on). On failure the blob and record are gone again.
+   */
+  async storeContent(
+    instance: Pick<Instance, 'id'>,
     uploadId: string,
     blobStoragePath: string,
     dataType: DataType,
     input: ContentInput,
-  ): Promise<{ size: number; contentHash: string; scan?: UploadScan }> {
+  ): Promise<StoredContent> {
     const limit = Math.min(dataType.maxSize ? dataType.maxSize * MEGABYTE : Infinity, this.limits.maxDataElementBytes);
     if (input.declaredLength !== undefined && input.declaredLength > limit) throw StorageErrors.dataTooLarge(limit);
     this.scanning.assertScannable(dataType, input.declaredLength);
@@ -220,12 +240,12 @@ export class DataService {
     return { size: meter.size, contentHash: meter.digest(), ...(scan && { scan }) };
   }
 
-  private async discardBlob(blobStoragePath: string, uploadId: string): Promise<void> {
+  async discardBlob(blobStoragePath: string, uploadId: string): Promise<void> {
     await this.ctx.blobs.delete(blobStoragePath);
     await this.ctx.store.pendingUploads.remove(uploadId);
   }
 
-  private async dataType(instance: Instance, dataTypeId: string): Promise<DataType> {
+  async dataType(instance: Pick<Instance, 'appId'>, dataTypeId: string): Promise<DataType> {
     const application = await this.ctx.store.applications.get(instance.appId);
     const dataType = application?.dataTypes.find((t) => t.id === dataTypeId);
     if (!dataType) throw StorageErrors.dataTypeNotFound(dataTypeId);
@@ -238,13 +258,13 @@ export class DataService {
     return element;
   }
 
-  private assertBelowMaxCount(instance: Instance, dataType: DataType): void {
+  assertBelowMaxCount(instance: Pick<Instance, 'data'>, dataType: DataType): void {
     if (dataType.maxCount > 0 && instance.data.filter((d) => d.dataType === dataType.id).length >= dataType.maxCount) {
       throw StorageErrors.tooManyDataElements(dataType.id, dataType.maxCount);
     }
   }
 
-  private blobPath(instance: Instance, dataId: string): string {
+  blobPath(instance: Pick<Instance, 'appId' | 'id'>, dataId: string): string {
     return `${instance.appId}/${instance.id.split('/')[1]}/data/${dataId}`;
   }
 }

@@ -28,6 +28,8 @@ export const StorageErrors = {
   dataScanPending: () =>
     new DomainError('conflict', 'DATA_ELEMENT_SCAN_PENDING', 'The content has not been scanned for malware yet; try again later.'),
   versionMismatch,
+  instanceGuidTaken: () =>
+    new DomainError('conflict', 'INSTANCE_GUID_TAKEN', 'An instance with this instanceGuid exists and was not created by this request.'),
   writeConflict: () =>
     new DomainError('conflict', 'WRITE_CONFLICT', 'The resource was changed by concurrent requests; retry.'),
   forbidden: (detail: string) => new DomainError('forbidden', 'FORBIDDEN', detail),

@@ -1,8 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import type {
   DataValues,
   Instance,
-  InstanceCreate,
   InstanceEvent,
   InstanceEventType,
   Principal,
@@ -11,7 +9,7 @@ import type {
   Substatus,
 } from '@forms/contracts';
 import type { EventQuery } from './ports/metadata-store';
-import { authorizeCreate, authorizeInstance, principalId, requireRole, type Access, type Role } from './authorization';
+import { authorizeInstance, principalId, requireRole, type Access, type Role } from './authorization';
 import { StorageErrors } from './errors';
 import { instanceEvent } from './events';
 import { checkProcessChange, processChangeEvents, type ProcessEvent } from './process-rules';
@@ -44,6 +42,8 @@ export interface ChangeOptions {
   roles?: readonly Role[];
   action?: string;
   dataId?: string;
+  /** Pending uploads whose blobs this change makes referenced: settled with it. */
+  settledUploads?: string[];
 }
 
 /** Concurrent writers without If-Match retry this often before giving up with 409. */
@@ -54,45 +54,6 @@ export class InstanceService {
 
   selfLink(instanceId: string): string {
     return `${this.ctx.apiBaseUrl}/instances/${instanceId}`;
-  }
-
-  async create(principal: Principal, appId: string, input: InstanceCreate): Promise<Instance> {
-    const application = await this.ctx.store.applications.get(appId);
-    if (!application) throw StorageErrors.applicationNotFound(appId);
-    authorizeCreate(principal, application, input.instanceOwner.partyId);
-    const process = input.process ?? {};
-    // A new instance starts its process (or has none yet); it is never created submitted.
-    if (Object.keys(process).length > 0) {
-      if (process.ended != null) throw StorageErrors.invalidProcessState('An instance cannot be created with an ended process.');
-      checkProcessChange(application, {}, process);
-    }
-
-    const now = this.ctx.clock();
-    const guid = randomUUID();
-    const id = `${input.instanceOwner.partyId}/${guid}`;
-    const who = principalId(principal);
-    const instance: Instance = {
-      id,
-      instanceOwner: input.instanceOwner,
-      appId,
-      org: application.org,
-      selfLinks: { platform: this.selfLink(id) },
-      dueBefore: input.dueBefore ? new Date(input.dueBefore).toISOString() : null,
-      visibleAfter: input.visibleAfter ? new Date(input.visibleAfter).toISOString() : null,
-      process,
-      status: { isArchived: false, isSoftDeleted: false, isHardDeleted: false, readStatus: 'Unread', substatus: null },
-      completeConfirmations: [],
-      data: [],
-      dataValues: input.dataValues ?? {},
-      version: 1,
-      created: now,
-      createdBy: who,
-      lastChanged: now,
-      lastChangedBy: who,
-    };
-    await this.ctx.store.instances.insert(instance);
-    await this.recordEvents(['Created', ...processChangeEvents({}, instance.process, now)], instance, principal, now);
-    return instance;
   }
 
   /** Loads an instance the principal may access; strangers get not-found. */
@@ -126,10 +87,8 @@ export class InstanceService {
       draft.version = current.version + 1;
       draft.lastChanged = now;
       draft.lastChangedBy = principalId(principal);
-      if (await this.ctx.store.instances.replace(draft, current.version)) {
-        await this.recordEvents(events, draft, principal, now, options.dataId);
-        return draft;
-      }
+      const write = { events: this.buildEvents(events, draft, principal, now, options.dataId), settledUploads: options.settledUploads ?? [] };
+      if (await this.ctx.store.instances.replace(draft, current.version, write)) return draft;
     }
     throw StorageErrors.writeConflict();
   }
@@ -224,9 +183,8 @@ export class InstanceService {
     if (role === 'party' || (role === 'app' && instance.process.ended)) throw StorageErrors.orgRequired('delete this instance for good');
     if (expectedVersion !== undefined && expectedVersion !== instance.version) throw StorageErrors.versionMismatch(instance.version);
     await removeBlobsDurably(this.ctx, instance, instance.data.map((d) => d.blobStoragePath), async () => {
-      await this.ctx.store.instances.remove(ref.instanceGuid);
+      await this.ctx.store.instances.remove(ref.instanceGuid, { events: this.buildEvents(['Deleted'], instance, principal, this.ctx.clock()) });
     });
-    await this.recordEvents(['Deleted'], instance, principal, this.ctx.clock());
   }
 
   async listEvents(principal: Principal, ref: InstanceRef, query: EventQuery): Promise<InstanceEvent[]> {
@@ -241,11 +199,11 @@ export class InstanceService {
     return instance;
   }
 
-  async recordEvents(events: AuditEvent[], instance: Instance, principal: Principal, now: string, dataId?: string): Promise<void> {
-    for (const event of events) {
+  private buildEvents(events: AuditEvent[], instance: Instance, principal: Principal, now: string, dataId?: string): InstanceEvent[] {
+    return events.map((event) => {
       const { type, processInfo } = typeof event === 'string' ? { type: event, processInfo: undefined } : event;
-      await this.ctx.store.events.insert(instanceEvent(type, instance, principal, now, { ...(dataId && { dataId }), ...(processInfo && { processInfo }) }));
-    }
+      return instanceEvent(type, instance, principal, now, { ...(dataId && { dataId }), ...(processInfo && { processInfo }) });
+    });
   }
 }
 

@@ -5,6 +5,7 @@ import type { MetadataStore } from '../domain/ports/metadata-store';
 import { ApplicationService } from '../domain/application-service';
 import type { Clock } from '../domain/clock';
 import { DataService, type DataLimits } from '../domain/data-service';
+import { InstanceCreation } from '../domain/instance-creation';
 import { InstanceService } from '../domain/instance-service';
 import type { StorageContext } from '../domain/storage-context';
 import { reapOrphanBlobs } from '../domain/orphan-reaper';
@@ -15,6 +16,7 @@ export interface StorageServices {
   context: StorageContext;
   applications: ApplicationService;
   instances: InstanceService;
+  creation: InstanceCreation;
   data: DataService;
   scanning: Scanning;
 }
@@ -41,16 +43,18 @@ export interface StorageServicesOptions {
 export const storageServices = fp(
   async function storageServices(app: FastifyInstance, options: StorageServicesOptions) {
     const { store, blobs, clock, apiBaseUrl } = options;
-    await store.init();
+    await store.init((level, message, details) => app.log[level](details ?? {}, message));
     await blobs.init();
     const context: StorageContext = { store, blobs, clock, apiBaseUrl };
     const instances = new InstanceService(context);
     const scanning = new Scanning(context, options.scanning);
+    const data = new DataService(context, instances, options.limits, scanning);
     app.decorate('storage', {
       context,
       applications: new ApplicationService(store, clock),
       instances,
-      data: new DataService(context, instances, options.limits, scanning),
+      creation: new InstanceCreation(context, data, (instanceId) => instances.selfLink(instanceId)),
+      data,
       scanning,
     });
     await app.register(scanWorker, { scanning, intervalMs: options.scanWorkerIntervalMs });

@@ -1,7 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
+import multipart from '@fastify/multipart';
 import { AppId, Instance, InstanceCreate, InstanceQueryResponse, PartyId, Slug } from '@forms/contracts';
 import { buildInstanceQuery, queryInstances } from '../domain/instance-query';
+import { readMultipartCreation } from '../http/multipart-creation';
 import { etagOf, expectedVersion, requirePrincipal, sendNoContent } from '../http/headers';
 import { INSTANCE_PATH, InstanceParams, problems, refOf } from './schemas';
 
@@ -30,23 +32,40 @@ const QueryParams = Type.Object(
 );
 
 /** Creating, reading, deleting and querying instances. */
-const instanceRoutes: FastifyPluginAsyncTypebox<{ defaultPageSize: number }> = async (app, options) => {
-  const { instances, context } = app.storage;
+const instanceRoutes: FastifyPluginAsyncTypebox<{ defaultPageSize: number; maxDataElementBytes: number }> = async (app, options) => {
+  const { instances, creation, context } = app.storage;
+  await app.register(multipart, { throwFileSizeLimit: true });
 
   app.post(
     '/instances',
     {
       schema: {
         tags,
-        summary: 'Create an instance of an app',
+        summary: 'Create an instance of an app, with its initial data',
+        description:
+          "JSON (the instance), or multipart/form-data: an 'instance' part (JSON) and then one part per data element, named by its data type, all stored together or not at all. " +
+          'With `instanceGuid` a repeated request answers 200 with the instance the first one created.',
         querystring: Type.Object({ appId: AppId }, { additionalProperties: false }),
-        body: InstanceCreate,
-        response: { 201: Instance, ...problems(400, 401, 403, 404) },
+        // A multipart body is read part by part; its instance part is checked against the same schema then.
+        body: { content: { 'application/json': { schema: InstanceCreate } } },
+        response: { 200: Instance, 201: Instance, ...problems(400, 401, 403, 404, 409, 413, 415, 507) },
       },
     },
     async (request, reply) => {
-      const created = await instances.create(requirePrincipal(request), request.query.appId, request.body);
-      return reply.code(201).header('location', created.selfLinks.platform).header('etag', etagOf(created.version)).send(created);
+      const principal = requirePrincipal(request);
+      let result;
+      if (request.isMultipart()) {
+        const { input, parts } = await readMultipartCreation(request, options.maxDataElementBytes);
+        result = await creation.create(principal, request.query.appId, input, parts);
+      } else {
+        result = await creation.create(principal, request.query.appId, request.body as InstanceCreate);
+      }
+      const { instance, created } = result;
+      return reply
+        .code(created ? 201 : 200)
+        .header('location', instance.selfLinks.platform)
+        .header('etag', etagOf(instance.version))
+        .send(instance);
     },
   );
 

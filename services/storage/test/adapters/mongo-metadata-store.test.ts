@@ -3,6 +3,8 @@ import { MongoClient } from 'mongodb';
 import type { MetadataStore } from '../../src/domain/ports/metadata-store';
 import { MongoMetadataStore } from '../../src/adapters/metadata/mongo-metadata-store';
 import { describeMetadataStoreContract } from '../contract/metadata-store.contract';
+import { at, buildEvent, buildInstance, buildPendingUpload, guidOf } from '../contract/test-data';
+import { idForKey } from '@forms/mongo-support';
 
 const mongoUrl = process.env.TEST_MONGODB_URL;
 if (!mongoUrl) throw new Error('TEST_MONGODB_URL is not set (jest globalSetup starts a test server)');
@@ -67,6 +69,63 @@ describe('MongoMetadataStore', () => {
       );
       expect(await keysOf('instanceEvents')).toEqual(expect.arrayContaining([{ instanceId: 1, created: 1, _key: 1 }]));
       expect(await keysOf('pendingUploads')).toEqual(expect.arrayContaining([{ started: 1, _key: 1 }]));
+    } finally {
+      await client.close();
+      await store.close();
+    }
+  });
+});
+
+describe('MongoMetadataStore outbox: a write interrupted between the instance document and its copies', () => {
+  it('shows outboxed events, never overwrites them, and moves them out on the next start', async () => {
+    const databaseName = `${databasePrefix}_outbox`;
+    const store = await openStore(databaseName);
+    const client = new MongoClient(mongoUrl as string);
+    try {
+      const instance = buildInstance({ version: 1 });
+      const createdEvent = buildEvent(instance, 'Created', at(0), '00000000-0000-4000-8000-000000000001');
+      const upload = { ...buildPendingUpload(at(0)), instanceGuid: guidOf(instance) };
+      // What a crash right after the instance's insertOne leaves: the document with its outbox, no copies.
+      const key = guidOf(instance);
+      await client.db(databaseName).collection('instances').insertOne({
+        ...instance,
+        _id: idForKey(key),
+        _key: key,
+        _outbox: { events: [createdEvent], pendingUploads: [upload], settledUploads: [] },
+        _outboxAt: at(0),
+      });
+      expect(await store.instances.get(key)).toEqual(instance);
+      expect(await store.events.list(instance.id, {})).toEqual([createdEvent]);
+
+      const saved = buildEvent(instance, 'Saved', at(1), '00000000-0000-4000-8000-000000000002');
+      expect(await store.instances.replace({ ...instance, version: 2, lastChanged: at(1) }, 1, { events: [saved] })).toBe(true);
+      expect(await store.events.list(instance.id, {})).toEqual([createdEvent, saved]);
+      expect(await store.pendingUploads.listStartedBefore(at(9), 10)).toEqual([upload]);
+
+      // Another interrupted write, drained by the next start.
+      const other = buildInstance();
+      const otherCreated = buildEvent(other, 'Created', at(0));
+      await client.db(databaseName).collection('instances').insertOne({
+        ...other,
+        _id: idForKey(guidOf(other)),
+        _key: guidOf(other),
+        _outbox: { events: [otherCreated], pendingUploads: [], settledUploads: [] },
+        _outboxAt: at(0),
+      });
+      await store.close();
+      const logged: string[] = [];
+      const restarted = new MongoMetadataStore(mongoUrl as string, databaseName);
+      await restarted.init((_level, message) => logged.push(message));
+      try {
+        expect(logged).toEqual(['moved the outboxes an interrupted write left in instance documents']);
+        const copied = await client.db(databaseName).collection('instanceEvents').find({ instanceId: other.id }).toArray();
+        expect(copied.map((event) => event.id)).toEqual([otherCreated.id]);
+        expect(await client.db(databaseName).collection('instances').countDocuments({ _outboxAt: { $exists: true } })).toBe(0);
+        expect(await restarted.events.list(other.id, {})).toEqual([otherCreated]);
+        expect(await restarted.instances.get(guidOf(other))).toEqual(other);
+      } finally {
+        await restarted.close();
+      }
     } finally {
       await client.close();
       await store.close();

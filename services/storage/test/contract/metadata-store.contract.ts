@@ -458,6 +458,109 @@ export function describeMetadataStoreContract(name: string, target: MetadataStor
       });
     });
 
+    describe('writes of an instance with what belongs to them', () => {
+      const created = (instance: Instance) => buildEvent(instance, 'Created', instance.created);
+
+      it('stores an instance with its events and pending uploads', async () => {
+        const instance = buildInstance();
+        // Same time: ordered by id, as the time-ordered ids the service makes are.
+        const events = [
+          buildEvent(instance, 'Created', instance.created, '00000000-0000-4000-8000-000000000001'),
+          buildEvent(instance, 'process_StartEvent', instance.created, '00000000-0000-4000-8000-000000000002'),
+        ];
+        const upload = { ...buildPendingUpload(at(0)), instanceGuid: guidOf(instance) };
+        await store.instances.insert(instance, { events, pendingUploads: [upload] });
+        expect(await store.instances.get(guidOf(instance))).toEqual(instance);
+        expect(await store.events.list(instance.id, {})).toEqual(events);
+        expect(await store.pendingUploads.listStartedBefore(at(9), 10)).toEqual([upload]);
+      });
+
+      it('stores nothing of the write when the instance is a duplicate', async () => {
+        const instance = buildInstance();
+        await store.instances.insert(instance, { events: [created(instance)] });
+        const retry = created(instance);
+        const upload = buildPendingUpload(at(0));
+        await expect(store.instances.insert(instance, { events: [retry], pendingUploads: [upload] })).rejects.toBeInstanceOf(DuplicateKeyError);
+        expect((await store.events.list(instance.id, {})).map((event) => event.id)).not.toContain(retry.id);
+        expect(await store.pendingUploads.listStartedBefore(at(9), 10)).toEqual([]);
+      });
+
+      it('stores the events of a replace, settles its uploads, and keeps the events of every earlier write', async () => {
+        const instance = buildInstance({ version: 1 });
+        const upload = { ...buildPendingUpload(at(1)), instanceGuid: guidOf(instance) };
+        const createdEvent = created(instance);
+        await store.instances.insert(instance, { events: [createdEvent], pendingUploads: [upload] });
+        const second: Instance = { ...instance, version: 2, lastChanged: at(2) };
+        const third: Instance = { ...instance, version: 3, lastChanged: at(3) };
+        const saved = buildEvent(instance, 'Saved', at(2));
+        const dataCreated = buildEvent(instance, 'DataCreated', at(3));
+        expect(await store.instances.replace(second, 1, { events: [saved], settledUploads: [upload.dataElementId] })).toBe(true);
+        expect(await store.instances.replace(third, 2, { events: [dataCreated] })).toBe(true);
+        expect(await store.events.list(instance.id, {})).toEqual([createdEvent, saved, dataCreated]);
+        expect(await store.pendingUploads.listStartedBefore(at(9), 10)).toEqual([]);
+      });
+
+      it('stores nothing of a replace that lost the race', async () => {
+        const instance = buildInstance({ version: 1 });
+        await store.instances.insert(instance);
+        const stale = buildEvent(instance, 'Saved', at(2));
+        const upload = buildPendingUpload(at(1));
+        expect(await store.instances.replace({ ...instance, version: 2 }, 5, { events: [stale], pendingUploads: [upload] })).toBe(false);
+        expect(await store.events.list(instance.id, {})).toEqual([]);
+        expect(await store.pendingUploads.listStartedBefore(at(9), 10)).toEqual([]);
+      });
+
+      it('keeps only the winner’s events of two concurrent replaces', async () => {
+        const instance = buildInstance({ version: 1 });
+        await store.instances.insert(instance);
+        const first = buildEvent(instance, 'Saved', at(2));
+        const second = buildEvent(instance, 'Saved', at(3));
+        const outcomes = await Promise.all([
+          store.instances.replace({ ...instance, version: 2, lastChangedBy: 'first' }, 1, { events: [first] }),
+          store.instances.replace({ ...instance, version: 2, lastChangedBy: 'second' }, 1, { events: [second] }),
+        ]);
+        expect(outcomes.filter(Boolean)).toHaveLength(1);
+        expect(await store.events.list(instance.id, {})).toEqual([outcomes[0] ? first : second]);
+      });
+
+      it('records the events of a removal and keeps the earlier ones', async () => {
+        const instance = buildInstance();
+        await store.instances.insert(instance, { events: [created(instance)] });
+        const deleted = buildEvent(instance, 'Deleted', at(5));
+        await store.instances.remove(guidOf(instance), { events: [deleted] });
+        expect(await store.instances.get(guidOf(instance))).toBeNull();
+        expect((await store.events.list(instance.id, {})).map((event) => event.eventType)).toEqual(['Created', 'Deleted']);
+      });
+
+      it('keeps an instance and its events together across a reopen', async () => {
+        const instance = buildInstance();
+        await store.instances.insert(instance, { events: [created(instance)] });
+        await store.close();
+        const reopened = await open(target.reopen(store));
+        expect(await reopened.instances.get(guidOf(instance))).toEqual(instance);
+        expect((await reopened.events.list(instance.id, {})).map((event) => event.eventType)).toEqual(['Created']);
+      });
+    });
+
+    describe('scan queue', () => {
+      const job = (dataElementId: string, due: string, attempts = 0) => ({ dataElementId, instanceGuid: randomUUID(), attempts, due, queued: at(0) });
+
+      it('lists the jobs due, earliest first (ties by data element id), at most limit; put replaces, remove is idempotent', async () => {
+        const late = job('ffffffff-0000-4000-8000-000000000000', at(3));
+        const tieLater = job('bbbbbbbb-0000-4000-8000-000000000000', at(1));
+        const tieEarlier = job('aaaaaaaa-0000-4000-8000-000000000000', at(1));
+        for (const each of [late, tieLater, tieEarlier]) await store.scanQueue.put(each);
+        expect(await store.scanQueue.listDue(at(2), 10)).toEqual([tieEarlier, tieLater]);
+        expect(await store.scanQueue.listDue(at(3), 1)).toEqual([tieEarlier]);
+        const retried = { ...tieEarlier, attempts: 1, due: at(5) };
+        await store.scanQueue.put(retried);
+        expect(await store.scanQueue.listDue(at(9), 10)).toEqual([tieLater, late, retried]);
+        await store.scanQueue.remove(tieLater.dataElementId);
+        await store.scanQueue.remove(tieLater.dataElementId);
+        expect(await store.scanQueue.listDue(at(9), 10)).toEqual([late, retried]);
+      });
+    });
+
     describe('lifecycle', () => {
       it('answers ping while open and fails it once closed', async () => {
         await expect(store.ping()).resolves.toBeUndefined();

@@ -19,11 +19,14 @@ import {
   type MetadataStore,
   type PendingUpload,
   type PendingUploadRepository,
-  type TimeRange,
+  type InstanceWrite,
+  type StoreLog,
 } from '../../domain/ports/metadata-store';
 import type { ScanJob, ScanQueueRepository } from '../../domain/ports/scan-queue';
 import { createMongoClient, idForKey, isConnectivityError, isDuplicateKeyError } from '@forms/mongo-support';
 import { assertValidLimit, instanceGuidOf, metadataStoreUnavailable as unavailable } from './metadata-support';
+import { instanceQueryFilter, rangeFilter } from './mongo-instance-query';
+import { OUTBOX, OUTBOX_AT, OutboxDrain, outboxFields } from './mongo-outbox';
 
 /**
  * MetadataStore on MongoDB (official driver). Concurrency rests on `_id` uniqueness and version fields
@@ -67,7 +70,7 @@ export class MongoMetadataStore implements MetadataStore {
     return this.opened().scanQueue;
   }
 
-  async init(): Promise<void> {
+  async init(log: StoreLog = () => {}): Promise<void> {
     if (this.repositories) return;
     await translateErrors(async () => {
       await this.client.connect();
@@ -86,11 +89,14 @@ export class MongoMetadataStore implements MetadataStore {
         collections.pendingUploads.createIndexes(INDEXES.pendingUploads),
         collections.scanQueue.createIndexes(INDEXES.scanQueue),
       ]);
+      const outbox = new OutboxDrain(collections.instances, collections.events, collections.pendingUploads);
+      const drained = await outbox.drainAll();
+      if (drained > 0) log('info', 'moved the outboxes an interrupted write left in instance documents', { drained });
       this.db = db;
       this.repositories = {
         applications: new MongoApplicationRepository(new KeyedCollection(collections.applications)),
-        instances: new MongoInstanceRepository(new KeyedCollection(collections.instances)),
-        events: new MongoEventRepository(new KeyedCollection(collections.events)),
+        instances: new MongoInstanceRepository(new KeyedCollection(collections.instances), outbox),
+        events: new MongoEventRepository(new KeyedCollection(collections.events), outbox),
         pendingUploads: new MongoPendingUploadRepository(new KeyedCollection(collections.pendingUploads)),
         scanQueue: new MongoScanQueueRepository(new KeyedCollection(collections.scanQueue)),
       };
@@ -132,6 +138,8 @@ const INDEXES: Record<keyof typeof COLLECTIONS, IndexDescription[]> = {
     { key: { org: 1, lastChanged: 1, _key: 1 } },
     { key: { 'instanceOwner.partyId': 1, lastChanged: 1, _key: 1 } },
     { key: { lastChanged: 1, _key: 1 } },
+    // Only documents with an undrained outbox have the field: tiny, and found at start-up without a scan.
+    { key: { [OUTBOX_AT]: 1 }, sparse: true },
   ],
   events: [{ key: { instanceId: 1, created: 1, _key: 1 } }],
   pendingUploads: [{ key: { started: 1, _key: 1 } }],
@@ -171,14 +179,19 @@ class KeyedCollection<T extends object> {
   }
 
   /** @throws DuplicateKeyError */
-  async insert(key: string, doc: T): Promise<void> {
-    await translateErrors(() => this.collection.insertOne(toStored(key, doc)), key);
+  async insert(key: string, doc: T, extra: Document = {}): Promise<void> {
+    await translateErrors(() => this.collection.insertOne({ ...toStored(key, doc), ...extra }), key);
   }
 
-  async replaceIfVersion(key: string, doc: T, expectedVersion: number): Promise<boolean> {
+  async replaceIfVersion(key: string, doc: T, expectedVersion: number, extraFilter: Document = {}, extra: Document = {}): Promise<boolean> {
     const { _id, ...replacement } = toStored(key, doc);
-    const result = await translateErrors(() => this.collection.replaceOne({ _id, _key: key, version: expectedVersion }, replacement));
+    const result = await translateErrors(() => this.collection.replaceOne({ _id, _key: key, version: expectedVersion, ...extraFilter }, { ...replacement, ...extra }));
     return result.matchedCount === 1;
+  }
+
+  /** The stored document as is, with its private fields. */
+  async raw(key: string): Promise<Document | null> {
+    return translateErrors(() => this.collection.findOne({ _id: idForKey(key), _key: key }));
   }
 
   async put(key: string, doc: T): Promise<void> {
@@ -198,7 +211,7 @@ class KeyedCollection<T extends object> {
 const toStored = (key: string, doc: object): Document => ({ ...doc, _id: idForKey(key), _key: key });
 
 function fromStored<T extends object>(stored: Document): T {
-  const { _id, _key, ...doc } = stored;
+  const { _id, _key, [OUTBOX]: _outbox, [OUTBOX_AT]: _outboxAt, ...doc } = stored;
   return doc as T;
 }
 
@@ -222,23 +235,52 @@ class MongoApplicationRepository implements ApplicationRepository {
   }
 }
 
+/** Writes of instances carry their events and pending uploads in an outbox (see mongo-outbox.ts). */
 class MongoInstanceRepository implements InstanceRepository {
-  constructor(private readonly instances: KeyedCollection<Instance>) {}
+  constructor(
+    private readonly instances: KeyedCollection<Instance>,
+    private readonly outbox: OutboxDrain,
+  ) {}
 
   get(instanceGuid: string): Promise<Instance | null> {
     return this.instances.get(instanceGuid);
   }
 
-  insert(instance: Instance): Promise<void> {
-    return this.instances.insert(instanceGuidOf(instance), instance);
+  async insert(instance: Instance, write?: InstanceWrite): Promise<void> {
+    const key = instanceGuidOf(instance);
+    await this.instances.insert(key, instance, outboxFields(write, instance.lastChanged));
+    await this.drainQuietly(key);
   }
 
-  replace(instance: Instance, expectedVersion: number): Promise<boolean> {
-    return this.instances.replaceIfVersion(instanceGuidOf(instance), instance, expectedVersion);
+  async replace(instance: Instance, expectedVersion: number, write?: InstanceWrite): Promise<boolean> {
+    const key = instanceGuidOf(instance);
+    for (let attempt = 0; attempt < 3; attempt += 1) {
+      // Never over an undrained outbox: that would lose the previous write's events.
+      const replaced = await this.instances.replaceIfVersion(key, instance, expectedVersion, { [OUTBOX_AT]: { $exists: false } }, outboxFields(write, instance.lastChanged));
+      if (replaced) {
+        await this.drainQuietly(key);
+        return true;
+      }
+      const stored = await this.instances.raw(key);
+      if (!stored || stored.version !== expectedVersion || stored[OUTBOX_AT] === undefined) return false;
+      await translateErrors(() => this.outbox.drain(key, stored));
+    }
+    return false;
   }
 
-  remove(instanceGuid: string): Promise<void> {
-    return this.instances.remove(instanceGuid);
+  async remove(instanceGuid: string, write?: Pick<InstanceWrite, 'events'>): Promise<void> {
+    // Earlier events still in the outbox first (they would go with the document), then this write's
+    // events (a crash before the delete leaves an instance that a retried delete removes), then the document.
+    await translateErrors(async () => {
+      await this.outbox.drain(instanceGuid);
+      for (const event of write?.events ?? []) await this.outbox.recordEvent(event);
+    });
+    await this.instances.remove(instanceGuid);
+  }
+
+  /** The write is stored (with its outbox) whatever happens here; a failed drain is finished by a later write or the next start. */
+  private async drainQuietly(key: string): Promise<void> {
+    await this.outbox.drain(key).catch(() => undefined);
   }
 
   query(query: InstanceQuery): Promise<Instance[]> {
@@ -248,18 +290,35 @@ class MongoInstanceRepository implements InstanceRepository {
 }
 
 class MongoEventRepository implements InstanceEventRepository {
-  constructor(private readonly events: KeyedCollection<InstanceEvent>) {}
+  constructor(
+    private readonly events: KeyedCollection<InstanceEvent>,
+    private readonly outbox: OutboxDrain,
+  ) {}
 
   insert(event: InstanceEvent): Promise<void> {
     return this.events.insert(event.id, event);
   }
 
-  list(instanceId: string, query: EventQuery): Promise<InstanceEvent[]> {
+  /** The events collection and, merged in, events still in the instance's outbox. */
+  async list(instanceId: string, query: EventQuery): Promise<InstanceEvent[]> {
     const filter: Filter<Document> = { instanceId };
     if (query.eventTypes !== undefined) filter.eventType = { $in: query.eventTypes };
     const created = rangeFilter({ gte: query.from, lte: query.to });
     if (created) filter.created = created;
-    return this.events.find(filter, { created: 1, _key: 1 });
+    const stored = await this.events.find(filter, { created: 1, _key: 1 });
+    const guid = instanceId.split('/')[1];
+    const outboxed = guid ? await translateErrors(() => this.outbox.pendingEvents(guid)) : [];
+    const seen = new Set(stored.map((event) => event.id));
+    const pending = outboxed.filter(
+      (event) =>
+        !seen.has(event.id) &&
+        event.instanceId === instanceId &&
+        (query.eventTypes === undefined || query.eventTypes.includes(event.eventType)) &&
+        (query.from === undefined || event.created >= query.from) &&
+        (query.to === undefined || event.created <= query.to),
+    );
+    if (pending.length === 0) return stored;
+    return [...stored, ...pending].sort((a, b) => (a.created < b.created ? -1 : a.created > b.created ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   }
 
   removeForInstance(instanceId: string): Promise<void> {
@@ -299,48 +358,6 @@ class MongoScanQueueRepository implements ScanQueueRepository {
     assertValidLimit(limit);
     return this.jobs.find({ due: { $lte: now } }, { due: 1, _key: 1 }, limit);
   }
-}
-
-/**
- * InstanceQuery as a Mongo filter; matchesInstanceQuery in the embedded adapter is the same in plain
- * JavaScript. Timestamps are ISO strings, so comparing them as strings orders them in time.
- */
-export function instanceQueryFilter(query: InstanceQuery): Filter<Document> {
-  const conditions: Filter<Document>[] = [];
-  if (query.appIds !== undefined) conditions.push({ appId: { $in: query.appIds } });
-  if (query.org !== undefined) conditions.push({ org: query.org });
-  if (query.partyIds !== undefined) conditions.push({ 'instanceOwner.partyId': { $in: query.partyIds } });
-  if (query.currentTask !== undefined) conditions.push({ 'process.currentTask.elementId': query.currentTask });
-  // `null` matches a null as well as a missing member.
-  if (query.isComplete !== undefined) conditions.push({ 'process.ended': query.isComplete ? { $ne: null } : null });
-  if (query.endEvent !== undefined) conditions.push({ 'process.endEvent': query.endEvent });
-  const ranges = { lastChanged: query.lastChanged, created: query.created, dueBefore: query.dueBefore, visibleAfter: query.visibleAfter };
-  for (const [field, range] of Object.entries(ranges)) {
-    const bounds = range && rangeFilter(range);
-    if (bounds) conditions.push({ [field]: bounds });
-  }
-  if (query.isArchived !== undefined) conditions.push({ 'status.isArchived': query.isArchived });
-  if (query.isSoftDeleted !== undefined) conditions.push({ 'status.isSoftDeleted': query.isSoftDeleted });
-  if (query.isHardDeleted !== undefined) conditions.push({ 'status.isHardDeleted': query.isHardDeleted });
-  if (query.excludeHiddenFromOwner) conditions.push({ 'status.isHiddenFromOwner': { $ne: true } });
-  // On an array member, $ne holds only when no element has the value.
-  if (query.excludeConfirmedBy !== undefined) conditions.push({ 'completeConfirmations.stakeholderId': { $ne: query.excludeConfirmedBy } });
-  if (query.after !== undefined) {
-    const { lastChanged, instanceGuid } = query.after;
-    conditions.push({ $or: [{ lastChanged: { $gt: lastChanged } }, { lastChanged, _key: { $gt: instanceGuid } }] });
-  }
-  return conditions.length === 0 ? {} : { $and: conditions };
-}
-
-/** Undefined for a range without bounds: an empty operator object would mean "equals {}" to Mongo. */
-function rangeFilter(range: TimeRange): Document | undefined {
-  const operators: Document = {};
-  if (range.gt !== undefined) operators.$gt = range.gt;
-  if (range.gte !== undefined) operators.$gte = range.gte;
-  if (range.lt !== undefined) operators.$lt = range.lt;
-  if (range.lte !== undefined) operators.$lte = range.lte;
-  if (range.eq !== undefined) operators.$eq = range.eq;
-  return Object.keys(operators).length === 0 ? undefined : operators;
 }
 
 /** Maps driver errors to the MetadataStore contract: duplicate `_id` -> DuplicateKeyError, connectivity -> unavailable. */

@@ -2,11 +2,13 @@ import type { Application, Instance, InstanceEvent, InstanceEventType } from '@f
 import type { ScanQueueRepository } from './scan-queue';
 
 /**
- * Persistence of the storage service's metadata. Two adapters implement it: MongoDB (production) and an
- * embedded store (default). Both must pass test/contract/metadata-store.contract.ts.
+ * Persistence of the storage service's metadata. Two adapters implement it: MongoDB (production) and
+ * SQLite (the embedded default). Both must pass test/contract/metadata-store.contract.ts.
  *
  * Every write that can race is guarded by a version number (optimistic concurrency), never by
- * transactions or unique secondary indexes, so the same rules hold on every adapter.
+ * unique secondary indexes, so the same rules hold on every adapter. A write of an instance carries
+ * what belongs with it (its audit events, pending-upload records) and stores all of it or nothing:
+ * SQLite in one transaction, MongoDB through an outbox inside the instance document.
  */
 export interface MetadataStore {
   readonly applications: ApplicationRepository;
@@ -15,12 +17,15 @@ export interface MetadataStore {
   readonly pendingUploads: PendingUploadRepository;
   /** Data elements waiting for a malware scan verdict (domain/scanning.ts). */
   readonly scanQueue: ScanQueueRepository;
-  /** Connects, loads and creates indexes. Called once at start-up. */
-  init(): Promise<void>;
-  /** Throws when the store cannot serve requests (used by /ready). */
+  /** Connects, loads and creates indexes (or migrates the schema). Called once at start-up. */
+  init(log?: StoreLog): Promise<void>;
+  /** Throws when the store cannot serve requests, reads or writes (used by /ready). */
   ping(): Promise<void>;
   close(): Promise<void>;
 }
+
+/** Where a store reports what it did on its own while opening or in the background (imports, integrity checks). */
+export type StoreLog = (level: 'info' | 'warn' | 'error', message: string, details?: object) => void;
 
 /** Thrown by `insert` when a document with the same id exists. */
 export class DuplicateKeyError extends Error {
@@ -39,15 +44,31 @@ export interface ApplicationRepository {
   replace(application: Application, expectedVersion: number): Promise<boolean>;
 }
 
+/**
+ * What is written together with an instance: all of it is stored with the instance, or nothing when
+ * the instance write fails (duplicate id, stale version, store error), also across a crash.
+ */
+export interface InstanceWrite {
+  /** Audit events of the change; `events.list` shows them as soon as the write resolves. */
+  events?: InstanceEvent[];
+  /** Pending-upload records to add (blobs written for this instance but not yet referenced by it). */
+  pendingUploads?: PendingUpload[];
+  /**
+   * Pending-upload records (by data element id) this write settles: their blobs are now referenced.
+   * An adapter may remove them just after the write instead of with it: the reaper keeps referenced blobs.
+   */
+  settledUploads?: string[];
+}
+
 export interface InstanceRepository {
   /** By instance guid (the part after the slash of `instance.id`). */
   get(instanceGuid: string): Promise<Instance | null>;
-  /** @throws DuplicateKeyError */
-  insert(instance: Instance): Promise<void>;
-  /** Replaces the stored instance if its version is still `expectedVersion`; returns false otherwise. */
-  replace(instance: Instance, expectedVersion: number): Promise<boolean>;
-  /** Removes the instance for good. Idempotent. */
-  remove(instanceGuid: string): Promise<void>;
+  /** @throws DuplicateKeyError (and then stores nothing of `write`) */
+  insert(instance: Instance, write?: InstanceWrite): Promise<void>;
+  /** Replaces the stored instance if its version is still `expectedVersion`; returns false otherwise (storing nothing of `write`). */
+  replace(instance: Instance, expectedVersion: number, write?: InstanceWrite): Promise<boolean>;
+  /** Removes the instance for good, recording `write.events` (its audit events are kept). Idempotent. */
+  remove(instanceGuid: string, write?: Pick<InstanceWrite, 'events'>): Promise<void>;
   /** Matching instances ordered by (lastChanged, instance guid) ascending, at most `query.limit`. */
   query(query: InstanceQuery): Promise<Instance[]>;
 }

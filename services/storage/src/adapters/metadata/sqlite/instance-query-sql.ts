@@ -1,0 +1,73 @@
+import type { InstanceQuery, TimeRange } from '../../../domain/ports/metadata-store';
+
+export interface SqlQuery {
+  sql: string;
+  params: (string | number)[];
+}
+
+const RANGE_COLUMNS = { lastChanged: 'last_changed', created: 'created', dueBefore: 'due_before', visibleAfter: 'visible_after' } as const;
+const RANGE_OPERATORS = { gt: '>', gte: '>=', lt: '<', lte: '<=', eq: '=' } as const;
+
+/**
+ * InstanceQuery as one SELECT over `instances`, ordered by (last_changed, guid). Equality on a single
+ * app, org or party is written as `=` (not a one-element IN), so SQLite reads the matching index in
+ * query order and stops after `limit` rows. A NULL column fails every comparison, as a missing member
+ * fails every bound in MongoDB.
+ */
+export function instanceQuerySql(query: InstanceQuery): SqlQuery {
+  const where: string[] = [];
+  const params: (string | number)[] = [];
+  const oneOf = (column: string, values: string[]) => {
+    if (values.length === 1) {
+      where.push(`${column} = ?`);
+    } else if (values.length === 0) {
+      where.push('0');
+    } else {
+      where.push(`${column} IN (${values.map(() => '?').join(', ')})`);
+    }
+    params.push(...values);
+  };
+  const equals = (column: string, value: string | number) => {
+    where.push(`${column} = ?`);
+    params.push(value);
+  };
+  const flag = (column: string, value: boolean | undefined) => value !== undefined && equals(column, value ? 1 : 0);
+
+  if (query.appIds !== undefined) oneOf('app_id', query.appIds);
+  if (query.org !== undefined) equals('org', query.org);
+  if (query.partyIds !== undefined) oneOf('party_id', query.partyIds);
+  if (query.currentTask !== undefined) equals('current_task', query.currentTask);
+  flag('is_complete', query.isComplete);
+  if (query.endEvent !== undefined) equals('end_event', query.endEvent);
+  for (const [member, column] of Object.entries(RANGE_COLUMNS)) {
+    const range: TimeRange | undefined = query[member as keyof typeof RANGE_COLUMNS];
+    for (const [operator, sqlOperator] of Object.entries(RANGE_OPERATORS)) {
+      const bound = range?.[operator as keyof TimeRange];
+      if (bound !== undefined) {
+        where.push(`${column} ${sqlOperator} ?`);
+        params.push(bound);
+      }
+    }
+  }
+  flag('is_archived', query.isArchived);
+  flag('is_soft_deleted', query.isSoftDeleted);
+  flag('is_hard_deleted', query.isHardDeleted);
+  // Only ever asked with the party's own id (indexed), so reading the flag from the document costs little.
+  if (query.excludeHiddenFromOwner) where.push("coalesce(json_extract(doc, '$.status.isHiddenFromOwner'), 0) = 0");
+  if (query.excludeConfirmedBy !== undefined) {
+    const stakeholder = query.excludeConfirmedBy;
+    // When every instance asked for belongs to that org, the same test on the indexed org_confirmed
+    // column lets the planner find the few unconfirmed ones without visiting the confirmed ones.
+    const ownOrg = query.org === stakeholder || (query.appIds !== undefined && query.appIds.length > 0 && query.appIds.every((id) => id.startsWith(`${stakeholder}/`)));
+    if (ownOrg) where.push('org_confirmed = 0');
+    where.push('NOT EXISTS (SELECT 1 FROM instance_confirmations c WHERE c.guid = instances.guid AND c.stakeholder = ?)');
+    params.push(stakeholder);
+  }
+  if (query.after !== undefined) {
+    where.push('(last_changed, guid) > (?, ?)');
+    params.push(query.after.lastChanged, query.after.instanceGuid);
+  }
+  const whereClause = where.length === 0 ? '' : ` WHERE ${where.join(' AND ')}`;
+  params.push(query.limit);
+  return { sql: `SELECT doc FROM instances${whereClause} ORDER BY last_changed, guid LIMIT ?`, params };
+}

@@ -1,0 +1,301 @@
+import { join } from 'node:path';
+import type { Application, Instance, InstanceEvent } from '@forms/contracts';
+import { openSqlite, type OpenedSqlite, type SqliteDatabase } from '@forms/sqlite-support';
+import type {
+  ApplicationRepository,
+  EventQuery,
+  InstanceEventRepository,
+  InstanceQuery,
+  InstanceRepository,
+  InstanceWrite,
+  MetadataStore,
+  PendingUpload,
+  StoreLog,
+  PendingUploadRepository,
+} from '../../../domain/ports/metadata-store';
+import type { ScanJob, ScanQueueRepository } from '../../../domain/ports/scan-queue';
+import { assertValidLimit, instanceGuidOf, metadataStoreUnavailable as unavailable } from '../metadata-support';
+import { instanceQuerySql } from './instance-query-sql';
+import { instanceRow } from './instance-row';
+import { importJournals } from './journal-import';
+import { METADATA_MIGRATIONS } from './schema';
+import { translateSqliteErrors as translate } from './sqlite-errors';
+import { startIntegrityCheck, type IntegrityReport } from './integrity';
+
+export const METADATA_DATABASE_FILE = 'metadata.sqlite';
+
+export interface SqliteMetadataStoreOptions {
+  /** Where the journals of the earlier embedded store may be (`DATA_DIR/metadata`): imported on first start. */
+  legacyJournalDirectory?: string;
+  /** Runs `PRAGMA quick_check` in a worker thread after an unclean shutdown (default true). */
+  checkAfterUncleanShutdown?: boolean;
+}
+
+/**
+ * MetadataStore on SQLite (better-sqlite3), the embedded default: one database file in the data
+ * directory, WAL with `synchronous = FULL`, and every write of an instance in one transaction with its
+ * events and pending-upload records. better-sqlite3 is synchronous; each statement is short (an
+ * indexed lookup or one page), so it runs on the event loop rather than paying a thread hop.
+ */
+export class SqliteMetadataStore implements MetadataStore {
+  private opened: OpenedSqlite | undefined;
+  private repositories: Repositories | undefined;
+  /** The outcome of the background check after an unclean shutdown, once known. */
+  integrity: IntegrityReport = { state: 'not-needed' };
+  /** A write failed for want of space; /ready reports it until a probe write succeeds again. */
+  private full = false;
+
+  constructor(
+    private readonly dataDirectory: string,
+    private readonly options: SqliteMetadataStoreOptions = {},
+  ) {}
+
+  get path(): string {
+    return join(this.dataDirectory, METADATA_DATABASE_FILE);
+  }
+
+  get applications(): ApplicationRepository {
+    return this.open().applications;
+  }
+
+  get instances(): InstanceRepository {
+    return this.open().instances;
+  }
+
+  get events(): InstanceEventRepository {
+    return this.open().events;
+  }
+
+  get pendingUploads(): PendingUploadRepository {
+    return this.open().pendingUploads;
+  }
+
+  get scanQueue(): ScanQueueRepository {
+    return this.open().scanQueue;
+  }
+
+  /** The open database, for maintenance and tests (EXPLAIN QUERY PLAN, PRAGMAs). */
+  get database(): SqliteDatabase {
+    const opened = this.opened;
+    if (!opened) throw unavailable('the SQLite metadata store is not open');
+    return opened.db;
+  }
+
+  async init(log: StoreLog = () => {}): Promise<void> {
+    if (this.opened) return;
+    const opened = openSqlite(this.path, { migrations: METADATA_MIGRATIONS, owner: 'storage' });
+    try {
+      if (this.options.legacyJournalDirectory) {
+        const imported = await importJournals(opened.db, this.options.legacyJournalDirectory);
+        if (imported) log('info', 'imported the journals of the earlier embedded store', imported);
+      }
+    } catch (error) {
+      opened.close();
+      throw error;
+    }
+    this.opened = opened;
+    this.repositories = createRepositories(opened.db, () => {
+      this.full = true;
+    });
+    if (opened.uncleanShutdown && this.options.checkAfterUncleanShutdown !== false) {
+      this.integrity = { state: 'running' };
+      // Not awaited: readiness must not wait for a check that reads the whole file.
+      void startIntegrityCheck(this.path).then((report) => {
+        this.integrity = report;
+        if (report.state === 'damaged') log('error', 'metadata database is damaged: see the README, "Repairing the embedded database"', report);
+        else log('info', 'integrity check after an unclean shutdown', report);
+      });
+    }
+  }
+
+  async ping(): Promise<void> {
+    const db = this.opened?.db;
+    if (!db) throw unavailable('the SQLite metadata store is not open');
+    if (this.full) {
+      // A real write that needs fresh pages, committed and removed again: succeeds only once there is room.
+      translate(() => db.transaction(() => {
+        db.prepare('CREATE TABLE IF NOT EXISTS space_probe (filler BLOB)').run();
+        db.prepare('INSERT INTO space_probe (filler) VALUES (zeroblob(262144))').run();
+        db.prepare('DELETE FROM space_probe').run();
+      })());
+      this.full = false;
+      return;
+    }
+    // Takes the write lock and rolls back: proves the file can be written (not read-only, not locked, not damaged).
+    translate(() => {
+      db.exec('BEGIN IMMEDIATE');
+      db.exec('ROLLBACK');
+    });
+  }
+
+  async close(): Promise<void> {
+    const opened = this.opened;
+    this.opened = undefined;
+    this.repositories = undefined;
+    opened?.close();
+  }
+
+  private open(): Repositories {
+    if (!this.repositories) throw unavailable('the SQLite metadata store is not open (call init first)');
+    return this.repositories;
+  }
+}
+
+interface Repositories {
+  applications: ApplicationRepository;
+  instances: InstanceRepository;
+  events: InstanceEventRepository;
+  pendingUploads: PendingUploadRepository;
+  scanQueue: ScanQueueRepository;
+}
+
+const parse = <T>(row: { doc: string } | undefined): T | null => (row === undefined ? null : (JSON.parse(row.doc) as T));
+
+function createRepositories(db: SqliteDatabase, onFull: () => void): Repositories {
+  const write = <T>(operation: () => T, key?: string): T => translate(operation, key, onFull);
+  const statements = {
+    getApplication: db.prepare<[string], { doc: string }>('SELECT doc FROM applications WHERE id = ?'),
+    listApplications: db.prepare<[string], { doc: string }>('SELECT doc FROM applications WHERE org = ? ORDER BY id'),
+    insertApplication: db.prepare('INSERT INTO applications (id, org, version, doc) VALUES (?, ?, ?, ?)'),
+    replaceApplication: db.prepare('UPDATE applications SET org = ?, version = ?, doc = ? WHERE id = ? AND version = ?'),
+    getInstance: db.prepare<[string], { doc: string }>('SELECT doc FROM instances WHERE guid = ?'),
+    insertInstance: db.prepare(
+      `INSERT INTO instances (guid, app_id, org, party_id, last_changed, created, due_before, visible_after, current_task, is_complete,
+         end_event, is_archived, is_soft_deleted, is_hard_deleted, org_confirmed, version, doc)
+       VALUES (@guid, @app_id, @org, @party_id, @last_changed, @created, @due_before, @visible_after, @current_task, @is_complete,
+         @end_event, @is_archived, @is_soft_deleted, @is_hard_deleted, @org_confirmed, @version, @doc)`,
+    ),
+    replaceInstance: db.prepare(
+      `UPDATE instances SET app_id = @app_id, org = @org, party_id = @party_id, last_changed = @last_changed, created = @created,
+         due_before = @due_before, visible_after = @visible_after, current_task = @current_task, is_complete = @is_complete,
+         end_event = @end_event, is_archived = @is_archived, is_soft_deleted = @is_soft_deleted, is_hard_deleted = @is_hard_deleted,
+         org_confirmed = @org_confirmed, version = @version, doc = @doc
+       WHERE guid = @guid AND version = @expected_version`,
+    ),
+    removeInstance: db.prepare('DELETE FROM instances WHERE guid = ?'),
+    removeConfirmations: db.prepare('DELETE FROM instance_confirmations WHERE guid = ?'),
+    insertConfirmation: db.prepare('INSERT OR IGNORE INTO instance_confirmations (guid, stakeholder) VALUES (?, ?)'),
+    insertEvent: db.prepare('INSERT INTO events (id, instance_id, created, event_type, doc) VALUES (?, ?, ?, ?, ?)'),
+    listEvents: db.prepare<[string, string, string], { doc: string; event_type: string }>(
+      'SELECT doc, event_type FROM events WHERE instance_id = ? AND created >= ? AND created <= ? ORDER BY created, id',
+    ),
+    removeEvents: db.prepare('DELETE FROM events WHERE instance_id = ?'),
+    insertUpload: db.prepare('INSERT INTO pending_uploads (data_element_id, started, doc) VALUES (?, ?, ?)'),
+    removeUpload: db.prepare('DELETE FROM pending_uploads WHERE data_element_id = ?'),
+    listUploads: db.prepare<[string, number], { doc: string }>(
+      'SELECT doc FROM pending_uploads WHERE started < ? ORDER BY started, data_element_id LIMIT ?',
+    ),
+    putScanJob: db.prepare('INSERT OR REPLACE INTO scan_queue (data_element_id, due, doc) VALUES (?, ?, ?)'),
+    removeScanJob: db.prepare('DELETE FROM scan_queue WHERE data_element_id = ?'),
+    listDueScanJobs: db.prepare<[string, number], { doc: string }>('SELECT doc FROM scan_queue WHERE due <= ? ORDER BY due, data_element_id LIMIT ?'),
+  };
+  const queries = new Map<string, ReturnType<SqliteDatabase['prepare']>>();
+
+  const writeConfirmations = (guid: string, instance: Instance) => {
+    statements.removeConfirmations.run(guid);
+    for (const confirmation of instance.completeConfirmations) statements.insertConfirmation.run(guid, confirmation.stakeholderId);
+  };
+  const insertEvent = (event: InstanceEvent) =>
+    statements.insertEvent.run(event.id, event.instanceId, event.created, event.eventType, JSON.stringify(event));
+  const insertUpload = (upload: PendingUpload) => statements.insertUpload.run(upload.dataElementId, upload.started, JSON.stringify(upload));
+  const writeAlongside = (write: InstanceWrite | undefined) => {
+    for (const event of write?.events ?? []) insertEvent(event);
+    for (const upload of write?.pendingUploads ?? []) insertUpload(upload);
+    for (const id of write?.settledUploads ?? []) statements.removeUpload.run(id);
+  };
+
+  const insertInstance = db.transaction((instance: Instance, write: InstanceWrite | undefined) => {
+    const guid = instanceGuidOf(instance);
+    statements.insertInstance.run(instanceRow(guid, instance));
+    writeConfirmations(guid, instance);
+    writeAlongside(write);
+  });
+  const replaceInstance = db.transaction((instance: Instance, expectedVersion: number, write: InstanceWrite | undefined): boolean => {
+    const guid = instanceGuidOf(instance);
+    if (statements.replaceInstance.run({ ...instanceRow(guid, instance), expected_version: expectedVersion }).changes !== 1) return false;
+    writeConfirmations(guid, instance);
+    writeAlongside(write);
+    return true;
+  });
+  const removeInstance = db.transaction((guid: string, write: Pick<InstanceWrite, 'events'> | undefined) => {
+    statements.removeInstance.run(guid);
+    for (const event of write?.events ?? []) insertEvent(event);
+    statements.removeConfirmations.run(guid);
+  });
+
+  return {
+    applications: {
+      get: async (appId) => translate(() => parse<Application>(statements.getApplication.get(appId))),
+      listByOrg: async (org) => translate(() => statements.listApplications.all(org).map((row) => JSON.parse(row.doc) as Application)),
+      insert: async (application) => {
+        write(() => statements.insertApplication.run(application.id, application.org, application.version, JSON.stringify(application)), application.id);
+      },
+      replace: async (application, expectedVersion) =>
+        write(
+          () =>
+            statements.replaceApplication.run(application.org, application.version, JSON.stringify(application), application.id, expectedVersion).changes === 1,
+        ),
+    },
+    instances: {
+      get: async (instanceGuid) => translate(() => parse<Instance>(statements.getInstance.get(instanceGuid))),
+      insert: async (instance, alongside) => {
+        write(() => insertInstance(instance, alongside), instanceGuidOf(instance));
+      },
+      replace: async (instance, expectedVersion, alongside) => write(() => replaceInstance(instance, expectedVersion, alongside)),
+      remove: async (instanceGuid, alongside) => {
+        write(() => removeInstance(instanceGuid, alongside));
+      },
+      query: async (query: InstanceQuery) => {
+        assertValidLimit(query.limit);
+        if (query.limit === 0) return [];
+        const { sql, params } = instanceQuerySql(query);
+        return translate(() => {
+          let statement = queries.get(sql);
+          if (!statement) {
+            statement = db.prepare(sql);
+            if (queries.size < 500) queries.set(sql, statement);
+          }
+          return (statement.all(params) as { doc: string }[]).map((row) => JSON.parse(row.doc) as Instance);
+        });
+      },
+    },
+    events: {
+      insert: async (event) => {
+        write(() => insertEvent(event), event.id);
+      },
+      list: async (instanceId: string, query: EventQuery) =>
+        translate(() => {
+          const rows = statements.listEvents.all(instanceId, query.from ?? '', query.to ?? '\uffff');
+          const types = query.eventTypes === undefined ? undefined : new Set<string>(query.eventTypes);
+          return rows.filter((row) => types === undefined || types.has(row.event_type)).map((row) => JSON.parse(row.doc) as InstanceEvent);
+        }),
+      removeForInstance: async (instanceId) => {
+        write(() => statements.removeEvents.run(instanceId));
+      },
+    },
+    pendingUploads: {
+      insert: async (upload) => {
+        write(() => insertUpload(upload), upload.dataElementId);
+      },
+      remove: async (dataElementId) => {
+        write(() => statements.removeUpload.run(dataElementId));
+      },
+      listStartedBefore: async (started, limit) => {
+        assertValidLimit(limit);
+        return translate(() => statements.listUploads.all(started, limit).map((row) => JSON.parse(row.doc) as PendingUpload));
+      },
+    },
+    scanQueue: {
+      put: async (job) => {
+        write(() => statements.putScanJob.run(job.dataElementId, job.due, JSON.stringify(job)));
+      },
+      remove: async (dataElementId) => {
+        write(() => statements.removeScanJob.run(dataElementId));
+      },
+      listDue: async (now, limit) => {
+        assertValidLimit(limit);
+        return translate(() => statements.listDueScanJobs.all(now, limit).map((row) => JSON.parse(row.doc) as ScanJob));
+      },
+    },
+  };
+}

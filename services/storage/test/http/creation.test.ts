@@ -1,0 +1,145 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { StorageClient } from '@forms/client';
+import type { Instance } from '@forms/contracts';
+import { API, OTHER_PARTY, OWNER_PARTY, registerApp, startStorage, type AdapterSet, type StorageHarness } from '../support/storage-harness';
+
+const sha256 = (content: Buffer) => createHash('sha256').update(content).digest('hex');
+const tokenOf = (headers: Record<string, string>) => (headers.authorization ?? '').replace(/^Bearer /, '');
+
+/** Every file under a folder (the filesystem blob store), relative to it. */
+async function filesUnder(directory: string): Promise<string[]> {
+  const entries = await readdir(directory, { recursive: true, withFileTypes: true }).catch(() => []);
+  return entries.filter((entry) => entry.isFile()).map((entry) => join(entry.parentPath ?? '', entry.name));
+}
+
+describe.each<AdapterSet>(['embedded', 'mongo-s3'])('creating an instance with its data in one call (%s)', (adapters) => {
+  let h: StorageHarness;
+  let client: StorageClient;
+  let owner: string;
+  let other: string;
+
+  beforeAll(async () => {
+    h = await startStorage(adapters);
+    await registerApp(h);
+    const address = await h.app.listen({ host: '127.0.0.1', port: 0 });
+    client = new StorageClient({ baseUrl: `${address}${API}` });
+    owner = tokenOf(h.auth.owner);
+    other = tokenOf(h.auth.otherOwner);
+  });
+  afterAll(() => h.close());
+
+  const form = Buffer.from(JSON.stringify({ applicant: { name: 'Kari' } }));
+  const pdf = Buffer.concat([Buffer.from('%PDF-1.7\n'), Buffer.alloc(300_000, 7)]);
+  const parts = () => [
+    { dataType: 'model', contentType: 'application/json', body: form },
+    { dataType: 'attachment', contentType: 'application/pdf', filename: 'proof.pdf', body: Readable.from([pdf.subarray(0, 100_000), pdf.subarray(100_000)]) },
+  ];
+  const pendingUploads = () => h.app.storage.context.store.pendingUploads.listStartedBefore('9999', 100);
+
+  it('stores the instance, its data elements and their events together', async () => {
+    const instance = await client.createInstance(owner, 'nav/sample-app', { instanceOwner: { partyId: OWNER_PARTY }, instanceGuid: randomUUID() }, parts());
+    expect(instance.data.map((element) => [element.dataType, element.filename, element.size, element.contentHash])).toEqual([
+      ['model', undefined, form.length, sha256(form)],
+      ['attachment', 'proof.pdf', pdf.length, sha256(pdf)],
+    ]);
+    const read = await client.getInstance(owner, instance.id);
+    expect(read.value).toEqual(instance);
+    const events = await client.listEvents(owner, instance.id);
+    expect(events.map((event) => [event.eventType, event.dataId])).toEqual([
+      ['Created', undefined],
+      ['DataCreated', instance.data[0]?.id],
+      ['DataCreated', instance.data[1]?.id],
+    ]);
+    const download = await client.downloadData(owner, instance.id, instance.data[1]?.id as string);
+    const chunks: Buffer[] = [];
+    for await (const chunk of download.body) chunks.push(chunk as Buffer);
+    expect(sha256(Buffer.concat(chunks))).toBe(sha256(pdf));
+    expect(await pendingUploads()).toEqual([]);
+  });
+
+  it('answers a repeated request with the instance the first one created, and stores nothing twice', async () => {
+    const instanceGuid = randomUUID();
+    const body = { instanceOwner: { partyId: OWNER_PARTY }, instanceGuid };
+    const first = await client.createInstance(owner, 'nav/sample-app', body, parts());
+    const repeated = await h.app.inject({ method: 'POST', url: `${API}/instances?appId=nav/sample-app`, headers: h.auth.owner, payload: body });
+    expect(repeated.statusCode).toBe(200);
+    expect(repeated.json<Instance>()).toEqual(first);
+    const again = await client.createInstance(owner, 'nav/sample-app', body, parts());
+    expect(again).toEqual(first);
+    const page = await client.queryInstances(owner, { 'instanceOwner.partyId': OWNER_PARTY, size: 1000 });
+    expect(page.instances.filter((instance) => instance.id === first.id)).toHaveLength(1);
+    expect((await client.listEvents(owner, first.id)).filter((event) => event.eventType === 'Created')).toHaveLength(1);
+    expect(await pendingUploads()).toEqual([]);
+    if (adapters === 'embedded') {
+      const blobs = await filesUnder(join(h.config.DATA_DIR, 'blobs'));
+      expect(blobs.filter((path) => path.includes(instanceGuid))).toHaveLength(2);
+    }
+  });
+
+  it('refuses a guid another party or app already used, without touching that instance', async () => {
+    const instanceGuid = randomUUID();
+    const first = await client.createInstance(owner, 'nav/sample-app', { instanceOwner: { partyId: OWNER_PARTY }, instanceGuid });
+    const error = await client.createInstance(other, 'nav/sample-app', { instanceOwner: { partyId: OTHER_PARTY }, instanceGuid }).catch((caught: unknown) => caught);
+    expect(error).toMatchObject({ kind: 'conflict', code: 'INSTANCE_GUID_TAKEN' });
+    expect((await client.getInstance(owner, first.id)).value).toEqual(first);
+  });
+
+  it.each([
+    ['a content type the data type does not allow', { dataType: 'attachment', contentType: 'text/html', body: '<p>x</p>' }, 'unsupported_media_type', 'CONTENT_TYPE_NOT_ALLOWED'],
+    ['a data type the app does not have', { dataType: 'nonsense', contentType: 'application/pdf', body: '%PDF' }, 'invalid', 'DATA_TYPE_NOT_FOUND'],
+    ['content over the data type’s size limit', { dataType: 'attachment', contentType: 'application/pdf', body: Buffer.alloc(1024 * 1024 + 1, 1) }, 'too_large', 'DATA_TOO_LARGE'],
+  ])('stores nothing at all when a later part has %s', async (_name, badPart, kind, code) => {
+    const instanceGuid = randomUUID();
+    const response = await client
+      .createInstance(owner, 'nav/sample-app', { instanceOwner: { partyId: OWNER_PARTY }, instanceGuid }, [...parts(), badPart])
+      .catch((caught: unknown) => caught);
+    expect(response).toMatchObject({ kind, code });
+    expect(await h.app.storage.context.store.instances.get(instanceGuid)).toBeNull();
+    expect(await pendingUploads()).toEqual([]);
+    if (adapters === 'embedded') {
+      expect((await filesUnder(join(h.config.DATA_DIR, 'blobs'))).filter((path) => path.includes(instanceGuid))).toEqual([]);
+    }
+  });
+
+  it('refuses a multipart body that does not start with the instance part', async () => {
+    const boundary = 'x-boundary';
+    const payload = `--${boundary}\r\nContent-Disposition: form-data; name="model"; filename=""\r\nContent-Type: application/json\r\n\r\n{}\r\n--${boundary}--\r\n`;
+    const response = await h.app.inject({
+      method: 'POST',
+      url: `${API}/instances?appId=nav/sample-app`,
+      headers: { ...h.auth.owner, 'content-type': `multipart/form-data; boundary=${boundary}` },
+      payload,
+    });
+    expect(response.statusCode).toBe(400);
+    expect(response.json()).toMatchObject({ code: 'INSTANCE_PART_REQUIRED' });
+  });
+});
+
+describe('a creation whose sender fails half-way', () => {
+  it('stores nothing, and does not hold the server open', async () => {
+    // The sender's HTTP client may keep the broken connection for its keep-alive time (4 s): shutdown waits at most that.
+    const h = await startStorage('embedded');
+    await registerApp(h);
+    const address = await h.app.listen({ host: '127.0.0.1', port: 0 });
+    const client = new StorageClient({ baseUrl: `${address}${API}` });
+    const instanceGuid = randomUUID();
+    async function* failing() {
+      yield { dataType: 'model', contentType: 'application/json', body: Buffer.from('{}') };
+      yield { dataType: 'attachment', contentType: 'application/pdf', body: Readable.from((async function* () {
+        yield Buffer.from('%PDF-1.7 ');
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        throw new Error('the sender failed');
+      })()) };
+    }
+    const error = await client.createInstance(tokenOf(h.auth.owner), 'nav/sample-app', { instanceOwner: { partyId: OWNER_PARTY }, instanceGuid }, failing()).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(Error);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(await h.app.storage.context.store.instances.get(instanceGuid)).toBeNull();
+    expect(await h.app.storage.context.store.pendingUploads.listStartedBefore('9999', 10)).toEqual([]);
+    const closing = h.close().then(() => 'closed');
+    expect(await Promise.race([closing, new Promise((resolve) => setTimeout(() => resolve('still open'), 10_000))])).toBe('closed');
+  });
+});
