@@ -68,6 +68,8 @@ async function registerAppClient(authUrl: string, adminKey: string, appId: strin
       kind: 'org',
       org,
       orgNumber: DEVELOPMENT_ORG_NUMBERS[org] ?? '999999999',
+      // Its tokens name the app: storage lets it act for parties in this app only (ADR 0012).
+      app: appId,
       name: `app service ${appId} (npm run up)`,
       scopes: [Scopes.serviceOwnerRead, Scopes.serviceOwnerWrite],
     }),

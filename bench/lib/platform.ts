@@ -32,7 +32,7 @@ export interface Platform {
   auth: ServiceProcess;
   storage: ServiceProcess;
   app: ServiceProcess;
-  tokens: { person: string; rarePerson: string; org: string };
+  tokens: { person: string; rarePerson: string; org: string; app: string };
   /** An instance of bench/load (its document is what bare Fastify answers). */
   instanceId: string;
   instanceJson: string;
@@ -87,7 +87,8 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
       `http://${HOST}:${PORTS.storage}/health`,
     );
     started.push(storage);
-    const navToken = await testToken({ org: 'nav' });
+    // The app service's own token (it names the app): it registers the app and acts for parties in storage.
+    const navToken = await testToken({ org: 'nav', app: 'nav/child-benefit' });
     const app = await startProcess(
       'app',
       'services/app/src/server.ts',
@@ -100,6 +101,8 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
       person: await testToken({ userId: '1001', partyId: PARTY }),
       rarePerson: await testToken({ userId: '1002', partyId: RARE_PARTY }),
       org: await testToken({ org: 'bench' }),
+      /** The bench app's own token: storage creates instances for a party only when its app asks. */
+      app: await testToken({ org: 'bench', app: BENCH_APP }),
     };
     await json(`${STORAGE}/applications/${BENCH_APP}`, {
       method: 'POST',
@@ -108,7 +111,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     });
     const created = await json<{ id: string }>(`${STORAGE}/instances?appId=${BENCH_APP}`, {
       method: 'POST',
-      headers: { ...bearer(tokens.person), 'content-type': 'application/json' },
+      headers: { ...bearer(tokens.person), platformaccesstoken: tokens.app, 'content-type': 'application/json' },
       body: JSON.stringify({ instanceOwner: { partyId: PARTY } }),
     });
     const instanceJson = JSON.stringify(await json(`${STORAGE}/instances/${created.id}`, { headers: bearer(tokens.person) }));

@@ -22,7 +22,7 @@ export const query: Scenario = {
       for (let i = 0; i < count; i++) {
         await json(`${STORAGE}/instances?appId=${BENCH_APP}`, {
           method: 'POST',
-          headers: { ...bearer(platform.tokens.rarePerson), 'content-type': 'application/json' },
+          headers: { ...bearer(platform.tokens.rarePerson), platformaccesstoken: platform.tokens.app, 'content-type': 'application/json' },
           body: JSON.stringify({ instanceOwner: { partyId: RARE_PARTY } }),
         });
       }
@@ -33,7 +33,7 @@ export const query: Scenario = {
       {
         url: `${STORAGE}/instances?appId=${BENCH_APP}`,
         method: 'POST',
-        headers: { ...person, 'content-type': 'application/json' },
+        headers: { ...person, platformaccesstoken: platform.tokens.app, 'content-type': 'application/json' },
         body: JSON.stringify({ instanceOwner: { partyId: PARTY } }),
         connections: 20,
         amount: settings.instances,

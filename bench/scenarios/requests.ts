@@ -16,6 +16,8 @@ export const requests: Scenario = {
     if (!bare) throw new Error('bare Fastify is not running');
     const person = bearer(platform.tokens.person);
     const json = { 'content-type': 'application/json' };
+    // The app's own token beside the person's: storage creates instances only when the app asks.
+    const viaApp = { platformaccesstoken: platform.tokens.app };
     const createBody = JSON.stringify({ instanceOwner: { partyId: PARTY } });
     const rows: Comparison[] = [];
     const duration = settings.seconds;
@@ -32,10 +34,10 @@ export const requests: Scenario = {
       await compare(
         'storage POST instance',
         {
-          spec: { url: `${STORAGE}/instances?appId=${BENCH_APP}`, method: 'POST', headers: { ...person, ...json }, body: createBody, connections: 100, duration },
+          spec: { url: `${STORAGE}/instances?appId=${BENCH_APP}`, method: 'POST', headers: { ...person, ...viaApp, ...json }, body: createBody, connections: 100, duration },
           processes: [platform.storage],
         },
-        { spec: { url: `${BARE}/instances?appId=${BENCH_APP}`, method: 'POST', headers: { ...person, ...json }, body: createBody, connections: 100, duration }, processes: [bare] },
+        { spec: { url: `${BARE}/instances?appId=${BENCH_APP}`, method: 'POST', headers: { ...person, ...viaApp, ...json }, body: createBody, connections: 100, duration }, processes: [bare] },
         settings.rounds,
       ),
     );

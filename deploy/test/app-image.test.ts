@@ -119,7 +119,8 @@ function tokenEndpoint(request: IncomingMessage, response: ServerResponse): void
       response.end(JSON.stringify({ error: 'invalid_client', error_description: 'Client authentication failed' }));
       return;
     }
-    const token = storage.issuer.orgToken({ org: 'skd', orgNumber: '974761076', scopes: [serviceOwnerRead, serviceOwnerWrite] });
+    // The app's own client: its token names the app.
+    const token = storage.issuer.appToken({ app: 'skd/tax-return', orgNumber: '974761076', scopes: [serviceOwnerRead, serviceOwnerWrite] });
     response.end(JSON.stringify({ access_token: token, token_type: 'Bearer', expires_in: 1800 }));
   });
 }
@@ -206,7 +207,7 @@ describe('the app image', () => {
       ORG_CLIENT_FILE: clientFile,
     });
     const url = await started.url;
-    await started.printed(/org token for client skd-apps \(from [^)]*skd\.json\) obtained/);
+    await started.printed(/app token for client skd-apps \(from [^)]*skd\.json\) obtained/);
 
     const refused = await createInstance(url, '912345');
     expect(refused.status).toBe(403);
@@ -257,7 +258,7 @@ describe('the app image', () => {
     expect(created.status).toBe(201);
     expect(await stop(started)).toBe(0);
     const { output } = await started.exit;
-    expect(output).toContain('org token for client skd-apps (from ORG_CLIENT_ID) obtained');
+    expect(output).toContain('app token for client skd-apps (from ORG_CLIENT_ID) obtained');
     expect(output).not.toContain(ORG_CLIENT.clientSecret);
   });
 

@@ -176,11 +176,11 @@ describe('docker-compose.yml', () => {
     }
   });
 
-  it("gives each app its org's client from the bootstrap job, which registers every org with the token service's CLI", () => {
+  it("gives each app its own client from the bootstrap job, which registers every app's client with the token service's CLI", () => {
     const jobs = [...oneShot].filter((name) => serviceOf(name) === 'auth');
     expect(jobs).toHaveLength(1);
     const job = built.find((entry) => entry.name === jobs[0]) as Built;
-    const orgs = (job.env.ORG_CLIENTS ?? '').split(/\s+/).map((entry) => entry.split(':')[0]);
+    const apps = (job.env.APP_CLIENTS ?? '').split(/\s+/).map((entry) => entry.split(':')[0]);
     const volumeAt = (definition: Yaml, path: string) =>
       list(definition.volumes)
         .map(String)
@@ -190,10 +190,9 @@ describe('docker-compose.yml', () => {
     expect(jobVolume).toBeDefined();
     expect(Object.keys(record(compose.volumes))).toContain(jobVolume);
     for (const { name, app, env, definition } of builtAs('app')) {
-      const org = (app ?? '').split('/')[0] as string;
-      expect(orgs).toContain(org);
+      expect(apps).toContain(app);
       const file = env.ORG_CLIENT_FILE ?? '';
-      expect({ name, file }).toEqual({ name, file: expect.stringMatching(new RegExp(`/${org}\\.json$`)) });
+      expect({ name, file }).toEqual({ name, file: expect.stringMatching(new RegExp(`/${(app ?? '').replace('/', '-')}\\.json$`)) });
       const folder = file.slice(0, file.lastIndexOf('/'));
       expect({ name, volume: volumeAt(definition, folder) }).toEqual({ name, volume: jobVolume });
       expect(list(definition.volumes)).toContain(`${jobVolume}:${folder}:ro`);
@@ -204,6 +203,7 @@ describe('docker-compose.yml', () => {
     const registration = readText('deploy/compose/register-org-clients.sh');
     expect(registration).toContain('CLI="node dist/cli.js"');
     expect(registration).toContain('$CLI clients add --kind org');
+    expect(registration).toContain('--app "$app"');
   });
 });
 

@@ -242,9 +242,9 @@ describe('deploy/k8s Services and Ingresses', () => {
       const [org] = appId.split('/');
       expect(String((container as Yaml).image)).toBe(`forms-platform/app-${appId.replace('/', '-')}`);
       expect(exposure(deployment).rules).toEqual([{ host: `${org}.apps.${domain}`, path: `/${appId}`, pathType: 'Prefix' }]);
-      // Its org's client, for the token the app is registered in storage with.
+      // Its own client, for the token naming the app: it registers the app and acts for parties in storage with it.
       const secrets = list((container as Yaml).env).map((entry) => String(record(record(record(entry).valueFrom).secretKeyRef).name));
-      expect(secrets).toContain(`org-client-${org}`);
+      expect(secrets).toContain(`app-client-${appId.replace('/', '-')}`);
       seen.push(appId);
     }
     expect(seen.sort()).toEqual(repoApps());

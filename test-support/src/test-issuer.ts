@@ -56,6 +56,14 @@ export interface OrgTokenInput {
   scopes?: readonly string[];
 }
 
+export interface AppTokenInput {
+  /** `<org>/<app>`; the org claim is its first half. */
+  app: string;
+  orgNumber?: string;
+  /** Default: the service-owner scopes an app's client is registered with. */
+  scopes?: readonly string[];
+}
+
 export interface SystemTokenInput {
   systemId: string;
   partyId: string | number;
@@ -173,6 +181,19 @@ export class TestIssuer {
         [Claims.org]: input.org,
         ...(input.orgNumber !== undefined ? { [Claims.orgNumber]: input.orgNumber } : {}),
         ...scopeClaim(input.scopes),
+      },
+      options,
+    );
+  }
+
+  /** An app service's own token: its org, and the app it is (what the token service gives an app's client). */
+  appToken(input: AppTokenInput, options?: TokenOptions): string {
+    return this.token(
+      {
+        [Claims.org]: input.app.split('/')[0],
+        [Claims.app]: input.app,
+        ...(input.orgNumber !== undefined ? { [Claims.orgNumber]: input.orgNumber } : {}),
+        ...scopeClaim(input.scopes ?? ['altinn:serviceowner/instances.read', 'altinn:serviceowner/instances.write']),
       },
       options,
     );

@@ -2,7 +2,7 @@
  * Form data as JSON or XML. XML is parsed defensively (no DOCTYPE, no entity expansion) and its text values are
  * typed by walking the model's JSON Schema, so `<birthYear>2015</birthYear>` becomes the number 2015.
  */
-import { DomainError } from '@forms/contracts';
+import { assertJsonDepth, DomainError } from '@forms/contracts';
 import { XMLBuilder, XMLParser, XMLValidator } from 'fast-xml-parser';
 import type { FormModel } from './api';
 import { isRecord } from './field-path';
@@ -34,6 +34,7 @@ const XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>\n';
 
 export function parseFormData(body: string, format: 'json' | 'xml', model: FormModel): unknown {
   if (format === 'json') {
+    assertJsonDepth(body);
     try {
       return JSON.parse(body) as unknown;
     } catch (error) {

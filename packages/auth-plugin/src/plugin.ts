@@ -35,6 +35,11 @@ export interface AuthPluginOptions {
   jwksRefetchIntervalMs?: number;
   /** Longest wait for the JWKS before answering 503. Default 5 000. */
   jwksTimeoutMs?: number;
+  /**
+   * When set (storage), a request may carry an app service's own token in this header beside the party's bearer
+   * token: both are verified, and the principal is the party acting through that app (`via`).
+   */
+  accessTokenHeader?: string;
   /** Longest token lifetime (`exp - iat`) accepted: the issuer's maximum. Default 86 400 (the token service's cap). */
   maxTokenLifetimeSeconds?: number;
   /** How many verified tokens are remembered until their `exp`. Default 10 000; 0 turns the cache off. */
@@ -47,6 +52,9 @@ const DEFAULT_JWKS_TIMEOUT_MS = 5_000;
 const DEFAULT_JWKS_REFETCH_INTERVAL_MS = 5_000;
 const DEFAULT_MAX_TOKEN_LIFETIME_SECONDS = 86_400;
 const DEFAULT_VERIFIED_TOKEN_CACHE_SIZE = 10_000;
+
+/** A JWT in compact form (RFC 7515): three base64url parts. */
+const TOKEN_PATTERN = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 
 /** RFC 6750 §2.1: `Bearer` followed by exactly one token. */
 const BEARER_PATTERN = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
@@ -93,6 +101,7 @@ function validatedOptions(options: AuthPluginOptions): ResolvedOptions {
     jwksUrl: options.jwksUrl,
     issuer: options.issuer,
     audience: options.audience,
+    ...(options.accessTokenHeader !== undefined && { accessTokenHeader: options.accessTokenHeader.toLowerCase() }),
     clockToleranceSeconds: nonNegative('clockToleranceSeconds', options.clockToleranceSeconds ?? DEFAULT_CLOCK_TOLERANCE_SECONDS),
     jwksCacheTtlMs: positive('jwksCacheTtlMs', options.jwksCacheTtlMs ?? DEFAULT_JWKS_CACHE_TTL_MS),
     jwksRefetchIntervalMs: nonNegative('jwksRefetchIntervalMs', options.jwksRefetchIntervalMs ?? DEFAULT_JWKS_REFETCH_INTERVAL_MS),
@@ -133,13 +142,31 @@ async function authPluginImpl(app: FastifyInstance, rawOptions: AuthPluginOption
   app.addHook('onRequest', async (request, reply) => {
     if (request.routeOptions.config.auth === false) return;
     try {
-      request.principal = (await verifier.verify(bearerTokenOf(request))).value;
+      const principal = (await verifier.verify(bearerTokenOf(request))).value;
+      request.principal = options.accessTokenHeader ? await actingThroughApp(request, principal, verifier, options.accessTokenHeader) : principal;
     } catch (error) {
       // Also set on the reply, for error handlers that ignore `error.headers`.
       if (error instanceof AuthError) reply.headers(error.headers);
       throw error;
     }
   });
+}
+
+/**
+ * The caller acting through the app whose own token is in `header` (verified like the bearer token), if any:
+ * a party gets `via`, an org (of that app only) is limited to the app.
+ */
+async function actingThroughApp(request: FastifyRequest, caller: Principal, verifier: TokenVerifier<Principal>, header: string): Promise<Principal> {
+  const value = request.headers[header];
+  if (value === undefined) return caller;
+  if (typeof value !== 'string' || !TOKEN_PATTERN.test(value)) throw new AuthError('INVALID_TOKEN', `The ${header} header must hold one token`);
+  const app = (await verifier.verify(value)).value;
+  if (app.kind !== 'org' || app.app === undefined) throw new AuthError('INVALID_TOKEN', `The ${header} token is not an app's own token`);
+  if (caller.kind !== 'org') return { ...caller, via: app.app };
+  if (caller.org !== app.org || (caller.app !== undefined && caller.app !== app.app)) {
+    throw new AuthError('INVALID_TOKEN', `The ${header} token is another organisation's app`);
+  }
+  return { ...caller, app: app.app };
 }
 
 /**

@@ -39,7 +39,10 @@ export function principalFromClaims(claims: TokenClaims): Principal | null {
   const org = idClaim(claims, Claims.org);
   if (org !== undefined) {
     const orgNumber = idClaim(claims, Claims.orgNumber);
-    return { kind: 'org', org, ...(orgNumber !== undefined ? { orgNumber } : {}), scopes, subject: sub ?? org };
+    // An app service's own token names one app of its org; one naming another org's app is unusable.
+    const app = claims[Claims.app];
+    if (app !== undefined && (typeof app !== 'string' || !app.startsWith(`${org}/`) || app.length === org.length + 1)) return null;
+    return { kind: 'org', org, ...(orgNumber !== undefined ? { orgNumber } : {}), ...(app !== undefined && { app }), scopes, subject: sub ?? org };
   }
 
   const partyId = idClaim(claims, Claims.partyId);

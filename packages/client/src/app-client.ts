@@ -180,9 +180,14 @@ export class AppClient {
     return this.http.versioned<ProcessState>(`${this.instancePath(instanceId)}/process`, { token: await this.token() });
   }
 
-  /** Completes the current task. A data task with validation errors is refused: conflict, `VALIDATION_FAILED`. */
-  async nextProcess(instanceId: string, options: { expectedVersion?: number } = {}): Promise<Instance> {
-    return this.http.json(`${this.instancePath(instanceId)}/process/next`, {
+  /**
+   * Completes the current task. A data task with validation errors is refused: conflict, `VALIDATION_FAILED`.
+   * With `currentTask` (the task the caller means to complete) a repeated call is refused (conflict,
+   * `TASK_MISMATCH`) instead of completing the task after it.
+   */
+  async nextProcess(instanceId: string, options: { expectedVersion?: number; currentTask?: string } = {}): Promise<Instance> {
+    const query = options.currentTask !== undefined ? `?currentTask=${encodeURIComponent(options.currentTask)}` : '';
+    return this.http.json(`${this.instancePath(instanceId)}/process/next${query}`, {
       token: await this.token(),
       method: 'PUT',
       headers: ifMatch(options.expectedVersion),

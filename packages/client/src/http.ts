@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import contentDisposition from 'content-disposition';
 import { Agent, request, type Dispatcher } from 'undici';
-import { DomainError, STATUS_BY_KIND } from '@forms/contracts';
+import { ACCESS_TOKEN_HEADER, DomainError, STATUS_BY_KIND } from '@forms/contracts';
 import type { ErrorKind } from '@forms/contracts';
 import { currentDeadline, type Deadline } from './deadline';
 
@@ -107,6 +107,8 @@ export interface HttpClientOptions {
   timeoutMs?: number;
   /** Another undici dispatcher (pool, proxy agent, mock); default: the shared keep-alive agent. */
   dispatcher?: Dispatcher;
+  /** The caller's own token (an app service's), sent as PlatformAccessToken beside the bearer token of each call. */
+  accessToken?: () => Promise<string>;
 }
 
 /** Reads a body within the call's deadline. */
@@ -117,6 +119,8 @@ export class HttpClient {
   readonly timeoutMs: number;
   private readonly dispatcher: Dispatcher;
 
+  private readonly accessToken: (() => Promise<string>) | undefined;
+
   constructor(
     options: HttpClientOptions,
     private readonly service: ServiceIdentity,
@@ -124,6 +128,7 @@ export class HttpClient {
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.dispatcher = options.dispatcher ?? sharedDispatcher;
+    this.accessToken = options.accessToken;
   }
 
   async json<T>(path: string, call: Call): Promise<T> {
@@ -193,6 +198,11 @@ export class HttpClient {
     const url = /^https?:\/\//.test(pathOrUrl) ? pathOrUrl : `${this.baseUrl}${pathOrUrl}`;
     const headers: Record<string, string> = { ...call.headers };
     if (call.token) headers.authorization = `Bearer ${call.token}`;
+    if (this.accessToken) {
+      // The caller's own token beside the bearer's; a caller sending its own token as bearer needs no second copy.
+      const accessToken = await this.accessToken();
+      if (accessToken !== '' && accessToken !== call.token) headers[ACCESS_TOKEN_HEADER] = accessToken;
+    }
     let body: string | Buffer | Readable | undefined;
     let upload: Readable | undefined;
     let uploadFailure: { error: unknown } | undefined;

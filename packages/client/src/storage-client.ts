@@ -35,6 +35,11 @@ export interface StorageClientOptions {
   baseUrl: string;
   /** Deadline of each call (connect, headers and a JSON body; streamed bodies may not stall for longer). Default 10 000. */
   timeoutMs?: number;
+  /**
+   * An app service's own token (fresh on each call), sent beside the caller's bearer token so storage knows the
+   * app acts for that caller. Storage refuses instance creation, process changes and app-owned data otherwise.
+   */
+  accessToken?: () => Promise<string>;
 }
 
 export type InstanceQuery = QueryValues;

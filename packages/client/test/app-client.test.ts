@@ -38,15 +38,19 @@ async function failure(promise: Promise<unknown>): Promise<DomainError> {
   return error;
 }
 
-/** A PDF of `size` bytes (content sniffing looks at the first bytes), streamed in 64 KB chunks. */
+/** A PDF of `size` bytes (the content check reads its head and its `%%EOF` trailer), streamed in 64 KB chunks. */
 function pdfStream(size: number): { stream: Readable; hash: string } {
   const hash = createHash('sha256');
   const chunks: Buffer[] = [];
-  for (let offset = 0; offset < size; offset += 65_536) {
-    const chunk = offset === 0 ? Buffer.concat([PDF, Buffer.alloc(Math.min(65_536, size) - PDF.length, 0x41)]) : Buffer.alloc(Math.min(65_536, size - offset), offset % 251);
+  const trailer = Buffer.from('\n%%EOF\n');
+  for (let offset = 0; offset < size - trailer.length; offset += 65_536) {
+    const length = Math.min(65_536, size - trailer.length - offset);
+    const chunk = offset === 0 ? Buffer.concat([PDF, Buffer.alloc(length - PDF.length, 0x41)]) : Buffer.alloc(length, offset % 251);
     hash.update(chunk);
     chunks.push(chunk);
   }
+  hash.update(trailer);
+  chunks.push(trailer);
   return { stream: Readable.from(chunks), hash: hash.digest('hex') };
 }
 
@@ -141,8 +145,10 @@ describe('a person fills in an application through the client', () => {
   });
 
   test('nextProcess moves through the confirmation task to the end; getProcess and processHistory follow', async () => {
-    const toConfirm = await client.nextProcess(instance.id);
+    const toConfirm = await client.nextProcess(instance.id, { currentTask: 'Task_1' });
     expect(toConfirm.process.currentTask).toMatchObject({ elementId: 'Task_2' });
+    // The same call again (a double click) is refused instead of completing Task_2.
+    expect(await failure(client.nextProcess(instance.id, { currentTask: 'Task_1' }))).toMatchObject({ kind: 'conflict', code: 'TASK_MISMATCH' });
     const process = await client.getProcess(instance.id);
     expect(process.value.currentTask).toMatchObject({ elementId: 'Task_2' });
     const ended = await client.nextProcess(instance.id, { expectedVersion: process.version });

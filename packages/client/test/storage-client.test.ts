@@ -1,7 +1,7 @@
 import { createServer as createHttpServer } from 'node:http';
 import { createServer as createNetServer, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import { DomainError, type Instance, type ProcessElementInfo } from '@forms/contracts';
 import { parseEtag, StorageClient, type StorageApi } from '../src';
 import { OTHER_PARTY, OWNER_PARTY, SAMPLE_APP, startStorage, type StorageHarness } from '../../../services/storage/test/support/storage-harness';
@@ -13,6 +13,8 @@ const MB = 1024 * 1024;
 let h: StorageHarness;
 let baseUrl: string;
 let client: StorageApi;
+/** As the app service of APP_ID uses it: its own token beside the party's on every call. */
+let appClient: StorageApi;
 /** Raw tokens (without `Bearer `) of the harness's callers. */
 let tokens: Record<keyof StorageHarness['auth'], string>;
 
@@ -21,6 +23,8 @@ beforeAll(async () => {
   const address = await h.app.listen({ host: '127.0.0.1', port: 0 });
   baseUrl = `${address}/storage/api/v1`;
   client = new StorageClient({ baseUrl, timeoutMs: 5000 });
+  const appToken = h.issuer.appToken({ app: APP_ID });
+  appClient = new StorageClient({ baseUrl, timeoutMs: 5000, accessToken: async () => appToken });
   tokens = Object.fromEntries(
     Object.entries(h.auth).map(([name, headers]) => [name, (headers.authorization ?? '').replace(/^Bearer /, '')]),
   ) as typeof tokens;
@@ -38,7 +42,7 @@ async function failure(promise: Promise<unknown>): Promise<DomainError> {
   return error;
 }
 
-const newInstance = () => client.createInstance(tokens.owner, APP_ID, { instanceOwner: { partyId: OWNER_PARTY } });
+const newInstance = () => appClient.createInstance(tokens.owner, APP_ID, { instanceOwner: { partyId: OWNER_PARTY } });
 
 const taskOne: ProcessElementInfo = {
   flow: 2,
@@ -69,7 +73,7 @@ describe('helpers', () => {
 
 describe('applications', () => {
   it('reads an app, returns null for an unknown one, and updates with a version check', async () => {
-    const app = await client.getApplication(tokens.owner, APP_ID);
+    const app = await appClient.getApplication(tokens.owner, APP_ID);
     expect(app).toMatchObject({ id: APP_ID, org: 'nav', version: 1 });
     expect(await client.getApplication(tokens.nav, 'nav/no-such-app')).toBeNull();
 
@@ -95,52 +99,52 @@ describe('instances', () => {
   it('creates and reads an instance with its version from the ETag', async () => {
     const created = await newInstance();
     expect(created).toMatchObject({ appId: APP_ID, instanceOwner: { partyId: OWNER_PARTY }, version: 1 });
-    const { value, version } = await client.getInstance(tokens.owner, created.id);
+    const { value, version } = await appClient.getInstance(tokens.owner, created.id);
     expect(value.id).toBe(created.id);
     expect(version).toBe(1);
   });
 
   it('maps unknown and foreign instances to not_found, and a bad token to unauthenticated', async () => {
     const created = await newInstance();
-    const foreign = await failure(client.getInstance(tokens.otherOwner, created.id));
+    const foreign = await failure(appClient.getInstance(tokens.otherOwner, created.id));
     expect(foreign).toMatchObject({ kind: 'not_found', code: 'INSTANCE_NOT_FOUND' });
     expect(foreign.extensions).toBeUndefined();
-    const unknown = await failure(client.getInstance(tokens.owner, `${OTHER_PARTY}/00000000-0000-4000-8000-000000000000`));
+    const unknown = await failure(appClient.getInstance(tokens.owner, `${OTHER_PARTY}/00000000-0000-4000-8000-000000000000`));
     expect(unknown).toMatchObject({ kind: 'not_found', code: 'INSTANCE_NOT_FOUND' });
     expect(await failure(client.getInstance('not-a-token', created.id))).toMatchObject({ kind: 'unauthenticated' });
   });
 
   it('updates the process with If-Match, sets substatus and data values, confirms, and lists events', async () => {
     const created = await newInstance();
-    const started = await client.updateProcess(tokens.owner, created.id, { started: taskOne.started, startEvent: 'StartEvent_1', currentTask: taskOne }, 1);
+    const started = await appClient.updateProcess(tokens.owner, created.id, { started: taskOne.started, startEvent: 'StartEvent_1', currentTask: taskOne }, 1);
     expect(started.version).toBe(2);
-    const stale = await failure(client.updateProcess(tokens.owner, created.id, { currentTask: null }, 1));
+    const stale = await failure(appClient.updateProcess(tokens.owner, created.id, { currentTask: null }, 1));
     expect(stale).toMatchObject({ kind: 'precondition_failed', code: 'VERSION_MISMATCH', extensions: { currentVersion: 2 } });
 
     const withSubstatus = await client.setSubstatus(tokens.nav, created.id, { label: 'In review' });
     expect(withSubstatus.status.substatus).toEqual({ label: 'In review' });
-    expect(await failure(client.setSubstatus(tokens.owner, created.id, { label: 'x' }))).toMatchObject({ kind: 'forbidden' });
+    expect(await failure(appClient.setSubstatus(tokens.owner, created.id, { label: 'x' }))).toMatchObject({ kind: 'forbidden' });
 
-    const withValues = await client.setDataValues(tokens.owner, created.id, { caseNo: '42', gone: null });
+    const withValues = await appClient.setDataValues(tokens.owner, created.id, { caseNo: '42', gone: null });
     expect(withValues.dataValues).toEqual({ caseNo: '42' });
 
     const confirmed = await client.confirmComplete(tokens.nav, created.id);
     expect(confirmed.completeConfirmations.map((c) => c.stakeholderId)).toEqual(['nav']);
 
-    const all = await client.listEvents(tokens.owner, created.id);
+    const all = await appClient.listEvents(tokens.owner, created.id);
     expect(all.map((e) => e.eventType)).toEqual(expect.arrayContaining(['Created', 'process_StartEvent', 'process_StartTask', 'Saved']));
-    const some = await client.listEvents(tokens.owner, created.id, { eventTypes: ['Created', 'process_StartTask'] });
+    const some = await appClient.listEvents(tokens.owner, created.id, { eventTypes: ['Created', 'process_StartTask'] });
     expect(some.map((e) => e.eventType)).toEqual(['Created', 'process_StartTask']);
-    const none = await client.listEvents(tokens.owner, created.id, { to: '2000-01-01T00:00:00.000Z' });
+    const none = await appClient.listEvents(tokens.owner, created.id, { to: '2000-01-01T00:00:00.000Z' });
     expect(none).toEqual([]);
   });
 
   it('soft-deletes and hard-deletes', async () => {
     const created = await newInstance();
-    await client.deleteInstance(tokens.owner, created.id);
-    expect((await client.getInstance(tokens.owner, created.id)).value.status.isSoftDeleted).toBe(true);
-    await client.deleteInstance(tokens.owner, created.id, { hard: true });
-    expect(await failure(client.getInstance(tokens.owner, created.id))).toMatchObject({ kind: 'not_found' });
+    await appClient.deleteInstance(tokens.owner, created.id);
+    expect((await appClient.getInstance(tokens.owner, created.id)).value.status.isSoftDeleted).toBe(true);
+    await appClient.deleteInstance(tokens.owner, created.id, { hard: true });
+    expect(await failure(appClient.getInstance(tokens.owner, created.id))).toMatchObject({ kind: 'not_found' });
   });
 });
 
@@ -149,9 +153,11 @@ describe('queries', () => {
   let ids: string[];
   beforeAll(async () => {
     await client.registerApplication(tokens.nav, PAGING_APP, SAMPLE_APP);
+    const pagingAppToken = h.issuer.appToken({ app: PAGING_APP });
+    const pagingAppClient = new StorageClient({ baseUrl, timeoutMs: 5000, accessToken: async () => pagingAppToken });
     ids = [];
     for (let i = 0; i < 5; i++) {
-      ids.push((await client.createInstance(tokens.owner, PAGING_APP, { instanceOwner: { partyId: OWNER_PARTY } })).id);
+      ids.push((await pagingAppClient.createInstance(tokens.owner, PAGING_APP, { instanceOwner: { partyId: OWNER_PARTY } })).id);
     }
   });
 
@@ -186,25 +192,25 @@ describe('data', () => {
   it('uploads, downloads (with a non-ASCII filename), replaces with If-Match and deletes', async () => {
     const instance = await newInstance();
     const content = JSON.stringify({ name: 'Kari' });
-    const element = await client.uploadData(tokens.owner, instance.id, 'model', content, {
+    const element = await appClient.uploadData(tokens.owner, instance.id, 'model', content, {
       contentType: 'application/json',
       filename: 'søknad «1».json',
     });
     expect(element).toMatchObject({ dataType: 'model', filename: 'søknad «1».json', size: content.length, contentHash: sha256(content), version: 1 });
 
-    const download = await client.downloadData(tokens.owner, instance.id, element.id);
+    const download = await appClient.downloadData(tokens.owner, instance.id, element.id);
     expect(download).toMatchObject({ contentType: 'application/json', size: content.length, filename: 'søknad «1».json', version: 1 });
     expect((await sha256Of(download.body)).hash).toBe(sha256(content));
 
     const replacement = Buffer.from('{"name":"Ola"}');
-    const replaced = await client.replaceData(tokens.owner, instance.id, element.id, replacement, { contentType: 'application/json', expectedVersion: 1 });
+    const replaced = await appClient.replaceData(tokens.owner, instance.id, element.id, replacement, { contentType: 'application/json', expectedVersion: 1 });
     expect(replaced).toMatchObject({ version: 2, contentHash: sha256(replacement) });
-    const stale = await failure(client.replaceData(tokens.owner, instance.id, element.id, 'x', { contentType: 'application/json', expectedVersion: 1 }));
+    const stale = await failure(appClient.replaceData(tokens.owner, instance.id, element.id, 'x', { contentType: 'application/json', expectedVersion: 1 }));
     expect(stale).toMatchObject({ kind: 'precondition_failed', code: 'VERSION_MISMATCH' });
 
-    expect(await failure(client.deleteData(tokens.owner, instance.id, element.id, 1))).toMatchObject({ kind: 'precondition_failed' });
-    await client.deleteData(tokens.owner, instance.id, element.id, 2);
-    expect(await failure(client.downloadData(tokens.owner, instance.id, element.id))).toMatchObject({
+    expect(await failure(appClient.deleteData(tokens.owner, instance.id, element.id, 1))).toMatchObject({ kind: 'precondition_failed' });
+    await appClient.deleteData(tokens.owner, instance.id, element.id, 2);
+    expect(await failure(appClient.downloadData(tokens.owner, instance.id, element.id))).toMatchObject({
       kind: 'not_found',
       code: 'DATA_ELEMENT_NOT_FOUND',
     });
@@ -212,16 +218,16 @@ describe('data', () => {
 
   it('maps max count to conflict, a disallowed type to unsupported_media_type and an unknown type to invalid', async () => {
     const instance = await newInstance();
-    await client.uploadData(tokens.owner, instance.id, 'model', '{}', { contentType: 'application/json' });
-    expect(await failure(client.uploadData(tokens.owner, instance.id, 'model', '{}', { contentType: 'application/json' }))).toMatchObject({
+    await appClient.uploadData(tokens.owner, instance.id, 'model', '{}', { contentType: 'application/json' });
+    expect(await failure(appClient.uploadData(tokens.owner, instance.id, 'model', '{}', { contentType: 'application/json' }))).toMatchObject({
       kind: 'conflict',
       code: 'DATA_TYPE_MAX_COUNT',
     });
-    expect(await failure(client.uploadData(tokens.owner, instance.id, 'attachment', 'hi', { contentType: 'text/plain' }))).toMatchObject({
+    expect(await failure(appClient.uploadData(tokens.owner, instance.id, 'attachment', 'hi', { contentType: 'text/plain' }))).toMatchObject({
       kind: 'unsupported_media_type',
       code: 'CONTENT_TYPE_NOT_ALLOWED',
     });
-    expect(await failure(client.uploadData(tokens.owner, instance.id, 'nope', 'hi', { contentType: 'text/plain' }))).toMatchObject({
+    expect(await failure(appClient.uploadData(tokens.owner, instance.id, 'nope', 'hi', { contentType: 'text/plain' }))).toMatchObject({
       kind: 'invalid',
       code: 'DATA_TYPE_NOT_FOUND',
     });
@@ -231,32 +237,35 @@ describe('data', () => {
     const instance = await newInstance();
     const declared = pseudoRandomStream(2 * MB, 3);
     expect(
-      await failure(client.uploadData(tokens.owner, instance.id, 'attachment', declared, { contentType: 'application/pdf', contentLength: 2 * MB })),
+      await failure(appClient.uploadData(tokens.owner, instance.id, 'attachment', declared, { contentType: 'application/pdf', contentLength: 2 * MB })),
     ).toMatchObject({ kind: 'too_large', code: 'DATA_TOO_LARGE' });
-    const streamed = pseudoRandomStream(20 * MB, 4);
-    expect(await failure(client.uploadData(tokens.owner, instance.id, 'attachment', streamed, { contentType: 'application/pdf' }))).toMatchObject({
+    // A PDF's head, so the content check lets it pass and the size limit is what trips.
+    const streamed = new PassThrough();
+    streamed.write('%PDF-1.7\n');
+    pseudoRandomStream(20 * MB, 4).pipe(streamed);
+    expect(await failure(appClient.uploadData(tokens.owner, instance.id, 'attachment', streamed, { contentType: 'application/pdf' }))).toMatchObject({
       kind: 'too_large',
       code: 'DATA_TOO_LARGE',
     });
     expect(streamed.destroyed).toBe(true);
-    expect((await client.getInstance(tokens.owner, instance.id)).value.data).toEqual([]);
+    expect((await appClient.getInstance(tokens.owner, instance.id)).value.data).toEqual([]);
   });
 
   it('streams a 30 MB upload and download', async () => {
     const instance = await newInstance();
     const size = 30 * MB;
     const expected = await sha256Of(pseudoRandomStream(size, 42));
-    const element = await client.uploadData(tokens.owner, instance.id, 'bigfile', pseudoRandomStream(size, 42), {
+    const element = await appClient.uploadData(tokens.owner, instance.id, 'bigfile', pseudoRandomStream(size, 42), {
       contentType: 'application/octet-stream',
       filename: 'big.bin',
       contentLength: size,
     });
     expect(element).toMatchObject({ size, contentHash: expected.hash });
 
-    const chunked = await client.uploadData(tokens.owner, instance.id, 'bigfile', pseudoRandomStream(size, 42), { contentType: 'application/octet-stream' });
+    const chunked = await appClient.uploadData(tokens.owner, instance.id, 'bigfile', pseudoRandomStream(size, 42), { contentType: 'application/octet-stream' });
     expect(chunked).toMatchObject({ size, contentHash: expected.hash });
 
-    const download = await client.downloadData(tokens.owner, instance.id, element.id);
+    const download = await appClient.downloadData(tokens.owner, instance.id, element.id);
     expect(download).toMatchObject({ size, filename: 'big.bin', contentType: 'application/octet-stream' });
     expect(await sha256Of(download.body)).toEqual(expected);
   });
@@ -264,11 +273,11 @@ describe('data', () => {
   it('downloads byte ranges and maps an unsatisfiable range', async () => {
     const instance = await newInstance();
     const content = Buffer.from('0123456789abcdefghij');
-    const element = await client.uploadData(tokens.owner, instance.id, 'bigfile', content, { contentType: 'application/octet-stream' });
-    const part = await client.downloadData(tokens.owner, instance.id, element.id, { range: { start: 5, end: 9 } });
+    const element = await appClient.uploadData(tokens.owner, instance.id, 'bigfile', content, { contentType: 'application/octet-stream' });
+    const part = await appClient.downloadData(tokens.owner, instance.id, element.id, { range: { start: 5, end: 9 } });
     expect(part.size).toBe(5);
     expect((await sha256Of(part.body)).hash).toBe(sha256(content.subarray(5, 10)));
-    const outside = await failure(client.downloadData(tokens.owner, instance.id, element.id, { range: { start: 100, end: 200 } }));
+    const outside = await failure(appClient.downloadData(tokens.owner, instance.id, element.id, { range: { start: 100, end: 200 } }));
     expect(outside).toMatchObject({ kind: 'range_not_satisfiable', code: 'RANGE_NOT_SATISFIABLE', extensions: { size: 20 } });
   });
 
@@ -279,7 +288,7 @@ describe('data', () => {
         this.destroy(new Error('client went away'));
       },
     });
-    await expect(client.uploadData(tokens.owner, instance.id, 'bigfile', broken, { contentType: 'application/octet-stream' })).rejects.toThrow(
+    await expect(appClient.uploadData(tokens.owner, instance.id, 'bigfile', broken, { contentType: 'application/octet-stream' })).rejects.toThrow(
       'client went away',
     );
   });
@@ -307,7 +316,7 @@ describe('availability', () => {
     }
 
     // Against real storage: a download read slowly outlives the timer.
-    const quickClient = new StorageClient({ baseUrl, timeoutMs: 300 });
+    const quickClient = new StorageClient({ baseUrl, timeoutMs: 300, accessToken: async () => h.issuer.appToken({ app: APP_ID }) });
     const instance = await newInstance();
     const element = await quickClient.uploadData(tokens.owner, instance.id, 'bigfile', pseudoRandomStream(4 * MB, 5), { contentType: 'application/octet-stream' });
     const download = await quickClient.downloadData(tokens.owner, instance.id, element.id);

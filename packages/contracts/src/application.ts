@@ -18,6 +18,12 @@ export const DataType = Type.Object(
     maxCount: Type.Integer({ minimum: 0, default: 0, description: '0 means unlimited' }),
     minCount: Type.Integer({ minimum: 0, default: 0 }),
     taskId: Type.Optional(Type.String()),
+    allowedContributors: Type.Optional(
+      Type.Array(Type.String({ pattern: '^(app:owned|org:[a-z0-9][a-z0-9-]{0,63})$' }), {
+        maxItems: 10,
+        description: "Who besides the app may write elements of this type: `app:owned` (only the app), `org:<org>` (that org and the app); unset: anyone who may write the instance. A type with `appLogic` is always app-owned.",
+      }),
+    ),
     enableFileScan: Type.Optional(Type.Boolean({ description: 'Scan uploads of this type for malware (as in Altinn)' })),
     appLogic: Type.Optional(
       Type.Object({
@@ -37,6 +43,9 @@ export const ApplicationInput = Type.Object(
     title: Type.Optional(LanguageString),
     dataTypes: Type.Array(DataType, { maxItems: 100 }),
     partyTypesAllowed: Type.Optional(PartyTypesAllowed),
+    processTasks: Type.Optional(
+      Type.Array(Type.String({ minLength: 1, maxLength: 128 }), { maxItems: 100, description: "The ids of the tasks of the app's process; storage accepts no other" }),
+    ),
     validFrom: Type.Optional(Timestamp),
     validTo: Type.Optional(Timestamp),
   },
@@ -51,6 +60,7 @@ export const Application = Type.Object(
     title: LanguageString,
     dataTypes: Type.Array(DataType),
     partyTypesAllowed: PartyTypesAllowed,
+    processTasks: Type.Optional(Type.Array(Type.String())),
     validFrom: Type.Optional(Timestamp),
     validTo: Type.Optional(Timestamp),
     version: Type.Integer(),

@@ -6,7 +6,12 @@ export const Claims = {
   partyId: 'urn:altinn:partyid',
   authLevel: 'urn:altinn:authlevel',
   systemId: 'urn:altinn:systemid',
+  /** `<org>/<app>`: the token is an app service's own (its client at the token service names one app of its org). */
+  app: 'urn:altinn:app',
 } as const;
+
+/** Header in which an app service sends its own token to storage, next to the party's bearer token (as Altinn's). */
+export const ACCESS_TOKEN_HEADER = 'platformaccesstoken';
 
 export const Scopes = {
   instancesRead: 'altinn:instances.read',
@@ -17,8 +22,13 @@ export const Scopes = {
 export type Scope = (typeof Scopes)[keyof typeof Scopes];
 export const ALL_SCOPES: readonly Scope[] = Object.values(Scopes);
 
-/** Who is calling, as established from a verified token. */
+/**
+ * Who is calling, as established from a verified token.
+ * - `org.app`: the token is an app service's own, good for that one app of the org only.
+ * - `via` on a party: the party acts through this app service (`<org>/<app>`), proven by the app's own token
+ *   sent beside the party's (ACCESS_TOKEN_HEADER). Without it the party calls storage directly.
+ */
 export type Principal =
-  | { kind: 'user'; userId: string; partyId: string; authLevel: number; scopes: readonly string[]; subject: string }
-  | { kind: 'org'; org: string; orgNumber?: string; scopes: readonly string[]; subject: string }
-  | { kind: 'system'; systemId: string; partyId: string; scopes: readonly string[]; subject: string };
+  | { kind: 'user'; userId: string; partyId: string; authLevel: number; scopes: readonly string[]; subject: string; via?: string }
+  | { kind: 'org'; org: string; orgNumber?: string; app?: string; scopes: readonly string[]; subject: string }
+  | { kind: 'system'; systemId: string; partyId: string; scopes: readonly string[]; subject: string; via?: string };

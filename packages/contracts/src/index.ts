@@ -6,3 +6,4 @@ export * from './instance';
 export * from './instance-event';
 export * from './claims';
 export * from './errors';
+export * from './json-depth';

@@ -33,6 +33,8 @@ export const PlatformUser = Type.Object({
   orgId: Type.Optional(Type.String()),
   systemId: Type.Optional(Type.String()),
   authenticationLevel: Type.Optional(Type.Integer()),
+  /** The app service (`<org>/<app>`) the party acted through, or whose own token made the change. */
+  appId: Type.Optional(Type.String()),
 });
 export type PlatformUser = Static<typeof PlatformUser>;
 

@@ -27,6 +27,8 @@ export const InstanceStatus = Type.Object({
   archived: Type.Optional(Nullable(Timestamp)),
   isSoftDeleted: Type.Boolean(),
   softDeleted: Type.Optional(Nullable(Timestamp)),
+  /** The owner deleted the instance after its process ended: hidden from the owner's lists, still the org's to handle. */
+  isHiddenFromOwner: Type.Optional(Type.Boolean()),
   isHardDeleted: Type.Boolean(),
   hardDeleted: Type.Optional(Nullable(Timestamp)),
   readStatus: ReadStatus,

@@ -6,6 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { LoggerOptions } from 'pino';
 
 export type { LoggerOptions };
+import { assertJsonDepth } from '@forms/contracts';
 import { problemHandler } from './problem-handler';
 
 declare module 'fastify' {
@@ -73,6 +74,7 @@ export function createServer(options: ServerOptions): TypedFastify {
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
+  refuseDeepJson(app);
   discardUnreadBodyOnAnswer(app);
   closeKeepAliveAfterShutdownStarts(app);
   void app.register(problemHandler);
@@ -116,5 +118,23 @@ function discardUnreadBodyOnAnswer(app: TypedFastify): void {
       body.unpipe();
       body.resume();
     }
+  });
+}
+
+/**
+ * Fastify's own JSON parser (prototype poisoning refused), after a depth check: deeply nested JSON gets a 400
+ * JSON_TOO_DEEP instead of overflowing the stack of whatever walks it later.
+ */
+function refuseDeepJson(app: FastifyInstance): void {
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    try {
+      assertJsonDepth(body as string);
+    } catch (error) {
+      done(error as Error, undefined);
+      return;
+    }
+    parseJson(request, body as string, done);
   });
 }

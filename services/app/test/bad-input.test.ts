@@ -2,7 +2,7 @@
  * Every way a caller can get it wrong gets a clear 4xx problem, and nothing it sent is half-stored.
  */
 import type { DataElement, Instance } from '@forms/contracts';
-import { createInstance as createStorageInstance, OTHER_PARTY, OWNER_PARTY, registerApp } from '../../storage/test/support/storage-harness';
+import { createInstance as createStorageInstance, OTHER_PARTY, OWNER_PARTY, registerApp, SYSTEM_PARTY } from '../../storage/test/support/storage-harness';
 import { startApp, type AppHarness } from './support/app-harness';
 import { createInstance, expectProblem, PDF, PNG, storedInstance } from './support/fixtures';
 
@@ -135,7 +135,7 @@ describe('wrong data types and attachments', () => {
   });
 
   test('an attachment larger than its data type allows: 413 and no data element', async () => {
-    const sixMegabytes = Buffer.concat([PDF, Buffer.alloc(6 * 1024 * 1024, 0x20)]);
+    const sixMegabytes = Buffer.concat([PDF, Buffer.alloc(6 * 1024 * 1024, 0x20), Buffer.from('%%EOF\n')]);
     const response = await post('proof', 'application/pdf', sixMegabytes);
     expect(response.statusCode).toBe(413);
     const stored = await storedInstance(h, owner, instance.id);
@@ -199,14 +199,13 @@ describe("other parties' instances", () => {
     expect((await h.app.inject({ method: 'PUT', url: `${h.base}/instances/${other.id}/process/next`, headers: owner })).statusCode).toBe(404);
   });
 
-  test('an organisation may not use an app for persons', async () => {
-    const response = await h.app.inject({
-      method: 'POST',
-      url: `${h.base}/instances?instanceOwnerPartyId=${OWNER_PARTY}`,
-      headers: owner,
-      payload: { instanceOwner: { organisationNumber: '910000001' } },
-    });
-    expectProblem(response, 403, 'PARTY_TYPE_NOT_ALLOWED');
+  test('an organisation may not use an app for persons, and a template cannot change what the party is', async () => {
+    const create = (headers: Record<string, string>, partyId: string, instanceOwner: Record<string, string>) =>
+      h.app.inject({ method: 'POST', url: `${h.base}/instances?instanceOwnerPartyId=${partyId}`, headers, payload: { instanceOwner } });
+    // An end-user system acts for an organisation; claiming a person number does not make it a person.
+    expectProblem(await create(h.storage.auth.system, SYSTEM_PARTY, {}), 403, 'PARTY_TYPE_NOT_ALLOWED');
+    expectProblem(await create(h.storage.auth.system, SYSTEM_PARTY, { personNumber: '01017012345' }), 400, 'OWNER_IDENTIFIER_MISMATCH');
+    expectProblem(await create(owner, OWNER_PARTY, { organisationNumber: '910000001' }), 400, 'OWNER_IDENTIFIER_MISMATCH');
   });
 
   test('without a token there is nothing but the public metadata', async () => {

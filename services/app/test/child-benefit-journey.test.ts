@@ -4,7 +4,7 @@
  * query / download / complete for the org.
  */
 import type { DataElement, Instance } from '@forms/contracts';
-import { OWNER_PARTY } from '../../storage/test/support/storage-harness';
+import { OWNER_PARTY, viaApp } from '../../storage/test/support/storage-harness';
 import { startApp, type AppHarness } from './support/app-harness';
 import { createInstance, expectProblem, PDF, STORAGE_API } from './support/fixtures';
 
@@ -221,7 +221,8 @@ describe("the app's read rule", () => {
     const written = await h.storage.app.inject({
       method: 'PUT',
       url: `${STORAGE_API}/instances/${instance.id}/data/${form.id}`,
-      headers: { ...owner, 'content-type': 'application/json' },
+      // As the app wrote it then (a party alone may not write form data in storage).
+      headers: { ...viaApp(h.storage, owner, h.appId), 'content-type': 'application/json' },
       payload: saved,
     });
     expect(written.statusCode).toBe(200);

@@ -32,12 +32,20 @@ describe.each(['embedded', 'mongo-s3'] as const)('with storage on %s adapters', 
 
   beforeAll(async () => {
     auth = await startAuth({ listen: true });
-    const skd = await auth.registerClient({ clientId: 'skd-archive', kind: 'org', org: 'skd', orgNumber: '974761076', scopes: [serviceOwnerRead, serviceOwnerWrite] });
-    const skdToken = await tokenWithSecret(skd.clientId, skd.clientSecret as string, `${serviceOwnerRead} ${serviceOwnerWrite}`);
+    // The app service's own client: an org client for the one app, whose tokens name it.
+    const appClient = await auth.registerClient({
+      clientId: 'skd-tax-return',
+      kind: 'org',
+      org: 'skd',
+      orgNumber: '974761076',
+      app: 'skd/tax-return',
+      scopes: [serviceOwnerRead, serviceOwnerWrite],
+    });
+    const appToken = await tokenWithSecret(appClient.clientId, appClient.clientSecret as string, `${serviceOwnerRead} ${serviceOwnerWrite}`);
     h = await startApp('skd/tax-return', {
       adapters,
       storageEnv: { JWKS_URL: `${auth.url}/.well-known/jwks.json`, TOKEN_ISSUER: ISSUER, TOKEN_AUDIENCE: AUDIENCE },
-      orgToken: skdToken,
+      appToken,
     });
     await h.app.listen({ host: '127.0.0.1', port: 0 });
     appUrl = `http://127.0.0.1:${(h.app.server.address() as AddressInfo).port}/skd/tax-return`;

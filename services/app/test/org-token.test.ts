@@ -12,7 +12,11 @@ import { loadAppDefinition } from '@forms/app-definition';
 import { StorageClient, TOKEN_PATH } from '@forms/client';
 import { Scopes } from '@forms/contracts';
 import { authUrlOf, loadAppServiceConfig } from '../src/config';
-import { fetchOrgToken, obtainOrgToken, OrgTokenError, readOrgClientFile, type OrgTokenConfig, type OrgTokenLog } from '../src/domain/org-token';
+import { appTokenSource, obtainAppToken } from '../src/domain/app-token';
+import { fetchOrgToken, OrgTokenError, readOrgClientFile, type OrgTokenConfig, type OrgTokenLog } from '../src/domain/org-token';
+
+/** The first token, as the service gets it at start-up. */
+const obtainOrgToken = async (...args: Parameters<typeof obtainAppToken>) => (await obtainAppToken(...args))?.token;
 import { registerInStorage } from '../src/domain/registration';
 import { runCli } from '../../auth/src/cli';
 import { ADMIN_KEY, AUDIENCE, ISSUER, decodeToken, startAuth, startVerifier, whoami, type AuthHarness } from '../../auth/test/support/auth-harness';
@@ -142,7 +146,7 @@ describe('client files', () => {
     const log = recordingLog();
     const token = await obtainOrgToken({ ORG_TOKEN_URL: tokenUrl, ORG_CLIENT_FILE: path }, { log });
     expect(await verified(token as string)).toMatchObject({ 'urn:altinn:org': 'nav', client_id: 'nav-cli' });
-    expect(log.lines).toEqual([{ level: 'info', details: { clientId: 'nav-cli', from: path }, message: `org token for client nav-cli (from ${path}) obtained` }]);
+    expect(log.lines).toEqual([{ level: 'info', details: { clientId: 'nav-cli', from: path }, message: `app token for client nav-cli (from ${path}) obtained` }]);
     expect(log.text()).not.toContain(client.clientSecret);
     expect(log.text()).not.toContain(token);
   });
@@ -172,11 +176,25 @@ describe('client files', () => {
 });
 
 describe('the org token', () => {
+  test('a client token is renewed a minute before it expires, and concurrent callers share one renewal', async () => {
+    let clock = Date.now();
+    const config = { ORG_TOKEN_URL: tokenUrl, ORG_CLIENT_ID: navClient.clientId, ORG_CLIENT_SECRET: navClient.clientSecret };
+    const source = appTokenSource(config, { log: recordingLog(), now: () => clock });
+    if (!source) throw new Error('a client is configured');
+    const first = await source.token();
+    expect(await source.token()).toBe(first);
+    const { exp } = JSON.parse(Buffer.from(first.split('.')[1] as string, 'base64url').toString()) as { exp: number };
+    clock = exp * 1000 - 59_000;
+    const [a, b] = await Promise.all([source.token(), source.token()]);
+    expect(a).toBe(b);
+    expect(a).not.toBe(first);
+  });
+
   test('ORG_TOKEN is used as it is, without asking the token service', async () => {
     const log = recordingLog();
     const config: OrgTokenConfig = { ORG_TOKEN: 'a.ready.token', ORG_TOKEN_URL: `http://127.0.0.1:${await freePort()}${TOKEN_PATH}`, ORG_CLIENT_ID: 'x', ORG_CLIENT_SECRET: 'y' };
     await expect(obtainOrgToken(config, { log })).resolves.toBe('a.ready.token');
-    expect(log.lines.map((line) => line.message)).toEqual(['ORG_TOKEN is set and used as it is; the org client is not used']);
+    expect(log.lines.map((line) => line.message)).toEqual(['ORG_TOKEN is set and used as it is; the app client is not used']);
   });
 
   test('without token or client there is none, and the log says the app is not registered', async () => {

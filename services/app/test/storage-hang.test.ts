@@ -89,8 +89,10 @@ beforeAll(async () => {
     JWKS_URL: issuer.jwksUrl,
     TOKEN_ISSUER: issuer.issuer,
   });
-  const client = new StorageClient({ baseUrl: config.STORAGE_URL, timeoutMs: config.STORAGE_TIMEOUT_MS });
-  await registerInStorage(definition, client, issuer.orgToken({ org: 'nav', scopes: [Scopes.serviceOwnerRead, Scopes.serviceOwnerWrite] }));
+  // The app's own token: it registers the app, and goes beside the party's on every storage call.
+  const appToken = issuer.appToken({ app: APP_ID, scopes: [Scopes.serviceOwnerRead, Scopes.serviceOwnerWrite] });
+  const client = new StorageClient({ baseUrl: config.STORAGE_URL, timeoutMs: config.STORAGE_TIMEOUT_MS, accessToken: async () => appToken });
+  await registerInStorage(definition, client, appToken);
   app = await buildAppService({ config, definition, storage: client, logger: false });
   await app.ready();
 }, 40_000);

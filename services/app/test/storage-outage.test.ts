@@ -29,7 +29,9 @@ beforeAll(async () => {
     TOKEN_ISSUER: h.storage.issuer.issuer,
   });
   const definition = await loadAppDefinition(config.APP_DIR);
-  const storage = new StorageClient({ baseUrl: config.STORAGE_URL, timeoutMs: config.STORAGE_TIMEOUT_MS });
+  // The app's own token beside the party's, as the app service sends it.
+  const appToken = h.storage.issuer.appToken({ app: 'nav/child-benefit' });
+  const storage = new StorageClient({ baseUrl: config.STORAGE_URL, timeoutMs: config.STORAGE_TIMEOUT_MS, accessToken: async () => appToken });
   app = await buildAppService({ config, definition, storage, logger: false });
   await app.ready();
 });

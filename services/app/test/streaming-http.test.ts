@@ -52,7 +52,7 @@ function post(
   });
 }
 
-const bigReceipt = Buffer.concat([PDF, Buffer.alloc(1024 * 1024, 0x20)]);
+const bigReceipt = Buffer.concat([PDF, Buffer.alloc(1024 * 1024, 0x20), Buffer.from('%%EOF\n')]);
 const end = Buffer.from(`--${BOUNDARY}--\r\n`);
 
 test('an invalid instance part with a large file part behind it: 400, and nothing left behind', async () => {
@@ -92,7 +92,7 @@ test('a template with dates is accepted in multipart as in JSON', async () => {
 test('an attachment above its size limit: 413 while streaming, and no data element', async () => {
   const created = await post(Buffer.concat([part('instance', 'application/json', '{}'), end]));
   const instance = created.body as unknown as Instance;
-  const threeMegabytes = Buffer.concat([PDF, Buffer.alloc(3 * 1024 * 1024, 0x20)]);
+  const threeMegabytes = Buffer.concat([PDF, Buffer.alloc(3 * 1024 * 1024, 0x20), Buffer.from('%%EOF\n')]);
   const response = await post(threeMegabytes, `/skd/tax-return/instances/${instance.id}/data?dataType=receipt`, 'application/pdf');
   expect(response).toMatchObject({ status: 413, body: { code: 'DATA_TOO_LARGE' } });
   const stored = await storedInstance(h, h.storage.auth.system, instance.id);

@@ -21,7 +21,7 @@ const USAGE = `Usage: cli <command> [options]
 Commands:
   clients list
   clients get <clientId>
-  clients add --kind org --org <org> --org-number <9 digits> --scope "<scopes>" [--id <clientId>] [--name <text>] [--public-key <file>]
+  clients add --kind org --org <org> --org-number <9 digits> [--app <org>/<app>] --scope "<scopes>" [--id <clientId>] [--name <text>] [--public-key <file>]
   clients add --kind system --party-id <id> [--system-id <id>] --scope "<scopes>" [...]
   clients add --kind user --party-id <id> --user-id <id> [--auth-level 0-4] --scope "<scopes>" [...]
   clients remove <clientId>
@@ -65,6 +65,7 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
         kind: { type: 'string' },
         org: { type: 'string' },
         'org-number': { type: 'string' },
+        app: { type: 'string' },
         'party-id': { type: 'string' },
         'user-id': { type: 'string' },
         'system-id': { type: 'string' },
@@ -177,6 +178,7 @@ function registrationOf(values: Record<string, string | boolean | undefined>): C
     ...optional('name', text('name')),
     ...optional('org', text('org')),
     ...optional('orgNumber', text('org-number')),
+    ...optional('app', text('app')),
     ...optional('partyId', text('party-id')),
     ...optional('userId', text('user-id')),
     ...optional('systemId', text('system-id')),

@@ -44,7 +44,7 @@ export type AuthConfig = Static<typeof AuthConfigSchema> & {
 export function loadAuthConfig(env: Record<string, string | undefined> = process.env): AuthConfig {
   // An empty variable counts as unset (compose files often pass `VAR: ""` or `${VAR:-}`): ADMIN_API_KEY="" disables the admin API.
   const config: AuthConfig = loadConfig(AuthConfigSchema, Object.fromEntries(Object.entries(env).filter(([, value]) => value !== '')));
-  if (config.TEST_TOKENS_ENABLED && (config.NODE_ENV === 'production' || config.PRODUCTION)) {
+  if (config.TEST_TOKENS_ENABLED && (isProductionName(config.NODE_ENV) || config.PRODUCTION)) {
     throw new Error('TEST_TOKENS_ENABLED must not be set in production (NODE_ENV=production or PRODUCTION=true)');
   }
   try {
@@ -74,3 +74,11 @@ export const JWKS_PATH = '/.well-known/jwks.json';
 
 /** The token endpoint's public URL, one of the two audiences a client assertion may name. */
 export const tokenEndpointUrl = (config: Pick<AuthConfig, 'ISSUER'>): string => `${config.ISSUER}${TOKEN_PATH}`;
+
+/**
+ * Production under any spelling (`production`, `Production`, ` PROD `, `prod`): a test-token switch must fail
+ * safe, so anything that looks like production counts.
+ */
+export function isProductionName(nodeEnv: string | undefined): boolean {
+  return nodeEnv !== undefined && /^prod(uction)?$/.test(nodeEnv.trim().toLowerCase());
+}

@@ -26,6 +26,10 @@ describe('loadAuthConfig', () => {
 
   it('refuses test tokens in production', () => {
     expect(() => loadAuthConfig({ TEST_TOKENS_ENABLED: 'true', NODE_ENV: 'production' })).toThrow(/TEST_TOKENS_ENABLED/);
+    // Any spelling of production counts.
+    for (const nodeEnv of ['Production', 'PRODUCTION', 'prod', ' Prod ']) {
+      expect(() => loadAuthConfig({ TEST_TOKENS_ENABLED: 'true', NODE_ENV: nodeEnv })).toThrow(/TEST_TOKENS_ENABLED/);
+    }
     expect(() => loadAuthConfig({ TEST_TOKENS_ENABLED: 'true', PRODUCTION: 'true' })).toThrow(/TEST_TOKENS_ENABLED/);
     expect(loadAuthConfig({ TEST_TOKENS_ENABLED: 'true', NODE_ENV: 'development' }).TEST_TOKENS_ENABLED).toBe(true);
     expect(loadAuthConfig({ NODE_ENV: 'production' }).TEST_TOKENS_ENABLED).toBe(false);

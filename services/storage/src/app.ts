@@ -1,4 +1,5 @@
 import { authPlugin } from '@forms/auth-plugin';
+import { ACCESS_TOKEN_HEADER } from '@forms/contracts';
 import { createServer, healthRoutes, openApi, type LoggerOptions, type TypedFastify } from '@forms/service-kit';
 import type { BlobStore } from './domain/ports/blob-store';
 import type { MetadataStore } from './domain/ports/metadata-store';
@@ -49,6 +50,8 @@ export async function buildStorageApp(options: StorageAppOptions): Promise<Typed
     ...(config.TOKEN_AUDIENCE && { audience: config.TOKEN_AUDIENCE }),
     maxTokenLifetimeSeconds: config.TOKEN_MAX_LIFETIME_SECONDS,
     jwksRefetchIntervalMs: config.JWKS_REFETCH_INTERVAL_MS,
+    // The app services send their own token beside the party's: storage then knows the app acts for the party.
+    accessTokenHeader: ACCESS_TOKEN_HEADER,
   });
   await app.register(storageServices, {
     store,

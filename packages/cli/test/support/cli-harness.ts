@@ -44,8 +44,8 @@ export const rawToken = (headers: Record<string, string>): string => (headers.au
 export const sha256 = (data: Buffer | string): string => createHash('sha256').update(data).digest('hex');
 export const sha256OfFile = async (path: string): Promise<string> => sha256(await readFile(path));
 
-/** A PDF content sniffing accepts, `size` bytes, different every time. */
-export const pdf = (size: number): Buffer => Buffer.concat([PDF, randomBytes(Math.max(0, size - PDF.length))]);
+/** A PDF the content check accepts (head and `%%EOF` trailer), `size` bytes, different every time. */
+export const pdf = (size: number): Buffer => Buffer.concat([PDF, randomBytes(Math.max(0, size - PDF.length - 7)), Buffer.from('\n%%EOF\n')]);
 
 /** skd/tax-return (app service + storage on real ports), and helpers to fill and submit returns. */
 export interface TaxReturnStack {

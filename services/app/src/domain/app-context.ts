@@ -38,6 +38,12 @@ export const AppErrors = {
     new DomainError('unsupported_media_type', 'CONTENT_TYPE_MISMATCH', `The content is not what its Content-Type '${declared}' claims.`),
   processEnded: () => new DomainError('conflict', 'PROCESS_ENDED', 'The process has ended.'),
   processNotStarted: () => new DomainError('conflict', 'PROCESS_NOT_STARTED', 'The process has not started.'),
+  taskMismatch: (expected: string, actual: string | undefined) =>
+    new DomainError(
+      'conflict',
+      'TASK_MISMATCH',
+      `The request was for task '${expected}', but the process is ${actual ? `in task '${actual}'` : 'no longer in a task'}; nothing was moved.`,
+    ),
   validationFailed: (issues: unknown[]) =>
     new DomainError('conflict', 'VALIDATION_FAILED', 'The current task has validation errors; fix them and try again.', { validationIssues: issues }),
   partyTypeNotAllowed: (partyType: string) =>

@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import type { DataElement } from '@forms/contracts';
 import { AppErrors, loadInstance, type AppContext, type Caller } from './app-context';
-import { contentMatchesDeclaredType, SNIFF_BYTES } from './content-sniffing';
+import { ContentInspector, HEAD_BYTES, headMatchesDeclaredType, mediaTypeOf } from '@forms/content-check';
 
 export interface BinaryContent {
   contentType: string;
@@ -45,7 +45,9 @@ export function assertAttachmentType(ctx: AppContext, dataType: string): void {
 
 /**
  * Streams an attachment through to storage. The first bytes decide whether the content is what its
- * Content-Type claims; storage enforces the data type's allowed types, size (while streaming) and count.
+ * Content-Type claims before storage is called; a PDF's trailer is checked as the stream ends (a failure
+ * aborts the upload, and storage keeps nothing). Storage checks the content again, and enforces the data
+ * type's allowed types, size (while streaming) and count.
  */
 export async function addAttachment(ctx: AppContext, caller: Caller, instanceId: string, dataType: string, input: BinaryContent): Promise<DataElement> {
   assertAttachmentType(ctx, dataType);
@@ -53,15 +55,22 @@ export async function addAttachment(ctx: AppContext, caller: Caller, instanceId:
   return storeAttachment(ctx, caller, instanceId, dataType, input);
 }
 
-/** The content, once its first bytes show it is what its Content-Type claims. */
+/**
+ * The content, once its first bytes show it is what its Content-Type claims; a PDF's trailer is checked as the
+ * stream ends (the failure then aborts the upload to storage, which keeps nothing).
+ */
 export async function checkedContent(input: BinaryContent): Promise<Readable> {
-  const declared = (input.contentType.split(';')[0] ?? '').trim().toLowerCase();
-  const { head, content, abandon } = await peek(input.body, SNIFF_BYTES);
-  if (!contentMatchesDeclaredType(head, declared)) {
+  const declared = mediaTypeOf(input.contentType);
+  const { head, content, abandon } = await peek(input.body, HEAD_BYTES);
+  if (!headMatchesDeclaredType(head, declared)) {
     await abandon();
     throw AppErrors.contentMismatch(declared);
   }
-  return content;
+  const inspected = content.pipe(new ContentInspector(declared, () => AppErrors.contentMismatch(declared)));
+  content.once('error', (error) => inspected.destroy(error));
+  // The failure reaches the storage call, which reads the stream when it sends: also if that is only after it failed.
+  inspected.on('error', () => content.unpipe(inspected));
+  return inspected;
 }
 
 export async function storeAttachment(ctx: AppContext, caller: Caller, instanceId: string, dataType: string, input: BinaryContent): Promise<DataElement> {

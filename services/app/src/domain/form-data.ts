@@ -148,6 +148,21 @@ export async function replaceFormData(
   return storeReplacement(ctx, caller, instance, element, parseAndCheck(model, body, format), expectedVersion);
 }
 
+/** Paths through `__proto__`, `constructor` or `prototype` would reach into objects' prototypes: never data. */
+const FORBIDDEN_SEGMENTS = new Set(['__proto__', 'constructor', 'prototype']);
+
+function assertSafePatchPaths(patch: readonly Operation[]): void {
+  for (const operation of patch) {
+    const op = operation as unknown as Record<string, unknown>;
+    for (const pointer of [op.path, op.from]) {
+      if (pointer === undefined) continue;
+      if (typeof pointer !== 'string') throw AppErrors.invalidPatch('A JSON Patch path is a string (a JSON Pointer).');
+      const segments = pointer.split('/').map((segment) => segment.replace(/~1/g, '/').replace(/~0/g, '~'));
+      if (segments.some((segment) => FORBIDDEN_SEGMENTS.has(segment))) throw AppErrors.invalidPatch(`The path '${pointer}' is not a path into the form data.`);
+    }
+  }
+}
+
 /**
  * PATCH with JSON Patch (RFC 6902). `test` operations let a client express what it expects the data to be;
  * a failing test is a conflict. `expectedVersion` (If-Match) guards the whole element as well.
@@ -164,6 +179,7 @@ export async function patchFormData(
   const element = findElement(instance, dataId);
   const model = formModel(ctx, element.dataType);
   const current = await readStoredFormData(ctx, caller, instanceId, element);
+  assertSafePatchPaths(patch);
   const validationError = jsonPatch.validate(patch, current);
   if (validationError) {
     if (validationError.name === 'TEST_OPERATION_FAILED') throw AppErrors.patchTestFailed(validationError.message.split('\n')[0] ?? 'A test operation failed.');

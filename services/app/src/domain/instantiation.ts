@@ -21,13 +21,17 @@ export interface DataPart extends BinaryContent {
 type PartyType = 'person' | 'organisation';
 
 /**
- * Without a party register, the party type follows from the identifiers given for the owner; a user
- * acting for itself is a person, an end-user system acts for an organisation.
+ * Without a party register, the party type follows from who calls: a user acting for itself is a person, an
+ * end-user system acts for an organisation. What a template claims never changes it: identifiers of the other
+ * kind of party are refused, so a system cannot pass as a person by sending a personNumber.
  */
 function partyTypeOf(caller: Caller, owner: InstanceTemplate['instanceOwner']): PartyType {
-  if (owner?.organisationNumber) return 'organisation';
-  if (owner?.personNumber) return 'person';
-  return caller.principal.kind === 'user' ? 'person' : 'organisation';
+  const partyType: PartyType = caller.principal.kind === 'user' ? 'person' : 'organisation';
+  const claimed = owner?.personNumber ? 'person' : owner?.organisationNumber ? 'organisation' : undefined;
+  if ((owner?.personNumber && owner.organisationNumber) || (claimed !== undefined && claimed !== partyType)) {
+    throw new DomainError('invalid', 'OWNER_IDENTIFIER_MISMATCH', `The instance owner is a ${partyType}; the template names another kind of party.`);
+  }
+  return partyType;
 }
 
 function assertPartyTypeAllowed(ctx: AppContext, partyType: PartyType): void {

@@ -60,24 +60,6 @@ export interface OrgTokenOptions {
   now?: () => number;
 }
 
-/** The org token to register the app with, or undefined when none is configured. Throws OrgTokenError. */
-export async function obtainOrgToken(config: OrgTokenConfig, options: OrgTokenOptions): Promise<string | undefined> {
-  const clientConfigured = config.ORG_CLIENT_ID !== undefined || config.ORG_CLIENT_FILE !== undefined;
-  if (config.ORG_TOKEN !== undefined) {
-    if (clientConfigured) options.log.info({}, 'ORG_TOKEN is set and used as it is; the org client is not used');
-    return config.ORG_TOKEN;
-  }
-  const client = orgClientOf(config);
-  if (!client) {
-    options.log.info({}, 'no ORG_TOKEN, ORG_CLIENT_ID/ORG_CLIENT_SECRET or ORG_CLIENT_FILE: the app is not registered in storage at start-up');
-    return undefined;
-  }
-  if (config.ORG_TOKEN_URL === undefined) throw new OrgTokenError('ORG_TOKEN_URL (the token endpoint) is required with an org client');
-  const token = await fetchOrgToken(config.ORG_TOKEN_URL, client, options);
-  options.log.info({ clientId: client.clientId, from: client.from }, `org token for client ${client.clientId} (from ${client.from}) obtained`);
-  return token;
-}
-
 /** The org client from ORG_CLIENT_ID/ORG_CLIENT_SECRET or ORG_CLIENT_FILE; undefined when neither is set. */
 export function orgClientOf(config: OrgTokenConfig): OrgClient | undefined {
   if (config.ORG_CLIENT_ID !== undefined || config.ORG_CLIENT_SECRET !== undefined) {

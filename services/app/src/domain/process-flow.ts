@@ -10,10 +10,20 @@ const PROCESS_EVENT_TYPES = ['process_StartEvent', 'process_StartTask', 'process
  * cannot be left. The storage write is guarded by the version the decision was based on, so two concurrent
  * "next" calls cannot both move the process.
  */
-export async function moveToNextStep(ctx: AppContext, caller: Caller, instanceId: string, expectedVersion?: number): Promise<Instance> {
+export interface NextStepGuard {
+  /** The version the caller's decision was based on (If-Match). */
+  expectedVersion?: number;
+  /** The task the caller means to complete: a repeated request finds the process elsewhere and moves nothing. */
+  expectedTask?: string;
+}
+
+export async function moveToNextStep(ctx: AppContext, caller: Caller, instanceId: string, guard: NextStepGuard = {}): Promise<Instance> {
   const { instance, version } = await loadInstance(ctx, caller, instanceId);
-  if (expectedVersion !== undefined && expectedVersion !== version) throw versionMismatch(version);
+  if (guard.expectedVersion !== undefined && guard.expectedVersion !== version) throw versionMismatch(version);
   const currentTask = instance.process.currentTask;
+  if (guard.expectedTask !== undefined && guard.expectedTask !== currentTask?.elementId) {
+    throw AppErrors.taskMismatch(guard.expectedTask, currentTask?.elementId);
+  }
   if (instance.process.ended) throw AppErrors.processEnded();
   if (!currentTask) throw AppErrors.processNotStarted();
 

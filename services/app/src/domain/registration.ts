@@ -3,12 +3,19 @@ import type { StorageApi } from '@forms/client';
 import { DomainError, type Application, type ApplicationInput } from '@forms/contracts';
 import { STORED_FORM_CONTENT_TYPE } from './form-data';
 
-/** The metadata storage enforces: form data types hold JSON there, whatever the app accepts at its edge. */
+/**
+ * The metadata storage enforces: form data types hold JSON there, whatever the app accepts at its edge, and are
+ * app-owned (`appLogic`); the process's task ids are the only ones storage accepts.
+ */
 export function storageMetadata(definition: AppDefinition): ApplicationInput {
   const { id: _id, ...input } = definition.metadata;
+  const processTasks = [...definition.process.elements.values()].filter((element) => element.kind === 'task').map((task) => task.id);
   return {
     ...input,
-    dataTypes: input.dataTypes.map((type) => (definition.models.has(type.id) ? { ...type, allowedContentTypes: [STORED_FORM_CONTENT_TYPE] } : type)),
+    dataTypes: input.dataTypes.map((type) =>
+      definition.models.has(type.id) ? { ...type, allowedContentTypes: [STORED_FORM_CONTENT_TYPE], appLogic: type.appLogic ?? {} } : type,
+    ),
+    processTasks,
   };
 }
 

@@ -1,11 +1,11 @@
 import type { Readable } from 'node:stream';
-import contentDisposition from 'content-disposition';
+import { attachmentDisposition, filenameFromContentDisposition, InvalidContentDisposition } from '@forms/content-check';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import type { Operation } from 'fast-json-patch';
 import { serializeFormData } from '@forms/app-definition';
-import { DataElement, DomainError } from '@forms/contracts';
+import { assertJsonDepth, DataElement, DomainError } from '@forms/contracts';
 import { etagOf, expectedVersion } from '@forms/service-kit';
 import { AppErrors, loadInstance } from '../domain/app-context';
 import { addAttachment } from '../domain/attachments';
@@ -72,8 +72,7 @@ const dataRoutes: FastifyPluginAsyncTypebox = async (app) => {
         return reply.code(201).header('etag', etagOf(result.dataElement.version)).send(result);
       }
       if (!contentType) throw new DomainError('invalid', 'CONTENT_TYPE_REQUIRED', 'Send the content type of the attachment in Content-Type.');
-      const disposition = request.headers['content-disposition'];
-      const filename = disposition ? filenameOf(disposition) : undefined;
+      const filename = filenameOf(request.headers['content-disposition']);
       const length = contentLengthOf(request);
       const element = await addAttachment(ctx, caller, instanceId, dataType, {
         contentType,
@@ -111,7 +110,8 @@ const dataRoutes: FastifyPluginAsyncTypebox = async (app) => {
       }
       if (!element) throw AppErrors.dataElementNotFound();
       const download = await ctx.storage.downloadData(caller.token, instanceId, dataId);
-      if (download.filename) reply.header('content-disposition', contentDisposition(download.filename));
+      // Never rendered inline on the app's origin, never sniffed into another type.
+      reply.header('content-disposition', attachmentDisposition(download.filename)).header('x-content-type-options', 'nosniff');
       return reply.header('etag', etagOf(download.version)).header('content-length', download.size).type(download.contentType).send(download.body);
     },
   );
@@ -158,6 +158,7 @@ const dataRoutes: FastifyPluginAsyncTypebox = async (app) => {
       }
       const text = await readText(body(request), ctx.maxFormDataBytes);
       let patch: unknown;
+      assertJsonDepth(text);
       try {
         patch = JSON.parse(text);
       } catch {
@@ -189,12 +190,13 @@ const dataRoutes: FastifyPluginAsyncTypebox = async (app) => {
   );
 };
 
-/** Filename from a Content-Disposition header, forwarded to storage. */
-function filenameOf(header: string): string | undefined {
+/** Filename from a Content-Disposition header (UTF-8 decoded, control and bidi characters dropped), forwarded to storage. */
+function filenameOf(header: string | undefined): string | undefined {
   try {
-    return contentDisposition.parse(header).parameters.filename;
-  } catch {
-    throw new DomainError('invalid', 'INVALID_CONTENT_DISPOSITION', 'The Content-Disposition header is malformed.');
+    return filenameFromContentDisposition(header);
+  } catch (error) {
+    if (error instanceof InvalidContentDisposition) throw new DomainError('invalid', 'INVALID_CONTENT_DISPOSITION', error.message);
+    throw error;
   }
 }
 

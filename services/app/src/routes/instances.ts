@@ -1,3 +1,4 @@
+import { safeFilename } from '@forms/content-check';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Readable } from 'node:stream';
 import multipart, { type MultipartFile, type MultipartValue } from '@fastify/multipart';
@@ -78,7 +79,8 @@ async function multipartRequest(request: FastifyRequest): Promise<{ template: In
     for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
       const part = next.value;
       if (part.type === 'file') {
-        yield { dataType: part.fieldname, contentType: part.mimetype, ...(part.filename && { filename: part.filename }), body: part.file };
+        const filename = part.filename ? safeFilename(part.filename) : undefined;
+        yield { dataType: part.fieldname, contentType: part.mimetype, ...(filename && { filename }), body: part.file };
       } else {
         // A part without a filename arrives as a field (JSON fields already parsed by @fastify/multipart).
         yield { dataType: part.fieldname, contentType: part.mimetype, body: Readable.from([Buffer.from(await partText(part, MAX_TEMPLATE_BYTES))]) };

@@ -30,11 +30,23 @@ const processRoutes: FastifyPluginAsyncTypebox = async (app) => {
         summary: 'Complete the current task and move to the next one (or the end)',
         description: 'A data task with validation errors cannot be completed: 409 with `validationIssues`.',
         params: InstanceParams,
-        response: { 200: Instance, ...problems(401, 403, 404, 409, 412, 503, 504) },
+        querystring: Type.Object({
+          currentTask: Type.Optional(
+            Type.String({
+              minLength: 1,
+              maxLength: 128,
+              description: 'The task the caller means to complete: when the process is elsewhere (a repeated click), 409 TASK_MISMATCH and nothing moves',
+            }),
+          ),
+        }),
+        response: { 200: Instance, ...problems(400, 401, 403, 404, 409, 412, 503, 504) },
       },
     },
     async (request, reply) => {
-      const instance = await moveToNextStep(ctx, callerOf(request), instanceIdOf(request.params), expectedVersion(request));
+      const instance = await moveToNextStep(ctx, callerOf(request), instanceIdOf(request.params), {
+        ...(expectedVersion(request) !== undefined && { expectedVersion: expectedVersion(request) }),
+        ...(request.query.currentTask !== undefined && { expectedTask: request.query.currentTask }),
+      });
       return reply.header('etag', etagOf(instance.version)).send(instance);
     },
   );

@@ -14,10 +14,17 @@ const DataTypeQuery = Type.Object(
   { additionalProperties: false },
 );
 
+/**
+ * The party the stateless call is for: only one the caller may act for, that is its own. Prefill may read
+ * registers about the party, so another party's id (or an org, which acts for no party) is refused.
+ */
 function partyOf(caller: Caller, partyId: string | undefined): string {
-  const party = partyId ?? (caller.principal.kind === 'org' ? undefined : caller.principal.partyId);
-  if (!party) throw new DomainError('invalid', 'PARTY_REQUIRED', 'Give partyId.');
-  return party;
+  const { principal } = caller;
+  if (principal.kind === 'org') throw new DomainError('forbidden', 'PARTY_NOT_ALLOWED', 'An organisation acts for no party here; use a party token.');
+  if (partyId !== undefined && partyId !== principal.partyId) {
+    throw new DomainError('forbidden', 'PARTY_NOT_ALLOWED', `You may act for party ${principal.partyId} only.`);
+  }
+  return principal.partyId;
 }
 
 /** The app's rules without an instance: calculate, prefill and validate form data. */
@@ -32,7 +39,7 @@ const statelessRoutes: FastifyPluginAsyncTypebox = async (app) => {
         summary: 'Run calculation on form data and return the model, without an instance',
         querystring: DataTypeQuery,
         body: FormDataBody,
-        response: { 200: Type.Object({ data: FormDataBody, changedFields: Type.Record(Type.String(), Type.Unknown()) }), ...problems(400, 401) },
+        response: { 200: Type.Object({ data: FormDataBody, changedFields: Type.Record(Type.String(), Type.Unknown()) }), ...problems(400, 401, 403) },
       },
     },
     async (request) => {
@@ -46,7 +53,7 @@ const statelessRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/v1/data',
     {
-      schema: { tags, summary: 'A prefilled model, without an instance', querystring: DataTypeQuery, response: { 200: FormDataBody, ...problems(400, 401) } },
+      schema: { tags, summary: 'A prefilled model, without an instance', querystring: DataTypeQuery, response: { 200: FormDataBody, ...problems(400, 401, 403) } },
     },
     async (request) => {
       const caller = callerOf(request);
@@ -69,7 +76,7 @@ const statelessRoutes: FastifyPluginAsyncTypebox = async (app) => {
         summary: 'Validate form data against the model and the rules, without an instance',
         querystring: DataTypeQuery,
         body: FormDataBody,
-        response: { 200: ValidationIssues, ...problems(400, 401) },
+        response: { 200: ValidationIssues, ...problems(400, 401, 403) },
       },
     },
     async (request) => {

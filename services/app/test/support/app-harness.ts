@@ -27,8 +27,8 @@ export interface AppHarnessOptions {
   env?: Record<string, string>;
   /** Storage configuration, e.g. JWKS_URL and TOKEN_ISSUER of a real token service; both services then trust it. */
   storageEnv?: Record<string, string>;
-  /** Token the app is registered in storage with; by default one from the storage harness's test issuer. */
-  orgToken?: string;
+  /** The app's own token (registers the app, and goes beside the party's on every storage call); by default from the test issuer. */
+  appToken?: string;
   /** The app's folder, when not the example app of that id in apps/. */
   appDir?: string;
   /** An already running storage harness to use (and leave running on close) instead of a new one. */
@@ -55,10 +55,9 @@ export async function startApp(appId: string, options: AppHarnessOptions = {}): 
     STORAGE_TIMEOUT_MS: '3000',
     ...options.env,
   });
-  const client = new StorageClient({ baseUrl: config.STORAGE_URL, timeoutMs: config.STORAGE_TIMEOUT_MS });
-  const org = appId.split('/')[0] as string;
-  const orgToken = options.orgToken ?? storage.issuer.orgToken({ org, scopes: [Scopes.serviceOwnerRead, Scopes.serviceOwnerWrite] });
-  await registerInStorage(definition, client, orgToken);
+  const appToken = options.appToken ?? storage.issuer.appToken({ app: appId, scopes: [Scopes.serviceOwnerRead, Scopes.serviceOwnerWrite] });
+  const client = new StorageClient({ baseUrl: config.STORAGE_URL, timeoutMs: config.STORAGE_TIMEOUT_MS, accessToken: async () => appToken });
+  await registerInStorage(definition, client, appToken);
   const app = await buildAppService({ config, definition, storage: client, logger: false });
   await app.ready();
   return {

@@ -19,7 +19,8 @@ export interface ClientView {
 }
 
 /**
- * What an administrator registers. `org`: an org's integration (org + orgNumber). `system`: an end-user
+ * What an administrator registers. `org`: an org's integration (org + orgNumber); with `app` (`<org>/<app>`) it is
+ * that app service's own client, whose tokens name the app (storage then lets it act for parties in that app). `system`: an end-user
  * system for a party; with a userId it acts as that user (user-bound). `user` is the same as a system with a userId.
  * With `publicKey` (JWK or PEM) the client authenticates with signed assertions; without, a secret is generated.
  */
@@ -29,6 +30,7 @@ export interface ClientRegistration {
   kind: 'org' | 'system' | 'user';
   org?: string;
   orgNumber?: string;
+  app?: string;
   partyId?: string;
   userId?: string;
   systemId?: string;
@@ -46,6 +48,7 @@ export interface RegisteredClient {
 export const CLIENT_ID_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$';
 const ORG_PATTERN = /^[a-z][a-z0-9-]{1,63}$/;
 const ORG_NUMBER_PATTERN = /^[0-9]{9}$/;
+const APP_NAME_PATTERN = /^[a-z][a-z0-9-]{1,63}$/;
 const ID_PATTERN = /^[1-9][0-9]{0,17}$/;
 const SYSTEM_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 const MIN_RSA_BITS = 2048;
@@ -134,13 +137,14 @@ function subjectOf(registration: ClientRegistration, clientId: string): TokenSub
   if (kind === 'org') {
     const extra = misplaced(['partyId', 'userId', 'systemId', 'authLevel']);
     if (extra.length > 0) throw invalid('INVALID_CLIENT', `an org client has no ${extra.join(', ')}`);
-    return {
-      kind: 'org',
-      org: required(registration.org, 'org', ORG_PATTERN, kind),
-      orgNumber: required(registration.orgNumber, 'orgNumber', ORG_NUMBER_PATTERN, kind),
-    };
+    const org = required(registration.org, 'org', ORG_PATTERN, kind);
+    const { app } = registration;
+    if (app !== undefined && !(app.startsWith(`${org}/`) && APP_NAME_PATTERN.test(app.slice(org.length + 1)))) {
+      throw invalid('INVALID_CLIENT', `app "${app}" must be "${org}/<app>", an app of the client's org`);
+    }
+    return { kind: 'org', org, orgNumber: required(registration.orgNumber, 'orgNumber', ORG_NUMBER_PATTERN, kind), ...(app !== undefined && { app }) };
   }
-  const extra = misplaced(['org', 'orgNumber']);
+  const extra = misplaced(['org', 'orgNumber', 'app']);
   if (extra.length > 0) throw invalid('INVALID_CLIENT', `a ${kind} client has no ${extra.join(', ')}`);
   const partyId = required(registration.partyId, 'partyId', ID_PATTERN, kind);
   if (kind === 'user' || registration.userId !== undefined) {

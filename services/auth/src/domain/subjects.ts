@@ -6,7 +6,7 @@ import { OAuthError } from './oauth-error';
  * an org (service owner), a person (user id + party), or an end-user system acting for a party.
  */
 export type TokenSubject =
-  | { kind: 'org'; org: string; orgNumber?: string }
+  | { kind: 'org'; org: string; orgNumber?: string; /** An app service's own client: `<org>/<app>`. */ app?: string }
   | { kind: 'user'; userId: string; partyId: string; authLevel: number }
   | { kind: 'system'; systemId: string; partyId: string };
 
@@ -65,7 +65,11 @@ export function grantScopes(kind: TokenSubject['kind'], requested: readonly stri
 export function subjectClaims(subject: TokenSubject): Record<string, string | number> {
   switch (subject.kind) {
     case 'org':
-      return { [Claims.org]: subject.org, ...(subject.orgNumber !== undefined ? { [Claims.orgNumber]: subject.orgNumber } : {}) };
+      return {
+        [Claims.org]: subject.org,
+        ...(subject.orgNumber !== undefined ? { [Claims.orgNumber]: subject.orgNumber } : {}),
+        ...(subject.app !== undefined ? { [Claims.app]: subject.app } : {}),
+      };
     case 'user':
       return { [Claims.userId]: subject.userId, [Claims.partyId]: subject.partyId, [Claims.authLevel]: subject.authLevel };
     case 'system':

@@ -33,7 +33,7 @@ export const OAuthErrorResponse = Type.Object(
 
 export const TokenSubject = Type.Union(
   [
-    Type.Object({ kind: Type.Literal('org'), org: Type.String(), orgNumber: Type.Optional(Type.String()) }),
+    Type.Object({ kind: Type.Literal('org'), org: Type.String(), orgNumber: Type.Optional(Type.String()), app: Type.Optional(Type.String()) }),
     Type.Object({ kind: Type.Literal('user'), userId: Type.String(), partyId: Type.String(), authLevel: Type.Integer() }),
     Type.Object({ kind: Type.Literal('system'), systemId: Type.String(), partyId: Type.String() }),
   ],
@@ -64,6 +64,7 @@ export const ClientRegistration = Type.Object(
     }),
     org: Type.Optional(Slug),
     orgNumber: Type.Optional(OrgNumber),
+    app: Type.Optional(Type.String({ pattern: '^[a-z][a-z0-9-]{1,63}/[a-z][a-z0-9-]{1,63}$', description: "org clients only: the app (`<org>/<app>`) whose own client this is; its tokens name the app" })),
     partyId: Type.Optional(PartyId),
     userId: Type.Optional(UserId),
     systemId: Type.Optional(ClientId),

@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { PartyId, Slug } from '@forms/contracts';
+import { DomainError, PartyId, Slug } from '@forms/contracts';
 import { issueTestToken } from '../domain/test-tokens';
 import type { TokenSubject } from '../domain/subjects';
 import type { TokenIssuer } from '../domain/token-issuer';
@@ -20,7 +20,15 @@ const common = {
 const TestTokenRequest = Type.Union(
   [
     Type.Object({ userId: UserId, partyId: PartyId, authLevel: Type.Optional(AuthLevel), ...common }, { additionalProperties: false, title: 'UserTestToken' }),
-    Type.Object({ org: Slug, orgNumber: Type.Optional(OrgNumber), ...common }, { additionalProperties: false, title: 'OrgTestToken' }),
+    Type.Object(
+      {
+        org: Slug,
+        orgNumber: Type.Optional(OrgNumber),
+        app: Type.Optional(Type.String({ pattern: '^[a-z][a-z0-9-]{1,63}/[a-z][a-z0-9-]{1,63}$', description: "An app service's own token: `<org>/<app>` of the org" })),
+        ...common,
+      },
+      { additionalProperties: false, title: 'OrgTestToken' },
+    ),
     Type.Object({ systemId: ClientId, partyId: PartyId, ...common }, { additionalProperties: false, title: 'SystemTestToken' }),
   ],
   { description: 'A person ({userId, partyId, authLevel?}), an org ({org, orgNumber?}) or an end-user system ({systemId, partyId})' },
@@ -48,7 +56,12 @@ const testTokenRoutes: FastifyPluginAsyncTypebox<TestTokenRouteOptions> = async 
     async (request, reply) => {
       const body = request.body;
       let subject: TokenSubject;
-      if ('org' in body) subject = { kind: 'org', org: body.org, ...(body.orgNumber !== undefined ? { orgNumber: body.orgNumber } : {}) };
+      if ('org' in body) {
+        if (body.app !== undefined && !body.app.startsWith(`${body.org}/`)) {
+          throw new DomainError('invalid', 'INVALID_APP', `app "${body.app}" is not an app of ${body.org}`);
+        }
+        subject = { kind: 'org', org: body.org, ...(body.orgNumber !== undefined && { orgNumber: body.orgNumber }), ...(body.app !== undefined && { app: body.app }) };
+      }
       else if ('userId' in body) subject = { kind: 'user', userId: body.userId, partyId: body.partyId, authLevel: body.authLevel ?? DEFAULT_TEST_AUTH_LEVEL };
       else subject = { kind: 'system', systemId: body.systemId, partyId: body.partyId };
       const token = await issueTestToken(options.issuer, subject, body.scopes, body.expiresInSeconds);

@@ -101,6 +101,10 @@ describe('admin API', () => {
       [{ kind: 'robot', scopes: [instancesRead] }, 'VALIDATION_FAILED'],
       [{ clientId: 'has spaces', kind: 'org', org: 'nav', orgNumber: '889640782', scopes: [serviceOwnerRead] }, 'VALIDATION_FAILED'],
       [{ kind: 'org', org: 'nav', orgNumber: '889640782', scopes: [serviceOwnerRead], clientSecret: 'chosen' }, 'VALIDATION_FAILED'],
+      // An app service's own client is for an app of its own org only, and only an org client can be one.
+      [{ kind: 'org', org: 'nav', orgNumber: '889640782', app: 'skd/tax-return', scopes: [serviceOwnerRead] }, 'INVALID_CLIENT'],
+      [{ kind: 'org', org: 'nav', orgNumber: '889640782', app: 'nav', scopes: [serviceOwnerRead] }, 'VALIDATION_FAILED'],
+      [{ kind: 'system', partyId: '50001', app: 'nav/child-benefit', scopes: [instancesRead] }, 'INVALID_CLIENT'],
     ];
     for (const [payload, code] of cases) {
       const response = await post(payload);

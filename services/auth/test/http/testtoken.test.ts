@@ -40,6 +40,14 @@ describe('test tokens', () => {
     });
   });
 
+  it("mints an app service's own token (naming the app), only for an app of the org", async () => {
+    const response = await mint({ org: 'nav', app: 'nav/child-benefit' });
+    expect(response.statusCode).toBe(200);
+    expect(decodeToken(response.json().access_token).claims).toMatchObject({ 'urn:altinn:org': 'nav', 'urn:altinn:app': 'nav/child-benefit' });
+    const foreign = await mint({ org: 'nav', app: 'skd/tax-return' });
+    expect([foreign.statusCode, foreign.json().code]).toEqual([400, 'INVALID_APP']);
+  });
+
   it('mints an end-user system token', async () => {
     const response = await mint({ systemId: 'accounting', partyId: '50003', scopes: [instancesRead] });
     expect(decodeToken(response.json().access_token).claims).toMatchObject({

@@ -28,6 +28,7 @@ describe('tokens from the token service at the storage service', () => {
   let storage: StorageHarness;
   let verifier: FastifyInstance;
   let orgToken: string;
+  let appToken: string;
 
   beforeAll(async () => {
     auth = await startAuth({ listen: true });
@@ -41,6 +42,9 @@ describe('tokens from the token service at the storage service', () => {
     orgToken = accessTokenOf(await auth.token(grant, basic(nav.clientId, nav.clientSecret as string)));
     const registered = await storage.app.inject({ method: 'POST', url: `${API}/applications/nav/child-benefit`, headers: bearer(orgToken), payload: SAMPLE_APP });
     expect(registered.statusCode).toBe(201);
+    // The app service's own client: an org client for one app, whose tokens name it.
+    const app = await auth.registerClient({ clientId: 'nav-child-benefit', kind: 'org', org: 'nav', orgNumber: '889640782', app: 'nav/child-benefit', scopes: [serviceOwnerRead, serviceOwnerWrite] });
+    appToken = accessTokenOf(await auth.token(grant, basic(app.clientId, app.clientSecret as string)));
   });
   afterAll(async () => {
     await verifier.close();
@@ -48,8 +52,14 @@ describe('tokens from the token service at the storage service', () => {
     await auth.close();
   });
 
-  const createInstance = (token: string, partyId: string) =>
-    storage.app.inject({ method: 'POST', url: `${API}/instances?appId=nav/child-benefit`, headers: bearer(token), payload: { instanceOwner: { partyId } } });
+  /** As the app service asks storage: the party's token, and the app's own beside it. */
+  const createInstance = (token: string, partyId: string, withApp = true) =>
+    storage.app.inject({
+      method: 'POST',
+      url: `${API}/instances?appId=nav/child-benefit`,
+      headers: { ...bearer(token), ...(withApp && { platformaccesstoken: appToken }) },
+      payload: { instanceOwner: { partyId } },
+    });
 
   it('turns each kind of client into the principal the platform expects', async () => {
     const system = await auth.registerKeyClient({ clientId: 'ledger', kind: 'system', partyId: '50003', scopes: [instancesRead] }, 'ES256');
@@ -64,6 +74,7 @@ describe('tokens from the token service at the storage service', () => {
       scopes: [serviceOwnerRead, serviceOwnerWrite],
       subject: 'nav-forms',
     });
+    expect((await whoami(verifier, appToken)).json().principal).toMatchObject({ kind: 'org', org: 'nav', app: 'nav/child-benefit', subject: 'nav-child-benefit' });
     expect((await whoami(verifier, systemToken)).json().principal).toEqual({
       kind: 'system',
       systemId: 'ledger',
@@ -85,6 +96,8 @@ describe('tokens from the token service at the storage service', () => {
     const person = (await auth.app.inject({ method: 'POST', url: '/authentication/api/v1/testtoken', payload: { userId: '1001', partyId: '50001' } })).json().access_token;
     const mine = await createInstance(person, '50001');
     expect(mine.statusCode).toBe(201);
+    // Not by the person alone: the app's rules would be skipped.
+    expect((await createInstance(person, '50001', false)).json()).toMatchObject({ status: 403, code: 'APP_REQUIRED' });
     expect(mine.json<Instance>().instanceOwner.partyId).toBe('50001');
     // Not for another party.
     expect((await createInstance(person, '50002')).statusCode).toBe(403);

@@ -1,6 +1,6 @@
 import type { Application, ApplicationInput, Principal } from '@forms/contracts';
 import { DuplicateKeyError, type MetadataStore } from './ports/metadata-store';
-import { authorizeOrgOnly, principalId } from './authorization';
+import { authorizeApplicationWrite, principalId } from './authorization';
 import type { Clock } from './clock';
 import { StorageErrors } from './errors';
 
@@ -14,7 +14,7 @@ export class ApplicationService {
   ) {}
 
   async register(principal: Principal, org: string, app: string, input: ApplicationInput): Promise<Application> {
-    authorizeOrgOnly(principal, org, 'write');
+    authorizeApplicationWrite(principal, org, `${org}/${app}`);
     const id = `${org}/${app}`;
     const now = this.clock();
     const who = principalId(principal);
@@ -38,7 +38,7 @@ export class ApplicationService {
   }
 
   async update(principal: Principal, org: string, app: string, input: ApplicationInput, expectedVersion?: number): Promise<Application> {
-    authorizeOrgOnly(principal, org, 'write');
+    authorizeApplicationWrite(principal, org, `${org}/${app}`);
     const current = await this.get(org, app);
     if (expectedVersion !== undefined && expectedVersion !== current.version) throw StorageErrors.versionMismatch(current.version);
     const updated: Application = {
@@ -65,7 +65,7 @@ export class ApplicationService {
     return this.store.applications.listByOrg(org);
   }
 
-  private fromInput(input: ApplicationInput): Pick<Application, 'title' | 'dataTypes' | 'partyTypesAllowed' | 'validFrom' | 'validTo'> {
+  private fromInput(input: ApplicationInput): Pick<Application, 'title' | 'dataTypes' | 'partyTypesAllowed' | 'processTasks' | 'validFrom' | 'validTo'> {
     const dataTypeIds = new Set<string>();
     for (const dataType of input.dataTypes) {
       if (dataTypeIds.has(dataType.id)) throw StorageErrors.invalid('DUPLICATE_DATA_TYPE', `Data type '${dataType.id}' is declared twice.`);
@@ -78,6 +78,7 @@ export class ApplicationService {
       title: input.title ?? {},
       dataTypes: input.dataTypes,
       partyTypesAllowed: input.partyTypesAllowed ?? NO_PARTY_TYPES_RESTRICTION,
+      ...(input.processTasks && { processTasks: input.processTasks }),
       ...(input.validFrom && { validFrom: input.validFrom }),
       ...(input.validTo && { validTo: input.validTo }),
     };

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { DataElement, DataType, Instance, Principal } from '@forms/contracts';
+import { ContentInspector } from '@forms/content-check';
 import { BlobRangeNotSatisfiableError, BlobStoreFullError, type BlobRead, type ByteRange } from './ports/blob-store';
-import { principalId } from './authorization';
+import { authorizeDataWrite, principalId } from './authorization';
 import { ContentMeter } from './content-meter';
 import { StorageErrors } from './errors';
 import type { InstanceRef, InstanceService } from './instance-service';
@@ -95,9 +96,9 @@ export class DataService {
   ) {}
 
   async create(principal: Principal, ref: InstanceRef, dataTypeId: string, input: ContentInput): Promise<DataElement> {
-    const instance = await this.instances.get(principal, ref, 'write');
-    this.assertWritable(principal, instance);
+    const { instance, role } = await this.instances.getWithRole(principal, ref, 'write');
     const dataType = await this.dataType(instance, dataTypeId);
+    authorizeDataWrite(role, instance, dataType);
     if (!isContentTypeAllowed(dataType, input.contentType)) throw StorageErrors.contentTypeNotAllowed(mediaType(input.contentType), dataType.id);
     this.assertBelowMaxCount(instance, dataType);
 
@@ -107,8 +108,8 @@ export class DataService {
     let element: DataElement | undefined;
     try {
       const scanFields = await this.scanning.conclude(content.scan, dataId, ref.instanceGuid, blobStoragePath);
-      await this.instances.change(principal, ref, { access: 'write', dataId, settledUploads: [dataId] }, (draft, now) => {
-        this.assertWritable(principal, draft);
+      await this.instances.change(principal, ref, { access: 'write', dataId, settledUploads: [dataId] }, (draft, now, role) => {
+        authorizeDataWrite(role, draft, dataType);
         this.assertBelowMaxCount(draft, dataType);
         element = {
           ...newDataElement(draft, { id: dataId, dataType: dataType.id, input, blobStoragePath, content }, principalId(principal), now),
@@ -127,12 +128,12 @@ export class DataService {
 
   /** Replaces the content; the new content goes to a new blob, the old one is deleted once the swap is recorded. */
   async replace(principal: Principal, ref: InstanceRef, dataId: string, input: ContentInput, expectedVersion?: number): Promise<DataElement> {
-    const instance = await this.instances.get(principal, ref, 'write');
-    this.assertWritable(principal, instance);
+    const { instance, role } = await this.instances.getWithRole(principal, ref, 'write');
     const existing = this.element(instance, dataId);
+    const dataType = await this.dataType(instance, existing.dataType);
+    authorizeDataWrite(role, instance, dataType);
     if (existing.locked) throw StorageErrors.dataElementLocked();
     if (expectedVersion !== undefined && expectedVersion !== existing.version) throw StorageErrors.versionMismatch(existing.version);
-    const dataType = await this.dataType(instance, existing.dataType);
     if (!isContentTypeAllowed(dataType, input.contentType)) throw StorageErrors.contentTypeNotAllowed(mediaType(input.contentType), dataType.id);
 
     const uploadId = randomUUID();
@@ -143,8 +144,8 @@ export class DataService {
     let previousScan = existing.fileScanResult;
     try {
       const scanFields = await this.scanning.conclude(content.scan, dataId, ref.instanceGuid, blobStoragePath);
-      await this.instances.change(principal, ref, { access: 'write', dataId, settledUploads: [uploadId] }, (draft, now) => {
-        this.assertWritable(principal, draft);
+      await this.instances.change(principal, ref, { access: 'write', dataId, settledUploads: [uploadId] }, (draft, now, role) => {
+        authorizeDataWrite(role, draft, dataType);
         const element = this.element(draft, dataId);
         if (element.locked) throw StorageErrors.dataElementLocked();
         if (expectedVersion !== undefined && expectedVersion !== element.version) throw StorageErrors.versionMismatch(element.version);
@@ -177,11 +178,13 @@ export class DataService {
   }
 
   async remove(principal: Principal, ref: InstanceRef, dataId: string, expectedVersion?: number): Promise<void> {
-    const instance = await this.instances.get(principal, ref, 'write');
+    const { instance, role } = await this.instances.getWithRole(principal, ref, 'write');
     const element = this.element(instance, dataId);
+    const dataType = await this.dataType(instance, element.dataType);
+    authorizeDataWrite(role, instance, dataType);
     await removeBlobsDurably(this.ctx, instance, [element.blobStoragePath], async () => {
-      await this.instances.change(principal, ref, { access: 'write', dataId }, (draft) => {
-        this.assertWritable(principal, draft);
+      await this.instances.change(principal, ref, { access: 'write', dataId }, (draft, _now, role) => {
+        authorizeDataWrite(role, draft, dataType);
         const current = this.element(draft, dataId);
         if (current.locked) throw StorageErrors.dataElementLocked();
         if (expectedVersion !== undefined && expectedVersion !== current.version) throw StorageErrors.versionMismatch(current.version);
@@ -264,7 +267,13 @@ export class DataService {
       started: this.ctx.clock(),
     });
     const meter = ContentMeter.over(input.body, limit);
-    const { body, scan } = this.scanning.start(dataType, meter);
+    // Judged by what it is: the first bytes before anything is stored, a PDF's trailer as the stream ends.
+    const inspector = new ContentInspector(input.contentType, () => StorageErrors.contentMismatch(mediaType(input.contentType), dataType.id));
+    meter.on('error', (error) => inspector.destroy(error));
+    // Its error reaches whoever consumes it (the blob store), also when it fails before the store starts reading.
+    inspector.on('error', () => meter.unpipe(inspector));
+    meter.pipe(inspector);
+    const { body, scan } = this.scanning.start(dataType, inspector);
     try {
       await this.ctx.blobs.put(blobStoragePath, body, { contentType: input.contentType });
     } catch (error) {
@@ -296,12 +305,6 @@ export class DataService {
     if (dataType.maxCount > 0 && instance.data.filter((d) => d.dataType === dataType.id).length >= dataType.maxCount) {
       throw StorageErrors.tooManyDataElements(dataType.id, dataType.maxCount);
     }
-  }
-
-  /** Parties may not change data of a deleted or submitted instance; the app owner still may (e.g. receipts). */
-  private assertWritable(principal: Principal, instance: Instance): void {
-    if (instance.status.isSoftDeleted) throw StorageErrors.instanceLocked('The instance is deleted.');
-    if (principal.kind !== 'org' && instance.process.ended) throw StorageErrors.instanceLocked('The instance is submitted; its data can no longer change.');
   }
 
   blobPath(instance: Pick<Instance, 'appId' | 'id'>, dataId: string): string {

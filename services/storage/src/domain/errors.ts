@@ -33,6 +33,25 @@ export const StorageErrors = {
   writeConflict: () =>
     new DomainError('conflict', 'WRITE_CONFLICT', 'The resource was changed by concurrent requests; retry.'),
   forbidden: (detail: string) => new DomainError('forbidden', 'FORBIDDEN', detail),
+  appRequired: (action: string) =>
+    new DomainError('forbidden', 'APP_REQUIRED', `Only the app, acting for the party, may ${action}; go through the app's API.`),
+  orgRequired: (action: string) => new DomainError('forbidden', 'ORG_REQUIRED', `Only the app owner may ${action}.`),
+  roleNotAllowed: (role: string, action: string) =>
+    new DomainError('forbidden', 'NOT_ALLOWED_FOR_CALLER', `A caller acting as ${role === 'app' ? 'the app' : `the ${role}`} may not ${action}.`),
+  wrongApp: (app: string, appId: string) =>
+    new DomainError('forbidden', 'APP_MISMATCH', `The app ${app} may only act in its own instances, not in ${appId}.`),
+  dataTypeNotWritable: (dataType: string, who: string) =>
+    new DomainError('forbidden', 'DATA_TYPE_NOT_WRITABLE', `Data of type '${dataType}' is not written by ${who}; it belongs to the app.`),
+  notInTask: (dataType: string, taskId: string) =>
+    new DomainError('conflict', 'NOT_IN_TASK', `Data of type '${dataType}' can only change while the process is in task '${taskId}'.`),
+  processEnded: () => new DomainError('conflict', 'PROCESS_ENDED', 'The process has ended; its state is final.'),
+  invalidProcessState: (detail: string) => new DomainError('conflict', 'INVALID_PROCESS_STATE', detail),
+  contentMismatch: (declared: string, dataType: string) =>
+    new DomainError(
+      'unsupported_media_type',
+      'CONTENT_TYPE_MISMATCH',
+      `The content is not what its Content-Type '${declared}' claims, or not a type data type '${dataType}' allows.`,
+    ),
   missingScope: (scope: string) => new DomainError('forbidden', 'MISSING_SCOPE', `The token lacks the scope '${scope}'.`),
   invalid: (code: string, detail: string) => new DomainError('invalid', code, detail),
   blobStoreFull: () =>

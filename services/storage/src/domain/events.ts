@@ -1,14 +1,18 @@
 import type { Instance, InstanceEvent, InstanceEventType, PlatformUser, Principal, ProcessState } from '@forms/contracts';
+import { appOf } from './authorization';
 import { timeOrderedUuid } from './ids';
 
+/** Who made a change: the party (or org), and the app service it acted through. */
 export function platformUser(principal: Principal): PlatformUser {
+  const app = appOf(principal);
+  const through = app !== undefined ? { appId: app } : {};
   switch (principal.kind) {
     case 'user':
-      return { userId: principal.userId, authenticationLevel: principal.authLevel };
+      return { userId: principal.userId, authenticationLevel: principal.authLevel, ...through };
     case 'org':
-      return { orgId: principal.org };
+      return { orgId: principal.org, ...through };
     case 'system':
-      return { systemId: principal.systemId };
+      return { systemId: principal.systemId, ...through };
   }
 }
 
@@ -29,16 +33,4 @@ export function instanceEvent(
     ...(extra.dataId ? { dataId: extra.dataId } : {}),
     ...(extra.processInfo ? { processInfo: extra.processInfo } : {}),
   };
-}
-
-/** The audit events a process change implies, in the order they happened. */
-export function processChangeEvents(before: ProcessState, after: ProcessState): InstanceEventType[] {
-  const events: InstanceEventType[] = [];
-  if (!before.started && after.started) events.push('process_StartEvent');
-  const taskBefore = before.currentTask?.elementId;
-  const taskAfter = after.currentTask?.elementId;
-  if (taskBefore && taskBefore !== taskAfter) events.push('process_EndTask');
-  if (taskAfter && taskAfter !== taskBefore) events.push('process_StartTask');
-  if (!before.ended && after.ended) events.push('process_EndEvent', 'Submited');
-  return events;
 }

@@ -2,10 +2,11 @@ import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { DataElement, Instance, InstanceCreate, Principal } from '@forms/contracts';
 import { DuplicateKeyError } from './ports/metadata-store';
-import { authorizeCreate, principalId } from './authorization';
+import { authorizeCreate, authorizeDataWrite, principalId } from './authorization';
 import { isContentTypeAllowed, mediaType, newDataElement, type DataService } from './data-service';
 import { StorageErrors } from './errors';
-import { instanceEvent, processChangeEvents } from './events';
+import { instanceEvent } from './events';
+import { checkProcessChange, processChangeEvents } from './process-rules';
 import type { StorageContext } from './storage-context';
 
 /** Content sent with the instance, one data element each. */
@@ -40,7 +41,14 @@ export class InstanceCreation {
   async create(principal: Principal, appId: string, input: InstanceCreate, parts: AsyncIterable<InitialData> = noParts()): Promise<CreatedInstance> {
     const application = await this.ctx.store.applications.get(appId);
     if (!application) throw StorageErrors.applicationNotFound(appId);
-    authorizeCreate(principal, application.org, input.instanceOwner.partyId);
+    // The app for the party it acts for, or the org in its own apps; never a party alone (ADR 0008).
+    const role = authorizeCreate(principal, application, input.instanceOwner.partyId);
+    const process = input.process ?? {};
+    // A new instance starts its process (or has none yet); it is never created submitted.
+    if (Object.keys(process).length > 0) {
+      if (process.ended != null) throw StorageErrors.invalidProcessState('An instance cannot be created with an ended process.');
+      checkProcessChange(application, {}, process);
+    }
 
     const guid = input.instanceGuid ?? randomUUID();
     if (input.instanceGuid !== undefined) {
@@ -58,7 +66,7 @@ export class InstanceCreation {
       selfLinks: { platform: this.selfLink(id) },
       dueBefore: input.dueBefore ? new Date(input.dueBefore).toISOString() : null,
       visibleAfter: input.visibleAfter ? new Date(input.visibleAfter).toISOString() : null,
-      process: input.process ?? {},
+      process,
       status: { isArchived: false, isSoftDeleted: false, isHardDeleted: false, readStatus: 'Unread', substatus: null },
       completeConfirmations: [],
       data: [],
@@ -75,6 +83,7 @@ export class InstanceCreation {
     try {
       for await (const part of parts) {
         const dataType = await this.data.dataType(instance, part.dataType);
+        authorizeDataWrite(role, instance, dataType);
         if (!isContentTypeAllowed(dataType, part.contentType)) throw StorageErrors.contentTypeNotAllowed(mediaType(part.contentType), dataType.id);
         this.data.assertBelowMaxCount(instance, dataType);
         const dataId = randomUUID();
@@ -91,11 +100,9 @@ export class InstanceCreation {
       throw error;
     }
 
-    const types = ['Created' as const, ...processChangeEvents({}, instance.process)];
     const events = [
-      ...types.map((type) =>
-        instanceEvent(type, instance, principal, now, type.startsWith('process_') ? { processInfo: instance.process } : {}),
-      ),
+      instanceEvent('Created', instance, principal, now),
+      ...processChangeEvents({}, instance.process, now).map(({ type, processInfo }) => instanceEvent(type, instance, principal, now, { processInfo })),
       ...instance.data.map((element) => instanceEvent('DataCreated', instance, principal, now, { dataId: element.id })),
     ];
     try {

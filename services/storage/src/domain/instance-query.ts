@@ -96,15 +96,20 @@ export function buildInstanceQuery(principal: Principal, params: InstanceQueryPa
     }
     query.org = principal.org;
     if (requestedParty) query.partyIds = [requestedParty];
+    // An app's own token sees its own app only.
+    if (principal.app !== undefined) appOnly(query, params, principal.app);
   } else {
     if (requestedParty && requestedParty !== principal.partyId) {
       throw StorageErrors.forbidden('You may only query instances of your own party.');
     }
     query.partyIds = [principal.partyId];
     if (params.org) query.org = params.org;
+    // What the owner deleted after submitting is no longer in its lists (the org still has it).
+    query.excludeHiddenFromOwner = true;
+    if (principal.via !== undefined) appOnly(query, params, principal.via);
   }
 
-  if (params.appId) query.appIds = [params.appId];
+  if (params.appId && !query.appIds) query.appIds = [params.appId];
   if (params['process.currentTask']) query.currentTask = params['process.currentTask'];
   if (params['process.isComplete'] !== undefined) query.isComplete = params['process.isComplete'];
   if (params['process.endEvent']) query.endEvent = params['process.endEvent'];
@@ -119,6 +124,12 @@ export function buildInstanceQuery(principal: Principal, params: InstanceQueryPa
   if (params.excludeConfirmedBy) query.excludeConfirmedBy = params.excludeConfirmedBy;
   if (params.continuationToken) query.after = decodeContinuationToken(params.continuationToken);
   return query;
+}
+
+/** An app service queries its own app's instances only. */
+function appOnly(query: InstanceQuery, params: InstanceQueryParams, app: string): void {
+  if (params.appId && params.appId !== app) throw StorageErrors.wrongApp(app, params.appId);
+  query.appIds = [app];
 }
 
 export async function queryInstances(store: MetadataStore, query: InstanceQuery): Promise<InstancePage> {

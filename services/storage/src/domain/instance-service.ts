@@ -9,9 +9,10 @@ import type {
   Substatus,
 } from '@forms/contracts';
 import type { EventQuery } from './ports/metadata-store';
-import { authorizeInstance, authorizeOrgOnly, principalId, type Access } from './authorization';
+import { authorizeInstance, principalId, requireRole, type Access, type Role } from './authorization';
 import { StorageErrors } from './errors';
-import { instanceEvent, processChangeEvents } from './events';
+import { instanceEvent } from './events';
+import { checkProcessChange, processChangeEvents, type ProcessEvent } from './process-rules';
 import { removeBlobsDurably } from './blob-cleanup';
 import type { StorageContext } from './storage-context';
 
@@ -20,21 +21,26 @@ export interface InstanceRef {
   instanceGuid: string;
 }
 
+/** An audit event to record: its type, or a process event with the state it names. */
+export type AuditEvent = InstanceEventType | ProcessEvent;
+
 /** What a change returns when the instance already is as asked: nothing is written, the version stays. */
 export const UNCHANGED = Symbol('unchanged');
 
-/** A change to apply to a loaded instance; returns the audit events it implies, or UNCHANGED. */
+/** A change to apply to a loaded instance, by a caller in `role`; returns the audit events it implies, or UNCHANGED. */
 export type InstanceChange = (
   draft: Instance,
   now: string,
-) => InstanceEventType[] | typeof UNCHANGED | Promise<InstanceEventType[] | typeof UNCHANGED>;
+  role: Role,
+) => AuditEvent[] | typeof UNCHANGED | Promise<AuditEvent[] | typeof UNCHANGED>;
 
 export interface ChangeOptions {
   access: Access;
   /** Version the caller last saw (from If-Match); a different current version fails with 412. */
   expectedVersion?: number;
-  /** Lets only the owning org make the change. */
-  orgOnly?: boolean;
+  /** The roles that may make the change (default: any stakeholder with the access scope), and what it is. */
+  roles?: readonly Role[];
+  action?: string;
   dataId?: string;
   /** Pending uploads whose blobs this change makes referenced: settled with it. */
   settledUploads?: string[];
@@ -52,9 +58,13 @@ export class InstanceService {
 
   /** Loads an instance the principal may access; strangers get not-found. */
   async get(principal: Principal, ref: InstanceRef, access: Access = 'read'): Promise<Instance> {
+    return (await this.getWithRole(principal, ref, access)).instance;
+  }
+
+  /** Loads an instance the principal may access, with the principal's role on it. */
+  async getWithRole(principal: Principal, ref: InstanceRef, access: Access = 'read'): Promise<{ instance: Instance; role: Role }> {
     const instance = await this.load(ref);
-    authorizeInstance(principal, instance, access);
-    return instance;
+    return { instance, role: authorizeInstance(principal, instance, access) };
   }
 
   /**
@@ -65,14 +75,14 @@ export class InstanceService {
    */
   async change(principal: Principal, ref: InstanceRef, options: ChangeOptions, apply: InstanceChange): Promise<Instance> {
     for (let attempt = 1; attempt <= MAX_WRITE_ATTEMPTS; attempt++) {
-      const current = await this.get(principal, ref, options.access);
-      if (options.orgOnly) authorizeOrgOnly(principal, current.org, options.access);
+      const { instance: current, role } = await this.getWithRole(principal, ref, options.access);
+      if (options.roles) requireRole(role, options.roles, options.action ?? 'make this change');
       if (options.expectedVersion !== undefined && options.expectedVersion !== current.version) {
         throw StorageErrors.versionMismatch(current.version);
       }
       const now = this.ctx.clock();
       const draft = structuredClone(current);
-      const events = await apply(draft, now);
+      const events = await apply(draft, now, role);
       if (events === UNCHANGED) return current;
       draft.version = current.version + 1;
       draft.lastChanged = now;
@@ -83,10 +93,14 @@ export class InstanceService {
     throw StorageErrors.writeConflict();
   }
 
+  /** Only the app moves the process, and only to a coherent state of its registered process. */
   async updateProcess(principal: Principal, ref: InstanceRef, process: ProcessState, expectedVersion?: number): Promise<Instance> {
-    return this.change(principal, ref, { access: 'write', ...(expectedVersion !== undefined && { expectedVersion }) }, async (draft) => {
+    const options = { access: 'write', roles: ['app'], action: 'change the process', ...(expectedVersion !== undefined && { expectedVersion }) } as const;
+    return this.change(principal, ref, options, async (draft, now) => {
       if (draft.status.isSoftDeleted) throw StorageErrors.instanceLocked('The instance is deleted.');
-      const events = processChangeEvents(draft.process, process);
+      const application = await this.ctx.store.applications.get(draft.appId);
+      checkProcessChange(application ?? {}, draft.process, process);
+      const events = processChangeEvents(draft.process, process, now);
       const endedTask = draft.process.currentTask?.elementId;
       if (endedTask && endedTask !== process.currentTask?.elementId) await this.lockDataOfTask(draft, endedTask);
       draft.process = process;
@@ -102,21 +116,25 @@ export class InstanceService {
   }
 
   async setSubstatus(principal: Principal, ref: InstanceRef, substatus: Substatus, expectedVersion?: number): Promise<Instance> {
-    return this.change(principal, ref, { access: 'write', orgOnly: true, ...(expectedVersion !== undefined && { expectedVersion }) }, (draft) => {
+    const options = { access: 'write', roles: ['org'], action: 'set the substatus', ...(expectedVersion !== undefined && { expectedVersion }) } as const;
+    return this.change(principal, ref, options, (draft) => {
       draft.status.substatus = substatus;
       return ['Saved'];
     });
   }
 
+  /** The owner's own marker: set by the party (or the app for it) with a token that may write. */
   async setReadStatus(principal: Principal, ref: InstanceRef, readStatus: ReadStatus, expectedVersion?: number): Promise<Instance> {
-    return this.change(principal, ref, { access: 'read', ...(expectedVersion !== undefined && { expectedVersion }) }, (draft) => {
+    const options = { access: 'write', roles: ['party', 'app'], action: 'set the read status', ...(expectedVersion !== undefined && { expectedVersion }) } as const;
+    return this.change(principal, ref, options, (draft) => {
       draft.status.readStatus = readStatus;
       return ['Saved'];
     });
   }
 
   async setDataValues(principal: Principal, ref: InstanceRef, values: DataValues, expectedVersion?: number): Promise<Instance> {
-    return this.change(principal, ref, { access: 'write', ...(expectedVersion !== undefined && { expectedVersion }) }, (draft) => {
+    const options = { access: 'write', roles: ['app', 'org'], action: 'set data values', ...(expectedVersion !== undefined && { expectedVersion }) } as const;
+    return this.change(principal, ref, options, (draft) => {
       // A null value removes the key, as in Altinn.
       for (const [key, value] of Object.entries(values)) {
         if (value === null) delete draft.dataValues[key];
@@ -128,15 +146,25 @@ export class InstanceService {
 
   /** The app owner confirms it has downloaded the instance. Idempotent: a second confirmation changes nothing. */
   async confirmComplete(principal: Principal, ref: InstanceRef, expectedVersion?: number): Promise<Instance> {
-    return this.change(principal, ref, { access: 'write', orgOnly: true, ...(expectedVersion !== undefined && { expectedVersion }) }, (draft, now) => {
+    const options = { access: 'write', roles: ['org'], action: 'confirm the download', ...(expectedVersion !== undefined && { expectedVersion }) } as const;
+    return this.change(principal, ref, options, (draft, now) => {
       if (draft.completeConfirmations.some((c) => c.stakeholderId === draft.org)) return UNCHANGED;
       draft.completeConfirmations.push({ stakeholderId: draft.org, confirmedOn: now });
       return ['ConfirmedComplete'];
     });
   }
 
+  /**
+   * Soft delete. Once the process has ended the instance is the org's to handle: the owner's delete then only
+   * hides it from the owner's lists, never from the org's queries.
+   */
   async softDelete(principal: Principal, ref: InstanceRef, expectedVersion?: number): Promise<Instance> {
-    return this.change(principal, ref, { access: 'write', ...(expectedVersion !== undefined && { expectedVersion }) }, (draft, now) => {
+    return this.change(principal, ref, { access: 'write', ...(expectedVersion !== undefined && { expectedVersion }) }, (draft, now, role) => {
+      if (role !== 'org' && draft.process.ended) {
+        if (draft.status.isHiddenFromOwner) return [];
+        draft.status.isHiddenFromOwner = true;
+        return ['Deleted'];
+      }
       if (draft.status.isSoftDeleted) return [];
       draft.status.isSoftDeleted = true;
       draft.status.softDeleted = now;
@@ -145,11 +173,14 @@ export class InstanceService {
   }
 
   /**
-   * Removes the instance and its blobs for good; its audit events are kept. Blobs are journalled for
+   * Removes the instance and its blobs for good; its audit events are kept. The org may; the app only while the
+   * process has not ended; a party never. Blobs are journalled for
    * deletion first, so a crash half-way leaves nothing the reaper cannot finish.
    */
   async hardDelete(principal: Principal, ref: InstanceRef, expectedVersion?: number): Promise<void> {
-    const instance = await this.get(principal, ref, 'write');
+    const { instance, role } = await this.getWithRole(principal, ref, 'write');
+    // The org, or the app removing a draft (e.g. an instantiation that failed half-way); never a submitted one.
+    if (role === 'party' || (role === 'app' && instance.process.ended)) throw StorageErrors.orgRequired('delete this instance for good');
     if (expectedVersion !== undefined && expectedVersion !== instance.version) throw StorageErrors.versionMismatch(instance.version);
     await removeBlobsDurably(this.ctx, instance, instance.data.map((d) => d.blobStoragePath), async () => {
       await this.ctx.store.instances.remove(ref.instanceGuid, { events: this.buildEvents(['Deleted'], instance, principal, this.ctx.clock()) });
@@ -168,13 +199,11 @@ export class InstanceService {
     return instance;
   }
 
-  private buildEvents(types: InstanceEventType[], instance: Instance, principal: Principal, now: string, dataId?: string): InstanceEvent[] {
-    return types.map((type) =>
-      instanceEvent(type, instance, principal, now, {
-        ...(dataId && { dataId }),
-        ...(type.startsWith('process_') || type === 'Submited' ? { processInfo: instance.process } : {}),
-      }),
-    );
+  private buildEvents(events: AuditEvent[], instance: Instance, principal: Principal, now: string, dataId?: string): InstanceEvent[] {
+    return events.map((event) => {
+      const { type, processInfo } = typeof event === 'string' ? { type: event, processInfo: undefined } : event;
+      return instanceEvent(type, instance, principal, now, { ...(dataId && { dataId }), ...(processInfo && { processInfo }) });
+    });
   }
 }
 

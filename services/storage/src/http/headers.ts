@@ -1,4 +1,4 @@
-import contentDisposition from 'content-disposition';
+import { attachmentDisposition, filenameFromContentDisposition, InvalidContentDisposition } from '@forms/content-check';
 import parseRange from 'range-parser';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Principal } from '@forms/contracts';
@@ -13,20 +13,22 @@ export function requirePrincipal(request: FastifyRequest): Principal {
   return request.principal;
 }
 
-/** Filename from `Content-Disposition: attachment; filename="a.pdf"` (or `filename*=`), if any. */
+/** Filename from `Content-Disposition: attachment; filename="a.pdf"` (or `filename*=`), made safe to store and show. */
 export function filenameFrom(request: FastifyRequest): string | undefined {
-  const header = request.headers['content-disposition'];
-  if (!header) return undefined;
   try {
-    const filename = contentDisposition.parse(header).parameters.filename;
-    return filename ? filename.replace(/[\\/]/g, '_').slice(0, 255) : undefined;
-  } catch {
-    throw StorageErrors.invalid('INVALID_CONTENT_DISPOSITION', 'The Content-Disposition header is malformed.');
+    return filenameFromContentDisposition(request.headers['content-disposition']);
+  } catch (error) {
+    if (error instanceof InvalidContentDisposition) throw StorageErrors.invalid('INVALID_CONTENT_DISPOSITION', error.message);
+    throw error;
   }
 }
 
-export function contentDispositionFor(filename: string | undefined): string | undefined {
-  return filename ? contentDisposition(filename, { type: 'attachment' }) : undefined;
+/**
+ * Headers of every content download: always an attachment (never rendered inline by a browser on our origin)
+ * and never sniffed into another type.
+ */
+export function downloadHeaders(filename: string | undefined): Record<string, string> {
+  return { 'content-disposition': attachmentDisposition(filename), 'x-content-type-options': 'nosniff' };
 }
 
 /** Content-Length when given, so an oversize upload can be refused before reading the body. */

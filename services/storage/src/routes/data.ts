@@ -5,7 +5,7 @@ import { DataElement } from '@forms/contracts';
 import type { ContentInput } from '../domain/data-service';
 import { StorageErrors } from '../domain/errors';
 import {
-  contentDispositionFor,
+  downloadHeaders,
   declaredLength,
   etagOf,
   expectedVersion,
@@ -103,8 +103,7 @@ const dataRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const blob = await data.openContent(principal, element, range, (damaged, reason) =>
         request.log.error({ dataElementId: damaged.id, blobStoragePath: damaged.blobStoragePath, reason }, 'stored content is damaged'),
       );
-      const disposition = contentDispositionFor(element.filename);
-      if (disposition) reply.header('content-disposition', disposition);
+      reply.headers(downloadHeaders(element.filename));
       reply.header('etag', etagOf(element.version)).header('accept-ranges', 'bytes').type(element.contentType);
       if (range) {
         reply.code(206).header('content-range', `bytes ${range.start}-${range.end}/${blob.totalSize}`);

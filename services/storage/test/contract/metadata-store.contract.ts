@@ -166,7 +166,7 @@ export function describeMetadataStoreContract(name: string, target: MetadataStor
           created: at(1),
           lastChanged: at(20),
           dueBefore: at(200),
-          status: { isArchived: true, archived: at(20) },
+          status: { isArchived: true, archived: at(20), isHiddenFromOwner: true },
           completeConfirmations: [{ stakeholderId: 'acme', confirmedOn: at(21) }],
         }),
         b1: buildInstance({
@@ -256,6 +256,7 @@ export function describeMetadataStoreContract(name: string, target: MetadataStor
         ['isSoftDeleted false', { isSoftDeleted: false }, ['a1', 'a2', 'c2']],
         ['isHardDeleted true', { isHardDeleted: true }, ['c1']],
         ['isHardDeleted false', { isHardDeleted: false }, ['a1', 'a2', 'b1', 'c2']],
+        ['excludeHiddenFromOwner', { excludeHiddenFromOwner: true }, ['a1', 'b1', 'c1', 'c2']],
         ['excludeConfirmedBy, one of several confirmations', { excludeConfirmedBy: 'acme' }, ['a1', 'b1', 'c2']],
         ['excludeConfirmedBy, other stakeholder', { excludeConfirmedBy: 'other' }, ['a1', 'a2', 'b1']],
         ['excludeConfirmedBy, nobody confirmed', { excludeConfirmedBy: 'unknown' }, everyone],

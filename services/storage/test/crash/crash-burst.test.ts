@@ -90,7 +90,9 @@ describe.each(['embedded', 'mongo'] as const)('SIGKILL during a burst of instant
     };
     const first = await startStorageProcess(env, baseUrl);
     children.push(first.child);
-    const client = new StorageClient({ baseUrl, timeoutMs: 10_000 });
+    // As the app service calls storage: its own token beside the party's (storage creates instances only then).
+    const appToken = issuer.appToken({ app: 'nav/sample-app' });
+    const client = new StorageClient({ baseUrl, timeoutMs: 10_000, accessToken: async () => appToken });
     const nav = issuer.orgToken({ org: 'nav', scopes: [Scopes.serviceOwnerRead, Scopes.serviceOwnerWrite] });
     await client.registerApplication(nav, 'nav/sample-app', SAMPLE_APP);
 

@@ -22,7 +22,7 @@ it('deletes blobs of abandoned uploads and keeps blobs that data elements point 
     method: 'POST',
     url: `${instanceUrl(instance)}/data?dataType=attachment`,
     headers: { ...h.auth.owner, 'content-type': 'application/pdf' },
-    payload: '%PDF-1.7 kept',
+    payload: '%PDF-1.7\n%%EOF',
   });
   const element = uploaded.json<DataElement>();
 
@@ -54,7 +54,7 @@ it('deletes blobs of abandoned uploads and keeps blobs that data elements point 
   expect(await reapOrphanBlobs(h.app.storage.context, HOUR)).toBe(1);
   expect(await blobs.stat(orphanPath)).toBeNull();
   expect(await blobs.stat(justFinishedPath)).toEqual({ size: 13 });
-  expect(await blobs.stat(element.blobStoragePath)).toEqual({ size: 13 });
+  expect(await blobs.stat(element.blobStoragePath)).toEqual({ size: 14 });
   expect(await blobs.stat(inFlightPath)).toEqual({ size: 9 });
   const remaining = await store.pendingUploads.listStartedBefore('9999-01-01T00:00:00.000Z', 10);
   expect(remaining.map((u) => u.blobStoragePath).sort()).toEqual([inFlightPath, justFinishedPath].sort());

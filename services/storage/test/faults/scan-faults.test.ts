@@ -146,7 +146,12 @@ describeWithClamd('scan faults with the real clamd', () => {
       const api = first.baseUrl;
       expect((await fetch(`${api}/applications/nav/scanned`, { method: 'POST', headers: { ...nav, 'content-type': 'application/json' }, body: JSON.stringify(SCANNED_APP) })).status).toBe(201);
       const instance = (await (
-        await fetch(`${api}/instances?appId=nav/scanned`, { method: 'POST', headers: { ...owner, 'content-type': 'application/json' }, body: JSON.stringify({ instanceOwner: { partyId: OWNER_PARTY } }) })
+        // Created by the app for the party (its own token beside the party's), as storage requires.
+        await fetch(`${api}/instances?appId=nav/scanned`, {
+          method: 'POST',
+          headers: { ...owner, platformaccesstoken: issuer.appToken({ app: 'nav/scanned' }), 'content-type': 'application/json' },
+          body: JSON.stringify({ instanceOwner: { partyId: OWNER_PARTY } }),
+        })
       ).json()) as Instance;
       const content = Buffer.concat([await chunked(20 * MB, 41), EICAR]);
       const uploaded = await fetch(`${api}/instances/${instance.id}/data?dataType=scanned`, {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { StorageClient } from '@forms/client';
 import type { Instance } from '@forms/contracts';
-import { API, OTHER_PARTY, OWNER_PARTY, registerApp, startStorage, type AdapterSet, type StorageHarness } from '../support/storage-harness';
+import { API, OTHER_PARTY, OWNER_PARTY, registerApp, startStorage, viaApp, type AdapterSet, type StorageHarness } from '../support/storage-harness';
 
 const sha256 = (content: Buffer) => createHash('sha256').update(content).digest('hex');
 const tokenOf = (headers: Record<string, string>) => (headers.authorization ?? '').replace(/^Bearer /, '');
@@ -25,14 +25,16 @@ describe.each<AdapterSet>(['embedded', 'mongo-s3'])('creating an instance with i
     h = await startStorage(adapters);
     await registerApp(h);
     const address = await h.app.listen({ host: '127.0.0.1', port: 0 });
-    client = new StorageClient({ baseUrl: `${address}${API}` });
+    // As the app service calls storage: its own token beside the party's.
+    const appToken = h.issuer.appToken({ app: 'nav/sample-app' });
+    client = new StorageClient({ baseUrl: `${address}${API}`, accessToken: async () => appToken });
     owner = tokenOf(h.auth.owner);
     other = tokenOf(h.auth.otherOwner);
   });
   afterAll(() => h.close());
 
   const form = Buffer.from(JSON.stringify({ applicant: { name: 'Kari' } }));
-  const pdf = Buffer.concat([Buffer.from('%PDF-1.7\n'), Buffer.alloc(300_000, 7)]);
+  const pdf = Buffer.concat([Buffer.from('%PDF-1.7\n'), Buffer.alloc(300_000, 7), Buffer.from('\n%%EOF\n')]);
   const parts = () => [
     { dataType: 'model', contentType: 'application/json', body: form },
     { dataType: 'attachment', contentType: 'application/pdf', filename: 'proof.pdf', body: Readable.from([pdf.subarray(0, 100_000), pdf.subarray(100_000)]) },
@@ -64,7 +66,7 @@ describe.each<AdapterSet>(['embedded', 'mongo-s3'])('creating an instance with i
     const instanceGuid = randomUUID();
     const body = { instanceOwner: { partyId: OWNER_PARTY }, instanceGuid };
     const first = await client.createInstance(owner, 'nav/sample-app', body, parts());
-    const repeated = await h.app.inject({ method: 'POST', url: `${API}/instances?appId=nav/sample-app`, headers: h.auth.owner, payload: body });
+    const repeated = await h.app.inject({ method: 'POST', url: `${API}/instances?appId=nav/sample-app`, headers: viaApp(h, h.auth.owner), payload: body });
     expect(repeated.statusCode).toBe(200);
     expect(repeated.json<Instance>()).toEqual(first);
     const again = await client.createInstance(owner, 'nav/sample-app', body, parts());
@@ -90,7 +92,7 @@ describe.each<AdapterSet>(['embedded', 'mongo-s3'])('creating an instance with i
   it.each([
     ['a content type the data type does not allow', { dataType: 'attachment', contentType: 'text/html', body: '<p>x</p>' }, 'unsupported_media_type', 'CONTENT_TYPE_NOT_ALLOWED'],
     ['a data type the app does not have', { dataType: 'nonsense', contentType: 'application/pdf', body: '%PDF' }, 'invalid', 'DATA_TYPE_NOT_FOUND'],
-    ['content over the data type’s size limit', { dataType: 'attachment', contentType: 'application/pdf', body: Buffer.alloc(1024 * 1024 + 1, 1) }, 'too_large', 'DATA_TOO_LARGE'],
+    ['content over the data type’s size limit', { dataType: 'attachment', contentType: 'application/pdf', body: Buffer.concat([Buffer.from('%PDF-1.7\n'), Buffer.alloc(1024 * 1024 + 1, 1)]) }, 'too_large', 'DATA_TOO_LARGE'],
   ])('stores nothing at all when a later part has %s', async (_name, badPart, kind, code) => {
     const instanceGuid = randomUUID();
     const response = await client
@@ -110,7 +112,7 @@ describe.each<AdapterSet>(['embedded', 'mongo-s3'])('creating an instance with i
     const response = await h.app.inject({
       method: 'POST',
       url: `${API}/instances?appId=nav/sample-app`,
-      headers: { ...h.auth.owner, 'content-type': `multipart/form-data; boundary=${boundary}` },
+      headers: { ...viaApp(h, h.auth.owner), 'content-type': `multipart/form-data; boundary=${boundary}` },
       payload,
     });
     expect(response.statusCode).toBe(400);

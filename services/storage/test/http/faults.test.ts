@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { SqliteMetadataStore } from '../../src/adapters/metadata/sqlite/sqlite-metadata-store';
 import { buildInstance, buildEvent, at } from '../contract/test-data';
-import { API, OWNER_PARTY, registerApp, startStorage, type StorageHarness } from '../support/storage-harness';
+import { API, OWNER_PARTY, registerApp, startStorage, viaApp, type StorageHarness } from '../support/storage-harness';
 
 jest.setTimeout(60_000);
 const ROOT = resolve(__dirname, '../../../..');
@@ -28,7 +28,7 @@ describe('a running storage service on the embedded default', () => {
   afterAll(() => h.close());
 
   const create = () =>
-    h.app.inject({ method: 'POST', url: `${API}/instances?appId=nav/sample-app`, headers: h.auth.owner, payload: { instanceOwner: { partyId: OWNER_PARTY } } });
+    h.app.inject({ method: 'POST', url: `${API}/instances?appId=nav/sample-app`, headers: viaApp(h, h.auth.owner), payload: { instanceOwner: { partyId: OWNER_PARTY } } });
 
   it('answers a write on a full disk with 507 problem+json, reports not ready, and recovers by itself once there is room', async () => {
     const db = (h.app.storage.context.store as SqliteMetadataStore).database;

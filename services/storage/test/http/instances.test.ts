@@ -1,5 +1,5 @@
 import type { Instance, InstanceEvent } from '@forms/contracts';
-import { API, OWNER_PARTY, createInstance, instanceUrl, registerApp, startStorage, type StorageHarness } from '../support/storage-harness';
+import { API, OWNER_PARTY, createInstance, instanceUrl, registerApp, startStorage, viaApp, type StorageHarness } from '../support/storage-harness';
 
 let h: StorageHarness;
 beforeAll(async () => {
@@ -19,7 +19,7 @@ describe('creating and reading instances', () => {
     const response = await h.app.inject({
       method: 'POST',
       url: `${API}/instances?appId=nav/sample-app`,
-      headers: h.auth.owner,
+      headers: viaApp(h, h.auth.owner),
       payload: { instanceOwner: { partyId: OWNER_PARTY, personNumber: '01017012345' }, dueBefore: '2030-01-01T00:00:00Z' },
     });
     expect(response.statusCode).toBe(201);
@@ -86,7 +86,7 @@ describe('process, status and data values', () => {
     const started = await h.app.inject({
       method: 'PUT',
       url: `${instanceUrl(instance)}/process`,
-      headers: { ...h.auth.owner, 'if-match': '"1"' },
+      headers: { ...viaApp(h, h.auth.owner), 'if-match': '"1"' },
       payload: { started: taskOne.started, startEvent: 'StartEvent_1', currentTask: taskOne },
     });
     expect(started.statusCode).toBe(200);
@@ -95,7 +95,7 @@ describe('process, status and data values', () => {
     const stale = await h.app.inject({
       method: 'PUT',
       url: `${instanceUrl(instance)}/process`,
-      headers: { ...h.auth.owner, 'if-match': '"1"' },
+      headers: { ...viaApp(h, h.auth.owner), 'if-match': '"1"' },
       payload: { started: taskOne.started, ended: '2024-05-01T11:00:00.000Z', endEvent: 'EndEvent_1', currentTask: null },
     });
     expect(stale.statusCode).toBe(412);
@@ -104,7 +104,7 @@ describe('process, status and data values', () => {
     const ended = await h.app.inject({
       method: 'PUT',
       url: `${instanceUrl(instance)}/process`,
-      headers: { ...h.auth.owner, 'if-match': '"2"' },
+      headers: { ...viaApp(h, h.auth.owner), 'if-match': '"2"' },
       payload: { started: taskOne.started, ended: '2024-05-01T11:00:00.000Z', endEvent: 'EndEvent_1', currentTask: null },
     });
     expect(ended.statusCode).toBe(200);
@@ -119,7 +119,9 @@ describe('process, status and data values', () => {
     ]);
     const processEvents = await events(instance, '?eventTypes=process_EndTask&eventTypes=Submited');
     expect(processEvents.map((e) => e.eventType)).toEqual(['process_EndTask', 'Submited']);
-    expect(processEvents[0]?.user).toEqual({ userId: '1001', authenticationLevel: 2 });
+    // The audit names the party and the app it acted through; the ended task's event names that task.
+    expect(processEvents[0]?.user).toEqual({ userId: '1001', authenticationLevel: 2, appId: 'nav/sample-app' });
+    expect(processEvents[0]?.processInfo?.currentTask?.elementId).toBe('Task_1');
   });
 
   it('lets the app owner set a substatus, but not the instance owner', async () => {
@@ -150,7 +152,7 @@ describe('process, status and data values', () => {
     const values = await h.app.inject({
       method: 'PUT',
       url: `${instanceUrl(instance)}/datavalues`,
-      headers: h.auth.owner,
+      headers: viaApp(h, h.auth.owner),
       payload: { values: { b: null, c: '3' } },
     });
     expect(values.statusCode).toBe(200);
@@ -164,7 +166,7 @@ describe('process, status and data values', () => {
       h.app.inject({
         method: 'PUT',
         url: `${instanceUrl(instance)}/datavalues`,
-        headers: h.auth.owner,
+        headers: viaApp(h, h.auth.owner),
         payload: { values: { [`key${i}`]: String(i) } },
       }),
     );
@@ -202,13 +204,16 @@ describe('confirming downloads and deleting', () => {
     expect(soft.json<Instance>().status).toMatchObject({ isSoftDeleted: true });
     expect((await h.app.inject({ method: 'GET', url: instanceUrl(instance), headers: h.auth.owner })).statusCode).toBe(200);
 
+    const byOwner = await h.app.inject({ method: 'DELETE', url: `${instanceUrl(instance)}?hard=true`, headers: h.auth.owner });
+    expect(byOwner.statusCode).toBe(403);
+    expect(byOwner.json().code).toBe('ORG_REQUIRED');
     const staleHard = await h.app.inject({
       method: 'DELETE',
       url: `${instanceUrl(instance)}?hard=true`,
-      headers: { ...h.auth.owner, 'if-match': '"1"' },
+      headers: { ...h.auth.nav, 'if-match': '"1"' },
     });
     expect(staleHard.statusCode).toBe(412);
-    const hard = await h.app.inject({ method: 'DELETE', url: `${instanceUrl(instance)}?hard=true`, headers: h.auth.owner });
+    const hard = await h.app.inject({ method: 'DELETE', url: `${instanceUrl(instance)}?hard=true`, headers: h.auth.nav });
     expect(hard.statusCode).toBe(204);
     expect((await h.app.inject({ method: 'GET', url: instanceUrl(instance), headers: h.auth.owner })).statusCode).toBe(404);
     const remaining = await h.app.storage.context.store.events.list(instance.id, {});

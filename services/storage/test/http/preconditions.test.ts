@@ -1,6 +1,6 @@
 import type { LightMyRequestResponse } from 'fastify';
 import type { Application, DataElement, Instance } from '@forms/contracts';
-import { API, createInstance, instanceUrl, registerApp, startStorage, type StorageHarness } from '../support/storage-harness';
+import { API, createInstance, instanceUrl, registerApp, startStorage, viaApp, type StorageHarness } from '../support/storage-harness';
 
 /**
  * If-Match on every write route that takes it, as the README promises: a stale tag is 412 and changes
@@ -21,7 +21,8 @@ interface Target {
   element: DataElement;
 }
 
-const PDF = Buffer.from('%PDF-1.7\nprecondition test\n');
+const PDF = Buffer.from('%PDF-1.7\nprecondition test\n%%EOF\n');
+const REPLACED_PDF = Buffer.from('%PDF-1.7\nreplaced\n%%EOF\n');
 const withIfMatch = (headers: Record<string, string>, ifMatch?: string) => (ifMatch === undefined ? headers : { ...headers, 'if-match': ifMatch });
 const instanceVersion = (t: Target) => t.instance.version;
 const elementVersion = (t: Target) => t.element.version;
@@ -33,8 +34,13 @@ const routes: WriteRoute[] = [
       h.app.inject({
         method: 'PUT',
         url: `${instanceUrl(t.instance)}/process`,
-        headers: withIfMatch(h.auth.owner, m),
-        payload: { started: '2024-05-01T10:00:00.000Z', startEvent: 'StartEvent_1', currentTask: null },
+        // Only the app moves the process (the party's token with the app's own beside it).
+        headers: withIfMatch(viaApp(h, h.auth.owner), m),
+        payload: {
+          started: '2024-05-01T10:00:00.000Z',
+          startEvent: 'StartEvent_1',
+          currentTask: { flow: 2, started: '2024-05-01T10:00:00.000Z', elementId: 'Task_1', altinnTaskType: 'data' },
+        },
       }),
     versionOf: instanceVersion,
     succeeds: 200,
@@ -55,7 +61,7 @@ const routes: WriteRoute[] = [
   {
     name: 'PUT …/datavalues',
     send: (h, t, m) =>
-      h.app.inject({ method: 'PUT', url: `${instanceUrl(t.instance)}/datavalues`, headers: withIfMatch(h.auth.owner, m), payload: { values: { ref: 'A-1' } } }),
+      h.app.inject({ method: 'PUT', url: `${instanceUrl(t.instance)}/datavalues`, headers: withIfMatch(viaApp(h, h.auth.owner), m), payload: { values: { ref: 'A-1' } } }),
     versionOf: instanceVersion,
     succeeds: 200,
   },
@@ -73,7 +79,7 @@ const routes: WriteRoute[] = [
   },
   {
     name: 'DELETE instance (hard)',
-    send: (h, t, m) => h.app.inject({ method: 'DELETE', url: `${instanceUrl(t.instance)}?hard=true`, headers: withIfMatch(h.auth.owner, m) }),
+    send: (h, t, m) => h.app.inject({ method: 'DELETE', url: `${instanceUrl(t.instance)}?hard=true`, headers: withIfMatch(h.auth.nav, m) }),
     versionOf: instanceVersion,
     succeeds: 204,
   },
@@ -84,7 +90,7 @@ const routes: WriteRoute[] = [
         method: 'PUT',
         url: `${instanceUrl(t.instance)}/data/${t.element.id}`,
         headers: withIfMatch({ ...h.auth.owner, 'content-type': 'application/pdf' }, m),
-        payload: Buffer.concat([PDF, Buffer.from('replaced')]),
+        payload: REPLACED_PDF,
       }),
     versionOf: elementVersion,
     succeeds: 200,

@@ -8,6 +8,7 @@ import {
   instanceUrl,
   registerApp,
   startStorage,
+  viaApp,
   type StorageHarness,
 } from '../support/storage-harness';
 
@@ -103,11 +104,12 @@ describe('instance query', () => {
   it('filters by process, status, time and confirmation', async () => {
     const [first, second, third, fourth] = navSample as [Instance, Instance, Instance, Instance];
     const task = { flow: 2, started: '2024-05-01T10:00:00.000Z', elementId: 'Task_2', altinnTaskType: 'confirmation' };
-    await h.app.inject({ method: 'PUT', url: `${instanceUrl(first)}/process`, headers: h.auth.owner, payload: { started: task.started, currentTask: task } });
+    const app = viaApp(h, h.auth.owner);
+    await h.app.inject({ method: 'PUT', url: `${instanceUrl(first)}/process`, headers: app, payload: { started: task.started, currentTask: task } });
     await h.app.inject({
       method: 'PUT',
       url: `${instanceUrl(second)}/process`,
-      headers: h.auth.owner,
+      headers: app,
       payload: { started: task.started, ended: '2024-05-02T10:00:00.000Z', endEvent: 'EndEvent_1' },
     });
     await h.app.inject({ method: 'DELETE', url: instanceUrl(third), headers: h.auth.owner });
@@ -117,7 +119,7 @@ describe('instance query', () => {
     await h.app.inject({
       method: 'PUT',
       url: `${instanceUrl(unconfirmed)}/process`,
-      headers: h.auth.owner,
+      headers: app,
       payload: { started: task.started, ended: '2024-05-02T11:00:00.000Z', endEvent: 'EndEvent_1' },
     });
 

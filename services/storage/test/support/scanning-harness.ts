@@ -5,7 +5,7 @@ export const SCANNED_APP: ApplicationInput = {
   title: { en: 'Scanned uploads' },
   dataTypes: [
     { id: 'model', allowedContentTypes: ['application/json'], maxCount: 1, minCount: 0, taskId: 'Task_1' },
-    { id: 'scanned', enableFileScan: true, maxCount: 0, minCount: 0, taskId: 'Task_1' },
+    { id: 'scanned', enableFileScan: true, maxCount: 0, minCount: 0 },
     { id: 'unscanned', maxCount: 0, minCount: 0 },
   ],
   partyTypesAllowed: { bankruptcyEstate: false, organisation: true, person: true, subUnit: false },

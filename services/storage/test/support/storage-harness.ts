@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { ApplicationInput, Instance } from '@forms/contracts';
-import { Scopes } from '@forms/contracts';
+import { ACCESS_TOKEN_HEADER, Scopes } from '@forms/contracts';
 import type { TypedFastify } from '@forms/service-kit';
 import { TestIssuer } from '@forms/test-support';
 import { buildStorageApp } from '../../src/app';
@@ -34,6 +34,15 @@ export const SYSTEM_PARTY = '50003';
 export const API = '/storage/api/v1';
 
 export const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+
+/** A party's headers as its app service sends them to storage: the party's token and the app's own token. */
+export function viaApp(h: Pick<StorageHarness, 'issuer'>, partyHeaders: Record<string, string>, appId = 'nav/sample-app'): Record<string, string> {
+  if (partyHeaders[ACCESS_TOKEN_HEADER] !== undefined) return partyHeaders;
+  return { ...partyHeaders, [ACCESS_TOKEN_HEADER]: h.issuer.appToken({ app: appId }) };
+}
+
+/** An app service's own token alone (its org, limited to that app). */
+export const appOwnToken = (h: Pick<StorageHarness, 'issuer'>, appId = 'nav/sample-app') => bearer(h.issuer.appToken({ app: appId }));
 
 /**
  * A storage service over real adapters: the embedded ones in a temp folder, or MongoDB (CongoServer or
@@ -96,9 +105,10 @@ export const SAMPLE_APP: ApplicationInput = {
     { id: 'bigfile', allowedContentTypes: ['application/octet-stream'], maxCount: 0, minCount: 0 },
   ],
   partyTypesAllowed: { bankruptcyEstate: false, organisation: true, person: true, subUnit: false },
+  processTasks: ['Task_1', 'Task_2'],
 };
 
-/** Registers `nav/<app>` (and optionally others) through the API. */
+/** Registers `nav/<app>` (and optionally others) through the API, as the org. */
 export async function registerApp(h: StorageHarness, appId = 'nav/sample-app', input: ApplicationInput = SAMPLE_APP): Promise<void> {
   const [org] = appId.split('/');
   const response = await h.app.inject({
@@ -118,7 +128,8 @@ export async function createInstance(
   const response = await h.app.inject({
     method: 'POST',
     url: `${API}/instances?appId=${options.appId ?? 'nav/sample-app'}`,
-    headers: options.headers ?? h.auth.owner,
+    // Instances are created by the app for the party (storage refuses a party alone).
+    headers: viaApp(h, options.headers ?? h.auth.owner, options.appId ?? 'nav/sample-app'),
     payload: { instanceOwner: { partyId }, ...options.body },
   });
   if (response.statusCode !== 201) throw new Error(`create instance: ${response.statusCode} ${response.body}`);

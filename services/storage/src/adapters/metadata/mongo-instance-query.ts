@@ -22,6 +22,7 @@ export function instanceQueryFilter(query: InstanceQuery): Filter<Document> {
   if (query.isArchived !== undefined) conditions.push({ 'status.isArchived': query.isArchived });
   if (query.isSoftDeleted !== undefined) conditions.push({ 'status.isSoftDeleted': query.isSoftDeleted });
   if (query.isHardDeleted !== undefined) conditions.push({ 'status.isHardDeleted': query.isHardDeleted });
+  if (query.excludeHiddenFromOwner) conditions.push({ 'status.isHiddenFromOwner': { $ne: true } });
   // On an array member, $ne holds only when no element has the value.
   if (query.excludeConfirmedBy !== undefined) conditions.push({ 'completeConfirmations.stakeholderId': { $ne: query.excludeConfirmedBy } });
   if (query.after !== undefined) {

@@ -103,6 +103,8 @@ export interface InstanceQuery {
   isArchived?: boolean;
   isSoftDeleted?: boolean;
   isHardDeleted?: boolean;
+  /** Leave out instances their owner deleted after the process ended (`status.isHiddenFromOwner`). */
+  excludeHiddenFromOwner?: boolean;
   /** Leave out instances whose completeConfirmations hold this stakeholder. */
   excludeConfirmedBy?: string;
   /** Keyset cursor: only instances strictly after this (lastChanged, guid) position. */

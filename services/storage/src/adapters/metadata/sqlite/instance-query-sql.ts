@@ -52,6 +52,8 @@ export function instanceQuerySql(query: InstanceQuery): SqlQuery {
   flag('is_archived', query.isArchived);
   flag('is_soft_deleted', query.isSoftDeleted);
   flag('is_hard_deleted', query.isHardDeleted);
+  // Only ever asked with the party's own id (indexed), so reading the flag from the document costs little.
+  if (query.excludeHiddenFromOwner) where.push("coalesce(json_extract(doc, '$.status.isHiddenFromOwner'), 0) = 0");
   if (query.excludeConfirmedBy !== undefined) {
     const stakeholder = query.excludeConfirmedBy;
     // When every instance asked for belongs to that org, the same test on the indexed org_confirmed
