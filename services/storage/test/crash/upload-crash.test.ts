@@ -10,7 +10,7 @@ import { Scopes, type DataElement, type Instance } from '@forms/contracts';
 import { TestIssuer } from '@forms/test-support';
 import { createMetadataStore } from '../../src/adapters';
 import { loadStorageConfig } from '../../src/config';
-import { SAMPLE_APP, type AdapterSet } from '../support/storage-harness';
+import { SAMPLE_APP, viaApp, type AdapterSet } from '../support/storage-harness';
 import { uploadOverHttp } from '../support/http-transfer';
 import { startStorageProcess, stopStorageProcess, type StorageProcess } from '../support/storage-child';
 import { pseudoRandomStream } from '../support/streams';
@@ -98,9 +98,10 @@ describe.each<AdapterSet>(['embedded', 'mongo-s3'])('SIGKILL during a 500 MB upl
     'leaves, after a restart and the reaper, only blobs of data elements: no temp file, no incomplete upload',
     async () => {
       const nav = { authorization: `Bearer ${issuer.orgToken({ org: 'nav', scopes: [Scopes.serviceOwnerRead, Scopes.serviceOwnerWrite] })}` };
-      const owner = {
+      // The party's requests as its app service makes them (storage takes instance creation only from the app).
+      const owner = viaApp({ issuer }, {
         authorization: `Bearer ${issuer.userToken({ userId: 1001, partyId: '50001', scopes: [Scopes.instancesRead, Scopes.instancesWrite] })}`,
-      };
+      });
       // The first run has its reaper off: the crash must leave something for the second run to find.
       storage = await startStorageProcess({ ...env, REAPER_INTERVAL_SECONDS: '0' });
       const json = async (method: string, path: string, headers: Record<string, string>, body: unknown) => {

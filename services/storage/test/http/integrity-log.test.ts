@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Scopes, type DataElement, type Instance } from '@forms/contracts';
 import { TestIssuer } from '@forms/test-support';
-import { SAMPLE_APP } from '../support/storage-harness';
+import { SAMPLE_APP, viaApp } from '../support/storage-harness';
 import { downloadOverHttp, uploadOverHttp } from '../support/http-transfer';
 import { startStorageProcess, stopStorageProcess, type StorageProcess } from '../support/storage-child';
 import { pseudoRandomStream } from '../support/streams';
@@ -29,7 +29,8 @@ afterAll(async () => {
 it('logs damaged content at error level with the data element, its blob and the reason', async () => {
   const base = `${storage!.baseUrl}${API}`;
   const nav = { authorization: `Bearer ${issuer.orgToken({ org: 'nav', scopes: [Scopes.serviceOwnerRead, Scopes.serviceOwnerWrite] })}` };
-  const owner = { authorization: `Bearer ${issuer.userToken({ userId: 1001, partyId: '50001', scopes: [Scopes.instancesRead, Scopes.instancesWrite] })}` };
+  // The party's requests as its app service makes them (storage takes instance creation only from the app).
+  const owner = viaApp({ issuer }, { authorization: `Bearer ${issuer.userToken({ userId: 1001, partyId: '50001', scopes: [Scopes.instancesRead, Scopes.instancesWrite] })}` });
   const post = (path: string, headers: Record<string, string>, body: unknown) =>
     fetch(`${base}${path}`, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify(body) });
   expect((await post('/applications/nav/sample-app', nav, SAMPLE_APP)).status).toBe(201);
