@@ -21,7 +21,7 @@ afterAll(() => h.close());
 test('an attachment with a flipped byte reaches the app client cut short, and is marked damaged in storage', async () => {
   const owner = h.storage.auth.owner;
   const instance = await createInstance(h, owner, OWNER_PARTY);
-  const content = Buffer.concat([Buffer.from('%PDF-1.7\n'), Buffer.alloc(2 * 1024 * 1024, 0x41)]);
+  const content = Buffer.concat([Buffer.from('%PDF-1.7\n'), Buffer.alloc(2 * 1024 * 1024, 0x41), Buffer.from('\n%%EOF\n')]);
   const uploaded = await h.app.inject({
     method: 'POST',
     url: `${h.base}/instances/${instance.id}/data?dataType=proof`,

@@ -28,7 +28,6 @@ let storage: StorageProcess;
 let storageUrl: string;
 let app: TypedFastify;
 let owner: Record<string, string>;
-let nav: string;
 let real: StorageClient;
 let stallAfterRead = false;
 
@@ -37,7 +36,6 @@ beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'hung-storage-'));
   storage = await startStorageProcess({ DATA_DIR: dataDir, JWKS_URL: issuer.jwksUrl, TOKEN_ISSUER: issuer.issuer, REAPER_INTERVAL_SECONDS: '0' });
   storageUrl = `${storage.baseUrl}/storage/api/v1`;
-  nav = issuer.orgToken({ org: 'nav', scopes: [Scopes.serviceOwnerRead, Scopes.serviceOwnerWrite] });
   owner = { authorization: `Bearer ${issuer.userToken({ userId: 1001, partyId: PARTY, scopes: [Scopes.instancesRead, Scopes.instancesWrite] })}` };
 
   const config = loadAppServiceConfig({
@@ -48,8 +46,10 @@ beforeAll(async () => {
     TOKEN_ISSUER: issuer.issuer,
   });
   const definition = await loadAppDefinition(config.APP_DIR);
-  real = new StorageClient({ baseUrl: storageUrl, timeoutMs: TIMEOUT_MS });
-  await registerInStorage(definition, real, nav);
+  // The app service's own token, sent beside the party's: storage takes instance creation only from the app.
+  const appToken = issuer.appToken({ app: 'nav/child-benefit', scopes: [Scopes.serviceOwnerRead, Scopes.serviceOwnerWrite] });
+  real = new StorageClient({ baseUrl: storageUrl, timeoutMs: TIMEOUT_MS, accessToken: async () => appToken });
+  await registerInStorage(definition, real, appToken);
   // While `stallAfterRead` is set, storage is slow to answer the first read of a request (stopped for 60 % of the
   // timeout) and stops for good right after, before the app's next call.
   const stopping: StorageApi = Object.assign(Object.create(real) as StorageClient, {
@@ -109,6 +109,7 @@ test('a slow upload that keeps moving is not cut off by the deadline: each chunk
       await new Promise((resolve) => setTimeout(resolve, 75));
       yield Buffer.alloc(16 * 1024, 0x41);
     }
+    yield Buffer.from('\n%%EOF\n'); // a PDF ends with its trailer
   }
   const started = Date.now();
   const status = await new Promise<number>((resolve, reject) => {

@@ -9,7 +9,8 @@ import { startApp, type AppHarness } from './support/app-harness';
 import { createInstance, expectProblem, instanceCount } from './support/fixtures';
 
 const disk = mountSmallDisk(8, 'app-storage-full');
-const pdf = (size: number) => Buffer.concat([Buffer.from('%PDF-1.7\n'), Buffer.alloc(size - 9, 0x41)]);
+// A PDF ends with its %%EOF trailer (checked as the upload ends).
+const pdf = (size: number) => Buffer.concat([Buffer.from('%PDF-1.7\n'), Buffer.alloc(size - 16, 0x41), Buffer.from('\n%%EOF\n')]);
 
 (disk ? describe : describe.skip)('storage out of blob space behind the app', () => {
   let h: AppHarness;
