@@ -111,11 +111,17 @@ function closeKeepAliveAfterShutdownStarts(app: TypedFastify): void {
  * client can then finish sending and read the answer, and the connection stays usable; left unread, the
  * body would stall the connection (and hold up shutdown) for as long as the client waits.
  */
+const discard = (): void => undefined;
+
 function discardUnreadBodyOnAnswer(app: TypedFastify): void {
   app.addHook('onSend', async (request) => {
     const body = request.raw;
     if (!body.complete && !body.destroyed) {
       body.unpipe();
+      // A 'data' listener, not only resume(): while a reader still holds the body through a 'readable' listener
+      // (an async iterator being given up), resume() does nothing; once that listener goes, Node resumes a
+      // body that has 'data' listeners, so the rest is drained however late the reader lets go.
+      body.on('data', discard);
       body.resume();
     }
   });

@@ -70,6 +70,11 @@ export async function checkedContent(input: BinaryContent): Promise<Readable> {
   content.once('error', (error) => inspected.destroy(error));
   // The failure reaches the storage call, which reads the stream when it sends: also if that is only after it failed.
   inspected.on('error', () => content.unpipe(inspected));
+  // Given up before the end (storage refused the upload, or the call failed): stop reading the request too, so
+  // what is left of it can be drained (a body still held by a reader cannot be resumed) and the connection freed.
+  inspected.once('close', () => {
+    if (!content.readableEnded) content.destroy();
+  });
   return inspected;
 }
 
