@@ -1,6 +1,5 @@
-import { randomBytes } from 'node:crypto';
-import { Readable } from 'node:stream';
 import type { DataElement, DataValues, Instance, InstanceEvent, InstanceOwner, ProcessState } from '@forms/contracts';
+import { multipartCreation } from './multipart';
 import { HttpClient, ifMatch, parseEtag, segments, toSearchParams, type Body, type ContentOptions, type DataDownload, type HttpResponse, type Versioned } from './http';
 
 /**
@@ -100,9 +99,10 @@ export class AppClient {
     const token = await this.token();
     if (!options.data || options.data.length === 0) return this.http.json(path, { token, method: 'POST', json: template });
     if (options.data.length > MULTIPART_DATA_LIMIT - 1) throw new Error(`At most ${MULTIPART_DATA_LIMIT - 1} data parts`);
-    const boundary = `----forms-${randomBytes(12).toString('hex')}`;
-    const body = Readable.from(multipartBody(boundary, template, options.data));
-    return this.http.json(path, { token, method: 'POST', content: { body, options: { contentType: `multipart/form-data; boundary=${boundary}` } } });
+    // Always file parts, named: a part without a filename would be a form field, which the app limits to 64 KB.
+    const parts = options.data.map((part) => ({ ...part, filename: part.filename ?? part.dataType }));
+    const { body, contentType } = multipartCreation(template, parts);
+    return this.http.json(path, { token, method: 'POST', content: { body, options: { contentType } } });
   }
 
   /** The instance with a summary of its validation (not run for an ended process), and its version. */
@@ -240,29 +240,4 @@ function formContent(data: FormInput, options: FormWriteOptions): { body: string
   const body = typeof data === 'string' ? data : JSON.stringify(data);
   const contentType = options.contentType ?? (typeof data === 'string' && data.trimStart().startsWith('<') ? 'application/xml' : 'application/json');
   return { body, options: { contentType } };
-}
-
-/** A header parameter value in a multipart part header: quotes and line breaks escaped as browsers do. */
-const quoted = (value: string) => value.replace(/"/g, '%22').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
-
-/** `instance` first, then one file part per data element; streamed bodies are streamed through, not buffered. */
-async function* multipartBody(boundary: string, template: InstanceTemplate, parts: DataPart[]): AsyncGenerator<Buffer> {
-  const header = (name: string, contentType: string, filename?: string) =>
-    Buffer.from(
-      `--${boundary}\r\nContent-Disposition: form-data; name="${quoted(name)}"` +
-        `${filename !== undefined ? `; filename="${quoted(filename)}"` : ''}\r\nContent-Type: ${contentType}\r\n\r\n`,
-    );
-  yield header('instance', 'application/json');
-  yield Buffer.from(`${JSON.stringify(template)}\r\n`);
-  for (const part of parts) {
-    // Always a file part: a part without filename would be a form field, which the app limits to 64 KB.
-    yield header(part.dataType, part.contentType, part.filename ?? part.dataType);
-    if (part.body instanceof Readable) {
-      for await (const chunk of part.body) yield Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string);
-    } else {
-      yield Buffer.from(part.body);
-    }
-    yield Buffer.from('\r\n');
-  }
-  yield Buffer.from(`--${boundary}--\r\n`);
 }

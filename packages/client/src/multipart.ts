@@ -18,7 +18,7 @@ const quoted = (value: string) => value.replace(/"/g, '%22').replace(/\r/g, '%0D
  * bodies are streamed through, not buffered. A part without a file name has `filename=""`, so that it
  * is still a file part (streamed) on the other side rather than a size-limited form field.
  */
-export function multipartCreation(instance: unknown, parts: AsyncIterable<InitialDataPart>): { body: Readable; contentType: string } {
+export function multipartCreation(instance: unknown, parts: AsyncIterable<InitialDataPart> | Iterable<InitialDataPart>): { body: Readable; contentType: string } {
   const boundary = `----forms-${randomBytes(12).toString('hex')}`;
   const header = (name: string, contentType: string, filename?: string) =>
     Buffer.from(
