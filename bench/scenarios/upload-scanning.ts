@@ -12,7 +12,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Scopes } from '../../packages/contracts/src';
+import { ACCESS_TOKEN_HEADER, Scopes } from '../../packages/contracts/src';
 import { buildStorageApp } from '../../services/storage/src/app';
 import { createBlobStore, createMetadataStore } from '../../services/storage/src/adapters';
 import { loadStorageConfig } from '../../services/storage/src/config';
@@ -57,7 +57,12 @@ async function uploadThroughput(issuer: TestIssuer, env: Record<string, string>,
   try {
     const base = `${await app.listen({ host: '127.0.0.1', port: 0 })}/storage/api/v1`;
     const org = { authorization: `Bearer ${issuer.orgToken({ org: 'bench', scopes: [Scopes.serviceOwnerRead, Scopes.serviceOwnerWrite] })}` };
-    const person = { authorization: `Bearer ${issuer.userToken({ userId: 1001, partyId: '50001', scopes: [Scopes.instancesRead, Scopes.instancesWrite] })}` };
+    // The party's requests as the app service makes them: its token beside the app's own (storage takes instance
+    // creation only from the app).
+    const person = {
+      authorization: `Bearer ${issuer.userToken({ userId: 1001, partyId: '50001', scopes: [Scopes.instancesRead, Scopes.instancesWrite] })}`,
+      [ACCESS_TOKEN_HEADER]: issuer.appToken({ app: 'bench/scan' }),
+    };
     const json = { 'content-type': 'application/json' };
     const registered = await fetch(`${base}/applications/bench/scan`, {
       method: 'POST',
