@@ -68,9 +68,10 @@ export const requests: Scenario = {
         'Reading it: bare Fastify answers from memory, so the gap is what the platform does per request. A storage read',
         'verifies the token (a cached key object, and a cache of verified tokens: the same token is verified once until',
         'its exp), authorises, reads the store and serialises through the response schema; a storage POST also writes',
-        'the instance and its audit event durably. An app POST /instances runs the app\'s rules and its process start and',
-        'calls storage over HTTP (create the instance, store the prefilled form, read the instance back): the app\'s CPU',
-        'is mostly those calls, storage\'s is three requests, each with its token check, and the blob write of the form.',
+        'the instance and its audit event in one SQLite transaction committed with synchronous=FULL (an fsync per',
+        'commit, ADR 0008), which bounds storage POST on this disk. An app POST /instances runs the app\'s rules and its',
+        'process start and calls storage once over HTTP (the instance with its prefilled form, one multipart request',
+        'answered with the instance): storage\'s CPU is that request, its two token checks, the form and the transaction.',
       ],
     };
   },
