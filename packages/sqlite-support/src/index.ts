@@ -128,6 +128,12 @@ export const isCorruptError = (error: unknown): boolean => {
   return code !== undefined && (code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB');
 };
 
+/** Takes the write lock and rolls back: proves the file can be written now (not read-only, locked or damaged). */
+export function assertWritable(db: SqliteDatabase): void {
+  db.exec('BEGIN IMMEDIATE');
+  db.exec('ROLLBACK');
+}
+
 /**
  * `PRAGMA quick_check` (`full`: `integrity_check`, which also checks that every index matches its table).
  * Resolves to the problems found; empty when the database is sound.

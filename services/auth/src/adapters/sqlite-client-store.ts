@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { openSqlite, sqliteCode, type Migration, type OpenedSqlite } from '@forms/sqlite-support';
+import { assertWritable, openSqlite, sqliteCode, type Migration, type OpenedSqlite } from '@forms/sqlite-support';
 import type { ClientRecord } from '../domain/clients';
 import { DuplicateClientError, type ClientStore } from '../domain/ports/client-store';
 import { importClientJournals } from './client-journal-import';
@@ -53,10 +53,7 @@ export class SqliteClientStore implements ClientStore {
 
   async ping(): Promise<void> {
     const db = this.db();
-    translate(() => {
-      db.exec('BEGIN IMMEDIATE');
-      db.exec('ROLLBACK');
-    });
+    translate(() => assertWritable(db));
   }
 
   async close(): Promise<void> {

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { Application, Instance, InstanceEvent } from '@forms/contracts';
-import { openSqlite, type OpenedSqlite, type SqliteDatabase } from '@forms/sqlite-support';
+import { assertWritable, openSqlite, type OpenedSqlite, type SqliteDatabase } from '@forms/sqlite-support';
 import type {
   ApplicationRepository,
   EventQuery,
@@ -121,11 +121,7 @@ export class SqliteMetadataStore implements MetadataStore {
       this.full = false;
       return;
     }
-    // Takes the write lock and rolls back: proves the file can be written (not read-only, not locked, not damaged).
-    translate(() => {
-      db.exec('BEGIN IMMEDIATE');
-      db.exec('ROLLBACK');
-    });
+    translate(() => assertWritable(db));
   }
 
   async close(): Promise<void> {
