@@ -9,7 +9,6 @@
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ACCESS_TOKEN_HEADER, Scopes } from '../../packages/contracts/src';
@@ -17,7 +16,7 @@ import { buildStorageApp } from '../../services/storage/src/app';
 import { createBlobStore, createMetadataStore } from '../../services/storage/src/adapters';
 import { loadStorageConfig } from '../../services/storage/src/config';
 import { pseudoRandomStream } from '../../services/storage/test/support/streams';
-import { TestIssuer } from '../../test-support/src';
+import { freePort, TestIssuer } from '../../test-support/src';
 import type { Scenario, Section } from './scenario';
 
 export interface ScenarioRow {
@@ -31,14 +30,6 @@ const MB = 1024 * 1024;
 const FILE_MB = Number(process.env.BENCH_SCAN_FILE_MB ?? 50);
 const RUNS = Number(process.env.BENCH_SCAN_RUNS ?? 5);
 const CLAMD_SCRIPT = join(__dirname, '..', '..', 'test-support', 'backends', 'clamd.sh');
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 function startClamd(dir: string, port: number): Promise<number | string> {
   return new Promise((resolve) => {

@@ -12,3 +12,4 @@ export {
 export { sharedClamd, describeWithClamd, PrivateClamd, type ClamdTarget } from './clamd';
 export { FaultProxy, type ProxyMode } from './fault-proxy';
 export { peakRssGrowth, sendStreaming, type StreamedAnswer, type StreamedRequest } from './streaming';
+export { freePort } from './free-port';

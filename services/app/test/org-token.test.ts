@@ -6,6 +6,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { freePort } from '@forms/test-support';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadAppDefinition } from '@forms/app-definition';
@@ -49,15 +50,6 @@ async function failure(promise: Promise<unknown>): Promise<OrgTokenError> {
   );
   if (!(error instanceof OrgTokenError)) throw new Error(`expected an OrgTokenError, got ${String(error)}`);
   return error;
-}
-
-/** A port with nobody listening on it (for now). */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 /** The token's claims, once a service trusting the token service (by its JWKS at authUrl) has accepted it. */

@@ -6,29 +6,17 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { StorageClient } from '@forms/client';
 import { Scopes, type Instance } from '@forms/contracts';
-import { TestIssuer } from '@forms/test-support';
+import { freePort, TestIssuer } from '@forms/test-support';
 import { SAMPLE_APP } from '../support/storage-harness';
 
 jest.setTimeout(120_000);
 
 const ROOT = resolve(__dirname, '../../../..');
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
-
-function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolvePort(port));
-    });
-    server.on('error', reject);
-  });
-}
 
 interface StorageProcess {
   child: ChildProcess;

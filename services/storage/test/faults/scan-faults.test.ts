@@ -5,12 +5,11 @@
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DataElement, Instance } from '@forms/contracts';
 import { Scopes } from '@forms/contracts';
-import { describeWithClamd, PrivateClamd, TestIssuer } from '@forms/test-support';
+import { describeWithClamd, freePort, PrivateClamd, TestIssuer } from '@forms/test-support';
 import { EICAR, EICAR_SIGNATURE } from '../support/malware-samples';
 import { SCANNED_APP } from '../support/scanning-harness';
 import { createInstance, instanceUrl, OWNER_PARTY, registerApp, startStorage, type StorageHarness } from '../support/storage-harness';
@@ -18,14 +17,6 @@ import { StorageProcess } from '../support/storage-process';
 import { pseudoRandomStream } from '../support/streams';
 
 const MB = 1024 * 1024;
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
