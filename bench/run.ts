@@ -5,7 +5,8 @@
  *
  * Settings (environment): BENCH_SECONDS (10) per load run, BENCH_ROUNDS (3) alternated runs per side,
  * BENCH_INSTANCES (100000) seeded for the query, BENCH_FILE_MB (1024) streamed, BENCH_ONLY (scenario ids),
- * BENCH_STORAGE_ENV (JSON: extra storage configuration, e.g. another metadata store).
+ * BENCH_STORAGE_ENV (JSON: extra storage configuration, e.g. another metadata store), BENCH_CPU_PROF (a folder: each
+ * service process writes a V8 CPU profile there when it stops).
  * Writes BENCHMARKS.md (or BENCH_OUTPUT) and prints it.
  */
 import { writeFileSync } from 'node:fs';

@@ -22,7 +22,9 @@ export interface ServiceProcess {
  * `ready`, or, given a URL, that URL answers 200 (services log at warn in the bench: per-request logs cost CPU).
  */
 export function startProcess(name: string, script: string, env: Record<string, string>, ready: RegExp | string): Promise<ServiceProcess> {
-  const args = script.endsWith('.mjs') ? [script] : ['--import', 'tsx', script];
+  // BENCH_CPU_PROF=<folder>: each service writes a V8 CPU profile there when it stops (open it in Chrome DevTools).
+  const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
+  const args = script.endsWith('.mjs') ? [...profile, script] : [...profile, '--import', 'tsx', script];
   const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const service: ServiceProcess = {
     name,

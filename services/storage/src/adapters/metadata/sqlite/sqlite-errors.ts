@@ -18,16 +18,21 @@ export function translateSqliteErrors<T>(operation: () => T, key?: string, onFul
   try {
     return operation();
   } catch (error) {
-    const code = sqliteCode(error);
-    if (code === undefined) throw error;
-    if (key !== undefined && (code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === 'SQLITE_CONSTRAINT_UNIQUE')) throw new DuplicateKeyError(key);
-    if (isFullError(error)) {
-      onFull?.();
-      throw metadataStoreFull(error);
-    }
-    if (isCorruptError(error)) {
-      throw metadataStoreUnavailable('the metadata database is damaged: see the README, "Repairing the embedded database"', error);
-    }
-    throw metadataStoreUnavailable(`metadata store unavailable: ${(error as Error).message}`, error);
+    throw translateSqliteError(error, key, onFull);
   }
+}
+
+/** The error the MetadataStore contract and the error handler understand for one thrown by SQLite (others as they are). */
+export function translateSqliteError(error: unknown, key?: string, onFull?: () => void): unknown {
+  const code = sqliteCode(error);
+  if (code === undefined) return error;
+  if (key !== undefined && (code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === 'SQLITE_CONSTRAINT_UNIQUE')) return new DuplicateKeyError(key);
+  if (isFullError(error)) {
+    onFull?.();
+    return metadataStoreFull(error);
+  }
+  if (isCorruptError(error)) {
+    return metadataStoreUnavailable('the metadata database is damaged: see the README, "Repairing the embedded database"', error);
+  }
+  return metadataStoreUnavailable(`metadata store unavailable: ${(error as Error).message}`, error);
 }

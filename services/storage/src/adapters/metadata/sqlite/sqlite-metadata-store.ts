@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { Application, Instance, InstanceEvent } from '@forms/contracts';
-import { assertWritable, openSqlite, type OpenedSqlite, type SqliteDatabase } from '@forms/sqlite-support';
+import { assertWritable, GroupCommit, GroupCommitClosedError, openSqlite, type OpenedSqlite, type SqliteDatabase } from '@forms/sqlite-support';
 import type {
   ApplicationRepository,
   EventQuery,
@@ -19,7 +19,7 @@ import { instanceQuerySql } from './instance-query-sql';
 import { instanceRow } from './instance-row';
 import { importJournals } from './journal-import';
 import { METADATA_MIGRATIONS } from './schema';
-import { translateSqliteErrors as translate } from './sqlite-errors';
+import { translateSqliteError, translateSqliteErrors as translate } from './sqlite-errors';
 import { startIntegrityCheck, type IntegrityReport } from './integrity';
 
 export const METADATA_DATABASE_FILE = 'metadata.sqlite';
@@ -39,6 +39,7 @@ export interface SqliteMetadataStoreOptions {
  */
 export class SqliteMetadataStore implements MetadataStore {
   private opened: OpenedSqlite | undefined;
+  private commits: GroupCommit | undefined;
   private repositories: Repositories | undefined;
   /** The outcome of the background check after an unclean shutdown, once known. */
   integrity: IntegrityReport = { state: 'not-needed' };
@@ -94,7 +95,8 @@ export class SqliteMetadataStore implements MetadataStore {
       throw error;
     }
     this.opened = opened;
-    this.repositories = createRepositories(opened.db, () => {
+    this.commits = new GroupCommit(opened.db);
+    this.repositories = createRepositories(opened.db, this.commits, () => {
       this.full = true;
     });
     if (opened.uncleanShutdown && this.options.checkAfterUncleanShutdown !== false) {
@@ -128,6 +130,8 @@ export class SqliteMetadataStore implements MetadataStore {
     const opened = this.opened;
     this.opened = undefined;
     this.repositories = undefined;
+    this.commits?.close(); // the writes already queued are committed, not dropped
+    this.commits = undefined;
     opened?.close();
   }
 
@@ -147,8 +151,13 @@ interface Repositories {
 
 const parse = <T>(row: { doc: string } | undefined): T | null => (row === undefined ? null : (JSON.parse(row.doc) as T));
 
-function createRepositories(db: SqliteDatabase, onFull: () => void): Repositories {
-  const write = <T>(operation: () => T, key?: string): T => translate(operation, key, onFull);
+function createRepositories(db: SqliteDatabase, commits: GroupCommit, onFull: () => void): Repositories {
+  // Every write joins the next group commit (ADR 0015): durable before its promise resolves, one fsync per batch.
+  const write = <T>(operation: () => T, key?: string): Promise<T> =>
+    commits.run(operation).catch((error: unknown) => {
+      if (error instanceof GroupCommitClosedError) throw unavailable('the SQLite metadata store is closing', error);
+      throw translateSqliteError(error, key, onFull);
+    });
   const statements = {
     getApplication: db.prepare<[string], { doc: string }>('SELECT doc FROM applications WHERE id = ?'),
     listApplications: db.prepare<[string], { doc: string }>('SELECT doc FROM applications WHERE org = ? ORDER BY id'),
@@ -224,7 +233,7 @@ function createRepositories(db: SqliteDatabase, onFull: () => void): Repositorie
       get: async (appId) => translate(() => parse<Application>(statements.getApplication.get(appId))),
       listByOrg: async (org) => translate(() => statements.listApplications.all(org).map((row) => JSON.parse(row.doc) as Application)),
       insert: async (application) => {
-        write(() => statements.insertApplication.run(application.id, application.org, application.version, JSON.stringify(application)), application.id);
+        await write(() => statements.insertApplication.run(application.id, application.org, application.version, JSON.stringify(application)), application.id);
       },
       replace: async (application, expectedVersion) =>
         write(
@@ -235,11 +244,11 @@ function createRepositories(db: SqliteDatabase, onFull: () => void): Repositorie
     instances: {
       get: async (instanceGuid) => translate(() => parse<Instance>(statements.getInstance.get(instanceGuid))),
       insert: async (instance, alongside) => {
-        write(() => insertInstance(instance, alongside), instanceGuidOf(instance));
+        await write(() => insertInstance(instance, alongside), instanceGuidOf(instance));
       },
       replace: async (instance, expectedVersion, alongside) => write(() => replaceInstance(instance, expectedVersion, alongside)),
       remove: async (instanceGuid, alongside) => {
-        write(() => removeInstance(instanceGuid, alongside));
+        await write(() => removeInstance(instanceGuid, alongside));
       },
       query: async (query: InstanceQuery) => {
         assertValidLimit(query.limit);
@@ -257,7 +266,7 @@ function createRepositories(db: SqliteDatabase, onFull: () => void): Repositorie
     },
     events: {
       insert: async (event) => {
-        write(() => insertEvent(event), event.id);
+        await write(() => insertEvent(event), event.id);
       },
       list: async (instanceId: string, query: EventQuery) =>
         translate(() => {
@@ -266,15 +275,15 @@ function createRepositories(db: SqliteDatabase, onFull: () => void): Repositorie
           return rows.filter((row) => types === undefined || types.has(row.event_type)).map((row) => JSON.parse(row.doc) as InstanceEvent);
         }),
       removeForInstance: async (instanceId) => {
-        write(() => statements.removeEvents.run(instanceId));
+        await write(() => statements.removeEvents.run(instanceId));
       },
     },
     pendingUploads: {
       insert: async (upload) => {
-        write(() => insertUpload(upload), upload.dataElementId);
+        await write(() => insertUpload(upload), upload.dataElementId);
       },
       remove: async (dataElementId) => {
-        write(() => statements.removeUpload.run(dataElementId));
+        await write(() => statements.removeUpload.run(dataElementId));
       },
       listStartedBefore: async (started, limit) => {
         assertValidLimit(limit);
@@ -283,10 +292,10 @@ function createRepositories(db: SqliteDatabase, onFull: () => void): Repositorie
     },
     scanQueue: {
       put: async (job) => {
-        write(() => statements.putScanJob.run(job.dataElementId, job.due, JSON.stringify(job)));
+        await write(() => statements.putScanJob.run(job.dataElementId, job.due, JSON.stringify(job)));
       },
       remove: async (dataElementId) => {
-        write(() => statements.removeScanJob.run(dataElementId));
+        await write(() => statements.removeScanJob.run(dataElementId));
       },
       listDue: async (now, limit) => {
         assertValidLimit(limit);

@@ -1,0 +1,137 @@
+/**
+ * Group commit on a real SQLite file: writes of one event-loop turn share one transaction, each in its own
+ * savepoint, and every caller is answered only once the shared commit is visible to another connection.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { GroupCommit, GroupCommitClosedError, openSqlite, type OpenedSqlite } from '../src';
+
+const MIGRATIONS = [
+  (db: Database.Database) =>
+    db.exec(`CREATE TABLE items (id INTEGER PRIMARY KEY, label TEXT NOT NULL);
+             CREATE TABLE parents (id INTEGER PRIMARY KEY);
+             CREATE TABLE children (id INTEGER PRIMARY KEY, parent INTEGER REFERENCES parents (id) DEFERRABLE INITIALLY DEFERRED);`),
+];
+
+let folder: string;
+let opened: OpenedSqlite;
+let commits: GroupCommit;
+let insert: Database.Statement;
+
+beforeEach(() => {
+  folder = mkdtempSync(join(tmpdir(), 'group-commit-'));
+  opened = openSqlite(join(folder, 'test.sqlite'), { migrations: MIGRATIONS, owner: 'test' });
+  commits = new GroupCommit(opened.db);
+  insert = opened.db.prepare('INSERT INTO items (id, label) VALUES (?, ?)');
+});
+afterEach(() => {
+  commits.close();
+  opened.close();
+  rmSync(folder, { recursive: true, force: true });
+});
+
+/** Another connection to the same file: it sees only what is committed. */
+function countFromOutside(): number {
+  const other = new Database(join(folder, 'test.sqlite'), { readonly: true });
+  try {
+    return (other.prepare('SELECT count(*) AS n FROM items').get() as { n: number }).n;
+  } finally {
+    other.close();
+  }
+}
+
+test('writes of one turn share one commit, and each caller is answered once it is committed', async () => {
+  const seenWhenAnswered: number[] = [];
+  const writes = Array.from({ length: 50 }, (_, id) =>
+    commits.run(() => insert.run(id, `item ${id}`).changes).then((changes) => {
+      seenWhenAnswered.push(countFromOutside());
+      return changes;
+    }),
+  );
+  // Nothing runs before the batch: a read now sees none of them.
+  expect(countFromOutside()).toBe(0);
+  expect(commits.pending).toBe(50);
+  expect(await Promise.all(writes)).toEqual(Array(50).fill(1));
+  expect(seenWhenAnswered.every((count) => count === 50)).toBe(true);
+  expect(commits.stats).toEqual({ commits: 1, writes: 50 });
+});
+
+test('a failing write is rolled back alone; the others of its batch are committed', async () => {
+  const results = await Promise.allSettled([
+    commits.run(() => insert.run(1, 'first')),
+    commits.run(() => {
+      insert.run(2, 'written, then undone with its savepoint');
+      insert.run(1, 'duplicate key');
+    }),
+    commits.run(() => insert.run(3, 'third')),
+  ]);
+  expect(results.map((result) => result.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+  expect((results[1] as PromiseRejectedResult).reason).toMatchObject({ code: 'SQLITE_CONSTRAINT_PRIMARYKEY' });
+  expect(opened.db.prepare('SELECT id FROM items ORDER BY id').pluck().all()).toEqual([1, 3]);
+  expect(commits.stats).toEqual({ commits: 1, writes: 2 });
+});
+
+test('a nested db.transaction inside a write becomes a savepoint of the batch', async () => {
+  const pair = opened.db.transaction((id: number) => {
+    insert.run(id, 'a');
+    insert.run(id + 1000, 'b');
+  });
+  await Promise.all([commits.run(() => pair(1)), commits.run(() => pair(2))]);
+  await expect(commits.run(() => pair(1))).rejects.toMatchObject({ code: 'SQLITE_CONSTRAINT_PRIMARYKEY' });
+  expect(opened.db.prepare('SELECT id FROM items ORDER BY id').pluck().all()).toEqual([1, 2, 1001, 1002]);
+});
+
+test('when the commit fails, every write of the batch fails and nothing of it is stored', async () => {
+  const results = await Promise.allSettled([
+    commits.run(() => insert.run(1, 'innocent')),
+    // A deferred foreign key is checked at COMMIT: the whole batch's commit fails.
+    commits.run(() => opened.db.prepare('INSERT INTO children (id, parent) VALUES (1, 99)').run()),
+  ]);
+  expect(results.every((result) => result.status === 'rejected')).toBe(true);
+  expect((results[0] as PromiseRejectedResult).reason).toMatchObject({ code: 'SQLITE_CONSTRAINT_FOREIGNKEY' });
+  expect(opened.db.inTransaction).toBe(false);
+  expect(countFromOutside()).toBe(0);
+  // The next batch is unaffected.
+  await commits.run(() => insert.run(2, 'later'));
+  expect(countFromOutside()).toBe(1);
+});
+
+test('when SQLite rolls the whole transaction back after a write, the failing write fails and the others run again', async () => {
+  const results = await Promise.allSettled([
+    commits.run(() => insert.run(1, 'before')),
+    commits.run(() => {
+      insert.run(2, 'lost with the transaction');
+      opened.db.exec('ROLLBACK'); // what SQLite itself does on some SQLITE_FULL / IOERR / NOMEM errors
+      throw new Error('disk trouble');
+    }),
+    commits.run(() => insert.run(3, 'after')),
+  ]);
+  expect(results.map((result) => result.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+  expect(opened.db.prepare('SELECT id FROM items ORDER BY id').pluck().all()).toEqual([1, 3]);
+});
+
+test('a batch holds at most maxBatch writes; the rest follow in the next one', async () => {
+  const small = new GroupCommit(opened.db, { maxBatch: 10 });
+  await Promise.all(Array.from({ length: 25 }, (_, id) => small.run(() => insert.run(id, 'x'))));
+  expect(small.stats).toEqual({ commits: 3, writes: 25 });
+});
+
+test('close commits what is queued, then refuses new writes', async () => {
+  const queued = commits.run(() => insert.run(1, 'queued before close'));
+  commits.close();
+  await expect(queued).resolves.toMatchObject({ changes: 1 });
+  expect(countFromOutside()).toBe(1);
+  await expect(commits.run(() => insert.run(2, 'too late'))).rejects.toBeInstanceOf(GroupCommitClosedError);
+});
+
+test('a write that returns a promise is refused and undone', async () => {
+  await expect(
+    commits.run(() => {
+      insert.run(1, 'undone');
+      return Promise.resolve();
+    }),
+  ).rejects.toThrow('synchronous');
+  expect(countFromOutside()).toBe(0);
+});
