@@ -1,3 +1,5 @@
+import { openSync, closeSync, fdatasyncSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import type Database from 'better-sqlite3';
 
 type SqliteDatabase = Database.Database;
@@ -5,6 +7,17 @@ type SqliteDatabase = Database.Database;
 export interface GroupCommitOptions {
   /** Most writes in one transaction: bounds how long one commit holds the event loop (default 256). */
   maxBatch?: number;
+  /** Makes a file's written data durable (default: open, fdatasync, close, on libuv's thread pool). */
+  syncFile?: (path: string) => Promise<void>;
+}
+
+/** The write-ahead log could not be synced: what was committed since the last sync may be lost on power loss. */
+export class WalSyncError extends Error {
+  readonly code = 'WAL_SYNC_FAILED';
+  constructor(cause: unknown) {
+    super(`the write-ahead log could not be synced (${(cause as Error).message}): writes are refused until a restart`, { cause });
+    this.name = 'WalSyncError';
+  }
 }
 
 /** The committer is closed: the write was not run. */
@@ -24,31 +37,76 @@ interface Job {
 
 type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 
+/** A committed write waiting for the sync of the write-ahead log that makes it durable. */
+interface Committed {
+  job: Job;
+  outcome: Outcome;
+}
+
+async function syncFileData(path: string): Promise<void> {
+  const handle = await open(path, 'r');
+  try {
+    await handle.datasync();
+  } finally {
+    await handle.close();
+  }
+}
+
+function syncFileDataNow(path: string): void {
+  const fd = openSync(path, 'r');
+  try {
+    fdatasyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /**
- * Group commit: the writes that arrive in one turn of the event loop run in one SQLite transaction, and so
- * share one commit (one fsync of the write-ahead log under `synchronous = FULL`) instead of paying one each.
+ * Group commit: the writes that arrive in one turn of the event loop run in one SQLite transaction, and the
+ * transactions committed while one sync of the write-ahead log is under way share the next one (ADR 0015).
+ *
+ * - The database runs with `synchronous = NORMAL` (set here): a COMMIT writes the log but does not fsync it on
+ *   the event loop. Durability is this class's job: after each commit it fdatasyncs the `-wal` file on libuv's
+ *   thread pool, and answers the batch's callers only once that sync has returned. The log is written in commit
+ *   order, so one sync makes every commit before it durable; SQLite itself still syncs the log before each
+ *   checkpoint and the database after it, so checkpoints never outrun the log.
  *
  * - Each write runs in a savepoint of its own: a write that throws is rolled back alone and its caller gets
  *   its error; the others of the batch go on.
- * - Every caller is answered only once the shared COMMIT has returned, i.e. once the batch is durable. If the
- *   commit fails, every write of the batch fails with that error (none of them was stored).
+ * - Every caller is answered only once the log has been synced after its batch's COMMIT: its write is durable.
+ *   If the commit fails, every write of the batch fails with that error (none of them was stored). If a sync
+ *   fails, its writes fail and every later write is refused (the kernel may have dropped the unsynced pages).
+ * - Another request may read a committed write a moment before its sync returns; a process crash cannot lose
+ *   it (it is in the operating system's cache), only a power cut could, and then only if nothing acknowledged
+ *   after it depends on it: any write answered later was synced later, and with it every commit before it.
  * - If SQLite rolls the whole transaction back itself after a write's error (it may, on SQLITE_FULL, IOERR,
  *   NOMEM, BUSY), the failing write gets its error and the others of the batch run again in the next one.
  * - Writes are synchronous functions (better-sqlite3); a nested `db.transaction(...)` inside one becomes a
- *   savepoint. The batch runs after the current turn (setImmediate), so reads in the meantime see only
- *   committed data: nothing uncommitted is ever read by another request.
+ *   savepoint. The batch runs after the current turn (setImmediate), so reads in the meantime never see
+ *   uncommitted data.
  */
 export class GroupCommit {
   private queue: Job[] = [];
   private scheduled = false;
   private closed = false;
   private readonly maxBatch: number;
-  /** Commits made and writes committed so far: writes / commits is the mean batch. */
-  readonly stats = { commits: 0, writes: 0 };
+  /** Commits, writes committed and syncs of the log so far: writes / syncs is the mean group. */
+  readonly stats = { commits: 0, writes: 0, syncs: 0 };
+  /** Committed, waiting for the next sync. */
+  private unsynced: Committed[] = [];
+  private syncing = false;
+  private inFlight: Committed[] = [];
+  /** Set once a sync failed: nothing committed after it can be promised durable. */
+  private broken: WalSyncError | undefined;
+  private readonly walPath: string;
+  private readonly syncFile: (path: string) => Promise<void>;
   private readonly statements;
 
   constructor(private readonly db: SqliteDatabase, options: GroupCommitOptions = {}) {
     this.maxBatch = options.maxBatch ?? 256;
+    this.syncFile = options.syncFile ?? syncFileData;
+    this.walPath = `${db.name}-wal`;
+    db.pragma('synchronous = NORMAL');
     this.statements = {
       begin: db.prepare('BEGIN IMMEDIATE'),
       commit: db.prepare('COMMIT'),
@@ -62,10 +120,16 @@ export class GroupCommit {
   /** Runs `work` in the next batch; resolves with its result once the batch's commit is durable. */
   run<T>(work: () => T): Promise<T> {
     if (this.closed) return Promise.reject(new GroupCommitClosedError());
+    if (this.broken) return Promise.reject(this.broken);
     return new Promise<T>((resolve, reject) => {
       this.queue.push({ work, resolve: resolve as (value: unknown) => void, reject });
       this.schedule();
     });
+  }
+
+  /** Why writes are refused, once a sync of the log has failed (readiness reports it). */
+  get failure(): WalSyncError | undefined {
+    return this.broken;
   }
 
   /** Writes waiting for their batch. */
@@ -73,10 +137,20 @@ export class GroupCommit {
     return this.queue.length;
   }
 
-  /** Commits everything queued now (before closing the database), then refuses new writes. */
+  /** Commits and syncs everything queued now (before closing the database), then refuses new writes. */
   close(): void {
-    while (this.queue.length > 0) this.flush();
     this.closed = true;
+    while (this.queue.length > 0) this.flush(false);
+    // Synced here, before the database closes (and a clean close removes the log): also the group of a sync
+    // still under way, whose later answer then finds its promises settled already.
+    const group = [...this.inFlight, ...this.unsynced.splice(0)];
+    if (group.length === 0) return;
+    try {
+      syncFileDataNow(this.walPath);
+      this.settle(group);
+    } catch (error) {
+      this.fail(group, error);
+    }
   }
 
   private schedule(): void {
@@ -89,9 +163,13 @@ export class GroupCommit {
     });
   }
 
-  private flush(): void {
+  private flush(sync = true): void {
     const batch = this.queue.splice(0, this.maxBatch);
     if (batch.length === 0) return;
+    if (this.broken) {
+      for (const job of batch) job.reject(this.broken);
+      return;
+    }
     if (this.db.inTransaction) {
       // Someone else's transaction is open on this connection: never fold our writes into it.
       for (const job of batch) job.reject(new Error('group commit: a transaction is already open on this connection'));
@@ -129,11 +207,44 @@ export class GroupCommit {
     }
     this.stats.commits += 1;
     this.stats.writes += outcomes.filter((outcome) => outcome.ok).length;
-    batch.forEach((job, index) => {
-      const outcome = outcomes[index] as Outcome;
+    batch.forEach((job, index) => this.unsynced.push({ job, outcome: outcomes[index] as Outcome }));
+    if (sync) this.sync();
+  }
+
+  /** One sync of the log at a time; what commits meanwhile waits for the next one. */
+  private sync(): void {
+    if (this.syncing || this.unsynced.length === 0) return;
+    this.syncing = true;
+    const group = this.unsynced.splice(0);
+    this.inFlight = group;
+    this.syncFile(this.walPath).then(
+      () => {
+        this.syncing = false;
+        this.inFlight = [];
+        this.stats.syncs += 1;
+        this.settle(group);
+        this.sync();
+      },
+      (error: unknown) => {
+        this.syncing = false;
+        this.inFlight = [];
+        this.fail(group, error);
+      },
+    );
+  }
+
+  private settle(group: Committed[]): void {
+    for (const { job, outcome } of group) {
       if (outcome.ok) job.resolve(outcome.value);
       else job.reject(outcome.error);
-    });
+    }
+  }
+
+  /** After a failed sync the kernel may have dropped the unsynced pages: no later write can be promised durable. */
+  private fail(group: Committed[], cause: unknown): void {
+    this.broken ??= new WalSyncError(cause);
+    for (const { job } of [...group, ...this.unsynced.splice(0)]) job.reject(this.broken);
+    for (const job of this.queue.splice(0)) job.reject(this.broken);
   }
 
   private runOne(job: Job): Outcome {

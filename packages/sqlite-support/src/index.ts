@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 
 export type SqliteDatabase = Database.Database;
-export { GroupCommit, GroupCommitClosedError, type GroupCommitOptions } from './group-commit';
+export { GroupCommit, GroupCommitClosedError, WalSyncError, type GroupCommitOptions } from './group-commit';
 
 /** One schema step. Steps run in order, each in its own transaction; `PRAGMA user_version` counts the steps applied. */
 export type Migration = (db: SqliteDatabase) => void;

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { GroupCommit, GroupCommitClosedError, openSqlite, type OpenedSqlite } from '../src';
+import { GroupCommit, GroupCommitClosedError, openSqlite, WalSyncError, type OpenedSqlite } from '../src';
 
 const MIGRATIONS = [
   (db: Database.Database) =>
@@ -55,7 +55,7 @@ test('writes of one turn share one commit, and each caller is answered once it i
   expect(commits.pending).toBe(50);
   expect(await Promise.all(writes)).toEqual(Array(50).fill(1));
   expect(seenWhenAnswered.every((count) => count === 50)).toBe(true);
-  expect(commits.stats).toEqual({ commits: 1, writes: 50 });
+  expect(commits.stats).toEqual({ commits: 1, writes: 50, syncs: 1 });
 });
 
 test('a failing write is rolled back alone; the others of its batch are committed', async () => {
@@ -70,7 +70,7 @@ test('a failing write is rolled back alone; the others of its batch are committe
   expect(results.map((result) => result.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
   expect((results[1] as PromiseRejectedResult).reason).toMatchObject({ code: 'SQLITE_CONSTRAINT_PRIMARYKEY' });
   expect(opened.db.prepare('SELECT id FROM items ORDER BY id').pluck().all()).toEqual([1, 3]);
-  expect(commits.stats).toEqual({ commits: 1, writes: 2 });
+  expect(commits.stats).toEqual({ commits: 1, writes: 2, syncs: 1 });
 });
 
 test('a nested db.transaction inside a write becomes a savepoint of the batch', async () => {
@@ -115,7 +115,8 @@ test('when SQLite rolls the whole transaction back after a write, the failing wr
 test('a batch holds at most maxBatch writes; the rest follow in the next one', async () => {
   const small = new GroupCommit(opened.db, { maxBatch: 10 });
   await Promise.all(Array.from({ length: 25 }, (_, id) => small.run(() => insert.run(id, 'x'))));
-  expect(small.stats).toEqual({ commits: 3, writes: 25 });
+  expect(small.stats).toMatchObject({ commits: 3, writes: 25 });
+  small.close();
 });
 
 test('close commits what is queued, then refuses new writes', async () => {
@@ -134,4 +135,40 @@ test('a write that returns a promise is refused and undone', async () => {
     }),
   ).rejects.toThrow('synchronous');
   expect(countFromOutside()).toBe(0);
+});
+
+test('the database runs with synchronous NORMAL: the sync of the log is the committer\'s, off the event loop', async () => {
+  expect(opened.db.pragma('synchronous', { simple: true })).toBe(1);
+  const synced: string[] = [];
+  let release: () => void = () => {};
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  const gated = new GroupCommit(opened.db, {
+    syncFile: async (path) => {
+      synced.push(path);
+      await gate;
+    },
+  });
+  let answered = false;
+  const first = gated.run(() => insert.run(1, 'waits for its sync')).then(() => (answered = true));
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  // Committed (visible to another connection) but not answered: its sync has not returned.
+  expect(countFromOutside()).toBe(1);
+  expect(answered).toBe(false);
+  // Commits made while that sync is under way wait for the next one, together.
+  const later = [gated.run(() => insert.run(2, 'b')), gated.run(() => insert.run(3, 'c'))];
+  await new Promise((resolve) => setImmediate(resolve));
+  release();
+  await Promise.all([first, ...later]);
+  expect(answered).toBe(true);
+  expect(synced).toEqual([join(folder, 'test.sqlite-wal'), join(folder, 'test.sqlite-wal')]);
+  expect(gated.stats).toEqual({ commits: 2, writes: 3, syncs: 2 });
+  gated.close();
+});
+
+test('a failed sync fails its writes, and every later write is refused', async () => {
+  const failing = new GroupCommit(opened.db, { syncFile: async () => Promise.reject(Object.assign(new Error('EIO: i/o error'), { code: 'EIO' })) });
+  await expect(failing.run(() => insert.run(1, 'x'))).rejects.toBeInstanceOf(WalSyncError);
+  await expect(failing.run(() => insert.run(2, 'y'))).rejects.toBeInstanceOf(WalSyncError);
+  expect(opened.db.prepare('SELECT id FROM items').pluck().all()).toEqual([1]); // committed, never acknowledged
+  failing.close();
 });

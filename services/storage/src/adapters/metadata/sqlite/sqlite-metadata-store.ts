@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { Application, Instance, InstanceEvent } from '@forms/contracts';
-import { assertWritable, GroupCommit, GroupCommitClosedError, openSqlite, type OpenedSqlite, type SqliteDatabase } from '@forms/sqlite-support';
+import { assertWritable, GroupCommit, GroupCommitClosedError, WalSyncError, openSqlite, type OpenedSqlite, type SqliteDatabase } from '@forms/sqlite-support';
 import type {
   ApplicationRepository,
   EventQuery,
@@ -33,8 +33,8 @@ export interface SqliteMetadataStoreOptions {
 
 /**
  * MetadataStore on SQLite (better-sqlite3), the embedded default: one database file in the data
- * directory, WAL with `synchronous = FULL`, and every write of an instance in one transaction with its
- * events and pending-upload records. better-sqlite3 is synchronous; each statement is short (an
+ * directory, WAL, and every write of an instance in one transaction with its events and pending-upload
+ * records. Writes go through group commit (ADR 0015): durable (the log synced) before their promise resolves. better-sqlite3 is synchronous; each statement is short (an
  * indexed lookup or one page), so it runs on the event loop rather than paying a thread hop.
  */
 export class SqliteMetadataStore implements MetadataStore {
@@ -113,6 +113,8 @@ export class SqliteMetadataStore implements MetadataStore {
   async ping(): Promise<void> {
     const db = this.opened?.db;
     if (!db) throw unavailable('the SQLite metadata store is not open');
+    const failure = this.commits?.failure;
+    if (failure) throw unavailable(failure.message, failure);
     if (this.full) {
       // A real write that needs fresh pages, committed and removed again: succeeds only once there is room.
       translate(() => db.transaction(() => {
@@ -156,6 +158,7 @@ function createRepositories(db: SqliteDatabase, commits: GroupCommit, onFull: ()
   const write = <T>(operation: () => T, key?: string): Promise<T> =>
     commits.run(operation).catch((error: unknown) => {
       if (error instanceof GroupCommitClosedError) throw unavailable('the SQLite metadata store is closing', error);
+      if (error instanceof WalSyncError) throw unavailable(error.message, error);
       throw translateSqliteError(error, key, onFull);
     });
   const statements = {
