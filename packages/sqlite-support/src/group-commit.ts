@@ -1,4 +1,4 @@
-import { openSync, closeSync, fdatasyncSync } from 'node:fs';
+import { closeSync, existsSync, fdatasyncSync, openSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import type Database from 'better-sqlite3';
 
@@ -107,6 +107,9 @@ export class GroupCommit {
     this.syncFile = options.syncFile ?? syncFileData;
     this.walPath = `${db.name}-wal`;
     db.pragma('synchronous = NORMAL');
+    // What an earlier process committed may not have been synced (it was killed between a commit and its sync):
+    // synced now, so everything a reader finds at start-up is durable.
+    if (existsSync(this.walPath)) syncFileDataNow(this.walPath);
     this.statements = {
       begin: db.prepare('BEGIN IMMEDIATE'),
       commit: db.prepare('COMMIT'),

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { Application, Instance, InstanceEvent } from '@forms/contracts';
-import { assertWritable, GroupCommit, GroupCommitClosedError, WalSyncError, openSqlite, type OpenedSqlite, type SqliteDatabase } from '@forms/sqlite-support';
+import { assertWritable, GroupCommit, GroupCommitClosedError, type GroupCommitOptions, WalSyncError, openSqlite, type OpenedSqlite, type SqliteDatabase } from '@forms/sqlite-support';
 import type {
   ApplicationRepository,
   EventQuery,
@@ -35,6 +35,8 @@ export interface SqliteMetadataStoreOptions {
   legacyJournalDirectory?: string;
   /** Runs `PRAGMA quick_check` in a worker thread after an unclean shutdown (default true). */
   checkAfterUncleanShutdown?: boolean;
+  /** Group commit settings (ADR 0015); tests hold a sync back with `syncFile`. */
+  groupCommit?: GroupCommitOptions;
 }
 
 /**
@@ -101,7 +103,7 @@ export class SqliteMetadataStore implements MetadataStore {
       throw error;
     }
     this.opened = opened;
-    this.commits = new GroupCommit(opened.db);
+    this.commits = new GroupCommit(opened.db, this.options.groupCommit);
     this.repositories = createRepositories(opened.db, this.commits, () => {
       this.full = true;
     });
@@ -160,13 +162,23 @@ interface Repositories {
 const parse = <T>(row: { doc: string } | undefined): T | null => (row === undefined ? null : (JSON.parse(row.doc) as T));
 
 function createRepositories(db: SqliteDatabase, commits: GroupCommit, onFull: () => void): Repositories {
+  const lastSequence = db.prepare<[], number>('SELECT value FROM sequence_counter WHERE id = 1').pluck();
+  // The durable watermark: every write up to this sequence is synced. Queries and the feed read no further, so
+  // a reader never passes a sequence that a power cut could take back and hand out again (ADR 0015).
+  let durable = lastSequence.get() as number;
   // Every write joins the next group commit (ADR 0015): durable before its promise resolves, one fsync per batch.
   const write = <T>(operation: () => T, key?: string): Promise<T> =>
-    commits.run(operation).catch((error: unknown) => {
-      if (error instanceof GroupCommitClosedError) throw unavailable('the SQLite metadata store is closing', error);
-      if (error instanceof WalSyncError) throw unavailable(error.message, error);
-      throw translateSqliteError(error, key, onFull);
-    });
+    commits.run((): [T, number] => [operation(), lastSequence.get() as number]).then(
+      ([result, sequence]) => {
+        durable = Math.max(durable, sequence);
+        return result;
+      },
+      (error: unknown) => {
+        if (error instanceof GroupCommitClosedError) throw unavailable('the SQLite metadata store is closing', error);
+        if (error instanceof WalSyncError) throw unavailable(error.message, error);
+        throw translateSqliteError(error, key, onFull);
+      },
+    );
   const statements = {
     getApplication: db.prepare<[string], { doc: string }>('SELECT doc FROM applications WHERE id = ?'),
     listApplications: db.prepare<[string], { doc: string }>('SELECT doc FROM applications WHERE org = ? ORDER BY id'),
@@ -268,13 +280,17 @@ function createRepositories(db: SqliteDatabase, commits: GroupCommit, onFull: ()
     }
     return statement;
   };
+  const untilDurable = <Row extends { sequence: number }>(rows: Row[]): Row[] => {
+    const end = rows.findIndex((row) => row.sequence > durable);
+    return end === -1 ? rows : rows.slice(0, end);
+  };
   const querySequenced = async (query: InstanceQuery): Promise<SequencedInstance[]> => {
     assertValidLimit(query.limit);
     if (query.limit === 0) return [];
     const { sql, params } = instanceQuerySql(query);
-    return translate(() =>
-      (cached(sql).all(params) as { doc: string; sequence: number }[]).map((row) => ({ instance: JSON.parse(row.doc) as Instance, sequence: row.sequence })),
-    );
+    const rows = translate(() => cached(sql).all(params) as { doc: string; sequence: number }[]);
+    // Rows come in sequence order: the page ends at the durable watermark (cut here, so the query plan is unchanged).
+    return untilDurable(rows).map((row) => ({ instance: JSON.parse(row.doc) as Instance, sequence: row.sequence }));
   };
 
   return {
@@ -334,7 +350,7 @@ function createRepositories(db: SqliteDatabase, commits: GroupCommit, onFull: ()
         type FeedRow = { doc: string; sequence: number; app_id: string };
         const toEvent = (row: FeedRow): SequencedInstanceEvent => ({ ...(JSON.parse(row.doc) as InstanceEvent), sequence: row.sequence, appId: row.app_id });
         return translate(() => {
-          const events = (cached(sql).all([query.after, ...apps, query.limit]) as FeedRow[]).map(toEvent);
+          const events = untilDurable(cached(sql).all([query.after, ...apps, query.limit]) as FeedRow[]).map(toEvent);
           const last = events.at(-1);
           // A full page may end inside a write: the rest of that write's events come too.
           if (events.length < query.limit || !last) return events;
