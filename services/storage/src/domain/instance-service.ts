@@ -49,6 +49,13 @@ export interface ChangeOptions {
 /** Concurrent writers without If-Match retry this often before giving up with 409. */
 const MAX_WRITE_ATTEMPTS = 8;
 
+/**
+ * Before a retry, a random pause of up to 2 ms per attempt made: writers that lost the same race (answered
+ * together by one group commit, ADR 0015, or on several replicas) then retry at different moments instead of
+ * racing again all at once, where only one of them can win.
+ */
+const backOff = (attempt: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, Math.random() * 2 * attempt));
+
 export class InstanceService {
   constructor(private readonly ctx: StorageContext) {}
 
@@ -75,6 +82,7 @@ export class InstanceService {
    */
   async change(principal: Principal, ref: InstanceRef, options: ChangeOptions, apply: InstanceChange): Promise<Instance> {
     for (let attempt = 1; attempt <= MAX_WRITE_ATTEMPTS; attempt++) {
+      if (attempt > 1) await backOff(attempt - 1);
       const { instance: current, role } = await this.getWithRole(principal, ref, options.access);
       if (options.roles) requireRole(role, options.roles, options.action ?? 'make this change');
       if (options.expectedVersion !== undefined && options.expectedVersion !== current.version) {
