@@ -6,7 +6,7 @@
  * Settings (environment): BENCH_SECONDS (10) per load run, BENCH_ROUNDS (3) alternated runs per side,
  * BENCH_INSTANCES (100000) seeded for the query, BENCH_FILE_MB (1024) streamed, BENCH_ONLY (scenario ids),
  * BENCH_STORAGE_ENV (JSON: extra storage configuration, e.g. another metadata store), BENCH_CPU_PROF (a folder: each
- * service process writes a V8 CPU profile there when it stops).
+ * service process writes a V8 CPU profile there when it stops), BENCH_PORT_BASE (first port, default 5290).
  * Writes BENCHMARKS.md (or BENCH_OUTPUT) and prints it.
  */
 import { writeFileSync } from 'node:fs';
@@ -64,7 +64,10 @@ async function main(): Promise<void> {
   const chosen = scenarios.filter((scenario) => !only || only.includes(scenario.id));
   const loadBefore = loadavg()[0] as number;
   const storageEnv = process.env.BENCH_STORAGE_ENV ? (JSON.parse(process.env.BENCH_STORAGE_ENV) as Record<string, string>) : undefined;
-  const platform = await startPlatform(storageEnv ? { storageEnv } : {});
+  // BENCH_PORT_BASE: the first of the ports the services listen on (auth, storage, app, ..., bare at +9).
+  const base = process.env.BENCH_PORT_BASE ? Number(process.env.BENCH_PORT_BASE) : undefined;
+  const ports = base === undefined ? undefined : { auth: base, storage: base + 1, app: base + 2, bare: base + 9 };
+  const platform = await startPlatform({ ...(storageEnv && { storageEnv }), ...(ports && { ports }) });
   const sections: Section[] = [];
   try {
     for (const scenario of chosen) {
