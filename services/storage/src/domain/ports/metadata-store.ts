@@ -38,6 +38,10 @@ export class DuplicateKeyError extends Error {
 export interface ApplicationRepository {
   get(appId: string): Promise<Application | null>;
   listByOrg(org: string): Promise<Application[]>;
+  /** Every registered application, ordered by id. */
+  listAll(): Promise<Application[]>;
+  /** Removes the application record; idempotent. */
+  remove(appId: string): Promise<void>;
   /** @throws DuplicateKeyError */
   insert(application: Application): Promise<void>;
   /** Replaces the stored application if its version is still `expectedVersion`; returns false otherwise. */
@@ -96,6 +100,8 @@ export interface InstanceQuery {
   /** true: `process.ended` is set; false: it is not. */
   isComplete?: boolean;
   endEvent?: string;
+  /** Bounds on `process.ended`. */
+  processEnded?: TimeRange;
   lastChanged?: TimeRange;
   created?: TimeRange;
   dueBefore?: TimeRange;
@@ -107,6 +113,8 @@ export interface InstanceQuery {
   excludeHiddenFromOwner?: boolean;
   /** Leave out instances whose completeConfirmations hold this stakeholder. */
   excludeConfirmedBy?: string;
+  /** Only instances whose completeConfirmations hold this stakeholder. */
+  confirmedBy?: string;
   /** Keyset cursor: only instances strictly after this (lastChanged, guid) position. */
   after?: { lastChanged: string; instanceGuid: string };
   limit: number;

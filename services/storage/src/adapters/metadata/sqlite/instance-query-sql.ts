@@ -49,6 +49,14 @@ export function instanceQuerySql(query: InstanceQuery): SqlQuery {
       }
     }
   }
+  for (const [operator, sqlOperator] of Object.entries(RANGE_OPERATORS)) {
+    const bound = query.processEnded?.[operator as keyof TimeRange];
+    if (bound !== undefined) {
+      // Rarely asked and always beside an indexed app/org/party filter: read from the document.
+      where.push(`json_extract(doc, '$.process.ended') ${sqlOperator} ?`);
+      params.push(bound);
+    }
+  }
   flag('is_archived', query.isArchived);
   flag('is_soft_deleted', query.isSoftDeleted);
   flag('is_hard_deleted', query.isHardDeleted);
@@ -62,6 +70,10 @@ export function instanceQuerySql(query: InstanceQuery): SqlQuery {
     if (ownOrg) where.push('org_confirmed = 0');
     where.push('NOT EXISTS (SELECT 1 FROM instance_confirmations c WHERE c.guid = instances.guid AND c.stakeholder = ?)');
     params.push(stakeholder);
+  }
+  if (query.confirmedBy !== undefined) {
+    where.push('EXISTS (SELECT 1 FROM instance_confirmations c WHERE c.guid = instances.guid AND c.stakeholder = ?)');
+    params.push(query.confirmedBy);
   }
   if (query.after !== undefined) {
     where.push('(last_changed, guid) > (?, ?)');
