@@ -56,13 +56,13 @@ const applicationRoutes: FastifyPluginAsyncTypebox = async (app) => {
   // App metadata is public, as in Altinn: clients read data types and rules before they have a token.
   app.get(
     '/applications',
-    { schema: { tags, summary: 'List every app (anonymous)', response: { 200: ApplicationList } } },
+    { config: { auth: false }, schema: { tags, summary: 'List every app (anonymous)', response: { 200: ApplicationList } } },
     async () => ({ applications: await applications.listAll() }),
   );
 
   app.get(
     '/applications/:org/:app',
-    { schema: { tags, summary: 'Get an app (anonymous)', params: AppParams, response: { 200: Application, ...problems(404) } } },
+    { config: { auth: false }, schema: { tags, summary: 'Get an app (anonymous)', params: AppParams, response: { 200: Application, ...problems(404) } } },
     async (request, reply) => {
       const found = await applications.get(request.params.org, request.params.app);
       return reply.header('etag', etagOf(found.version)).send(found);
@@ -71,7 +71,7 @@ const applicationRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get(
     '/applications/:org',
-    { schema: { tags, summary: "List an org's apps (anonymous)", params: OrgParams, response: { 200: ApplicationList } } },
+    { config: { auth: false }, schema: { tags, summary: "List an org's apps (anonymous)", params: OrgParams, response: { 200: ApplicationList } } },
     async (request) => {
       return { applications: await applications.list(request.params.org) };
     },
