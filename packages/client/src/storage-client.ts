@@ -88,7 +88,7 @@ export interface StorageApi {
   getEvent(token: string, instanceId: string, eventId: string): Promise<InstanceEvent>;
   getProcessHistory(token: string, instanceId: string): Promise<ProcessHistoryItem[]>;
   queryInstances(token: string, query: InstanceQuery): Promise<InstanceQueryResponse>;
-  /** Follows `next` links until the end. */
+  /** Follows `next` links until the end; oldest change first unless `query.order` says otherwise. */
   queryAllInstances(token: string, query: InstanceQuery): AsyncIterable<Instance>;
 
   uploadData(token: string, instanceId: string, dataType: string, body: Readable | Buffer | string, options: ContentOptions): Promise<DataElement>;
@@ -217,7 +217,9 @@ export class StorageClient implements StorageApi {
   }
 
   async *queryAllInstances(token: string, query: InstanceQuery): AsyncIterable<Instance> {
-    let path: string | null = `/instances${toSearchParams(query)}`;
+    // Oldest change first unless told otherwise: that walk never misses an instance that changes meanwhile
+    // (storage's default, as Altinn's, is newest first).
+    let path: string | null = `/instances${toSearchParams({ order: 'asc:lastChanged', ...query })}`;
     while (path) {
       const page: InstanceQueryResponse = await this.http.json(path, { token });
       yield* page.instances;

@@ -24,6 +24,7 @@ export interface InstanceQueryParams {
   confirmed?: boolean;
   size?: number;
   continuationToken?: string;
+  order?: string;
 }
 
 export interface InstancePage {
@@ -34,7 +35,6 @@ export interface InstancePage {
 
 const OPERATORS = ['gt', 'gte', 'lt', 'lte', 'eq'] as const;
 type Operator = (typeof OPERATORS)[number];
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** ISO-8601 of any precision down from a year: `2019`, `2019-02`, `2019-02-28T10`, `...T10:15:00.123+01:00`. */
 const ISO_TIME = /^(\d{4})(?:-(\d{2})(?:-(\d{2})(?:[T ](\d{2})(?::(\d{2})(?::(\d{2})(\.\d{1,9})?)?)?)?)?)?(Z|[+-]\d{2}:?\d{2})?$/i;
 
@@ -75,29 +75,29 @@ export function parseTimeRange(name: string, values: string[]): TimeRange {
   return range;
 }
 
-/** The keyset cursor as a short opaque token: base64url of `[lastChanged, instanceGuid]`. */
-export function encodeContinuationToken(instance: Instance): string {
-  const guid = instance.id.split('/')[1];
-  return Buffer.from(JSON.stringify([instance.lastChanged, guid])).toString('base64url');
+/**
+ * The keyset cursor as a short opaque token: base64url of `{"s": <sequence of the last instance's last write>}`.
+ * Clients only pass it back; its content may change between releases (a token of an older release is refused
+ * with INVALID_CONTINUATION_TOKEN: start the walk again).
+ */
+export function encodeContinuationToken(sequence: number, descending = false): string {
+  return Buffer.from(JSON.stringify(descending ? { s: sequence, d: 1 } : { s: sequence })).toString('base64url');
 }
 
-export function decodeContinuationToken(token: string): NonNullable<InstanceQuery['after']> {
+export function decodeContinuationToken(token: string, descending = false): NonNullable<InstanceQuery['after']> {
+  let decoded: { s?: unknown; d?: unknown } | null = null;
   try {
-    const decoded: unknown = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
-    if (Array.isArray(decoded) && decoded.length === 2) {
-      const [lastChanged, instanceGuid] = decoded as unknown[];
-      if (
-        typeof lastChanged === 'string' &&
-        typeof instanceGuid === 'string' &&
-        GUID.test(instanceGuid) &&
-        !Number.isNaN(Date.parse(lastChanged)) &&
-        new Date(lastChanged).toISOString() === lastChanged
-      ) {
-        return { lastChanged, instanceGuid };
-      }
-    }
+    decoded = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { s?: unknown; d?: unknown } | null;
   } catch {
     // fall through to the error below
+  }
+  const sequence = decoded?.s;
+  if (typeof sequence === 'number' && Number.isSafeInteger(sequence) && sequence >= 0) {
+    // A token continues the walk it came from: the same order, or none.
+    if ((decoded?.d === 1) !== descending) {
+      throw StorageErrors.invalid('INVALID_CONTINUATION_TOKEN', 'The continuation token belongs to a walk in the other order; keep `order` as it was.');
+    }
+    return { sequence };
   }
   throw StorageErrors.invalid('INVALID_CONTINUATION_TOKEN', 'The continuation token is malformed; start again without it.');
 }
@@ -156,7 +156,8 @@ export function buildInstanceQuery(principal: Principal, params: InstanceQueryPa
     if (params.confirmed) query.confirmedBy = confirmingOrg;
     else query.excludeConfirmedBy = confirmingOrg;
   }
-  if (params.continuationToken) query.after = decodeContinuationToken(params.continuationToken);
+  query.descending = parseOrder(params.order);
+  if (params.continuationToken) query.after = decodeContinuationToken(params.continuationToken, query.descending);
   return query;
 }
 
@@ -186,10 +187,25 @@ function appOnly(query: InstanceQuery, params: InstanceQueryParams, app: string)
 
 export async function queryInstances(store: MetadataStore, query: InstanceQuery): Promise<InstancePage> {
   // One extra row tells whether another page exists without a count query.
-  const rows = await store.instances.query({ ...query, limit: query.limit + 1 });
-  const instances = rows.slice(0, query.limit);
-  const last = instances[instances.length - 1];
-  return { instances, continuationToken: rows.length > query.limit && last ? encodeContinuationToken(last) : null };
+  const rows = await store.instances.querySequenced({ ...query, limit: query.limit + 1 });
+  const page = rows.slice(0, query.limit);
+  const last = page[page.length - 1];
+  const more = rows.length > query.limit && last;
+  return { instances: page.map((row) => row.instance), continuationToken: more ? encodeContinuationToken(last.sequence, query.descending === true) : null };
+}
+
+/**
+ * Altinn's `order`: `desc:lastChanged` (the default: newest change first) or `asc:lastChanged`, in any letter case.
+ * Both are keyset walks on the commit order of the last changes, correct in either direction: no page repeats or
+ * skips an instance that did not change. An ascending walk never misses one (an instance that changes during the
+ * walk is met again at its new place, at the end); a descending walk returns each at most once, and one that changes
+ * during it moves above where the walk started, where the next walk meets it first.
+ */
+export function parseOrder(order: string | undefined): boolean {
+  if (order === undefined) return true;
+  const match = /^(asc|desc):lastchanged$/i.exec(order.trim());
+  if (!match) throw StorageErrors.invalid('INVALID_ORDER', `Unknown order '${order}'; use asc:lastChanged or desc:lastChanged.`);
+  return match[1]?.toLowerCase() === 'desc';
 }
 
 const READ_STATUSES: readonly ReadStatus[] = ['Unread', 'Read', 'UpdatedSinceLastReview'];

@@ -31,6 +31,7 @@ const QueryParams = Type.Object(
     confirmed: Type.Optional(Type.Boolean({ description: "Whether the app owner (the caller's org, or the org asked for) has confirmed the download" })),
     size: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
     continuationToken: Type.Optional(Type.String({ maxLength: 512 })),
+    order: Type.Optional(Type.String({ maxLength: 32, description: '`desc:lastChanged` (default: newest change first) or `asc:lastChanged`' })),
   },
   { additionalProperties: false },
 );
@@ -93,7 +94,9 @@ const instanceRoutes: FastifyPluginAsyncTypebox<{ defaultPageSize: number; maxDa
         tags,
         summary: 'Query instances, one page at a time',
         description:
-          'Parameter names are matched in any letter case; times may have reduced precision (`gt:2019-02`). Pages are ordered by (lastChanged, id). Follow `next` (or pass `continuationToken`) until it is null; a full walk returns every matching instance exactly once, also while new instances are created.',
+          'Parameter names are matched in any letter case; times may have reduced precision (`gt:2019-02`). Pages are ordered by the last change of each instance, in the order the changes committed (one order across all storage replicas): ' +
+          'newest first by default (`order=desc:lastChanged`, as Altinn), oldest first with `order=asc:lastChanged`. Follow `next` (or pass `continuationToken`, an opaque token) until it is null; ' +
+          'an ascending walk returns every matching instance, also while new instances are created; a descending one each at most once.',
         querystring: QueryParams,
         response: { 200: InstanceQueryResponse, ...problems(400, 401, 403) },
       },

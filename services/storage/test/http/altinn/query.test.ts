@@ -96,6 +96,64 @@ describe("Altinn's query parameters", () => {
     expect(party).toMatchObject({ status: 200, body: { count: 0, instances: [] } });
   });
 
+  it('orders newest change first by default, as Altinn, and oldest first with order=asc:lastChanged', async () => {
+    const newestFirst = (await query('appId=nav/sample-app&instanceOwner.partyId=' + OWNER_PARTY)).body.instances.map((i) => i.id);
+    // nav confirmed the March one last.
+    expect(newestFirst.slice(0, 3)).toEqual([endedMarch.id, endedMay.id, open.id]);
+    expect((await query('appId=nav/sample-app&order=DESC:lastchanged&instanceOwner.partyId=' + OWNER_PARTY)).body.instances.map((i) => i.id)).toEqual(newestFirst);
+    const oldestFirst = (await query('appId=nav/sample-app&order=asc:lastChanged&instanceOwner.partyId=' + OWNER_PARTY)).body.instances.map((i) => i.id);
+    expect(oldestFirst).toEqual([...newestFirst].reverse());
+    const bad = await query('org=nav&order=asc:created');
+    expect(bad.status).toBe(400);
+    expect(bad.body.code).toBe('INVALID_ORDER');
+  });
+
+  it('pages correctly in both directions: every page continues where the last one ended, none repeats or skips', async () => {
+    await registerApp(h, 'nav/paged');
+    const created: Instance[] = [];
+    for (let i = 0; i < 11; i++) created.push(await createInstance(h, { appId: 'nav/paged' }));
+    const walk = async (order: string) => {
+      const seen: string[] = [];
+      let url: string | null = `${API}/instances?appId=nav/paged&size=3&order=${order}`;
+      while (url) {
+        const response: { statusCode: number; json: () => unknown } = await h.app.inject({ method: 'GET', url, headers: h.auth.nav });
+        expect(response.statusCode).toBe(200);
+        const page = response.json() as InstanceQueryResponse;
+        seen.push(...page.instances.map((i) => i.id));
+        url = page.next ? new URL(page.next).pathname + new URL(page.next).search : null;
+      }
+      return seen;
+    };
+    const ascending = await walk('asc:lastChanged');
+    const descending = await walk('desc:lastChanged');
+    expect(ascending).toEqual(created.map((i) => i.id));
+    expect(descending).toEqual([...ascending].reverse());
+
+    // A token continues the walk it came from, in its order only.
+    const first = (await query('appId=nav/paged&size=3&order=desc:lastChanged')).body;
+    const token = new URL(first.next!).searchParams.get('continuationToken')!;
+    const switched = await query(`appId=nav/paged&size=3&order=asc:lastChanged&continuationToken=${token}`);
+    expect(switched.status).toBe(400);
+    expect(switched.body.code).toBe('INVALID_CONTINUATION_TOKEN');
+
+    // Descending while instances change: a changed one moves above the walk's start; the rest come once each.
+    const seen: string[] = [];
+    let url: string | null = `${API}/instances?appId=nav/paged&size=3`;
+    let changed: Instance | undefined;
+    while (url) {
+      const page: InstanceQueryResponse = (await h.app.inject({ method: 'GET', url, headers: h.auth.nav })).json();
+      seen.push(...page.instances.map((i) => i.id));
+      if (!changed) {
+        changed = created[0]!;
+        await h.app.inject({ method: 'PUT', url: `${instanceUrl(changed)}/substatus`, headers: h.auth.nav, payload: { label: 'moved' } });
+      }
+      url = page.next ? new URL(page.next).pathname + new URL(page.next).search : null;
+    }
+    expect(new Set(seen).size).toBe(seen.length);
+    expect(seen).toEqual(descending.filter((id) => id !== changed!.id));
+    expect((await query('appId=nav/paged&size=1')).body.instances[0]!.id).toBe(changed!.id);
+  });
+
   it('does not let a write-only serviceowner scope query', async () => {
     const writeOnly = bearer(h.issuer.orgToken({ org: 'nav', scopes: [Scopes.serviceOwnerWrite] }));
     const refused = await query('org=nav', writeOnly);
