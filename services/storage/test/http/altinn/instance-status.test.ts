@@ -107,6 +107,23 @@ describe('deletes', () => {
     expect((await context.store.events.list(instance.id, {})).map((e) => e.eventType)).toEqual(['Created', 'DataCreated', 'Deleted']);
   });
 
+  it('runs the cleanup job on its own, every HARD_DELETE_CLEANUP_INTERVAL_SECONDS', async () => {
+    const quick = await startStorage('embedded', { HARD_DELETE_CLEANUP_INTERVAL_SECONDS: '1', HARD_DELETE_RETENTION_SECONDS: '0' });
+    try {
+      await registerApp(quick, 'nav/sample-app');
+      const instance = await createInstance(quick);
+      expect((await quick.app.inject({ method: 'DELETE', url: `${instanceUrl(instance)}?hard=true`, headers: quick.auth.nav })).statusCode).toBe(200);
+      let status = 200;
+      for (let waited = 0; status === 200 && waited < 10_000; waited += 100) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        status = (await quick.app.inject({ method: 'GET', url: instanceUrl(instance), headers: quick.auth.nav })).statusCode;
+      }
+      expect(status).toBe(404);
+    } finally {
+      await quick.close();
+    }
+  });
+
   it('validates the retention settings at start-up', () => {
     expect(loadStorageConfig({}).HARD_DELETE_RETENTION_SECONDS).toBe(7 * 24 * 3600);
     expect(() => loadStorageConfig({ HARD_DELETE_RETENTION_SECONDS: '-1' })).toThrow();
