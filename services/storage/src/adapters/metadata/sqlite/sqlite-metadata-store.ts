@@ -301,7 +301,7 @@ function createRepositories(db: SqliteDatabase, commits: GroupCommit, onFull: ()
       listByOrg: async (org) => translate(() => statements.listApplications.all(org).map((row) => JSON.parse(row.doc) as Application)),
       listAll: async () => translate(() => statements.listAllApplications.all().map((row) => JSON.parse(row.doc) as Application)),
       remove: async (appId) => {
-        write(() => statements.removeApplication.run(appId));
+        await write(() => statements.removeApplication.run(appId));
       },
       insert: async (application) => {
         await write(() => statements.insertApplication.run(application.id, application.org, application.version, JSON.stringify(application)), application.id);
