@@ -110,7 +110,7 @@ describe('three storage replicas on one MongoDB and one S3', () => {
     let request = 0;
     const readOnce = async (): Promise<number> => {
       const [replica] = alive(request++);
-      const page = await client(replica as number).queryInstances(nav(), { appId: APP, size: 40, ...(token && { continuationToken: token }) });
+      const page = await client(replica as number).queryInstances(nav(), { appId: APP, order: 'asc:lastChanged', size: 40, ...(token && { continuationToken: token }) });
       const ids = page.instances.map((instance: Instance) => instance.id);
       expect(ids.slice(0, consumedOfPage)).toEqual(seen.slice(seen.length - consumedOfPage));
       const fresh = ids.slice(consumedOfPage);
