@@ -68,12 +68,12 @@ export class DeliveryWorker {
     if (!subscription) return false;
     try {
       if (!subscription.validated) {
-        await this.validate(subscription);
+        subscription = await this.validate(subscription);
         return true;
       }
       for (const letter of replays) {
         const outcome = await this.send(subscription, letter.event);
-        if (outcome.ok) await this.store.deadLetters.remove(subscription.id, letter.sequence);
+        if (outcome.ok) await this.store.deadLetters.remove(letter.subscriptionId, letter.sequence);
         else await this.store.deadLetters.put({ ...letter, attempts: letter.attempts + 1, lastError: describe(outcome), failedAt: this.now().toISOString(), replayRequested: false });
       }
       for (const stored of pending) {
@@ -96,7 +96,7 @@ export class DeliveryWorker {
     return this.store.events.list(eventQueryOf(subscription, this.options.batch));
   }
 
-  private async validate(subscription: Subscription): Promise<void> {
+  private async validate(subscription: Subscription): Promise<Subscription | null> {
     const event: CloudEvent = {
       specversion: '1.0',
       id: randomUUID(),
@@ -107,8 +107,8 @@ export class DeliveryWorker {
       resource: 'urn:altinn:resource:events',
     };
     const outcome = await this.send(subscription, event);
-    if (outcome.ok) await this.save(subscription, { attempts: 0, nextAttemptAt: 0, lastError: undefined }, { validated: true });
-    else await this.retryLater(subscription, describe(outcome));
+    if (outcome.ok) return this.save(subscription, { attempts: 0, nextAttemptAt: 0, lastError: undefined }, { validated: true });
+    return this.retryLater(subscription, describe(outcome));
   }
 
   private send(subscription: Subscription, event: CloudEvent): Promise<DeliveryOutcome> {
