@@ -30,6 +30,8 @@ const describe = (outcome: Extract<DeliveryOutcome, { ok: false }>) => (outcome.
 export class DeliveryWorker {
   private readonly now: () => Date;
   private readonly busy = new Set<string>();
+  /** Events (not validations or replays) this instance delivered and saw accepted, since it started. */
+  delivered = 0;
 
   constructor(
     private readonly store: EventStore,
@@ -120,6 +122,7 @@ export class DeliveryWorker {
   }
 
   private accepted(subscription: Subscription, stored: StoredEvent): Promise<Subscription | null> {
+    this.delivered += 1;
     return this.save(subscription, { position: stored.sequence, attempts: 0, nextAttemptAt: 0, lastError: undefined });
   }
 

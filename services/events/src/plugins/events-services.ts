@@ -19,6 +19,8 @@ export interface EventsServices {
   maxPageSize: number;
   /** Delivery looks for work at once (after a replay, or new events). */
   wake(): void;
+  /** Events this instance delivered (accepted by their endpoints) since it started. */
+  delivered(): number;
 }
 
 declare module 'fastify' {
@@ -84,6 +86,7 @@ export const eventsServices = fp(
       subscriptionUrl,
       maxPageSize: options.maxPageSize,
       wake: () => delivery.wake(),
+      delivered: () => worker.delivered,
     } satisfies EventsServices);
     if (options.background) {
       app.addHook('onReady', async () => {
