@@ -75,7 +75,7 @@ export const eventsServices = fp(
       options.relay.intervalMs,
       (error) => {
         // Storage down or restarting: said once, not at every interval.
-        if (!relayFailing) app.log.warn({ err: error }, 'relaying storage events failed; retrying');
+        if (!relayFailing) app.log.warn({ reason: error instanceof Error ? error.message : String(error) }, 'relaying storage events failed; retrying');
         relayFailing = true;
       },
     );
