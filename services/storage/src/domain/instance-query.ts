@@ -31,7 +31,6 @@ export interface InstancePage {
 const OPERATORS = ['gt', 'gte', 'lt', 'lte', 'eq'] as const;
 type Operator = (typeof OPERATORS)[number];
 const ISO_PREFIX = /^\d{4}-\d{2}-\d{2}/;
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** `gt:2024-01-01T00:00:00Z` (or a bare timestamp, meaning eq) -> a bound; repeated params combine. */
 export function parseTimeRange(name: string, values: string[]): TimeRange {
@@ -51,27 +50,20 @@ export function parseTimeRange(name: string, values: string[]): TimeRange {
   return range;
 }
 
-/** The keyset cursor as a short opaque token: base64url of `[lastChanged, instanceGuid]`. */
-export function encodeContinuationToken(instance: Instance): string {
-  const guid = instance.id.split('/')[1];
-  return Buffer.from(JSON.stringify([instance.lastChanged, guid])).toString('base64url');
+/**
+ * The keyset cursor as a short opaque token: base64url of `{"s": <sequence of the last instance's last write>}`.
+ * Clients only pass it back; its content may change between releases (a token of an older release is refused
+ * with INVALID_CONTINUATION_TOKEN: start the walk again).
+ */
+export function encodeContinuationToken(sequence: number): string {
+  return Buffer.from(JSON.stringify({ s: sequence })).toString('base64url');
 }
 
 export function decodeContinuationToken(token: string): NonNullable<InstanceQuery['after']> {
   try {
     const decoded: unknown = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
-    if (Array.isArray(decoded) && decoded.length === 2) {
-      const [lastChanged, instanceGuid] = decoded as unknown[];
-      if (
-        typeof lastChanged === 'string' &&
-        typeof instanceGuid === 'string' &&
-        GUID.test(instanceGuid) &&
-        !Number.isNaN(Date.parse(lastChanged)) &&
-        new Date(lastChanged).toISOString() === lastChanged
-      ) {
-        return { lastChanged, instanceGuid };
-      }
-    }
+    const sequence = (decoded as { s?: unknown } | null)?.s;
+    if (typeof sequence === 'number' && Number.isSafeInteger(sequence) && sequence >= 0) return { sequence };
   } catch {
     // fall through to the error below
   }
@@ -134,8 +126,8 @@ function appOnly(query: InstanceQuery, params: InstanceQueryParams, app: string)
 
 export async function queryInstances(store: MetadataStore, query: InstanceQuery): Promise<InstancePage> {
   // One extra row tells whether another page exists without a count query.
-  const rows = await store.instances.query({ ...query, limit: query.limit + 1 });
-  const instances = rows.slice(0, query.limit);
-  const last = instances[instances.length - 1];
-  return { instances, continuationToken: rows.length > query.limit && last ? encodeContinuationToken(last) : null };
+  const rows = await store.instances.querySequenced({ ...query, limit: query.limit + 1 });
+  const page = rows.slice(0, query.limit);
+  const last = page[page.length - 1];
+  return { instances: page.map((row) => row.instance), continuationToken: rows.length > query.limit && last ? encodeContinuationToken(last.sequence) : null };
 }

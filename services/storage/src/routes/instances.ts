@@ -76,7 +76,7 @@ const instanceRoutes: FastifyPluginAsyncTypebox<{ defaultPageSize: number; maxDa
         tags,
         summary: 'Query instances, one page at a time',
         description:
-          'Pages are ordered by (lastChanged, id). Follow `next` (or pass `continuationToken`) until it is null; a full walk returns every matching instance exactly once, also while new instances are created.',
+          'Pages are ordered by the last change of each instance, in the order the changes committed (one order across all storage replicas). Follow `next` (or pass `continuationToken`, an opaque token) until it is null; a full walk returns every matching instance exactly once, also while new instances are created.',
         querystring: QueryParams,
         response: { 200: InstanceQueryResponse, ...problems(400, 401, 403) },
       },

@@ -25,10 +25,7 @@ export function instanceQueryFilter(query: InstanceQuery): Filter<Document> {
   if (query.excludeHiddenFromOwner) conditions.push({ 'status.isHiddenFromOwner': { $ne: true } });
   // On an array member, $ne holds only when no element has the value.
   if (query.excludeConfirmedBy !== undefined) conditions.push({ 'completeConfirmations.stakeholderId': { $ne: query.excludeConfirmedBy } });
-  if (query.after !== undefined) {
-    const { lastChanged, instanceGuid } = query.after;
-    conditions.push({ $or: [{ lastChanged: { $gt: lastChanged } }, { lastChanged, _key: { $gt: instanceGuid } }] });
-  }
+  // The keyset cursor (`after`) and the watermark are conditions on `_seq`, added by the repository.
   return conditions.length === 0 ? {} : { $and: conditions };
 }
 

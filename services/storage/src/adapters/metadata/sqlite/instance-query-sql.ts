@@ -9,7 +9,7 @@ const RANGE_COLUMNS = { lastChanged: 'last_changed', created: 'created', dueBefo
 const RANGE_OPERATORS = { gt: '>', gte: '>=', lt: '<', lte: '<=', eq: '=' } as const;
 
 /**
- * InstanceQuery as one SELECT over `instances`, ordered by (last_changed, guid). Equality on a single
+ * InstanceQuery as one SELECT over `instances`, ordered by the sequence of each instance's last write. Equality on a single
  * app, org or party is written as `=` (not a one-element IN), so SQLite reads the matching index in
  * query order and stops after `limit` rows. A NULL column fails every comparison, as a missing member
  * fails every bound in MongoDB.
@@ -64,10 +64,10 @@ export function instanceQuerySql(query: InstanceQuery): SqlQuery {
     params.push(stakeholder);
   }
   if (query.after !== undefined) {
-    where.push('(last_changed, guid) > (?, ?)');
-    params.push(query.after.lastChanged, query.after.instanceGuid);
+    where.push('sequence > ?');
+    params.push(query.after.sequence);
   }
   const whereClause = where.length === 0 ? '' : ` WHERE ${where.join(' AND ')}`;
   params.push(query.limit);
-  return { sql: `SELECT doc FROM instances${whereClause} ORDER BY last_changed, guid LIMIT ?`, params };
+  return { sql: `SELECT doc, sequence FROM instances${whereClause} ORDER BY sequence LIMIT ?`, params };
 }
