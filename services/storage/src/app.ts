@@ -11,6 +11,7 @@ import type { ScanPolicy } from './domain/scanning';
 import applicationRoutes from './routes/applications';
 import dataRoutes from './routes/data';
 import eventRoutes from './routes/events';
+import feedRoutes from './routes/feed';
 import instanceRoutes from './routes/instances';
 import instanceStateRoutes from './routes/instance-state';
 
@@ -79,6 +80,7 @@ export async function buildStorageApp(options: StorageAppOptions): Promise<Typed
       await api.register(instanceStateRoutes);
       await api.register(dataRoutes);
       await api.register(eventRoutes);
+      await api.register(feedRoutes);
     },
     { prefix: API_PREFIX },
   );
