@@ -2,7 +2,6 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { DomainError, type Principal } from '@forms/contracts';
 import { Scopes } from '@forms/contracts';
 import { appUrl, type AppBaseUrl } from './cloud-event';
-import type { StoredEvent } from './ports/event-store';
 
 /** A subscription as stored: Altinn's fields, who owns it, its secret and its delivery state. */
 export interface Subscription {
@@ -119,7 +118,7 @@ export const eventQueryOf = (subscription: Subscription, limit: number) => ({
 });
 
 /** Filters the store does not index: an alternative subject (events carry one only when storage knows it). */
-export const matchesRest = (subscription: Subscription, stored: StoredEvent): boolean =>
+export const matchesRest = (subscription: Subscription, stored: { event: { alternativesubject?: string } }): boolean =>
   subscription.alternativeSubjectFilter === undefined || stored.event.alternativesubject === subscription.alternativeSubjectFilter;
 
 /** What the API shows of a subscription: never the secret. */
