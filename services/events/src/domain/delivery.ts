@@ -3,7 +3,7 @@ import { EventTypes, type CloudEvent } from './cloud-event';
 import type { EndpointClient, DeliveryOutcome } from './ports/endpoint';
 import type { EventStore, StoredEvent } from './ports/event-store';
 import { backoffMs, type RetryPolicy } from './retry-policy';
-import { signedHeaders } from './signature';
+import { signedEventHeaders } from '@forms/client';
 import { eventQueryOf, matchesRest, type Subscription } from './subscription';
 
 export interface DeliveryOptions {
@@ -117,7 +117,7 @@ export class DeliveryWorker {
     const body = JSON.stringify(event);
     return this.endpoint.post(subscription.endPoint, body, {
       'content-type': 'application/cloudevents+json',
-      ...signedHeaders(subscription.secret, event.id, body, this.now()),
+      ...signedEventHeaders(subscription.secret, event.id, body, this.now()),
     });
   }
 

@@ -5,7 +5,7 @@
  */
 import type { DataElement, Instance } from '@forms/contracts';
 import { Scopes } from '@forms/contracts';
-import { verifySignature } from '../../src/domain/signature';
+import { verifyEventSignature as verifySignature } from '@forms/client';
 import { bearer, OWNER_PARTY } from '../../../storage/test/support/storage-harness';
 import { startApp, type AppHarness } from '../../../app/test/support/app-harness';
 import { createInstance } from '../../../app/test/support/fixtures';

@@ -1,7 +1,7 @@
 /** The subscription API over HTTP: Altinn's fields, who may subscribe to what, validation, SSRF refusals. */
 import { Scopes } from '@forms/contracts';
 import { TestIssuer } from '@forms/test-support';
-import { verifySignature } from '../../src/domain/signature';
+import { verifyEventSignature as verifySignature } from '@forms/client';
 import { bearer, startStorage, type StorageHarness } from '../../../storage/test/support/storage-harness';
 import { appUrl, EVENTS_API, startEvents, type EventsHarness } from '../support/events-harness';
 import { eventually, Subscriber } from '../support/subscriber';
