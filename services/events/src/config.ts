@@ -23,6 +23,9 @@ export const EventsConfigSchema = Type.Object({
   /** The events service's own client at the token service (scope altinn:storage/events.feed), or a fixed token. */
   FEED_CLIENT_ID: Type.Optional(Type.String()),
   FEED_CLIENT_SECRET: Type.Optional(Type.String()),
+  FEED_CLIENT_FILE: Type.Optional(
+    Type.String({ description: 'instead of FEED_CLIENT_ID/SECRET: a JSON file with them, as the token service CLI `clients add` prints' }),
+  ),
   AUTH_URL: Type.String({ default: 'http://127.0.0.1:5100', description: 'the token service, for FEED_CLIENT_ID' }),
   FEED_TOKEN: Type.Optional(Type.String({ description: 'a fixed token instead of client credentials (tests, short runs)' })),
   /** Where an app's instances live: `{org}` and `{app}` are filled in; APP_BASE_URLS overrides per app. */

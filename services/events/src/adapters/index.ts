@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { TokenClient } from '@forms/client';
 import { appBaseUrlResolver, type AppBaseUrl } from '../domain/cloud-event';
 import type { EventStore } from '../domain/ports/event-store';
@@ -19,10 +20,27 @@ export function feedToken(config: EventsConfig): () => Promise<string> {
     const token = config.FEED_TOKEN;
     return async () => token;
   }
-  if (!config.FEED_CLIENT_ID || !config.FEED_CLIENT_SECRET) {
-    throw new Error('the events service reads storage with its own client: set FEED_CLIENT_ID and FEED_CLIENT_SECRET (or FEED_TOKEN)');
+  const client = config.FEED_CLIENT_FILE ? readClientFile(config.FEED_CLIENT_FILE) : { clientId: config.FEED_CLIENT_ID, clientSecret: config.FEED_CLIENT_SECRET };
+  if (!client.clientId || !client.clientSecret) {
+    throw new Error('the events service reads storage with its own client: set FEED_CLIENT_ID and FEED_CLIENT_SECRET, or FEED_CLIENT_FILE (or FEED_TOKEN)');
   }
-  return new TokenClient({ authUrl: config.AUTH_URL, clientId: config.FEED_CLIENT_ID, clientSecret: config.FEED_CLIENT_SECRET }).tokenProvider();
+  return new TokenClient({ authUrl: config.AUTH_URL, clientId: client.clientId, clientSecret: client.clientSecret }).tokenProvider();
+}
+
+/** `{"client": {"clientId"}, "clientSecret"}` (the token service CLI's `clients add`) or `{"clientId", "clientSecret"}`. */
+function readClientFile(path: string): { clientId?: string; clientSecret?: string } {
+  let file: { client?: { clientId?: unknown }; clientId?: unknown; clientSecret?: unknown };
+  try {
+    file = JSON.parse(readFileSync(path, 'utf8')) as typeof file;
+  } catch (error) {
+    // Never the parser's message: it would quote the secret.
+    throw new Error(`FEED_CLIENT_FILE ${path} cannot be read as JSON (${(error as NodeJS.ErrnoException).code ?? 'not JSON'})`);
+  }
+  const clientId = file.client?.clientId ?? file.clientId;
+  return {
+    ...(typeof clientId === 'string' && { clientId }),
+    ...(typeof file.clientSecret === 'string' && { clientSecret: file.clientSecret }),
+  };
 }
 
 export const createStorageFeed = (config: EventsConfig) => new HttpStorageFeed(config.STORAGE_URL, feedToken(config));
