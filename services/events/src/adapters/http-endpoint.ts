@@ -83,8 +83,9 @@ export class HttpEndpointClient implements EndpointClient {
     }
   }
 
+  /** Aborts requests in flight (shutdown): they count as failed attempts and are sent again later. */
   async close(): Promise<void> {
-    await this.agent.close();
+    await this.agent.destroy();
   }
 }
 

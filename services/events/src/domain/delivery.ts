@@ -32,6 +32,8 @@ export class DeliveryWorker {
   private readonly busy = new Set<string>();
   /** Events (not validations or replays) this instance delivered and saw accepted, since it started. */
   delivered = 0;
+  /** Set on shutdown: the event in hand is finished, no further one is started. */
+  private stopping = false;
 
   constructor(
     private readonly store: EventStore,
@@ -39,6 +41,11 @@ export class DeliveryWorker {
     private readonly options: DeliveryOptions,
   ) {
     this.now = options.now ?? (() => new Date());
+  }
+
+  /** Finish what is in hand and start nothing more; the leases are released (or expire) for other instances. */
+  stop(): void {
+    this.stopping = true;
   }
 
   /** One round: every due subscription with work gets one lease's worth of delivery. Returns how many were worked on. */
@@ -49,7 +56,7 @@ export class DeliveryWorker {
     // At most `concurrency` subscriptions at once; each one's events strictly one after another.
     const queue = [...candidates];
     const runners = Array.from({ length: Math.min(this.options.concurrency, queue.length) }, async () => {
-      for (let next = queue.shift(); next; next = queue.shift()) {
+      for (let next = queue.shift(); next && !this.stopping; next = queue.shift()) {
         this.busy.add(next.id);
         try {
           if (await this.work(next)) worked += 1;
@@ -74,11 +81,13 @@ export class DeliveryWorker {
         return true;
       }
       for (const letter of replays) {
+        if (this.stopping) return true;
         const outcome = await this.send(subscription, letter.event);
         if (outcome.ok) await this.store.deadLetters.remove(letter.subscriptionId, letter.sequence);
         else await this.store.deadLetters.put({ ...letter, attempts: letter.attempts + 1, lastError: describe(outcome), failedAt: this.now().toISOString(), replayRequested: false });
       }
       for (const stored of pending) {
+        if (this.stopping) return true;
         if (!matchesRest(subscription, stored)) {
           subscription = await this.save(subscription, { position: stored.sequence });
           if (!subscription) return true;

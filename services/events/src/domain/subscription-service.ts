@@ -4,6 +4,9 @@ import type { EndpointClient } from './ports/endpoint';
 import type { DeadLetter, EventStore } from './ports/event-store';
 import { authorizeFilters, newSubscription, ownerOf, type Subscription, type SubscriptionRequest } from './subscription';
 
+/** Subscriptions one org or party may have: each costs a lease and a query per delivery round. */
+export const MAX_SUBSCRIPTIONS_PER_OWNER = 100;
+
 const notFound = (id: string) => new DomainError('not_found', 'SUBSCRIPTION_NOT_FOUND', `No subscription ${id} of yours.`);
 
 /** Subscriptions of one caller: create (validated by the delivery worker), read, list, delete; dead letters. */
@@ -18,6 +21,9 @@ export class SubscriptionService {
   async create(principal: Principal, request: SubscriptionRequest): Promise<Subscription> {
     const filters = authorizeFilters(principal, request, this.apps);
     await this.endpoints.check(request.endPoint);
+    if ((await this.store.subscriptions.listByOwner(ownerOf(principal))).length >= MAX_SUBSCRIPTIONS_PER_OWNER) {
+      throw new DomainError('conflict', 'TOO_MANY_SUBSCRIPTIONS', `At most ${MAX_SUBSCRIPTIONS_PER_OWNER} subscriptions each: delete one first.`);
+    }
     // Delivery starts with what is relayed after this moment.
     const subscription = newSubscription(principal, request, filters, this.now(), await this.store.events.position());
     await this.store.subscriptions.insert(subscription);

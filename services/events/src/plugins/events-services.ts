@@ -95,8 +95,11 @@ export const eventsServices = fp(
       });
     }
     app.addHook('onClose', async () => {
-      await Promise.all([relayLoop.stop(), delivery.stop()]);
+      worker.stop();
+      // Requests in flight are cut off rather than waited for (up to DELIVERY_TIMEOUT_MS): their events are sent
+      // again by whoever holds the subscription next, as after a crash.
       await options.endpoints.close?.();
+      await Promise.all([relayLoop.stop(), delivery.stop()]);
       await store.close();
     });
   },

@@ -17,7 +17,7 @@ const subscriptionRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags,
         summary: 'Subscribe an endpoint; it gets a validation event first and is active once it answers 2xx',
         body: SubscriptionRequestSchema,
-        response: { 201: CreatedSubscriptionSchema, ...problems(400, 401, 403) },
+        response: { 201: CreatedSubscriptionSchema, ...problems(400, 401, 403, 409) },
       },
     },
     async (request, reply) => {

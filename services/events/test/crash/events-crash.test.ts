@@ -99,3 +99,28 @@ test('kill -9 mid-delivery and restart: nothing lost, order kept, only the event
   });
   expect(state.delivery.attempts).toBe(0);
 });
+
+test('SIGTERM while an endpoint holds a delivery: the service stops at once, and the event is sent again after the restart', async () => {
+  const held = await Subscriber.start();
+  try {
+    const nav = bearer(h.storage.issuer.orgToken({ org: 'nav', scopes: [Scopes.eventsSubscribe] }));
+    await fetch(`${events!.baseUrl}${EVENTS_API}/subscriptions`, {
+      method: 'POST',
+      headers: { ...nav, 'content-type': 'application/json' },
+      body: JSON.stringify({ endPoint: held.url, sourceFilter: appUrl('nav/child-benefit'), typeFilter: 'app.instance.created' }),
+    });
+    await held.waitFor((received) => received.length > 0);
+    held.respond = (_event, attempt) => (attempt === 1 ? 'hang' : 200);
+    const [id] = await createSome(1);
+    await held.waitFor(() => held.events.length === 1);
+    const stopping = Date.now();
+    await events!.stop();
+    // Not the 60 s DELIVERY_TIMEOUT_MS of the request in flight.
+    expect(Date.now() - stopping).toBeLessThan(5_000);
+    events = await EventsProcess.start(env());
+    await held.waitFor(() => held.events.length === 2, 15_000);
+    expect(held.events.map((e) => e.source.split('/instances/')[1])).toEqual([id, id]);
+  } finally {
+    await held.close();
+  }
+});

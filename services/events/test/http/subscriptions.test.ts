@@ -135,3 +135,27 @@ describe('endpoints the service will not call', () => {
     }
   });
 });
+
+describe('limits and documentation', () => {
+  test('at most 100 subscriptions each: the 101st is 409 TOO_MANY_SUBSCRIPTIONS', async () => {
+    const busy = party('50077');
+    for (let i = 0; i < 100; i += 1) expect((await subscribe(events, busy, { endPoint: `${subscriber.url}/${i}` })).statusCode).toBe(201);
+    expect((await subscribe(events, busy, { endPoint: subscriber.url })).json()).toMatchObject({ status: 409, code: 'TOO_MANY_SUBSCRIPTIONS' });
+    expect((await events.app.inject({ url: `${EVENTS_API}/subscriptions`, headers: busy })).json()).toMatchObject({ count: 100 });
+  });
+
+  test('the OpenAPI document describes the subscription API and the pull feed', async () => {
+    const document = await events.app.inject({ url: '/events/swagger/json' });
+    expect(document.statusCode).toBe(200);
+    const paths = Object.keys(document.json<{ paths: Record<string, unknown> }>().paths);
+    expect(paths).toEqual(
+      expect.arrayContaining([
+        '/events/api/v1/subscriptions',
+        '/events/api/v1/subscriptions/{id}',
+        '/events/api/v1/subscriptions/{id}/deadletters',
+        '/events/api/v1/subscriptions/{id}/deadletters/replay',
+        '/events/api/v1/app/{org}/{app}',
+      ]),
+    );
+  });
+});
