@@ -19,6 +19,14 @@ export interface DeliveryOptions {
   now?: () => Date;
 }
 
+function shuffle<T>(items: T[]): T[] {
+  for (let i = items.length - 1; i > 0; i -= 1) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [items[i], items[j]] = [items[j] as T, items[i] as T];
+  }
+  return items;
+}
+
 const describe = (outcome: Extract<DeliveryOutcome, { ok: false }>) => (outcome.status !== undefined ? `HTTP ${outcome.status}` : outcome.reason);
 
 /**
@@ -51,10 +59,10 @@ export class DeliveryWorker {
   /** One round: every due subscription with work gets one lease's worth of delivery. Returns how many were worked on. */
   async deliverOnce(): Promise<number> {
     const due = await this.store.subscriptions.listDue(this.now().getTime(), this.options.concurrency * 4);
-    const candidates = due.filter((subscription) => !this.busy.has(subscription.id));
+    // In random order, and only as many as this instance serves at once: other instances, polling the same list,
+    // mostly take different subscriptions instead of racing for the same leases.
+    const queue = shuffle(due.filter((subscription) => !this.busy.has(subscription.id))).slice(0, this.options.concurrency);
     let worked = 0;
-    // At most `concurrency` subscriptions at once; each one's events strictly one after another.
-    const queue = [...candidates];
     const runners = Array.from({ length: Math.min(this.options.concurrency, queue.length) }, async () => {
       for (let next = queue.shift(); next && !this.stopping; next = queue.shift()) {
         this.busy.add(next.id);

@@ -102,8 +102,10 @@ describe.each(['embedded', 'mongo'] as const)('delivery on the %s store', (adapt
 
 describe('two instances on one store', () => {
   test('share the subscriptions: every event arrives, in order, none twice', async () => {
-    const first = await startEvents({ issuer, storageUrl, adapters: 'mongo' });
-    const second = await startEvents({ issuer, storageUrl, adapters: 'mongo', database: first.database });
+    // Each serves two subscriptions at a time: six need both.
+    const env = { DELIVERY_CONCURRENCY: '2' };
+    const first = await startEvents({ issuer, storageUrl, adapters: 'mongo', env });
+    const second = await startEvents({ issuer, storageUrl, adapters: 'mongo', database: first.database, env });
     const subscribers = await Promise.all(Array.from({ length: 6 }, () => Subscriber.start()));
     try {
       for (const [index, subscriber] of subscribers.entries()) await subscribeActive(index % 2 === 0 ? first : second, subscriber);
