@@ -1,6 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { DomainError, type Principal } from '@forms/contracts';
-import { Scopes } from '@forms/contracts';
+import { DomainError, Scopes, type Principal } from '@forms/contracts';
 import { appUrl, type AppBaseUrl } from './cloud-event';
 
 /** A subscription as stored: Altinn's fields, who owns it, its secret and its delivery state. */
