@@ -11,6 +11,7 @@ import type { StorageContext } from './storage-context';
 import { removeBlobsDurably } from './blob-cleanup';
 import { verifiedContent } from './content-verifier';
 import { Scanning, SCANNING_OFF, type UploadScan } from './scanning';
+import { backOff } from './write-retry';
 
 /** Told when stored content turns out damaged (the service logs it); the element is marked already. */
 export type DamageReport = (element: DataElement, reason: string) => void;
@@ -235,6 +236,7 @@ export class DataService {
   /** Records the damage on the element (unless its content was replaced meanwhile); best effort. */
   private async markDamaged(element: DataElement, reason: string): Promise<void> {
     for (let attempt = 0; attempt < 5; attempt++) {
+      if (attempt > 0) await backOff(attempt);
       const instance = await this.ctx.store.instances.get(element.instanceGuid);
       const current = instance?.data.find((d) => d.id === element.id);
       if (!instance || !current || current.blobStoragePath !== element.blobStoragePath) return;

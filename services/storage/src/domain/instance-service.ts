@@ -15,6 +15,7 @@ import { instanceEvent } from './events';
 import { checkProcessChange, processChangeEvents, type ProcessEvent } from './process-rules';
 import { removeBlobsDurably } from './blob-cleanup';
 import type { StorageContext } from './storage-context';
+import { backOff, changeTime, MAX_WRITE_ATTEMPTS, sameDocument } from './write-retry';
 
 export interface InstanceRef {
   partyId: string;
@@ -46,8 +47,6 @@ export interface ChangeOptions {
   settledUploads?: string[];
 }
 
-/** Concurrent writers without If-Match retry this often before giving up with 409. */
-const MAX_WRITE_ATTEMPTS = 8;
 
 export class InstanceService {
   constructor(private readonly ctx: StorageContext) {}
@@ -71,19 +70,21 @@ export class InstanceService {
    * Read-modify-write with optimistic concurrency. With `expectedVersion` a stale caller gets 412;
    * without it concurrent writers are retried, so independent changes never overwrite each other.
    * The version is checked before the change is looked at, so a stale caller gets 412 even when the
-   * change would have been a no-op.
+   * change would have been a no-op. A change that leaves the instance as it was writes nothing: no
+   * version, no lastChanged, no event, so nobody's ETag goes stale and the instance keeps its place.
    */
   async change(principal: Principal, ref: InstanceRef, options: ChangeOptions, apply: InstanceChange): Promise<Instance> {
     for (let attempt = 1; attempt <= MAX_WRITE_ATTEMPTS; attempt++) {
+      if (attempt > 1) await backOff(attempt - 1);
       const { instance: current, role } = await this.getWithRole(principal, ref, options.access);
       if (options.roles) requireRole(role, options.roles, options.action ?? 'make this change');
       if (options.expectedVersion !== undefined && options.expectedVersion !== current.version) {
         throw StorageErrors.versionMismatch(current.version);
       }
-      const now = this.ctx.clock();
+      const now = changeTime(this.ctx.clock(), current.lastChanged);
       const draft = structuredClone(current);
       const events = await apply(draft, now, role);
-      if (events === UNCHANGED) return current;
+      if (events === UNCHANGED || sameDocument(draft, current)) return current;
       draft.version = current.version + 1;
       draft.lastChanged = now;
       draft.lastChangedBy = principalId(principal);
