@@ -8,7 +8,7 @@ import { appUrl, EVENTS_API, startEvents, type EventsHarness } from '../support/
 import { eventually, Subscriber } from '../support/subscriber';
 
 let storage: StorageHarness;
-let first: EventsHarness;
+let first: Awaited<ReturnType<typeof startEvents>>;
 let second: EventsHarness;
 const subscribers: Subscriber[] = [];
 
