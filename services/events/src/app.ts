@@ -57,7 +57,13 @@ export async function buildEventsApp(options: EventsAppOptions): Promise<TypedFa
     },
     background: options.background ?? true,
   });
-  await app.register(healthRoutes, { checks: [{ name: 'store', check: () => store.ping() }] });
+  await app.register(healthRoutes, {
+    checks: [
+      { name: 'store', check: () => store.ping() },
+      // Without storage's feed no new events arrive, but subscriptions, the pull feed and deliveries go on.
+      { name: 'storage-feed', check: () => app.events.relayHealth(), degradedOnly: true },
+    ],
+  });
   await app.register(
     async (api) => {
       await api.register(subscriptionRoutes);

@@ -21,6 +21,8 @@ export interface EventsServices {
   wake(): void;
   /** Events this instance delivered (accepted by their endpoints) since it started. */
   delivered(): number;
+  /** Throws why the last relay step failed (storage down, the feed refused), if it did: for /ready. */
+  relayHealth(): Promise<void>;
 }
 
 declare module 'fastify' {
@@ -64,6 +66,7 @@ export const eventsServices = fp(
     );
     const relay = new Relay(options.feed, store, options.apps, options.relay.pageSize);
     let relayFailing = false;
+    let relayError = '';
     const relayLoop = new BackgroundLoop(
       async () => {
         const { read, stored } = await relay.relayOnce();
@@ -75,7 +78,8 @@ export const eventsServices = fp(
       options.relay.intervalMs,
       (error) => {
         // Storage down or restarting: said once, not at every interval.
-        if (!relayFailing) app.log.warn({ reason: error instanceof Error ? error.message : String(error) }, 'relaying storage events failed; retrying');
+        relayError = error instanceof Error ? error.message : String(error);
+        if (!relayFailing) app.log.warn({ reason: relayError }, 'relaying storage events failed; retrying');
         relayFailing = true;
       },
     );
@@ -87,6 +91,9 @@ export const eventsServices = fp(
       maxPageSize: options.maxPageSize,
       wake: () => delivery.wake(),
       delivered: () => worker.delivered,
+      relayHealth: async () => {
+        if (relayFailing) throw new Error(relayError);
+      },
     } satisfies EventsServices);
     if (options.background) {
       app.addHook('onReady', async () => {

@@ -126,3 +126,20 @@ describe('two instances on one store', () => {
 function range(from: number, to: number): number[] {
   return Array.from({ length: to - from + 1 }, (_, i) => from + i);
 }
+
+describe('readiness', () => {
+  test("storage's feed out of reach is reported on /ready, which stays 200: the API and deliveries go on", async () => {
+    const h = await startEvents({ issuer, storageUrl });
+    try {
+      const ready = await eventually(async () => {
+        const response = await h.app.inject({ url: '/ready' });
+        const body = response.json<{ checks?: Record<string, string> }>();
+        return body.checks?.['storage-feed'] && body.checks['storage-feed'] !== 'ok' ? response : undefined;
+      });
+      expect(ready.statusCode).toBe(200);
+      expect(ready.json()).toMatchObject({ status: 'ok', checks: { store: 'ok' } });
+    } finally {
+      await h.close();
+    }
+  });
+});
