@@ -10,6 +10,7 @@ import { createScanPolicy } from './adapters';
 import type { ScanPolicy } from './domain/scanning';
 import applicationRoutes from './routes/applications';
 import dataRoutes from './routes/data';
+import dataElementRoutes from './routes/data-elements';
 import eventRoutes from './routes/events';
 import feedRoutes from './routes/feed';
 import instanceRoutes from './routes/instances';
@@ -61,6 +62,10 @@ export async function buildStorageApp(options: StorageAppOptions): Promise<Typed
     apiBaseUrl: `${publicBaseUrl(config)}${API_PREFIX}`,
     limits: { maxDataElementBytes: config.MAX_DATA_ELEMENT_MB * 1024 * 1024 },
     reaper: { intervalMs: config.REAPER_INTERVAL_SECONDS * 1000, staleAfterMs: config.REAPER_STALE_AFTER_SECONDS * 1000 },
+    hardDeleteCleanup: {
+      intervalMs: config.HARD_DELETE_CLEANUP_INTERVAL_SECONDS * 1000,
+      retentionMs: config.HARD_DELETE_RETENTION_SECONDS * 1000,
+    },
     scanning,
     scanWorkerIntervalMs: config.SCAN_WORKER_INTERVAL_SECONDS * 1000,
   });
@@ -79,6 +84,7 @@ export async function buildStorageApp(options: StorageAppOptions): Promise<Typed
       await api.register(instanceRoutes, { defaultPageSize: config.QUERY_DEFAULT_SIZE, maxDataElementBytes: config.MAX_DATA_ELEMENT_MB * 1024 * 1024 });
       await api.register(instanceStateRoutes);
       await api.register(dataRoutes);
+      await api.register(dataElementRoutes);
       await api.register(eventRoutes);
       await api.register(feedRoutes);
     },

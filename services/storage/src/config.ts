@@ -53,6 +53,12 @@ export const StorageConfigSchema = Type.Object({
     minimum: 1,
     description: 'how long an upload must have sent nothing before the reaper treats it as abandoned',
   }),
+  HARD_DELETE_RETENTION_SECONDS: Type.Integer({
+    default: 7 * 24 * 3600,
+    minimum: 0,
+    description: 'how long a hard-deleted instance is kept (readable by its org) before the cleanup job removes it with its content',
+  }),
+  HARD_DELETE_CLEANUP_INTERVAL_SECONDS: Type.Integer({ default: 3600, minimum: 0, description: '0 disables the cleanup job' }),
   CLAMD_HOST: Type.Optional(Type.String({ description: 'ClamAV daemon host; unset: malware scanning is off' })),
   CLAMD_PORT: Type.Integer({ default: 3310, minimum: 1, maximum: 65535 }),
   CLAMD_TIMEOUT_MS: Type.Integer({ default: 30_000, minimum: 100, description: 'connect timeout and longest silence while scanning' }),

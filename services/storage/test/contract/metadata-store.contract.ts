@@ -261,6 +261,11 @@ export function describeMetadataStoreContract(name: string, target: MetadataStor
         ['excludeConfirmedBy, one of several confirmations', { excludeConfirmedBy: 'acme' }, ['a1', 'b1', 'c2']],
         ['excludeConfirmedBy, other stakeholder', { excludeConfirmedBy: 'other' }, ['a1', 'a2', 'b1']],
         ['excludeConfirmedBy, nobody confirmed', { excludeConfirmedBy: 'unknown' }, everyone],
+        ['confirmedBy', { confirmedBy: 'acme' }, ['a2', 'c1']],
+        ['confirmedBy, nobody confirmed', { confirmedBy: 'unknown' }, []],
+        ['processEnded gte (absent never matches)', { processEnded: { gte: at(20) } }, ['a2', 'c1']],
+        ['processEnded lt', { processEnded: { lt: at(40) } }, ['a2']],
+        ['processEnded eq', { processEnded: { eq: at(40) } }, ['c1']],
         ['filters combine with AND', { org: 'acme', isComplete: false, partyIds: ['1001', '1002'] }, ['a1', 'b1']],
         ['filters combine with AND, no match', { appIds: ['acme/alpha'], isSoftDeleted: true }, []],
       ];
@@ -274,6 +279,17 @@ export function describeMetadataStoreContract(name: string, target: MetadataStor
         const sequenceOf = (name: SeedName): number => rows.find((row) => row.instance.id === seed[name].id)?.sequence ?? -1;
         expect(namesOf(await query({ after: { sequence: sequenceOf('a2') } }))).toEqual(['b1', 'c1', 'c2']);
         expect(namesOf(await query({ org: 'acme', after: { sequence: sequenceOf('a1') } }))).toEqual(['a2', 'b1']);
+      });
+
+      it('walks newest write first when descending, the cursor then meaning below, the filters still applying', async () => {
+        const ascending = namesOf(await query({}));
+        expect(namesOf(await query({ descending: true }))).toEqual([...ascending].reverse());
+        const rows = await store.instances.querySequenced({ limit: 10, descending: true });
+        expect(rows.map((row) => row.sequence)).toEqual([...rows.map((row) => row.sequence)].sort((a, b) => b - a));
+        const sequenceOf = (name: SeedName): number => rows.find((row) => row.instance.id === seed[name].id)?.sequence ?? -1;
+        expect(namesOf(await query({ descending: true, after: { sequence: sequenceOf('b1') } }))).toEqual(['a2', 'a1']);
+        expect(namesOf(await query({ descending: true, org: 'acme', limit: 1, after: { sequence: sequenceOf('b1') } }))).toEqual(['a2']);
+        expect(namesOf(await query({ descending: true, after: { sequence: sequenceOf('a1') } }))).toEqual([]);
       });
 
       it('returns whole instances', async () => {
@@ -314,6 +330,19 @@ export function describeMetadataStoreContract(name: string, target: MetadataStor
         expect((await store.applications.listByOrg('acme')).map((application) => application.id)).toEqual(['acme/alpha', 'acme/mid', 'acme/zeta']);
         expect(await store.applications.listByOrg('other')).toEqual([buildApplication('other/alpha')]);
         expect(await store.applications.listByOrg('nobody')).toEqual([]);
+      });
+
+      it('lists every application ordered by id', async () => {
+        for (const appId of ['other/alpha', 'acme/zeta', 'acme/alpha']) await store.applications.insert(buildApplication(appId));
+        expect((await store.applications.listAll()).map((application) => application.id)).toEqual(['acme/alpha', 'acme/zeta', 'other/alpha']);
+      });
+
+      it('removes an application, idempotently, and leaves the others', async () => {
+        for (const appId of ['acme/alpha', 'acme/beta']) await store.applications.insert(buildApplication(appId));
+        await store.applications.remove('acme/alpha');
+        await store.applications.remove('acme/alpha');
+        expect(await store.applications.get('acme/alpha')).toBeNull();
+        expect((await store.applications.listAll()).map((application) => application.id)).toEqual(['acme/beta']);
       });
 
       it('replaces only while the stored version is the expected one', async () => {

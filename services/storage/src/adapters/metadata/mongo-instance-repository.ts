@@ -70,9 +70,12 @@ export class MongoInstanceRepository implements InstanceRepository {
     assertValidLimit(query.limit);
     if (query.limit === 0) return [];
     const watermark = await translateErrors(() => this.sequence.watermark());
-    const upToWatermark = { _seq: { $gt: query.after?.sequence ?? 0, $lte: watermark } };
+    const after = query.after?.sequence;
+    const upToWatermark = query.descending
+      ? { _seq: { $gt: 0, $lte: after === undefined ? watermark : Math.min(watermark, after - 1) } }
+      : { _seq: { $gt: after ?? 0, $lte: watermark } };
     const filter = instanceQueryFilter(query);
-    const rows = await this.instances.findRaw({ $and: [filter, upToWatermark] }, { _seq: 1 }, query.limit);
+    const rows = await this.instances.findRaw({ $and: [filter, upToWatermark] }, { _seq: query.descending ? -1 : 1 }, query.limit);
     return rows.map((stored) => ({ instance: fromStored<Instance>(stored), sequence: Number(stored._seq) }));
   }
 

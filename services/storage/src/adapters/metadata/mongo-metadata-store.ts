@@ -181,6 +181,14 @@ class MongoApplicationRepository implements ApplicationRepository {
     return this.applications.find({ org }, { _key: 1 });
   }
 
+  listAll(): Promise<Application[]> {
+    return this.applications.find({}, { _key: 1 });
+  }
+
+  remove(appId: string): Promise<void> {
+    return this.applications.remove(appId);
+  }
+
   insert(application: Application): Promise<void> {
     return this.applications.insert(application.id, application);
   }

@@ -45,6 +45,10 @@ export class DuplicateKeyError extends Error {
 export interface ApplicationRepository {
   get(appId: string): Promise<Application | null>;
   listByOrg(org: string): Promise<Application[]>;
+  /** Every registered application, ordered by id. */
+  listAll(): Promise<Application[]>;
+  /** Removes the application record; idempotent. */
+  remove(appId: string): Promise<void>;
   /** @throws DuplicateKeyError */
   insert(application: Application): Promise<void>;
   /** Replaces the stored application if its version is still `expectedVersion`; returns false otherwise. */
@@ -76,7 +80,7 @@ export interface InstanceRepository {
   replace(instance: Instance, expectedVersion: number, write?: InstanceWrite): Promise<boolean>;
   /** Removes the instance for good, recording `write.events` (its audit events are kept). Idempotent. */
   remove(instanceGuid: string, write?: Pick<InstanceWrite, 'events'>): Promise<void>;
-  /** Matching instances in the order of their last write (sequence ascending), at most `query.limit`. */
+  /** Matching instances in the order of their last write (sequence ascending, or descending), at most `query.limit`. */
   query(query: InstanceQuery): Promise<Instance[]>;
   /** As `query`, with the sequence of each instance's last write: the keyset cursor of the next page. */
   querySequenced(query: InstanceQuery): Promise<SequencedInstance[]>;
@@ -111,6 +115,8 @@ export interface InstanceQuery {
   /** true: `process.ended` is set; false: it is not. */
   isComplete?: boolean;
   endEvent?: string;
+  /** Bounds on `process.ended`. */
+  processEnded?: TimeRange;
   lastChanged?: TimeRange;
   created?: TimeRange;
   dueBefore?: TimeRange;
@@ -122,7 +128,11 @@ export interface InstanceQuery {
   excludeHiddenFromOwner?: boolean;
   /** Leave out instances whose completeConfirmations hold this stakeholder. */
   excludeConfirmedBy?: string;
-  /** Keyset cursor: only instances whose last write has a sequence strictly above this one. */
+  /** Only instances whose completeConfirmations hold this stakeholder. */
+  confirmedBy?: string;
+  /** Newest write first (sequence descending); the cursor then means strictly below. */
+  descending?: boolean;
+  /** Keyset cursor: only instances whose last write has a sequence strictly above this one (below, when descending). */
   after?: { sequence: number };
   limit: number;
 }

@@ -158,6 +158,8 @@ function createRepositories(db: SqliteDatabase, onFull: () => void): Repositorie
   const statements = {
     getApplication: db.prepare<[string], { doc: string }>('SELECT doc FROM applications WHERE id = ?'),
     listApplications: db.prepare<[string], { doc: string }>('SELECT doc FROM applications WHERE org = ? ORDER BY id'),
+    listAllApplications: db.prepare<[], { doc: string }>('SELECT doc FROM applications ORDER BY id'),
+    removeApplication: db.prepare('DELETE FROM applications WHERE id = ?'),
     insertApplication: db.prepare('INSERT INTO applications (id, org, version, doc) VALUES (?, ?, ?, ?)'),
     replaceApplication: db.prepare('UPDATE applications SET org = ?, version = ?, doc = ? WHERE id = ? AND version = ?'),
     getInstance: db.prepare<[string], { doc: string }>('SELECT doc FROM instances WHERE guid = ?'),
@@ -269,6 +271,10 @@ function createRepositories(db: SqliteDatabase, onFull: () => void): Repositorie
     applications: {
       get: async (appId) => translate(() => parse<Application>(statements.getApplication.get(appId))),
       listByOrg: async (org) => translate(() => statements.listApplications.all(org).map((row) => JSON.parse(row.doc) as Application)),
+      listAll: async () => translate(() => statements.listAllApplications.all().map((row) => JSON.parse(row.doc) as Application)),
+      remove: async (appId) => {
+        write(() => statements.removeApplication.run(appId));
+      },
       insert: async (application) => {
         write(() => statements.insertApplication.run(application.id, application.org, application.version, JSON.stringify(application)), application.id);
       },
