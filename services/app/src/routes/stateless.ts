@@ -1,33 +1,34 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
-import { DomainError, PartyId } from '@forms/contracts';
-import { formModel } from '../domain/app-context';
-import { calculate, parseAndCheck } from '../domain/form-data';
+import { PartyId } from '@forms/contracts';
+import { toAltinnIssues } from '../domain/issues';
+import { anonymousModel, calculateStateless, prefillStateless, statelessPartyOf } from '../domain/stateless';
 import { validateStateless } from '../domain/validation';
 import { callerOf } from '../http/request';
-import type { Caller } from '../domain/app-context';
 import { FormDataBody, ValidationIssues, problems } from './schemas';
 
 const tags = ['Stateless'];
+const DataType = Type.String({ minLength: 1, maxLength: 64 });
 const DataTypeQuery = Type.Object(
-  { dataType: Type.String({ minLength: 1, maxLength: 64 }), partyId: Type.Optional(PartyId) },
+  {
+    dataType: DataType,
+    partyId: Type.Optional({ ...PartyId, description: 'The party acted for; the `party: partyid:<id>` header says the same, as in Altinn' }),
+    language: Type.Optional(Type.String({ maxLength: 8 })),
+  },
   { additionalProperties: false },
 );
+const PartyHeader = Type.Object({ party: Type.Optional(Type.String({ maxLength: 64, description: 'partyid:<id> (Altinn)' })) });
+const AnonymousQuery = Type.Object({ dataType: DataType, language: Type.Optional(Type.String({ maxLength: 8 })) }, { additionalProperties: false });
 
-/**
- * The party the stateless call is for: only one the caller may act for, that is its own. Prefill may read
- * registers about the party, so another party's id (or an org, which acts for no party) is refused.
- */
-function partyOf(caller: Caller, partyId: string | undefined): string {
-  const { principal } = caller;
-  if (principal.kind === 'org') throw new DomainError('forbidden', 'PARTY_NOT_ALLOWED', 'An organisation acts for no party here; use a party token.');
-  if (partyId !== undefined && partyId !== principal.partyId) {
-    throw new DomainError('forbidden', 'PARTY_NOT_ALLOWED', `You may act for party ${principal.partyId} only.`);
-  }
-  return principal.partyId;
+function statelessCall(request: FastifyRequest) {
+  const caller = callerOf(request);
+  const { partyId } = request.query as { partyId?: string };
+  const party = request.headers.party;
+  return { caller, partyId: statelessPartyOf(caller, partyId, typeof party === 'string' ? party : undefined) };
 }
 
-/** The app's rules without an instance: calculate, prefill and validate form data. */
+/** The app's rules without an instance: calculate, prefill and validate form data; anonymously where a data type allows it. */
 const statelessRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const ctx = app.appContext;
 
@@ -36,35 +37,27 @@ const statelessRoutes: FastifyPluginAsyncTypebox = async (app) => {
     {
       schema: {
         tags,
-        summary: 'Run calculation on form data and return the model, without an instance',
+        summary: 'Run calculation on form data and answer with the calculated model, without an instance',
         querystring: DataTypeQuery,
+        headers: PartyHeader,
         body: FormDataBody,
-        response: { 200: Type.Object({ data: FormDataBody, changedFields: Type.Record(Type.String(), Type.Unknown()) }), ...problems(400, 401, 403) },
+        response: { 200: FormDataBody, ...problems(400, 401, 403) },
       },
     },
     async (request) => {
-      const caller = callerOf(request);
-      const model = formModel(ctx, request.query.dataType);
-      const data = parseAndCheck(model, JSON.stringify(request.body), 'json');
-      return calculate(ctx, caller, request.query.dataType, data, partyOf(caller, request.query.partyId));
+      const { caller, partyId } = statelessCall(request);
+      return calculateStateless(ctx, caller, request.query.dataType, request.body, partyId);
     },
   );
 
   app.get(
     '/v1/data',
     {
-      schema: { tags, summary: 'A prefilled model, without an instance', querystring: DataTypeQuery, response: { 200: FormDataBody, ...problems(400, 401, 403) } },
+      schema: { tags, summary: 'A prefilled, calculated model, without an instance', querystring: DataTypeQuery, headers: PartyHeader, response: { 200: FormDataBody, ...problems(400, 401, 403) } },
     },
     async (request) => {
-      const caller = callerOf(request);
-      formModel(ctx, request.query.dataType);
-      const partyId = partyOf(caller, request.query.partyId);
-      const prefilled = (await ctx.definition.rules.prefill?.(request.query.dataType, {
-        appId: ctx.definition.metadata.id,
-        principal: caller.principal,
-        instanceOwnerPartyId: partyId,
-      })) ?? {};
-      return (await calculate(ctx, caller, request.query.dataType, prefilled, partyId)).data;
+      const { caller, partyId } = statelessCall(request);
+      return prefillStateless(ctx, caller, request.query.dataType, partyId);
     },
   );
 
@@ -75,14 +68,45 @@ const statelessRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags,
         summary: 'Validate form data against the model and the rules, without an instance',
         querystring: DataTypeQuery,
+        headers: PartyHeader,
         body: FormDataBody,
         response: { 200: ValidationIssues, ...problems(400, 401, 403) },
       },
     },
     async (request) => {
-      const caller = callerOf(request);
-      formModel(ctx, request.query.dataType);
-      return validateStateless(ctx, caller, request.query.dataType, request.body, partyOf(caller, request.query.partyId));
+      const { caller, partyId } = statelessCall(request);
+      anonymousModel(ctx, request.query.dataType, false);
+      return toAltinnIssues(await validateStateless(ctx, caller, request.query.dataType, request.body, partyId));
+    },
+  );
+
+  app.post(
+    '/v1/data/anonymous',
+    {
+      config: { auth: false },
+      schema: {
+        tags,
+        summary: 'Calculation without a token, for data types with allowAnonymousOnStateless',
+        querystring: AnonymousQuery,
+        body: FormDataBody,
+        response: { 200: FormDataBody, ...problems(400, 403) },
+      },
+    },
+    async (request) => {
+      anonymousModel(ctx, request.query.dataType, true);
+      return calculateStateless(ctx, undefined, request.query.dataType, request.body, '');
+    },
+  );
+
+  app.get(
+    '/v1/data/anonymous',
+    {
+      config: { auth: false },
+      schema: { tags, summary: 'A prefilled model without a token, for data types with allowAnonymousOnStateless', querystring: AnonymousQuery, response: { 200: FormDataBody, ...problems(400, 403) } },
+    },
+    async (request) => {
+      anonymousModel(ctx, request.query.dataType, true);
+      return prefillStateless(ctx, undefined, request.query.dataType, '');
     },
   );
 };
