@@ -62,8 +62,7 @@ export interface StorageApi {
   ): Promise<Instance>;
   /** `instanceId` is `<partyId>/<guid>`. */
   getInstance(token: string, instanceId: string): Promise<Versioned<Instance>>;
-  /** The instance as deleted when storage answers with it (Altinn's 200), else null (204). */
-  deleteInstance(token: string, instanceId: string, options?: { hard?: boolean }): Promise<Instance | null>;
+  deleteInstance(token: string, instanceId: string, options?: { hard?: boolean }): Promise<void>;
   updateProcess(token: string, instanceId: string, process: ProcessState, expectedVersion?: number): Promise<Instance>;
   setSubstatus(token: string, instanceId: string, substatus: Substatus): Promise<Instance>;
   setDataValues(token: string, instanceId: string, values: DataValues): Promise<Instance>;
@@ -127,9 +126,9 @@ export class StorageClient implements StorageApi {
     return this.http.versioned<Instance>(`/instances/${segments(instanceId)}`, { token }, (value) => value.version);
   }
 
-  deleteInstance(token: string, instanceId: string, options: { hard?: boolean } = {}): Promise<Instance | null> {
+  deleteInstance(token: string, instanceId: string, options: { hard?: boolean } = {}): Promise<void> {
     const query = options.hard ? '?hard=true' : '';
-    return this.http.jsonOrNull<Instance>(`/instances/${segments(instanceId)}${query}`, { token, method: 'DELETE' });
+    return this.http.empty(`/instances/${segments(instanceId)}${query}`, { token, method: 'DELETE' });
   }
 
   updateProcess(token: string, instanceId: string, process: ProcessState, expectedVersion?: number): Promise<Instance> {

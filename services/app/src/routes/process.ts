@@ -75,12 +75,17 @@ const processRoutes: FastifyPluginAsyncTypebox = async (app) => {
           ),
           language: Type.Optional(Type.String({ maxLength: 8, description: 'Accepted as in Altinn; texts here are not translated' })),
         }),
-        body: Type.Optional(ProcessNext),
+        body: ProcessNext,
         response: { 200: ProcessState, ...problems(400, 401, 403, 404, 409, 412, 503, 504) },
+      },
+      // The body is optional, as in Altinn: none means the task's own action.
+      preValidation: (request, _reply, done) => {
+        request.body ??= {};
+        done();
       },
     },
     async (request, reply) => {
-      const action = request.body?.action;
+      const action = request.body.action;
       const instance = await moveToNextStep(ctx, callerOf(request), instanceIdOf(request.params), {
         ...(expectedVersion(request) !== undefined && { expectedVersion: expectedVersion(request) }),
         ...(request.query.currentTask !== undefined && { expectedTask: request.query.currentTask }),
