@@ -48,6 +48,11 @@ describe('instantiation', () => {
       h.app.inject({ method: 'POST', url: url(`/instances?instanceOwnerPartyId=${query}`), headers: owner, payload: { instanceOwner: { partyId } } });
     expectProblem(await create(OWNER_PARTY, OTHER_PARTY), 400, 'PARTY_MISMATCH');
     expect((await create(OWNER_PARTY, OWNER_PARTY)).statusCode).toBe(201);
+    // Altinn's template names the app: this one is accepted, another refused.
+    const named = (appId: string) =>
+      h.app.inject({ method: 'POST', url: url(`/instances?instanceOwnerPartyId=${OWNER_PARTY}`), headers: owner, payload: { appId, instanceOwner: { partyId: OWNER_PARTY } } });
+    expect((await named('skd/tax-return')).statusCode).toBe(201);
+    expectProblem(await named('nav/child-benefit'), 400, 'APP_MISMATCH');
   });
 });
 
@@ -134,10 +139,12 @@ describe('form data and validation', () => {
 });
 
 describe('public metadata and anonymous calls', () => {
-  test('texts by language, 404 for a language the app does not have; the process definition', async () => {
+  test('texts by language, nb for a language the app does not have; the process definition', async () => {
     const nb = await h.app.inject({ url: url('/api/v1/texts/nb') });
     expect(nb.json()).toMatchObject({ id: 'skd-tax-return-nb', org: 'skd', language: 'nb', resources: expect.arrayContaining([{ id: 'appName', value: 'Skattemelding' }]) });
-    expectProblem(await h.app.inject({ url: url('/api/v1/texts/se') }), 404, 'TEXT_RESOURCE_NOT_FOUND');
+    expect((await h.app.inject({ url: url('/api/v1/texts/en') })).json()).toMatchObject({ language: 'en', resources: expect.arrayContaining([{ id: 'appName', value: 'Tax return' }]) });
+    expect((await h.app.inject({ url: url('/api/v1/texts/se') })).json()).toMatchObject({ language: 'nb' });
+    expectProblem(await h.app.inject({ url: url('/api/v1/texts/x1') }), 400, 'VALIDATION_FAILED');
     const process = await h.app.inject({ url: url('/api/v1/meta/process') });
     expect(process.statusCode).toBe(200);
     expect(process.json()).toMatchObject({ startEvent: { id: 'StartEvent_1' } });

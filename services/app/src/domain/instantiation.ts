@@ -7,6 +7,9 @@ import { assertAttachmentType, checkedContent, type BinaryContent } from './atta
 import { calculate, checkFormData, formatOf, parseAndCheck, readText, STORED_FORM_CONTENT_TYPE } from './form-data';
 
 export interface InstanceTemplate {
+  /** Altinn's templates name the app (and its org); another app's id is refused, never silently ignored. */
+  appId?: string;
+  org?: string;
   instanceOwner?: Omit<InstanceOwner, 'partyId'> & { partyId?: string };
   dueBefore?: string;
   visibleAfter?: string;
@@ -58,6 +61,10 @@ export async function instantiate(
   template: InstanceTemplate,
   parts: AsyncIterable<DataPart> = emptyParts(),
 ): Promise<Instance> {
+  const { id: appId } = ctx.definition.metadata;
+  if ((template.appId !== undefined && template.appId !== appId) || (template.org !== undefined && template.org !== ctx.definition.org)) {
+    throw new DomainError('invalid', 'APP_MISMATCH', `The template names another app than ${appId}.`);
+  }
   assertPartyTypeAllowed(ctx, partyTypeOf(caller, template.instanceOwner));
   const rules = ruleContext(ctx, caller, partyId);
   try {

@@ -28,6 +28,8 @@ export const InstanceOwnerTemplate = Type.Optional(
 
 const Template = Type.Object(
   {
+    appId: Type.Optional(Type.String({ maxLength: 128, description: "As in Altinn's template: when given, this app's id" })),
+    org: Type.Optional(Type.String({ maxLength: 64, description: "When given, this app's org" })),
     instanceOwner: InstanceOwnerTemplate,
     dueBefore: Type.Optional(Timestamp),
     visibleAfter: Type.Optional(Timestamp),

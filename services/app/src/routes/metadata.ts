@@ -6,6 +6,8 @@ import { loadTextResources, processDocument } from '../domain/text-resources';
 import { problems } from './schemas';
 
 const tags = ['Metadata'];
+/** Altinn answers with norsk bokmål when the app has no texts in the language asked for. */
+const DEFAULT_LANGUAGE = 'nb';
 const TextResource = Type.Object(
   {
     id: Type.String(),
@@ -61,14 +63,14 @@ const metadataRoutes: FastifyPluginAsyncTypebox = async (app) => {
       config: { auth: false },
       schema: {
         tags,
-        summary: "The app's texts in one language (from texts/resource.<language>.json)",
+        summary: "The app's texts in one language (from texts/resource.<language>.json); nb when the app has none in that language, as in Altinn",
         params: Type.Object({ language: Type.String({ pattern: '^[a-zA-Z]{2,3}$' }) }),
         response: { 200: TextResource, ...problems(400, 404) },
       },
     },
     async (request) => {
-      const resource = texts.get(request.params.language.toLowerCase());
-      if (!resource) throw new DomainError('not_found', 'TEXT_RESOURCE_NOT_FOUND', `The app has no texts in '${request.params.language}'.`);
+      const resource = texts.get(request.params.language.toLowerCase()) ?? texts.get(DEFAULT_LANGUAGE);
+      if (!resource) throw new DomainError('not_found', 'TEXT_RESOURCE_NOT_FOUND', `The app has no texts in '${request.params.language}', nor in ${DEFAULT_LANGUAGE}.`);
       return resource;
     },
   );
