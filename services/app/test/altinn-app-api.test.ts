@@ -157,4 +157,25 @@ describe('public metadata and anonymous calls', () => {
     expect((await h.app.inject({ url: url('/v1/data/anonymous?dataType=model') })).json()).toMatchObject({ tax: 0 });
     expect((await h.app.inject({ method: 'POST', url: url('/v1/data?dataType=model'), payload: {} })).statusCode).toBe(401);
   });
+
+  test('the stateless API takes and gives XML as well as JSON', async () => {
+    const xml = await h.app.inject({
+      method: 'POST',
+      url: url('/v1/data/anonymous?dataType=model'),
+      headers: { 'content-type': 'application/xml', accept: 'application/xml' },
+      payload: '<TaxReturn><income>200000</income></TaxReturn>',
+    });
+    expect(xml.statusCode).toBe(200);
+    expect(xml.headers['content-type']).toMatch(/^application\/xml/);
+    expect(xml.body).toContain('<tax>44000</tax>');
+    const json = await h.app.inject({ url: url('/v1/data?dataType=model'), headers: owner });
+    expect(json.json()).toMatchObject({ tax: 0 });
+    const doctype = await h.app.inject({
+      method: 'POST',
+      url: url('/v1/data/anonymous?dataType=model'),
+      headers: { 'content-type': 'application/xml' },
+      payload: '<!DOCTYPE x [<!ENTITY a "b">]><TaxReturn><income>1</income></TaxReturn>',
+    });
+    expectProblem(doctype, 400, 'XML_DTD_FORBIDDEN');
+  });
 });

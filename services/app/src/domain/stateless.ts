@@ -35,10 +35,10 @@ export function anonymousModel(ctx: AppContext, dataType: string, anonymous: boo
   return model;
 }
 
-/** The model after the app's calculation (Altinn answers with the model itself). */
+/** The model after the app's calculation (Altinn answers with the model itself). `body` is JSON already parsed, or XML text. */
 export async function calculateStateless(ctx: AppContext, caller: Caller | undefined, dataType: string, body: unknown, partyId: string): Promise<Record<string, unknown>> {
   const model = formModel(ctx, dataType);
-  const data = parseAndCheck(model, JSON.stringify(body), 'json');
+  const data = typeof body === 'string' ? parseAndCheck(model, body, 'xml') : parseAndCheck(model, JSON.stringify(body), 'json');
   return (await calculate(ctx, caller, dataType, data, partyId)).data;
 }
 

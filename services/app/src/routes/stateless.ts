@@ -1,7 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { serializeFormData } from '@forms/app-definition';
 import { Type } from '@sinclair/typebox';
 import { PartyId } from '@forms/contracts';
+import { formModel, type AppContext } from '../domain/app-context';
 import { toAltinnIssues } from '../domain/issues';
 import { anonymousModel, calculateStateless, prefillStateless, statelessPartyOf } from '../domain/stateless';
 import { validateStateless } from '../domain/validation';
@@ -19,6 +21,19 @@ const DataTypeQuery = Type.Object(
   { additionalProperties: false },
 );
 const PartyHeader = Type.Object({ party: Type.Optional(Type.String({ maxLength: 64, description: 'partyid:<id> (Altinn)' })) });
+/** The model as JSON or, as in Altinn, XML. */
+const ModelBody = { content: { 'application/json': { schema: FormDataBody }, 'application/xml': { schema: { type: 'string' } }, 'text/xml': { schema: { type: 'string' } } } };
+const ModelAnswer = {
+  description: 'The model, as JSON or (Accept: application/xml) XML',
+  content: { 'application/json': { schema: FormDataBody }, 'application/xml': { schema: { type: 'string' } } },
+};
+
+/** The model in the representation the caller accepts: XML when it asks for it, else JSON. */
+function sendModel(ctx: AppContext, request: FastifyRequest, reply: FastifyReply, dataType: string, data: Record<string, unknown>) {
+  if (!/\b(application|text)\/xml\b/.test(request.headers.accept ?? '')) return reply.send(data);
+  return reply.type('application/xml; charset=utf-8').send(serializeFormData(data, 'xml', formModel(ctx, dataType)));
+}
+
 const AnonymousQuery = Type.Object({ dataType: DataType, language: Type.Optional(Type.String({ maxLength: 8 })) }, { additionalProperties: false });
 
 function statelessCall(request: FastifyRequest) {
@@ -31,6 +46,8 @@ function statelessCall(request: FastifyRequest) {
 /** The app's rules without an instance: calculate, prefill and validate form data; anonymously where a data type allows it. */
 const statelessRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const ctx = app.appContext;
+  // XML models are read as text and parsed against the model (no DTDs), as form data is.
+  app.addContentTypeParser(['application/xml', 'text/xml'], { parseAs: 'string', bodyLimit: ctx.maxFormDataBytes }, (_request, text, done) => done(null, text));
 
   app.post(
     '/v1/data',
@@ -40,24 +57,24 @@ const statelessRoutes: FastifyPluginAsyncTypebox = async (app) => {
         summary: 'Run calculation on form data and answer with the calculated model, without an instance',
         querystring: DataTypeQuery,
         headers: PartyHeader,
-        body: FormDataBody,
-        response: { 200: FormDataBody, ...problems(400, 401, 403) },
+        body: ModelBody,
+        response: { 200: ModelAnswer, ...problems(400, 401, 403, 415) },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const { caller, partyId } = statelessCall(request);
-      return calculateStateless(ctx, caller, request.query.dataType, request.body, partyId);
+      return sendModel(ctx, request, reply, request.query.dataType, await calculateStateless(ctx, caller, request.query.dataType, request.body, partyId));
     },
   );
 
   app.get(
     '/v1/data',
     {
-      schema: { tags, summary: 'A prefilled, calculated model, without an instance', querystring: DataTypeQuery, headers: PartyHeader, response: { 200: FormDataBody, ...problems(400, 401, 403) } },
+      schema: { tags, summary: 'A prefilled, calculated model, without an instance', querystring: DataTypeQuery, headers: PartyHeader, response: { 200: ModelAnswer, ...problems(400, 401, 403) } },
     },
-    async (request) => {
+    async (request, reply) => {
       const { caller, partyId } = statelessCall(request);
-      return prefillStateless(ctx, caller, request.query.dataType, partyId);
+      return sendModel(ctx, request, reply, request.query.dataType, await prefillStateless(ctx, caller, request.query.dataType, partyId));
     },
   );
 
@@ -88,13 +105,13 @@ const statelessRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags,
         summary: 'Calculation without a token, for data types with allowAnonymousOnStateless',
         querystring: AnonymousQuery,
-        body: FormDataBody,
-        response: { 200: FormDataBody, ...problems(400, 403) },
+        body: ModelBody,
+        response: { 200: ModelAnswer, ...problems(400, 403, 415) },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       anonymousModel(ctx, request.query.dataType, true);
-      return calculateStateless(ctx, undefined, request.query.dataType, request.body, '');
+      return sendModel(ctx, request, reply, request.query.dataType, await calculateStateless(ctx, undefined, request.query.dataType, request.body, ''));
     },
   );
 
@@ -102,11 +119,11 @@ const statelessRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/v1/data/anonymous',
     {
       config: { auth: false },
-      schema: { tags, summary: 'A prefilled model without a token, for data types with allowAnonymousOnStateless', querystring: AnonymousQuery, response: { 200: FormDataBody, ...problems(400, 403) } },
+      schema: { tags, summary: 'A prefilled model without a token, for data types with allowAnonymousOnStateless', querystring: AnonymousQuery, response: { 200: ModelAnswer, ...problems(400, 403) } },
     },
-    async (request) => {
+    async (request, reply) => {
       anonymousModel(ctx, request.query.dataType, true);
-      return prefillStateless(ctx, undefined, request.query.dataType, '');
+      return sendModel(ctx, request, reply, request.query.dataType, await prefillStateless(ctx, undefined, request.query.dataType, ''));
     },
   );
 };
