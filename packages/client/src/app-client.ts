@@ -173,7 +173,8 @@ export class AppClient {
   /** Deletes the instance (softly; `hard` for the org); the instance as deleted, or null when the app answers without it. */
   async deleteInstance(instanceId: string, options: { hard?: boolean } = {}): Promise<Instance | null> {
     const query = options.hard ? '?hard=true' : '';
-    return this.http.jsonOrNull(`${this.instancePath(instanceId)}${query}`, { token: await this.token(), method: 'DELETE' });
+    const { text } = await this.http.text(`${this.instancePath(instanceId)}${query}`, { token: await this.token(), method: 'DELETE' });
+    return text.trim() === '' ? null : (JSON.parse(text) as Instance);
   }
 
   /** Adds form data; answers the new data element (read the calculated data with `getFormData`). */

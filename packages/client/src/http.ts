@@ -175,14 +175,6 @@ export class HttpClient {
   }
 
   /** A request whose answer has no body worth reading. */
-  /** A JSON answer if there is a body (200), null when there is none (204). */
-  async jsonOrNull<T>(path: string, call: Call): Promise<T | null> {
-    return this.exchange(path, call, async (response) => {
-      const text = await this.readText(response);
-      return text.trim() === '' ? null : (JSON.parse(text) as T);
-    });
-  }
-
   async empty(path: string, call: Call): Promise<void> {
     await this.exchange(path, call, (response) => this.discard(response));
   }

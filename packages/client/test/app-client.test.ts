@@ -212,6 +212,17 @@ describe('stateless calculation and validation', () => {
   });
 });
 
+describe("Altinn's other instance routes", () => {
+  test('activeInstances lists an unfinished instance; deleteInstance deletes it softly; texts are public', async () => {
+    const instance = await client.createInstance();
+    expect((await client.activeInstances(OWNER_PARTY)).map((entry) => entry.id)).toContain(instance.id);
+    const deleted = await client.deleteInstance(instance.id);
+    if (deleted) expect(deleted.status.isSoftDeleted).toBe(true);
+    expect((await client.getInstance(instance.id)).status.isSoftDeleted).toBe(true);
+    expect(await client.texts('en')).toMatchObject({ language: 'en', resources: expect.arrayContaining([{ id: 'appName', value: 'Application for child benefit' }]) });
+  });
+});
+
 describe('tokens and failures', () => {
   test('a token function is asked for each call', async () => {
     let calls = 0;

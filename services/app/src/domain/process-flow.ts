@@ -5,11 +5,7 @@ import { hasErrors, loadFormData, validateInstance } from './validation';
 
 const PROCESS_EVENT_TYPES = ['process_StartEvent', 'process_StartTask', 'process_EndTask', 'process_EndEvent'] as const;
 
-/**
- * Moves the instance to its next task (through gateways) or to the end. A data task with validation errors
- * cannot be left. The storage write is guarded by the version the decision was based on, so two concurrent
- * "next" calls cannot both move the process.
- */
+/** What the caller expects of the move; a mismatch moves nothing. */
 export interface NextStepGuard {
   /** The version the caller's decision was based on (If-Match). */
   expectedVersion?: number;
@@ -25,6 +21,11 @@ export interface NextStepGuard {
  */
 export const PROCESS_ACTIONS = ['submit', 'write', 'confirm'] as const;
 
+/**
+ * Moves the instance to its next task (through gateways) or to the end. A data task with validation errors
+ * cannot be left. The storage write is guarded by the version the decision was based on, so two concurrent
+ * "next" calls cannot both move the process.
+ */
 export async function moveToNextStep(ctx: AppContext, caller: Caller, instanceId: string, guard: NextStepGuard = {}): Promise<Instance> {
   const { instance, version } = await loadInstance(ctx, caller, instanceId);
   if (guard.expectedVersion !== undefined && guard.expectedVersion !== version) throw versionMismatch(version);

@@ -57,7 +57,7 @@ const MAX_TEMPLATE_BYTES = 64 * 1024;
 /** Storage enforces each data type's own size limit while streaming; this only bounds a runaway request. */
 const MAX_PART_BYTES = 1024 * 1024 * 1024;
 
-export function partyIdFor(request: FastifyRequest, queryPartyId: string | undefined, template: InstanceTemplate): string {
+function partyIdFor(request: FastifyRequest, queryPartyId: string | undefined, template: InstanceTemplate): string {
   const principal = request.principal;
   const templatePartyId = template.instanceOwner?.partyId;
   // Two owners named is ambiguous: refused, as Altinn does, rather than one silently winning.
