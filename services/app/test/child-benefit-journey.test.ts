@@ -138,6 +138,11 @@ describe('a person applies for child benefit and nav collects the application', 
     expect(next.statusCode).toBe(200);
     // Altinn answers with the process state, not the instance.
     expect(next.json<Instance['process']>().currentTask).toMatchObject({ elementId: 'Task_2', altinnTaskType: 'confirmation' });
+    // Altinn's AppProcessState: the app's tasks come along.
+    expect(next.json<{ processTasks: unknown[] }>().processTasks).toEqual([
+      { altinnTaskType: 'data', elementId: 'Task_1' },
+      { altinnTaskType: 'confirmation', elementId: 'Task_2' },
+    ]);
 
     const unknownAction = await h.app.inject({ method: 'PUT', url: `${h.base}/instances/${instance.id}/process/next`, headers: owner, payload: { action: 'reject' } });
     expectProblem(unknownAction, 400, 'ACTION_NOT_SUPPORTED');

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { Type } from '@sinclair/typebox';
+import { Type, type Static } from '@sinclair/typebox';
 import { ProcessState } from '@forms/contracts';
 import { etagOf, expectedVersion } from '@forms/service-kit';
 import { loadInstance } from '../domain/app-context';
@@ -31,16 +31,26 @@ const ProcessHistoryItem = Type.Object(
   { title: 'ProcessHistoryItem' },
 );
 
+/** Altinn's AppProcessState: the ProcessState with the tasks of the app's process. */
+const AppProcessState = Type.Composite(
+  [ProcessState, Type.Object({ processTasks: Type.Array(Type.Object({ altinnTaskType: Type.String(), elementId: Type.String() }, { title: 'AppProcessTaskTypeInfo' })) })],
+  { title: 'AppProcessState' },
+);
+
 /** The instance's process: where it is, moving it on, and how it got there. */
 const processRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const ctx = app.appContext;
+  const processTasks = [...ctx.definition.process.elements.values()].flatMap((element) =>
+    element.kind === 'task' ? [{ altinnTaskType: element.taskType, elementId: element.id }] : [],
+  );
+  const appProcessState = (process: Static<typeof ProcessState>) => ({ ...process, processTasks });
 
   app.get(
     `${INSTANCE_PATH}/process`,
-    { schema: { tags, summary: 'Current process state', params: InstanceParams, response: { 200: ProcessState, ...problems(401, 403, 404) } } },
+    { schema: { tags, summary: 'Current process state', params: InstanceParams, response: { 200: AppProcessState, ...problems(401, 403, 404) } } },
     async (request, reply) => {
       const { instance, version } = await loadInstance(ctx, callerOf(request), instanceIdOf(request.params));
-      return reply.header('etag', etagOf(version)).send(instance.process);
+      return reply.header('etag', etagOf(version)).send(appProcessState(instance.process));
     },
   );
 
@@ -76,7 +86,7 @@ const processRoutes: FastifyPluginAsyncTypebox = async (app) => {
           language: Type.Optional(Type.String({ maxLength: 8, description: 'Accepted as in Altinn; texts here are not translated' })),
         }),
         body: ProcessNext,
-        response: { 200: ProcessState, ...problems(400, 401, 403, 404, 409, 412, 503, 504) },
+        response: { 200: AppProcessState, ...problems(400, 401, 403, 404, 409, 412, 503, 504) },
       },
       // The body is optional, as in Altinn: none means the task's own action.
       preValidation: (request, _reply, done) => {
@@ -91,7 +101,7 @@ const processRoutes: FastifyPluginAsyncTypebox = async (app) => {
         ...(request.query.currentTask !== undefined && { expectedTask: request.query.currentTask }),
         ...(action !== undefined && { action }),
       });
-      return reply.header('etag', etagOf(instance.version)).send(instance.process);
+      return reply.header('etag', etagOf(instance.version)).send(appProcessState(instance.process));
     },
   );
 
