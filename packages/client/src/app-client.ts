@@ -170,11 +170,10 @@ export class AppClient {
     return this.http.json(`${this.instancePath(instanceId)}/substatus`, { token: await this.token(), method: 'PUT', json: substatus });
   }
 
-  /** Deletes the instance (softly; `hard` for the org); the instance as deleted, or null when the app answers without it. */
-  async deleteInstance(instanceId: string, options: { hard?: boolean } = {}): Promise<Instance | null> {
+  /** Deletes the instance (softly; `hard` for the org: marked, removed by storage later); the instance as deleted. */
+  async deleteInstance(instanceId: string, options: { hard?: boolean } = {}): Promise<Instance> {
     const query = options.hard ? '?hard=true' : '';
-    const { text } = await this.http.text(`${this.instancePath(instanceId)}${query}`, { token: await this.token(), method: 'DELETE' });
-    return text.trim() === '' ? null : (JSON.parse(text) as Instance);
+    return this.http.json(`${this.instancePath(instanceId)}${query}`, { token: await this.token(), method: 'DELETE' });
   }
 
   /** Adds form data; answers the new data element (read the calculated data with `getFormData`). */

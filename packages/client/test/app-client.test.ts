@@ -217,7 +217,7 @@ describe("Altinn's other instance routes", () => {
     const instance = await client.createInstance();
     expect((await client.activeInstances(OWNER_PARTY)).map((entry) => entry.id)).toContain(instance.id);
     const deleted = await client.deleteInstance(instance.id);
-    if (deleted) expect(deleted.status.isSoftDeleted).toBe(true);
+    expect(deleted.status.isSoftDeleted).toBe(true);
     expect((await client.getInstance(instance.id)).status.isSoftDeleted).toBe(true);
     expect(await client.texts('en')).toMatchObject({ language: 'en', resources: expect.arrayContaining([{ id: 'appName', value: 'Application for child benefit' }]) });
   });

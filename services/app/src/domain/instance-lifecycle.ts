@@ -38,14 +38,8 @@ export async function setSubstatus(ctx: AppContext, caller: Caller, instanceId: 
   return ctx.storage.setSubstatus(caller.token, instanceId, substatus);
 }
 
-/**
- * Soft (or, for the org, hard) deletion through storage; storage decides who may. Answers the instance as storage
- * reports it after the deletion (Altinn's 200), or null when storage answers with no body (204).
- */
-export async function deleteInstance(ctx: AppContext, caller: Caller, instanceId: string, hard: boolean): Promise<Instance | null> {
+/** Soft (or, for the org, hard: marked, removed by storage's cleanup later) deletion; storage decides who may. The instance as deleted. */
+export async function deleteInstance(ctx: AppContext, caller: Caller, instanceId: string, hard: boolean): Promise<Instance> {
   await loadInstance(ctx, caller, instanceId);
-  const deleted: unknown = await ctx.storage.deleteInstance(caller.token, instanceId, { hard });
-  return isInstance(deleted) ? deleted : null;
+  return ctx.storage.deleteInstance(caller.token, instanceId, { hard });
 }
-
-const isInstance = (value: unknown): value is Instance => typeof value === 'object' && value !== null && typeof (value as { id?: unknown }).id === 'string';

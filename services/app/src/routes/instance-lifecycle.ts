@@ -77,13 +77,10 @@ const instanceLifecycleRoutes: FastifyPluginAsyncTypebox = async (app) => {
         summary: 'Delete the instance: softly, or for good with hard=true (who may is storage\'s permission table)',
         params: InstanceParams,
         querystring: Type.Object({ hard: Type.Optional(Type.Boolean({ default: false })) }),
-        response: { 200: Instance, 204: Type.Null({ description: 'Deleted; storage did not answer with the instance' }), ...problems(401, 403, 404, 409, 503, 504) },
+        response: { 200: Instance, ...problems(401, 403, 404, 409, 503, 504) },
       },
     },
-    async (request, reply) => {
-      const deleted = await deleteInstance(ctx, callerOf(request), instanceIdOf(request.params), request.query.hard ?? false);
-      return deleted ? reply.send(deleted) : reply.code(204).send(null);
-    },
+    async (request) => deleteInstance(ctx, callerOf(request), instanceIdOf(request.params), request.query.hard ?? false),
   );
 };
 
