@@ -62,12 +62,17 @@ function reportError(error: unknown, ctx: CliContext, json: boolean): number {
     ctx.stderr.write(`forms-cli: ${error.code}: ${error.message}\n`);
     const issues = error.extensions?.validationIssues;
     if (Array.isArray(issues)) {
-      for (const issue of issues as Array<{ severity?: string; code?: string; field?: string; description?: string }>) {
-        ctx.stderr.write(`  ${issue.severity ?? 'error'} ${issue.code ?? ''}${issue.field ? ` (${issue.field})` : ''}: ${issue.description ?? ''}\n`);
+      for (const issue of issues as Array<{ severity?: number; code?: string; field?: string; description?: string }>) {
+        ctx.stderr.write(`  ${severityName(issue.severity)} ${issue.code ?? ''}${issue.field ? ` (${issue.field})` : ''}: ${issue.description ?? ''}\n`);
       }
     }
   } else {
     ctx.stderr.write(`forms-cli: ${(error as Error).message ?? String(error)}\n`);
   }
   return code;
+}
+
+/** Altinn's numeric severities (1 Error, 2 Warning, 3 Informational, 4 Fixed, 5 Success) in words. */
+function severityName(severity: number | undefined): string {
+  return ['error', 'error', 'warning', 'info', 'fixed', 'success'][severity ?? 1] ?? 'error';
 }
