@@ -3,7 +3,7 @@
  * service, storage records the change and its audit events in one write, the events service relays storage's
  * feed and posts the signed CloudEvent to the org's subscriber; the same events are in the pull feed.
  */
-import type { DataElement, Instance } from '@forms/contracts';
+import type { DataElement, Instance, ProcessState } from '@forms/contracts';
 import { Scopes } from '@forms/contracts';
 import { verifyEventSignature as verifySignature } from '@forms/client';
 import { bearer, OWNER_PARTY } from '../../../storage/test/support/storage-harness';
@@ -59,7 +59,7 @@ async function completeApplication(): Promise<{ instance: Instance; completedAt:
   expect(put.statusCode).toBe(200);
   const next = await h.app.inject({ method: 'PUT', url: `${h.base}/instances/${instance.id}/process/next`, headers: owner });
   expect(next.statusCode).toBe(200);
-  expect(next.json<Instance>().process.ended).toBeDefined();
+  expect(next.json<ProcessState>().ended).toBeDefined();
   return { instance, completedAt: Date.now() };
 }
 
