@@ -21,6 +21,7 @@ export const EventTypes = {
   created: 'app.instance.created',
   completed: 'app.instance.process.completed',
   movedTo: (taskId: string) => `app.instance.process.movedTo.${taskId}`,
+  substatusChanged: 'app.instance.substatus.changed',
   confirmed: 'platform.instance.confirmed',
   validateSubscription: 'platform.events.validatesubscription',
 } as const;
@@ -43,7 +44,7 @@ export const resourceOf = (appId: string): string => `urn:altinn:resource:app_${
 /**
  * The one event a write of storage yields, or none: a write that created the instance is `created` (its process
  * start included), one that ended the process `completed`, one that entered a task `movedTo.<task>`, the org's
- * download confirmation `confirmed`. Other writes (data, read status, ...) yield nothing. One event per write
+ * download confirmation `confirmed`, its substatus `substatus.changed`. Other writes (data, read status, ...) yield nothing. One event per write
  * keeps storage's sequence as the event's own: unique, and in commit order.
  */
 export function eventTypeOfWrite(write: readonly FeedEvent[]): { type: string; cause: FeedEvent } | undefined {
@@ -57,6 +58,8 @@ export function eventTypeOfWrite(write: readonly FeedEvent[]): { type: string; c
   if (startedTask && taskId) return { type: EventTypes.movedTo(taskId), cause: startedTask };
   const confirmed = find('ConfirmedComplete');
   if (confirmed) return { type: EventTypes.confirmed, cause: confirmed };
+  const substatus = find('SubstatusUpdated');
+  if (substatus) return { type: EventTypes.substatusChanged, cause: substatus };
   return undefined;
 }
 

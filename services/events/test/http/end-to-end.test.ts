@@ -95,16 +95,23 @@ test("the party's own subscription gets its instance's creation and completion, 
   expect(partySubscriber.events.every((e) => e.subject === `/party/${OWNER_PARTY}`)).toBe(true);
 });
 
-test("the pull feed: the org reads its app's events in order and follows `next`; the org's confirmation is an event too", async () => {
+test("the pull feed: the org reads its app's events in order and follows `next`; the org's confirmation and substatus are events too", async () => {
   const { instance } = await completeApplication();
   const confirm = await h.storage.app.inject({ method: 'POST', url: `/storage/api/v1/instances/${instance.id}/complete`, headers: h.storage.auth.nav });
   expect(confirm.statusCode).toBe(200);
+  const substatus = await h.app.inject({
+    method: 'PUT',
+    url: `${h.base}/instances/${instance.id}/substatus`,
+    headers: { ...h.storage.auth.nav, 'content-type': 'application/json' },
+    payload: { label: 'under-review' },
+  });
+  expect(substatus.statusCode).toBe(200);
   const all = await eventually(async () => {
     const page = await events.app.inject({ url: `${EVENTS_API}/app/nav/child-benefit?after=0&size=1000`, headers: nav });
     const list = page.json<Array<{ type: string; source: string; sequence: string }>>().filter((e) => e.source.endsWith(instance.id));
-    return list.length === 3 ? list : undefined;
+    return list.length === 4 ? list : undefined;
   });
-  expect(all.map((e) => e.type)).toEqual(['app.instance.created', 'app.instance.process.completed', 'platform.instance.confirmed']);
+  expect(all.map((e) => e.type)).toEqual(['app.instance.created', 'app.instance.process.completed', 'platform.instance.confirmed', 'app.instance.substatus.changed']);
 
   // Page by page with `next`, from the beginning: the same events, in order, each once.
   const seen: string[] = [];
