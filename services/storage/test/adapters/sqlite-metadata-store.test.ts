@@ -128,6 +128,7 @@ describe('SqliteMetadataStore', () => {
         { appIds: ['acme/tax'], isComplete: true, excludeConfirmedBy: 'acme', isSoftDeleted: false, after, limit: 100 },
         'instances_by_app_unconfirmed',
       ],
+      ['the clean-up job: hard-deleted instances changed before a time', { isHardDeleted: true, lastChanged: { lt: at(0) }, limit: 100 }, 'instances_hard_deleted'],
     ])('%s: reads an index in query order, no scan and no sort', async (_name, query, index) => {
       const store = await open();
       const detail = plan(store, query);

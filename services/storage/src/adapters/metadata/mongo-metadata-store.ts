@@ -147,6 +147,8 @@ const INDEXES: Record<keyof typeof COLLECTIONS, IndexDescription[]> = {
     { key: { org: 1, _seq: 1 } },
     { key: { 'instanceOwner.partyId': 1, _seq: 1 } },
     { key: { _seq: 1 } },
+    // The hard-delete clean-up job's walk: the few marked instances, without a collection scan.
+    { key: { 'status.isHardDeleted': 1, _seq: 1 } },
     // Only documents with an undrained outbox have the field: tiny, and found at start-up without a scan.
     { key: { [OUTBOX_AT]: 1 }, sparse: true },
   ],

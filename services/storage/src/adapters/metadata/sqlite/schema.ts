@@ -116,6 +116,9 @@ export const METADATA_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX events_by_app_sequence ON events (app_id, sequence, id);
     `);
   },
+  // 4: the hard-delete clean-up job's walk (domain/hard-delete-cleanup.ts) seeks to the few marked instances
+  // instead of visiting every row on the event loop.
+  (db) => db.exec('CREATE INDEX instances_hard_deleted ON instances (is_hard_deleted, sequence);'),
 ];
 
 /**
