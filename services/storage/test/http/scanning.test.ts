@@ -150,6 +150,23 @@ describeWithClamd('malware scanning with a real clamd', (clamd) => {
       expect((await download(h, instance, element, h.auth.nav)).json()).toMatchObject({ code: 'DATA_ELEMENT_INFECTED' });
     });
 
+    it('an upload above SCAN_VERDICT_WAIT_MAX_MB is answered Pending without waiting, and its verdict recorded when it comes', async () => {
+      // A wait long enough to fail the test if the large upload waited; the small one still gets its verdict at once.
+      const h = await start({ SCAN_VERDICT_WAIT_MS: '60000', SCAN_VERDICT_WAIT_MAX_MB: '1' });
+      const instance = await createInstance(h, { appId: 'nav/scanned' });
+      const started = Date.now();
+      const large = (await upload(h, instance, 'scanned', Buffer.concat([Buffer.alloc(2 * 1024 * 1024, 7), EICAR]))).json<DataElement>();
+      expect(large.fileScanResult).toBe('Pending');
+      expect(Date.now() - started).toBeLessThan(30_000);
+      expect((await upload(h, instance, 'scanned', EICAR)).json<DataElement>().fileScanResult).toBe('Infected');
+      let current = large;
+      for (let i = 0; i < 150 && current.fileScanResult === 'Pending'; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        current = await elementNow(h, instance, large);
+      }
+      expect(current).toMatchObject({ fileScanResult: 'Infected', fileScanSignature: EICAR_SIGNATURE });
+    });
+
     it('SCAN_INFECTED_BLOBS=quarantine keeps the blob for inspection, still never served', async () => {
       const h = await start({ SCAN_INFECTED_BLOBS: 'quarantine' });
       const instance = await createInstance(h, { appId: 'nav/scanned' });
