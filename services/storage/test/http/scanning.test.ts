@@ -1,7 +1,7 @@
 import net from 'node:net';
 import type { DataElement, InstanceEvent } from '@forms/contracts';
 import { describeWithClamd } from '@forms/test-support';
-import { createInstance, instanceUrl, startStorage, type StorageHarness } from '../support/storage-harness';
+import { API, appOwnToken, createInstance, instanceUrl, startStorage, viaApp, type StorageHarness } from '../support/storage-harness';
 import { CLEAN_PDF, EICAR, EICAR_SIGNATURE, pdfWithStream, zipOf } from '../support/malware-samples';
 import { download, elementNow, registerScannedApp, upload } from '../support/scanning-harness';
 import { sha256 } from '../support/streams';
@@ -47,15 +47,22 @@ describeWithClamd('malware scanning with a real clamd', (clamd) => {
       ['plain', EICAR, 'text/plain'],
       ['inside a zip', zipOf('invoice.txt', EICAR), 'application/zip'],
       ['inside a PDF stream', pdfWithStream(Buffer.concat([Buffer.from('BT ('), EICAR, Buffer.from(') Tj ET')])), 'application/pdf'],
-    ])('marks EICAR %s Infected and never serves it: not to the party, the org or a read-only org', async (_what, content, contentType) => {
+    ])('marks EICAR %s Infected and never serves it: not to the party, the app, the org or a read-only org', async (_what, content, contentType) => {
       const instance = await createInstance(h, { appId: 'nav/scanned' });
       const response = await upload(h, instance, 'scanned', content, contentType);
       expect(response.statusCode).toBe(201);
       const element = response.json<DataElement>();
-      expect(element).toMatchObject({ fileScanResult: 'Infected', fileScanSignature: EICAR_SIGNATURE });
-      expect(Date.parse(element.fileScanTime as string)).toBeGreaterThan(Date.now() - 60_000);
+      // The party who uploaded it learns that it is infected; the signature name is for the org.
+      expect(element).toMatchObject({ fileScanResult: 'Infected' });
+      expect(element.fileScanSignature).toBeUndefined();
+      const asOrg = await elementNow(h, instance, element);
+      expect(asOrg).toMatchObject({ fileScanResult: 'Infected', fileScanSignature: EICAR_SIGNATURE });
+      expect(Date.parse(asOrg.fileScanTime as string)).toBeGreaterThan(Date.now() - 60_000);
 
-      for (const headers of [h.auth.owner, h.auth.nav, h.auth.navReadOnly]) {
+      const party = h.auth.owner;
+      const appForParty = viaApp(h, party, 'nav/scanned');
+      const appItself = appOwnToken(h, 'nav/scanned');
+      for (const headers of [party, appForParty, appItself, h.auth.nav, h.auth.navReadOnly]) {
         const refused = await download(h, instance, element, headers);
         expect(refused.statusCode).toBe(409);
         expect(refused.headers['content-type']).toContain('application/problem+json');
@@ -102,8 +109,41 @@ describeWithClamd('malware scanning with a real clamd', (clamd) => {
         headers: { ...h.auth.owner, 'content-type': 'text/plain' },
         payload: EICAR,
       });
-      expect(replaced.json<DataElement>()).toMatchObject({ fileScanResult: 'Infected', fileScanSignature: EICAR_SIGNATURE, version: 2 });
+      expect(replaced.json<DataElement>()).toMatchObject({ fileScanResult: 'Infected', version: 2 });
+      expect(await elementNow(h, instance, scanned)).toMatchObject({ fileScanResult: 'Infected', fileScanSignature: EICAR_SIGNATURE, version: 2 });
       expect((await download(h, instance, scanned, h.auth.owner)).statusCode).toBe(409);
+    });
+
+    it('shows the signature name to the org and the app acting as it, never to the party or the app acting for the party', async () => {
+      const instance = await createInstance(h, { appId: 'nav/scanned' });
+      const infected = (await upload(h, instance, 'scanned', EICAR, 'text/plain')).json<DataElement>();
+      const party = h.auth.owner;
+      const signatureSeenBy = async (headers: Record<string, string>) => {
+        const read = await h.app.inject({ method: 'GET', url: instanceUrl(instance), headers });
+        expect(read.statusCode).toBe(200);
+        const element = read.json<{ data: DataElement[] }>().data.find((d) => d.id === infected.id);
+        expect(element?.fileScanResult).toBe('Infected');
+        return element?.fileScanSignature;
+      };
+      expect(await signatureSeenBy(h.auth.nav)).toBe(EICAR_SIGNATURE);
+      expect(await signatureSeenBy(h.auth.navReadOnly)).toBe(EICAR_SIGNATURE);
+      expect(await signatureSeenBy(appOwnToken(h, 'nav/scanned'))).toBe(EICAR_SIGNATURE);
+      expect(await signatureSeenBy(party)).toBeUndefined();
+      expect(await signatureSeenBy(viaApp(h, party, 'nav/scanned'))).toBeUndefined();
+
+      // Queries too: the org's page names it, the party's does not.
+      const pageFor = async (headers: Record<string, string>, query: string) =>
+        (await h.app.inject({ method: 'GET', url: `${API}/instances?${query}`, headers })).json<{ instances: Array<{ id: string; data: DataElement[] }> }>();
+      const inPage = (page: { instances: Array<{ id: string; data: DataElement[] }> }) =>
+        page.instances.find((i) => i.id === instance.id)?.data.find((d) => d.id === infected.id);
+      expect(inPage(await pageFor(h.auth.nav, 'appId=nav/scanned&size=1000'))).toMatchObject({ fileScanSignature: EICAR_SIGNATURE });
+      const partyView = inPage(await pageFor(party, `instanceOwner.partyId=${instance.instanceOwner.partyId}&size=1000`));
+      expect(partyView).toMatchObject({ fileScanResult: 'Infected' });
+      expect(partyView?.fileScanSignature).toBeUndefined();
+      expect(JSON.stringify(await pageFor(party, `instanceOwner.partyId=${instance.instanceOwner.partyId}&size=1000`))).not.toContain(EICAR_SIGNATURE);
+
+      // The stored element keeps it; hiding it from one caller changes nothing for the next.
+      expect(await signatureSeenBy(h.auth.nav)).toBe(EICAR_SIGNATURE);
     });
 
     it('shows the scanner on /ready', async () => {
