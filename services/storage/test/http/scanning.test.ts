@@ -1,10 +1,13 @@
+import http from 'node:http';
 import net from 'node:net';
+import { pipeline } from 'node:stream/promises';
 import type { DataElement, InstanceEvent } from '@forms/contracts';
 import { describeWithClamd } from '@forms/test-support';
 import { API, appOwnToken, createInstance, instanceUrl, startStorage, viaApp, type StorageHarness } from '../support/storage-harness';
 import { CLEAN_PDF, EICAR, EICAR_SIGNATURE, pdfWithStream, zipOf } from '../support/malware-samples';
 import { download, elementNow, registerScannedApp, upload } from '../support/scanning-harness';
-import { sha256 } from '../support/streams';
+import { blobPrefixOf, listStoredBlobs } from '../support/blob-listing';
+import { pseudoRandomStream, sha256 } from '../support/streams';
 
 const closedPort = async () => {
   const server = net.createServer();
@@ -224,6 +227,27 @@ describeWithClamd('malware scanning with a real clamd', (clamd) => {
       expect(refused.json()).toMatchObject({ code: 'DATA_TOO_LARGE_TO_SCAN' });
       expect(await elementCount(h, instance)).toBe(0);
       expect((await upload(h, instance, 'unscanned', big)).statusCode).toBe(201);
+    });
+
+    it('a stream without a declared length is refused (413) once it passes the stream limit, and nothing is kept', async () => {
+      const h = await start({ CLAMD_STREAM_MAX_MB: '1' });
+      const instance = await createInstance(h, { appId: 'nav/scanned' });
+      const url = `${await h.app.listen({ host: '127.0.0.1', port: 0 })}${instanceUrl(instance)}/data?dataType=scanned`;
+      // Chunked, 4 MB in 64 KiB pieces: only the stream itself can tell that it is too large to scan.
+      const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const request = http.request(url, { method: 'POST', headers: { ...h.auth.owner, 'content-type': 'application/octet-stream' } }, (response) => {
+          let body = '';
+          response.on('data', (chunk) => (body += chunk));
+          response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
+        });
+        request.on('error', reject);
+        pipeline(pseudoRandomStream(4 * 1024 * 1024, 5), request).catch(() => undefined);
+      });
+      expect(answer.status).toBe(413);
+      expect(JSON.parse(answer.body)).toMatchObject({ code: 'DATA_TOO_LARGE_TO_SCAN' });
+      expect(await elementCount(h, instance)).toBe(0);
+      expect(await listStoredBlobs(h.config, blobPrefixOf(instance))).toEqual([]);
+      expect(await h.app.storage.context.store.pendingUploads.listStartedBefore('9999-01-01T00:00:00.000Z', 10)).toEqual([]);
     });
 
     it('scanner down: the upload is Pending, served to no party, to the org only if configured; /ready reports it, still ready', async () => {
