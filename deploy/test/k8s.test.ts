@@ -3,6 +3,8 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig } from '@forms/service-kit';
 import { loadAppServiceConfig } from '../../services/app/src/config';
+import { loadAuthConfig } from '../../services/auth/src/config';
+import { loadStorageConfig } from '../../services/storage/src/config';
 import {
   CONFIG_SCHEMAS,
   K8S_DIR,
@@ -148,6 +150,22 @@ describe('deploy/k8s Deployments', () => {
         // The app's loader also checks how the org token variables combine (a client needs ORG_TOKEN_URL, …).
         if (service === 'app') expect(() => loadAppServiceConfig(env)).not.toThrow();
         expect(env.HOST).toBe('0.0.0.0');
+      }
+    }
+  });
+
+  it('declares the replicas storage and the token service run, in a configuration each accepts for that many', () => {
+    for (const deployment of deployments) {
+      for (const container of containers(deployment)) {
+        const service = serviceOf(container);
+        if (service !== 'storage' && service !== 'auth') continue;
+        const env = environment(container);
+        const replicas = Number(record(deployment.spec).replicas ?? 1);
+        expect({ name: nameOf(deployment), declared: Number(env.REPLICAS ?? 1) >= replicas }).toEqual({ name: nameOf(deployment), declared: true });
+        const load = service === 'storage' ? loadStorageConfig : loadAuthConfig;
+        // The signing key file is a mounted Secret; its content does not matter here.
+        const { SIGNING_KEY_PEM_FILE: _file, ...rest } = env;
+        expect(() => load(service === 'auth' ? { ...rest, SIGNING_KEY_PEM: 'mounted-secret' } : env)).not.toThrow();
       }
     }
   });

@@ -24,7 +24,10 @@ let mongo;
 if (!process.env.MONGODB_URL) {
   mongo = new CongoServer({ host: '127.0.0.1', port: await freePort() });
   await mongo.start();
-  result.TEST_MONGODB_URL = mongo.getConnectionUri();
+  // CongoServer answers the driver's streaming (exhaust) heartbeat once and then stops, which the driver takes
+  // for a server failure every ~10 s: it clears the connection pool and fails the operations in flight. Polling
+  // heartbeats are plain commands it answers.
+  result.TEST_MONGODB_URL = `${mongo.getConnectionUri()}/?serverMonitoringMode=poll`;
 } else {
   result.TEST_MONGODB_URL = process.env.MONGODB_URL;
 }

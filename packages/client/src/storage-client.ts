@@ -4,14 +4,20 @@ import type {
   Application,
   ApplicationInput,
   DataElement,
+  DataElementList,
+  DataElementUpdate,
   DataValues,
   Instance,
   InstanceCreate,
   InstanceEvent,
+  InstanceEventInput,
   InstanceEventList,
   InstanceEventType,
   InstanceQueryResponse,
+  PresentationTexts,
+  ProcessHistoryItem,
   ProcessState,
+  ReadStatus,
   Substatus,
 } from '@forms/contracts';
 import { HttpClient, ifMatch, segments, toSearchParams, type ContentOptions, type DataDownload, type QueryValues, type Versioned } from './http';
@@ -48,6 +54,10 @@ export interface StorageApi {
   getApplication(token: string, appId: string): Promise<Application | null>;
   registerApplication(token: string, appId: string, input: ApplicationInput): Promise<Application>;
   updateApplication(token: string, appId: string, input: ApplicationInput, expectedVersion?: number): Promise<Application>;
+  /** Every registered app (anonymous in storage: `token` may be omitted). */
+  listApplications(token?: string): Promise<Application[]>;
+  /** Retires the app (validTo now), or with `hard` removes it while it has no instances; answers with it. */
+  deleteApplication(token: string, appId: string, options?: { hard?: boolean }): Promise<Application>;
 
   /**
    * Creates the instance and, with `data`, its initial data elements in one request: storage stores all
@@ -62,14 +72,23 @@ export interface StorageApi {
   ): Promise<Instance>;
   /** `instanceId` is `<partyId>/<guid>`. */
   getInstance(token: string, instanceId: string): Promise<Versioned<Instance>>;
-  deleteInstance(token: string, instanceId: string, options?: { hard?: boolean }): Promise<void>;
+  /** Soft delete, or with `hard` Altinn's hard delete (marked, removed by storage's cleanup job later); answers with the instance. */
+  deleteInstance(token: string, instanceId: string, options?: { hard?: boolean }): Promise<Instance>;
+  /** Altinn's undelete: the owner restores a soft-deleted instance. */
+  restoreInstance(token: string, instanceId: string): Promise<void>;
+  setReadStatus(token: string, instanceId: string, status: ReadStatus): Promise<Instance>;
+  setPresentationTexts(token: string, instanceId: string, texts: PresentationTexts): Promise<Instance>;
   updateProcess(token: string, instanceId: string, process: ProcessState, expectedVersion?: number): Promise<Instance>;
   setSubstatus(token: string, instanceId: string, substatus: Substatus): Promise<Instance>;
   setDataValues(token: string, instanceId: string, values: DataValues): Promise<Instance>;
   confirmComplete(token: string, instanceId: string): Promise<Instance>;
   listEvents(token: string, instanceId: string, query?: { eventTypes?: InstanceEventType[]; from?: string; to?: string }): Promise<InstanceEvent[]>;
+  /** The app records an event of its own (e.g. `Signed`). */
+  recordEvent(token: string, instanceId: string, event: InstanceEventInput): Promise<InstanceEvent>;
+  getEvent(token: string, instanceId: string, eventId: string): Promise<InstanceEvent>;
+  getProcessHistory(token: string, instanceId: string): Promise<ProcessHistoryItem[]>;
   queryInstances(token: string, query: InstanceQuery): Promise<InstanceQueryResponse>;
-  /** Follows `next` links until the end. */
+  /** Follows `next` links until the end; oldest change first unless `query.order` says otherwise. */
   queryAllInstances(token: string, query: InstanceQuery): AsyncIterable<Instance>;
 
   uploadData(token: string, instanceId: string, dataType: string, body: Readable | Buffer | string, options: ContentOptions): Promise<DataElement>;
@@ -81,7 +100,12 @@ export interface StorageApi {
     options: ContentOptions & { expectedVersion?: number },
   ): Promise<DataElement>;
   downloadData(token: string, instanceId: string, dataId: string, options?: { range?: { start: number; end: number } }): Promise<DataDownload>;
-  deleteData(token: string, instanceId: string, dataId: string, expectedVersion?: number): Promise<void>;
+  /** Answers with the deleted element. */
+  deleteData(token: string, instanceId: string, dataId: string, expectedVersion?: number): Promise<DataElement>;
+  listDataElements(token: string, instanceId: string): Promise<DataElement[]>;
+  /** Tags, refs, references, metadata, userDefinedMetadata, filename, locked. */
+  updateDataElement(token: string, instanceId: string, dataId: string, update: DataElementUpdate, expectedVersion?: number): Promise<DataElement>;
+  setDataLock(token: string, instanceId: string, dataId: string, locked: boolean): Promise<DataElement>;
   /** Throws unless storage answers /ready with 200. */
   ready(): Promise<void>;
 }
@@ -110,6 +134,14 @@ export class StorageClient implements StorageApi {
     return this.http.json(`/applications/${segments(appId)}`, { token, method: 'PUT', json: input, headers: ifMatch(expectedVersion) });
   }
 
+  async listApplications(token?: string): Promise<Application[]> {
+    return (await this.http.json<{ applications: Application[] }>('/applications', token ? { token } : {})).applications;
+  }
+
+  deleteApplication(token: string, appId: string, options: { hard?: boolean } = {}): Promise<Application> {
+    return this.http.json(`/applications/${segments(appId)}${options.hard ? '?hard=true' : ''}`, { token, method: 'DELETE' });
+  }
+
   async createInstance(
     token: string,
     appId: string,
@@ -126,9 +158,21 @@ export class StorageClient implements StorageApi {
     return this.http.versioned<Instance>(`/instances/${segments(instanceId)}`, { token }, (value) => value.version);
   }
 
-  deleteInstance(token: string, instanceId: string, options: { hard?: boolean } = {}): Promise<void> {
+  deleteInstance(token: string, instanceId: string, options: { hard?: boolean } = {}): Promise<Instance> {
     const query = options.hard ? '?hard=true' : '';
-    return this.http.empty(`/instances/${segments(instanceId)}${query}`, { token, method: 'DELETE' });
+    return this.http.json(`/instances/${segments(instanceId)}${query}`, { token, method: 'DELETE' });
+  }
+
+  restoreInstance(token: string, instanceId: string): Promise<void> {
+    return this.http.empty(`/sbl/instances/${segments(instanceId)}/undelete`, { token, method: 'PUT' });
+  }
+
+  setReadStatus(token: string, instanceId: string, status: ReadStatus): Promise<Instance> {
+    return this.http.json(`/instances/${segments(instanceId)}/readstatus${toSearchParams({ status })}`, { token, method: 'PUT' });
+  }
+
+  setPresentationTexts(token: string, instanceId: string, texts: PresentationTexts): Promise<Instance> {
+    return this.http.json(`/instances/${segments(instanceId)}/presentationtexts`, { token, method: 'PUT', json: { texts } });
   }
 
   updateProcess(token: string, instanceId: string, process: ProcessState, expectedVersion?: number): Promise<Instance> {
@@ -156,12 +200,26 @@ export class StorageClient implements StorageApi {
     return list.instanceEvents;
   }
 
+  recordEvent(token: string, instanceId: string, event: InstanceEventInput): Promise<InstanceEvent> {
+    return this.http.json(`/instances/${segments(instanceId)}/events`, { token, method: 'POST', json: event });
+  }
+
+  getEvent(token: string, instanceId: string, eventId: string): Promise<InstanceEvent> {
+    return this.http.json(`/instances/${segments(instanceId)}/events/${encodeURIComponent(eventId)}`, { token });
+  }
+
+  async getProcessHistory(token: string, instanceId: string): Promise<ProcessHistoryItem[]> {
+    return (await this.http.json<{ processHistory: ProcessHistoryItem[] }>(`/instances/${segments(instanceId)}/process/history`, { token })).processHistory;
+  }
+
   queryInstances(token: string, query: InstanceQuery): Promise<InstanceQueryResponse> {
     return this.http.json(`/instances${toSearchParams(query)}`, { token });
   }
 
   async *queryAllInstances(token: string, query: InstanceQuery): AsyncIterable<Instance> {
-    let path: string | null = `/instances${toSearchParams(query)}`;
+    // Oldest change first unless told otherwise: that walk never misses an instance that changes meanwhile
+    // (storage's default, as Altinn's, is newest first).
+    let path: string | null = `/instances${toSearchParams({ order: 'asc:lastChanged', ...query })}`;
     while (path) {
       const page: InstanceQueryResponse = await this.http.json(path, { token });
       yield* page.instances;
@@ -202,9 +260,22 @@ export class StorageClient implements StorageApi {
     return this.http.download(`/instances/${segments(instanceId)}/data/${encodeURIComponent(dataId)}`, { token, headers });
   }
 
-  deleteData(token: string, instanceId: string, dataId: string, expectedVersion?: number): Promise<void> {
+  deleteData(token: string, instanceId: string, dataId: string, expectedVersion?: number): Promise<DataElement> {
     const path = `/instances/${segments(instanceId)}/data/${encodeURIComponent(dataId)}`;
-    return this.http.empty(path, { token, method: 'DELETE', headers: ifMatch(expectedVersion) });
+    return this.http.json(path, { token, method: 'DELETE', headers: ifMatch(expectedVersion) });
+  }
+
+  async listDataElements(token: string, instanceId: string): Promise<DataElement[]> {
+    return (await this.http.json<DataElementList>(`/instances/${segments(instanceId)}/dataelements`, { token })).dataElements;
+  }
+
+  updateDataElement(token: string, instanceId: string, dataId: string, update: DataElementUpdate, expectedVersion?: number): Promise<DataElement> {
+    const path = `/instances/${segments(instanceId)}/dataelements/${encodeURIComponent(dataId)}`;
+    return this.http.json(path, { token, method: 'PUT', json: update, headers: ifMatch(expectedVersion) });
+  }
+
+  setDataLock(token: string, instanceId: string, dataId: string, locked: boolean): Promise<DataElement> {
+    return this.http.json(`/instances/${segments(instanceId)}/data/${encodeURIComponent(dataId)}/lock`, { token, method: locked ? 'PUT' : 'DELETE' });
   }
 
   ready(): Promise<void> {

@@ -148,6 +148,33 @@ describe('instances', () => {
   });
 });
 
+describe("Altinn's storage routes", () => {
+  it('lists apps without a token, and keeps element metadata, locks, read status, texts, events and history', async () => {
+    expect((await client.listApplications()).map((a) => a.id)).toContain(APP_ID);
+    const instance = await appClient.createInstance(tokens.owner, APP_ID, {
+      instanceOwner: { partyId: OWNER_PARTY },
+      process: { started: taskOne.started, startEvent: 'StartEvent_1', currentTask: taskOne },
+    });
+    const element = await appClient.uploadData(tokens.owner, instance.id, 'model', '{}', { contentType: 'application/json' });
+    expect(await client.listDataElements(tokens.owner, instance.id)).toEqual([element]);
+    const tagged = await client.updateDataElement(tokens.nav, instance.id, element.id, { tags: ['checked'] }, element.version);
+    expect(tagged).toMatchObject({ tags: ['checked'], version: element.version + 1 });
+    expect((await appClient.setDataLock(tokens.owner, instance.id, element.id, true)).locked).toBe(true);
+    expect((await appClient.setDataLock(tokens.owner, instance.id, element.id, false)).locked).toBe(false);
+
+    expect((await client.setReadStatus(tokens.owner, instance.id, 'Read')).status.readStatus).toBe('Read');
+    expect((await appClient.setPresentationTexts(tokens.owner, instance.id, { title: 'T' })).presentationTexts).toEqual({ title: 'T' });
+    const signed = await appClient.recordEvent(tokens.owner, instance.id, { eventType: 'Signed' });
+    expect(await client.getEvent(tokens.nav, instance.id, signed.id)).toEqual(signed);
+    expect((await client.getProcessHistory(tokens.owner, instance.id)).map((item) => item.eventType)).toEqual(['process_StartEvent', 'process_StartTask']);
+
+    expect((await client.deleteInstance(tokens.owner, instance.id)).status.isSoftDeleted).toBe(true);
+    await client.restoreInstance(tokens.owner, instance.id);
+    expect((await client.getInstance(tokens.owner, instance.id)).value.status.isSoftDeleted).toBe(false);
+    expect((await client.deleteInstance(tokens.nav, instance.id, { hard: true })).status.isHardDeleted).toBe(true);
+  });
+});
+
 describe('queries', () => {
   const PAGING_APP = 'nav/paging-app';
   let ids: string[];
@@ -209,7 +236,7 @@ describe('data', () => {
     expect(stale).toMatchObject({ kind: 'precondition_failed', code: 'VERSION_MISMATCH' });
 
     expect(await failure(appClient.deleteData(tokens.owner, instance.id, element.id, 1))).toMatchObject({ kind: 'precondition_failed' });
-    await appClient.deleteData(tokens.owner, instance.id, element.id, 2);
+    expect(await appClient.deleteData(tokens.owner, instance.id, element.id, 2)).toMatchObject({ id: element.id, version: 2 });
     expect(await failure(appClient.downloadData(tokens.owner, instance.id, element.id))).toMatchObject({
       kind: 'not_found',
       code: 'DATA_ELEMENT_NOT_FOUND',

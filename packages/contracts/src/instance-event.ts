@@ -55,3 +55,28 @@ export type InstanceEvent = Static<typeof InstanceEvent>;
 
 export const InstanceEventList = Type.Object({ instanceEvents: Type.Array(InstanceEvent) });
 export type InstanceEventList = Static<typeof InstanceEventList>;
+
+/** Body of `POST .../events`: an app records an event of its own on the instance. */
+export const InstanceEventInput = Type.Object(
+  {
+    eventType: InstanceEventTypeSchema,
+    dataId: Type.Optional(Guid),
+    processInfo: Type.Optional(ProcessState),
+    created: Type.Optional(Timestamp),
+  },
+  { additionalProperties: true, description: 'Altinn sends a whole InstanceEvent; storage sets id, instanceId, owner and user itself.' },
+);
+export type InstanceEventInput = Static<typeof InstanceEventInput>;
+
+/** One step of the process as Altinn's `ProcessHistoryItem` shows it (its spelling `occured` included). */
+export const ProcessHistoryItem = Type.Object({
+  eventType: Type.String(),
+  elementId: Type.Optional(Type.String()),
+  occured: Timestamp,
+  started: Type.Optional(Timestamp),
+  ended: Type.Optional(Timestamp),
+  performedBy: Type.String(),
+});
+export type ProcessHistoryItem = Static<typeof ProcessHistoryItem>;
+export const ProcessHistoryList = Type.Object({ processHistory: Type.Array(ProcessHistoryItem) }, { title: 'ProcessHistoryList' });
+export type ProcessHistoryList = Static<typeof ProcessHistoryList>;

@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { AppId, Guid, InstanceId, Nullable, PartyId, Slug, Timestamp } from './common';
-import { DataElement } from './data-element';
+import { DataElement, SelfLinks } from './data-element';
 import { ProcessState } from './process';
 
 export const InstanceOwner = Type.Object({
@@ -45,13 +45,17 @@ export type CompleteConfirmation = Static<typeof CompleteConfirmation>;
 export const DataValues = Type.Record(Type.String({ maxLength: 100 }), Nullable(Type.String({ maxLength: 1000 })));
 export type DataValues = Static<typeof DataValues>;
 
+/** Short texts an end user's inbox shows for the instance; a null or empty value removes the key. */
+export const PresentationTexts = Type.Record(Type.String({ maxLength: 100 }), Nullable(Type.String({ maxLength: 1000 })));
+export type PresentationTexts = Static<typeof PresentationTexts>;
+
 export const Instance = Type.Object(
   {
     id: InstanceId,
     instanceOwner: InstanceOwner,
     appId: AppId,
     org: Slug,
-    selfLinks: Type.Object({ platform: Type.String() }),
+    selfLinks: SelfLinks,
     dueBefore: Type.Optional(Nullable(Timestamp)),
     visibleAfter: Type.Optional(Nullable(Timestamp)),
     process: ProcessState,
@@ -59,6 +63,7 @@ export const Instance = Type.Object(
     completeConfirmations: Type.Array(CompleteConfirmation),
     data: Type.Array(DataElement),
     dataValues: DataValues,
+    presentationTexts: Type.Optional(Type.Record(Type.String(), Type.String())),
     version: Type.Integer({ minimum: 1 }),
     created: Timestamp,
     createdBy: Type.String(),
@@ -77,6 +82,7 @@ export const InstanceCreate = Type.Object(
     visibleAfter: Type.Optional(Timestamp),
     process: Type.Optional(ProcessState),
     dataValues: Type.Optional(DataValues),
+    presentationTexts: Type.Optional(PresentationTexts),
     instanceGuid: Type.Optional({
       ...Guid,
       description:

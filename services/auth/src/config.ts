@@ -17,6 +17,12 @@ export const AuthConfigSchema = Type.Object({
   DATA_DIR: Type.String({ default: '.data/auth' }),
   MONGODB_URL: Type.Optional(Type.String()),
   MONGODB_DATABASE: Type.String({ default: 'auth' }),
+  REPLICAS: Type.Integer({
+    default: 1,
+    minimum: 1,
+    description: 'How many token-service processes run; more than 1 needs MONGODB_URL and SIGNING_KEY_PEM(_FILE)',
+  }),
+  SINGLE_NODE: Type.Boolean({ default: false, description: 'Exactly one process runs: allows MongoDB with a key generated into DATA_DIR' }),
   TOKEN_LIFETIME_SECONDS: Type.Integer({ default: 1800, minimum: 60, maximum: 86_400 }),
   CLOCK_SKEW_SECONDS: Type.Integer({ default: 30, minimum: 0, maximum: 300 }),
   MAX_ASSERTION_LIFETIME_SECONDS: Type.Integer({ default: 120, minimum: 10, maximum: 600 }),
@@ -60,7 +66,28 @@ export function loadAuthConfig(env: Record<string, string | undefined> = process
   const pem = config.SIGNING_KEY_PEM_FILE !== undefined ? readFileSync(config.SIGNING_KEY_PEM_FILE, 'utf8') : config.SIGNING_KEY_PEM;
   if (pem !== undefined) config.signingKeyPem = normalisePem(pem);
   if (config.PREVIOUS_SIGNING_KEYS_PEM !== undefined) config.PREVIOUS_SIGNING_KEYS_PEM = normalisePem(config.PREVIOUS_SIGNING_KEYS_PEM);
+  checkDeployment(config);
   return config;
+}
+
+/**
+ * Several replicas share clients, used assertion ids and rate limits through MongoDB and must sign with
+ * one key: a key generated on first start lives in one DATA_DIR. MongoDB with a generated key works for one
+ * process only, which the operator must say (SINGLE_NODE=true).
+ */
+function checkDeployment(config: AuthConfig): void {
+  if (config.REPLICAS > 1) {
+    if (config.SINGLE_NODE) throw new Error(`SINGLE_NODE=true contradicts REPLICAS=${config.REPLICAS}`);
+    const missing = [
+      !config.MONGODB_URL && 'MONGODB_URL (clients, used assertions and rate limits in DATA_DIR serve one process)',
+      config.signingKeyPem === undefined && 'SIGNING_KEY_PEM or SIGNING_KEY_PEM_FILE (a key generated into DATA_DIR is one replica\'s own)',
+    ].filter(Boolean);
+    if (missing.length > 0) throw new Error(`REPLICAS=${config.REPLICAS} needs ${missing.join(', ')}`);
+  } else if (config.MONGODB_URL && config.signingKeyPem === undefined && !config.SINGLE_NODE) {
+    throw new Error(
+      'MONGODB_URL is set but no SIGNING_KEY_PEM(_FILE): each replica would generate a signing key of its own. Give the key, or SINGLE_NODE=true if exactly one token-service process runs.',
+    );
+  }
 }
 
 /** A PEM put into a one-line variable often arrives with literal `\n`s; turn them back into newlines. */

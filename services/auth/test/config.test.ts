@@ -65,3 +65,25 @@ describe('loadAuthConfig with empty variables', () => {
     expect(config.signingKeyPem).toBeUndefined();
   });
 });
+
+describe('loadAuthConfig for one node or several replicas', () => {
+  const mongo = { MONGODB_URL: 'mongodb://db.example:27017' };
+  const key = { SIGNING_KEY_PEM: '-----BEGIN PRIVATE KEY-----\nplaceholder\n-----END PRIVATE KEY-----' };
+
+  it('runs embedded with nothing set, and on MongoDB with a given key as one replica or several', () => {
+    expect(loadAuthConfig({}).REPLICAS).toBe(1);
+    expect(() => loadAuthConfig({ ...mongo, ...key })).not.toThrow();
+    expect(loadAuthConfig({ ...mongo, ...key, REPLICAS: '3' }).REPLICAS).toBe(3);
+  });
+
+  it('refuses MongoDB with a key generated into DATA_DIR unless SINGLE_NODE=true says one process runs', () => {
+    expect(() => loadAuthConfig(mongo)).toThrow(/MONGODB_URL is set but no SIGNING_KEY_PEM\(_FILE\).*SINGLE_NODE=true/);
+    expect(() => loadAuthConfig({ ...mongo, SINGLE_NODE: 'true' })).not.toThrow();
+  });
+
+  it('refuses several replicas without MongoDB or without a given key, or with SINGLE_NODE=true', () => {
+    expect(() => loadAuthConfig({ REPLICAS: '2' })).toThrow(/REPLICAS=2 needs MONGODB_URL .*SIGNING_KEY_PEM or SIGNING_KEY_PEM_FILE/);
+    expect(() => loadAuthConfig({ ...key, REPLICAS: '2' })).toThrow(/REPLICAS=2 needs MONGODB_URL/);
+    expect(() => loadAuthConfig({ ...mongo, ...key, REPLICAS: '2', SINGLE_NODE: 'true' })).toThrow(/SINGLE_NODE=true contradicts REPLICAS=2/);
+  });
+});

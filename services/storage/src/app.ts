@@ -11,6 +11,7 @@ import { createScanPolicy } from './adapters';
 import type { ScanPolicy } from './domain/scanning';
 import applicationRoutes from './routes/applications';
 import dataRoutes from './routes/data';
+import dataElementRoutes from './routes/data-elements';
 import eventRoutes from './routes/events';
 import instanceRoutes from './routes/instances';
 import instanceStateRoutes from './routes/instance-state';
@@ -57,10 +58,14 @@ export async function buildStorageApp(options: StorageAppOptions): Promise<Typed
   await app.register(storageServices, {
     store,
     blobs,
-    clock: options.clock ?? monotonicClock(),
+    clock: options.clock ?? monotonicClock(config.CLOCK_OFFSET_MS),
     apiBaseUrl: `${publicBaseUrl(config)}${API_PREFIX}`,
     limits: { maxDataElementBytes: config.MAX_DATA_ELEMENT_MB * 1024 * 1024 },
     reaper: { intervalMs: config.REAPER_INTERVAL_SECONDS * 1000, staleAfterMs: config.REAPER_STALE_AFTER_SECONDS * 1000 },
+    hardDeleteCleanup: {
+      intervalMs: config.HARD_DELETE_CLEANUP_INTERVAL_SECONDS * 1000,
+      retentionMs: config.HARD_DELETE_RETENTION_SECONDS * 1000,
+    },
     scanning,
     scanWorkerIntervalMs: config.SCAN_WORKER_INTERVAL_SECONDS * 1000,
   });
@@ -80,6 +85,7 @@ export async function buildStorageApp(options: StorageAppOptions): Promise<Typed
       await api.register(instanceRoutes, { defaultPageSize: config.QUERY_DEFAULT_SIZE, maxDataElementBytes: config.MAX_DATA_ELEMENT_MB * 1024 * 1024 });
       await api.register(instanceStateRoutes);
       await api.register(dataRoutes);
+      await api.register(dataElementRoutes);
       await api.register(eventRoutes);
     },
     { prefix: API_PREFIX },

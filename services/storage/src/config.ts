@@ -2,13 +2,31 @@ import { Type, type Static } from '@sinclair/typebox';
 import { loadConfig } from '@forms/service-kit';
 
 /**
- * Everything the storage service reads from its environment. With nothing set it runs embedded:
- * metadata and blobs in DATA_DIR. MONGODB_URL and S3_ENDPOINT/S3_BUCKET switch to the production stores.
+ * Everything the storage service reads from its environment. With nothing set it runs embedded, as one
+ * node: metadata and blobs in DATA_DIR. MONGODB_URL and S3_ENDPOINT/S3_BUCKET switch to the shared stores
+ * that several replicas need (README, "Deployment"); start-up refuses a mix that only one replica can use.
  */
 export const StorageConfigSchema = Type.Object({
   HOST: Type.String({ default: '127.0.0.1' }),
   PORT: Type.Integer({ default: 5101, minimum: 0, maximum: 65535 }),
   PUBLIC_URL: Type.Optional(Type.String({ description: 'Public base URL, e.g. https://storage.example.no' })),
+  REPLICAS: Type.Integer({
+    default: 1,
+    minimum: 1,
+    description: 'How many storage processes run on these stores; more than 1 needs MONGODB_URL, S3 and PUBLIC_URL',
+  }),
+  SINGLE_NODE: Type.Boolean({
+    default: false,
+    description: 'Exactly one storage process runs: allows MongoDB with blobs on local disk, or S3 with metadata in local SQLite',
+  }),
+  SEQUENCE_LEASE_MS: Type.Integer({
+    default: 10_000,
+    minimum: 100,
+    description: 'MongoDB: how long a write may hold its place in the commit order before readers pass it as abandoned',
+  }),
+  CLOCK_OFFSET_MS: Type.Integer({ default: 0, description: 'Tests only: shifts this process clock (refused in production)' }),
+  NODE_ENV: Type.Optional(Type.String()),
+  PRODUCTION: Type.Boolean({ default: false }),
   LOG_LEVEL: Type.String({ default: 'info' }),
   DATA_DIR: Type.String({ default: '.data/storage' }),
   MONGODB_URL: Type.Optional(Type.String()),
@@ -35,6 +53,12 @@ export const StorageConfigSchema = Type.Object({
     minimum: 1,
     description: 'how long an upload must have sent nothing before the reaper treats it as abandoned',
   }),
+  HARD_DELETE_RETENTION_SECONDS: Type.Integer({
+    default: 7 * 24 * 3600,
+    minimum: 0,
+    description: 'how long a hard-deleted instance is kept (readable by its org) before the cleanup job removes it with its content',
+  }),
+  HARD_DELETE_CLEANUP_INTERVAL_SECONDS: Type.Integer({ default: 3600, minimum: 0, description: '0 disables the cleanup job' }),
   CLAMD_HOST: Type.Optional(Type.String({ description: 'ClamAV daemon host; unset: malware scanning is off' })),
   CLAMD_PORT: Type.Integer({ default: 3310, minimum: 1, maximum: 65535 }),
   CLAMD_TIMEOUT_MS: Type.Integer({ default: 30_000, minimum: 100, description: 'connect timeout and longest silence while scanning' }),
@@ -56,6 +80,46 @@ export const StorageConfigSchema = Type.Object({
 });
 export type StorageConfig = Static<typeof StorageConfigSchema>;
 
-export const loadStorageConfig = (env?: Record<string, string | undefined>): StorageConfig => loadConfig(StorageConfigSchema, env);
+/** Reads and checks the configuration; throws, naming the variables, on anything it would not run with. */
+export function loadStorageConfig(env?: Record<string, string | undefined>): StorageConfig {
+  const config = loadConfig(StorageConfigSchema, env);
+  checkDeployment(config);
+  return config;
+}
+
+/**
+ * Refuses at start-up what would fail later, on the first request that crosses replicas: several replicas
+ * need both shared stores (MongoDB for metadata and the commit order, S3 for blobs) and one public URL for
+ * links; one store shared and the other local works for a single process only, which the operator must say.
+ */
+function checkDeployment(config: StorageConfig): void {
+  const mongo = config.MONGODB_URL !== undefined && config.MONGODB_URL !== '';
+  const s3 = Boolean(config.S3_ENDPOINT || config.S3_BUCKET);
+  if (config.REPLICAS > 1) {
+    if (config.SINGLE_NODE) throw new Error(`SINGLE_NODE=true contradicts REPLICAS=${config.REPLICAS}`);
+    const missing = [
+      !mongo && 'MONGODB_URL (the embedded SQLite database in DATA_DIR serves one process)',
+      !s3 && 'S3_ENDPOINT or S3_BUCKET (blobs in DATA_DIR are on one node only)',
+      !config.PUBLIC_URL && 'PUBLIC_URL (links would name the replica that answered)',
+    ].filter(Boolean);
+    if (missing.length > 0) throw new Error(`REPLICAS=${config.REPLICAS} needs ${missing.join(', ')}`);
+  } else if (mongo !== s3 && !config.SINGLE_NODE) {
+    throw new Error(
+      mongo
+        ? 'MONGODB_URL is set but S3 is not: blobs would stay on this node, where other replicas cannot read them. Set S3_ENDPOINT/S3_BUCKET, or SINGLE_NODE=true if exactly one storage process runs.'
+        : 'S3 is set but MONGODB_URL is not: metadata would stay in this node\'s SQLite database, unseen by other replicas. Set MONGODB_URL, or SINGLE_NODE=true if exactly one storage process runs.',
+    );
+  }
+  if (config.PUBLIC_URL !== undefined) {
+    try {
+      const url = new URL(config.PUBLIC_URL);
+      if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('not http(s)');
+    } catch {
+      throw new Error(`PUBLIC_URL "${config.PUBLIC_URL}" is not an absolute http(s) URL`);
+    }
+  }
+  const production = config.PRODUCTION || /^prod(uction)?$/.test((config.NODE_ENV ?? '').trim().toLowerCase());
+  if (config.CLOCK_OFFSET_MS !== 0 && production) throw new Error('CLOCK_OFFSET_MS is for tests and must not be set in production');
+}
 
 export const API_PREFIX = '/storage/api/v1';

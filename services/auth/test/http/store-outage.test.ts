@@ -17,7 +17,7 @@ beforeAll(async () => {
   if (!mongoUrl) throw new Error('TEST_MONGODB_URL is not set: run the tests through jest');
   proxy = await FaultProxy.start(mongoUrl.replace(/^mongodb:/, 'http:'));
   const proxied = proxy.urlFor(mongoUrl.replace(/^mongodb:/, 'http:')).replace(/^http:/, 'mongodb:');
-  h = await startAuth({ env: { MONGODB_URL: proxied, MONGODB_DATABASE: `auth_${randomUUID().slice(0, 8)}` } });
+  h = await startAuth({ env: { MONGODB_URL: proxied, MONGODB_DATABASE: `auth_${randomUUID().slice(0, 8)}`, SINGLE_NODE: 'true' } });
   const client = await h.registerClient({ clientId: 'nav-archive', kind: 'org', org: 'nav', orgNumber: '889640782', scopes: [Scopes.serviceOwnerRead] });
   secret = client.clientSecret as string;
 });

@@ -12,7 +12,7 @@ import { ClamdScanner } from './scanner/clamd-scanner';
 /** Picks the production adapters when they are configured, the embedded ones (SQLite, filesystem) otherwise. */
 export function createMetadataStore(config: StorageConfig): MetadataStore {
   return config.MONGODB_URL
-    ? new MongoMetadataStore(config.MONGODB_URL, config.MONGODB_DATABASE)
+    ? new MongoMetadataStore(config.MONGODB_URL, config.MONGODB_DATABASE, {}, { sequenceLeaseMs: config.SEQUENCE_LEASE_MS })
     : new SqliteMetadataStore(config.DATA_DIR, { legacyJournalDirectory: join(config.DATA_DIR, 'metadata') });
 }
 

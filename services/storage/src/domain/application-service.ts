@@ -6,7 +6,7 @@ import { StorageErrors } from './errors';
 
 const NO_PARTY_TYPES_RESTRICTION = { bankruptcyEstate: false, organisation: false, person: false, subUnit: false };
 
-/** The register of apps: only an app's owner org may register or change it; any authenticated caller may read it. */
+/** The register of apps: only an app's owner org may register, change or delete it; anyone may read it (as in Altinn). */
 export class ApplicationService {
   constructor(
     private readonly store: MetadataStore,
@@ -63,6 +63,32 @@ export class ApplicationService {
 
   list(org: string): Promise<Application[]> {
     return this.store.applications.listByOrg(org);
+  }
+
+  listAll(): Promise<Application[]> {
+    return this.store.applications.listAll();
+  }
+
+  /**
+   * Altinn's DELETE applications/{org}/{app}: by default the app is retired (validTo now: no new instances, existing
+   * ones go on); `hard` removes the record, which storage allows only while no instance of the app exists, because
+   * instances need their app's data types. Answers with the application as it was last.
+   */
+  async remove(principal: Principal, org: string, app: string, hard: boolean, expectedVersion?: number): Promise<Application> {
+    authorizeApplicationWrite(principal, org, `${org}/${app}`);
+    const current = await this.get(org, app);
+    if (expectedVersion !== undefined && expectedVersion !== current.version) throw StorageErrors.versionMismatch(current.version);
+    if (hard) {
+      const [anyInstance] = await this.store.instances.query({ appIds: [current.id], limit: 1 });
+      if (anyInstance) throw StorageErrors.applicationHasInstances(current.id);
+      await this.store.applications.remove(current.id);
+      return current;
+    }
+    const now = this.clock();
+    if (current.validTo !== undefined && current.validTo <= now) return current;
+    const retired: Application = { ...current, validTo: now, version: current.version + 1, lastChanged: now, lastChangedBy: principalId(principal) };
+    if (!(await this.store.applications.replace(retired, current.version))) throw StorageErrors.versionMismatch((await this.get(org, app)).version);
+    return retired;
   }
 
   private fromInput(input: ApplicationInput): Pick<Application, 'title' | 'dataTypes' | 'partyTypesAllowed' | 'processTasks' | 'validFrom' | 'validTo'> {

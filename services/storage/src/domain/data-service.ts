@@ -3,7 +3,7 @@ import type { Readable } from 'node:stream';
 import type { DataElement, DataType, Instance, Principal } from '@forms/contracts';
 import { ContentInspector } from '@forms/content-check';
 import { BlobRangeNotSatisfiableError, BlobStoreFullError, type BlobRead, type ByteRange } from './ports/blob-store';
-import { authorizeDataWrite, principalId } from './authorization';
+import { authorizeDataWrite, principalId, type Role } from './authorization';
 import { ContentMeter } from './content-meter';
 import { StorageErrors } from './errors';
 import type { InstanceRef, InstanceService } from './instance-service';
@@ -11,6 +11,7 @@ import type { StorageContext } from './storage-context';
 import { removeBlobsDurably } from './blob-cleanup';
 import { verifiedContent } from './content-verifier';
 import { Scanning, SCANNING_OFF, type UploadScan } from './scanning';
+import { backOff } from './write-retry';
 
 /** Told when stored content turns out damaged (the service logs it); the element is marked already. */
 export type DamageReport = (element: DataElement, reason: string) => void;
@@ -114,6 +115,7 @@ export class DataService {
         element = {
           ...newDataElement(draft, { id: dataId, dataType: dataType.id, input, blobStoragePath, content }, principalId(principal), now),
           ...scanFields,
+          isRead: role !== 'org',
         };
         draft.data.push(element);
         return ['DataCreated'];
@@ -177,9 +179,10 @@ export class DataService {
     return replaced as DataElement;
   }
 
-  async remove(principal: Principal, ref: InstanceRef, dataId: string, expectedVersion?: number): Promise<void> {
+  /** Deletes the element and its content; answers with the element as it was (Altinn answers 200 with it). */
+  async remove(principal: Principal, ref: InstanceRef, dataId: string, expectedVersion?: number): Promise<DataElement> {
     const { instance, role } = await this.instances.getWithRole(principal, ref, 'write');
-    const element = this.element(instance, dataId);
+    let element = this.element(instance, dataId);
     const dataType = await this.dataType(instance, element.dataType);
     authorizeDataWrite(role, instance, dataType);
     await removeBlobsDurably(this.ctx, instance, [element.blobStoragePath], async () => {
@@ -188,15 +191,21 @@ export class DataService {
         const current = this.element(draft, dataId);
         if (current.locked) throw StorageErrors.dataElementLocked();
         if (expectedVersion !== undefined && expectedVersion !== current.version) throw StorageErrors.versionMismatch(current.version);
+        element = current;
         draft.data = draft.data.filter((d) => d.id !== dataId);
         return ['DataDeleted'];
       });
     });
+    return element;
   }
 
   async metadata(principal: Principal, ref: InstanceRef, dataId: string): Promise<DataElement> {
-    const instance = await this.instances.get(principal, ref, 'read');
-    return this.element(instance, dataId);
+    return (await this.metadataWithRole(principal, ref, dataId)).element;
+  }
+
+  async metadataWithRole(principal: Principal, ref: InstanceRef, dataId: string): Promise<{ element: DataElement; role: Role }> {
+    const { instance, role } = await this.instances.getWithRole(principal, ref, 'read');
+    return { element: this.element(instance, dataId), role };
   }
 
   /**
@@ -235,6 +244,7 @@ export class DataService {
   /** Records the damage on the element (unless its content was replaced meanwhile); best effort. */
   private async markDamaged(element: DataElement, reason: string): Promise<void> {
     for (let attempt = 0; attempt < 5; attempt++) {
+      if (attempt > 0) await backOff(attempt);
       const instance = await this.ctx.store.instances.get(element.instanceGuid);
       const current = instance?.data.find((d) => d.id === element.id);
       if (!instance || !current || current.blobStoragePath !== element.blobStoragePath) return;
@@ -259,6 +269,7 @@ export class DataService {
   ): Promise<StoredContent> {
     const limit = Math.min(dataType.maxSize ? dataType.maxSize * MEGABYTE : Infinity, this.limits.maxDataElementBytes);
     if (input.declaredLength !== undefined && input.declaredLength > limit) throw StorageErrors.dataTooLarge(limit);
+    if (input.declaredLength === 0) throw StorageErrors.emptyContent();
     this.scanning.assertScannable(dataType, input.declaredLength);
     await this.ctx.store.pendingUploads.insert({
       dataElementId: uploadId,
@@ -280,6 +291,10 @@ export class DataService {
       await this.discardBlob(blobStoragePath, uploadId).catch(() => undefined);
       throw error instanceof BlobStoreFullError ? StorageErrors.blobStoreFull() : error;
     }
+    if (meter.byteCount === 0) {
+      await this.discardBlob(blobStoragePath, uploadId).catch(() => undefined);
+      throw StorageErrors.emptyContent();
+    }
     return { size: meter.byteCount, contentHash: meter.digest(), ...(scan && { scan }) };
   }
 
@@ -295,7 +310,7 @@ export class DataService {
     return dataType;
   }
 
-  private element(instance: Instance, dataId: string): DataElement {
+  element(instance: Instance, dataId: string): DataElement {
     const element = instance.data.find((d) => d.id === dataId);
     if (!element) throw StorageErrors.dataElementNotFound();
     return element;

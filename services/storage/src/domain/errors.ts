@@ -5,6 +5,11 @@ export const StorageErrors = {
   instanceNotFound: () => new DomainError('not_found', 'INSTANCE_NOT_FOUND', 'No such instance, or you may not see it.'),
   applicationNotFound: (appId: string) => new DomainError('not_found', 'APPLICATION_NOT_FOUND', `Application ${appId} is not registered.`),
   applicationExists: (appId: string) => new DomainError('conflict', 'APPLICATION_EXISTS', `Application ${appId} is already registered.`),
+  applicationRetired: (appId: string) => new DomainError('conflict', 'APPLICATION_RETIRED', `Application ${appId} is no longer valid for new instances.`),
+  eventNotFound: () => new DomainError('not_found', 'EVENT_NOT_FOUND', 'No such event on this instance.'),
+  applicationHasInstances: (appId: string) =>
+    new DomainError('conflict', 'APPLICATION_HAS_INSTANCES', `Application ${appId} still has instances; delete it softly, or delete its instances first.`),
+  emptyContent: () => new DomainError('invalid', 'DATA_EMPTY', 'The upload has no content; a data element cannot be empty.'),
   dataElementNotFound: () => new DomainError('not_found', 'DATA_ELEMENT_NOT_FOUND', 'No such data element on this instance.'),
   dataTypeNotFound: (dataType: string) =>
     new DomainError('invalid', 'DATA_TYPE_NOT_FOUND', `The application has no data type '${dataType}'.`),

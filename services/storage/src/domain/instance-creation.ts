@@ -1,3 +1,4 @@
+import { withoutEmptyTexts } from './instance-texts';
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { DataElement, Instance, InstanceCreate, Principal } from '@forms/contracts';
@@ -41,6 +42,8 @@ export class InstanceCreation {
   async create(principal: Principal, appId: string, input: InstanceCreate, parts: AsyncIterable<InitialData> = noParts()): Promise<CreatedInstance> {
     const application = await this.ctx.store.applications.get(appId);
     if (!application) throw StorageErrors.applicationNotFound(appId);
+    // A retired app (validTo passed, e.g. by DELETE applications) takes no new instances.
+    if (application.validTo !== undefined && application.validTo <= this.ctx.clock()) throw StorageErrors.applicationRetired(appId);
     // The app for the party it acts for, or the org in its own apps; never a party alone (ADR 0008).
     const role = authorizeCreate(principal, application, input.instanceOwner.partyId);
     const process = input.process ?? {};
@@ -65,12 +68,14 @@ export class InstanceCreation {
       org: application.org,
       selfLinks: { platform: this.selfLink(id) },
       dueBefore: input.dueBefore ? new Date(input.dueBefore).toISOString() : null,
-      visibleAfter: input.visibleAfter ? new Date(input.visibleAfter).toISOString() : null,
+      // As in Altinn, an instance is visible from its creation unless told otherwise.
+      visibleAfter: input.visibleAfter ? new Date(input.visibleAfter).toISOString() : now,
       process,
       status: { isArchived: false, isSoftDeleted: false, isHardDeleted: false, readStatus: 'Unread', substatus: null },
       completeConfirmations: [],
       data: [],
       dataValues: input.dataValues ?? {},
+      ...(input.presentationTexts && { presentationTexts: withoutEmptyTexts({}, input.presentationTexts) }),
       version: 1,
       created: now,
       createdBy: who,
@@ -91,7 +96,11 @@ export class InstanceCreation {
         const content = await this.data.storeContent(instance, dataId, blobStoragePath, dataType, part);
         // Scanned like any upload: the verdict (or Pending, with a job for the rescan worker) goes on the element.
         const scanFields = await this.data.scanning.conclude(content.scan, dataId, guid, blobStoragePath);
-        const element = { ...newDataElement(instance, { id: dataId, dataType: dataType.id, input: part, blobStoragePath, content }, who, now), ...scanFields };
+        const element = {
+          ...newDataElement(instance, { id: dataId, dataType: dataType.id, input: part, blobStoragePath, content }, who, now),
+          ...scanFields,
+          isRead: role !== 'org',
+        };
         instance.data.push(element);
         stored.push({ element, uploadId: dataId });
       }

@@ -4,6 +4,7 @@ import type {
   InstanceEvent,
   InstanceEventType,
   Principal,
+  PresentationTexts,
   ProcessState,
   ReadStatus,
   Substatus,
@@ -14,7 +15,9 @@ import { StorageErrors } from './errors';
 import { instanceEvent } from './events';
 import { checkProcessChange, processChangeEvents, type ProcessEvent } from './process-rules';
 import { removeBlobsDurably } from './blob-cleanup';
+import { withoutEmptyTexts } from './instance-texts';
 import type { StorageContext } from './storage-context';
+import { backOff, changeTime, MAX_WRITE_ATTEMPTS, sameDocument } from './write-retry';
 
 export interface InstanceRef {
   partyId: string;
@@ -46,8 +49,6 @@ export interface ChangeOptions {
   settledUploads?: string[];
 }
 
-/** Concurrent writers without If-Match retry this often before giving up with 409. */
-const MAX_WRITE_ATTEMPTS = 8;
 
 export class InstanceService {
   constructor(private readonly ctx: StorageContext) {}
@@ -64,26 +65,31 @@ export class InstanceService {
   /** Loads an instance the principal may access, with the principal's role on it. */
   async getWithRole(principal: Principal, ref: InstanceRef, access: Access = 'read'): Promise<{ instance: Instance; role: Role }> {
     const instance = await this.load(ref);
-    return { instance, role: authorizeInstance(principal, instance, access) };
+    const role = authorizeInstance(principal, instance, access);
+    // Hard-deleted: only the org still sees it, until the cleanup job removes it.
+    if (instance.status.isHardDeleted && role !== 'org') throw StorageErrors.instanceNotFound();
+    return { instance, role };
   }
 
   /**
    * Read-modify-write with optimistic concurrency. With `expectedVersion` a stale caller gets 412;
    * without it concurrent writers are retried, so independent changes never overwrite each other.
    * The version is checked before the change is looked at, so a stale caller gets 412 even when the
-   * change would have been a no-op.
+   * change would have been a no-op. A change that leaves the instance as it was writes nothing: no
+   * version, no lastChanged, no event, so nobody's ETag goes stale and the instance keeps its place.
    */
   async change(principal: Principal, ref: InstanceRef, options: ChangeOptions, apply: InstanceChange): Promise<Instance> {
     for (let attempt = 1; attempt <= MAX_WRITE_ATTEMPTS; attempt++) {
+      if (attempt > 1) await backOff(attempt - 1);
       const { instance: current, role } = await this.getWithRole(principal, ref, options.access);
       if (options.roles) requireRole(role, options.roles, options.action ?? 'make this change');
       if (options.expectedVersion !== undefined && options.expectedVersion !== current.version) {
         throw StorageErrors.versionMismatch(current.version);
       }
-      const now = this.ctx.clock();
+      const now = changeTime(this.ctx.clock(), current.lastChanged);
       const draft = structuredClone(current);
       const events = await apply(draft, now, role);
-      if (events === UNCHANGED) return current;
+      if (events === UNCHANGED || sameDocument(draft, current)) return current;
       draft.version = current.version + 1;
       draft.lastChanged = now;
       draft.lastChangedBy = principalId(principal);
@@ -101,6 +107,11 @@ export class InstanceService {
       const application = await this.ctx.store.applications.get(draft.appId);
       checkProcessChange(application ?? {}, draft.process, process);
       const events = processChangeEvents(draft.process, process, now);
+      // The end of the process archives the instance (Altinn's isArchived/archived).
+      if (process.ended && !draft.process.ended) {
+        draft.status.isArchived = true;
+        draft.status.archived = process.ended;
+      }
       const endedTask = draft.process.currentTask?.elementId;
       if (endedTask && endedTask !== process.currentTask?.elementId) await this.lockDataOfTask(draft, endedTask);
       draft.process = process;
@@ -144,6 +155,30 @@ export class InstanceService {
     });
   }
 
+  /** Altinn's presentation texts: set by the app (or the org); an empty value removes a text. */
+  async setPresentationTexts(principal: Principal, ref: InstanceRef, texts: PresentationTexts, expectedVersion?: number): Promise<Instance> {
+    const options = { access: 'write', roles: ['app', 'org'], action: 'set presentation texts', ...(expectedVersion !== undefined && { expectedVersion }) } as const;
+    return this.change(principal, ref, options, (draft) => {
+      draft.presentationTexts = withoutEmptyTexts(draft.presentationTexts ?? {}, texts);
+      return ['Saved'];
+    });
+  }
+
+  /**
+   * Altinn's undelete: the owner restores an instance it deleted (soft), as long as it is not hard-deleted.
+   * Restoring one that is not deleted changes nothing.
+   */
+  async restore(principal: Principal, ref: InstanceRef): Promise<Instance> {
+    const options = { access: 'write', roles: ['party', 'app'], action: 'restore a deleted instance' } as const;
+    return this.change(principal, ref, options, (draft) => {
+      if (!draft.status.isSoftDeleted && !draft.status.isHiddenFromOwner) return UNCHANGED;
+      draft.status.isSoftDeleted = false;
+      draft.status.softDeleted = null;
+      delete draft.status.isHiddenFromOwner;
+      return ['Undeleted'];
+    });
+  }
+
   /** The app owner confirms it has downloaded the instance. Idempotent: a second confirmation changes nothing. */
   async confirmComplete(principal: Principal, ref: InstanceRef, expectedVersion?: number): Promise<Instance> {
     const options = { access: 'write', roles: ['org'], action: 'confirm the download', ...(expectedVersion !== undefined && { expectedVersion }) } as const;
@@ -173,17 +208,27 @@ export class InstanceService {
   }
 
   /**
-   * Removes the instance and its blobs for good; its audit events are kept. The org may; the app only while the
-   * process has not ended; a party never. Blobs are journalled for
-   * deletion first, so a crash half-way leaves nothing the reaper cannot finish.
+   * Altinn's hard delete: marks the instance hard-deleted (and soft-deleted) and answers with it; the cleanup job
+   * removes it and its content once the retention period has passed (domain/hard-delete-cleanup.ts). The org may;
+   * the app only while the process has not ended (a failed instantiation, say); a party never.
    */
-  async hardDelete(principal: Principal, ref: InstanceRef, expectedVersion?: number): Promise<void> {
-    const { instance, role } = await this.getWithRole(principal, ref, 'write');
-    // The org, or the app removing a draft (e.g. an instantiation that failed half-way); never a submitted one.
-    if (role === 'party' || (role === 'app' && instance.process.ended)) throw StorageErrors.orgRequired('delete this instance for good');
-    if (expectedVersion !== undefined && expectedVersion !== instance.version) throw StorageErrors.versionMismatch(instance.version);
+  async hardDelete(principal: Principal, ref: InstanceRef, expectedVersion?: number): Promise<Instance> {
+    const options = { access: 'write', ...(expectedVersion !== undefined && { expectedVersion }) } as const;
+    return this.change(principal, ref, options, (draft, now, role) => {
+      if (role === 'party' || (role === 'app' && draft.process.ended)) throw StorageErrors.orgRequired('delete this instance for good');
+      if (draft.status.isHardDeleted) return UNCHANGED;
+      draft.status.isHardDeleted = true;
+      draft.status.hardDeleted = now;
+      draft.status.isSoftDeleted = true;
+      draft.status.softDeleted ??= now;
+      return ['Deleted'];
+    });
+  }
+
+  /** Removes a hard-deleted instance and its blobs for good; its audit events are kept. Crash-safe (blobs journalled first). */
+  async purge(instance: Instance): Promise<void> {
     await removeBlobsDurably(this.ctx, instance, instance.data.map((d) => d.blobStoragePath), async () => {
-      await this.ctx.store.instances.remove(ref.instanceGuid, { events: this.buildEvents(['Deleted'], instance, principal, this.ctx.clock()) });
+      await this.ctx.store.instances.remove(instance.id.split('/')[1] as string);
     });
   }
 

@@ -1,8 +1,8 @@
 import type { DataElement, Instance } from '@forms/contracts';
 import type { ScanJob } from './ports/scan-queue';
 import type { StorageContext } from './storage-context';
+import { backOff, changeTime, MAX_WRITE_ATTEMPTS } from './write-retry';
 
-const MAX_WRITE_ATTEMPTS = 5;
 
 /** What a scan sets on a data element. */
 export type ScanFields = Pick<DataElement, 'fileScanResult' | 'fileScanTime' | 'fileScanSignature'>;
@@ -19,6 +19,7 @@ export async function recordVerdict(
   fields: ScanFields,
 ): Promise<{ instance: Instance; element: DataElement } | 'missing' | 'void'> {
   for (let attempt = 1; attempt <= MAX_WRITE_ATTEMPTS; attempt++) {
+    if (attempt > 1) await backOff(attempt - 1);
     const current = await ctx.store.instances.get(job.instanceGuid);
     if (!current) return 'void';
     const draft = structuredClone(current);
@@ -27,7 +28,7 @@ export async function recordVerdict(
     if (element.blobStoragePath !== scannedPath || element.fileScanResult !== 'Pending') return 'void';
     Object.assign(element, fields);
     draft.version = current.version + 1;
-    draft.lastChanged = ctx.clock();
+    draft.lastChanged = changeTime(ctx.clock(), current.lastChanged);
     if (await ctx.store.instances.replace(draft, current.version)) return { instance: draft, element };
   }
   return 'void';

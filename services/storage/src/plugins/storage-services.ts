@@ -5,10 +5,14 @@ import type { MetadataStore } from '../domain/ports/metadata-store';
 import { ApplicationService } from '../domain/application-service';
 import type { Clock } from '../domain/clock';
 import { DataService, type DataLimits } from '../domain/data-service';
+import { DataElementMetadata } from '../domain/data-element-metadata';
+import { InstanceAudit } from '../domain/instance-audit';
 import { InstanceCreation } from '../domain/instance-creation';
 import { InstanceService } from '../domain/instance-service';
 import type { StorageContext } from '../domain/storage-context';
 import { runReaper } from '../domain/orphan-reaper';
+import { purgeHardDeleted } from '../domain/hard-delete-cleanup';
+import { periodic } from './periodic';
 import { Scanning, type ScanPolicy } from '../domain/scanning';
 import { scanWorker } from './scan-worker';
 
@@ -18,6 +22,8 @@ export interface StorageServices {
   instances: InstanceService;
   creation: InstanceCreation;
   data: DataService;
+  elements: DataElementMetadata;
+  audit: InstanceAudit;
   scanning: Scanning;
 }
 
@@ -34,6 +40,8 @@ export interface StorageServicesOptions {
   apiBaseUrl: string;
   limits: DataLimits;
   reaper: { intervalMs: number; staleAfterMs: number };
+  /** Removal of hard-deleted instances after their retention; intervalMs 0: never. */
+  hardDeleteCleanup: { intervalMs: number; retentionMs: number };
   scanning: ScanPolicy;
   /** How often the rescan worker looks for due Pending elements; 0: never. */
   scanWorkerIntervalMs: number;
@@ -55,9 +63,23 @@ export const storageServices = fp(
       instances,
       creation: new InstanceCreation(context, data, (instanceId) => instances.selfLink(instanceId)),
       data,
+      elements: new DataElementMetadata(context, instances, data),
+      audit: new InstanceAudit(context, instances),
       scanning,
     });
     await app.register(scanWorker, { scanning, intervalMs: options.scanWorkerIntervalMs });
+
+    const cleanup = options.hardDeleteCleanup;
+    if (cleanup.intervalMs > 0) {
+      await app.register(periodic, {
+        name: 'hard-delete cleanup',
+        intervalMs: cleanup.intervalMs,
+        run: async () => {
+          const removed = await purgeHardDeleted(context, instances, cleanup.retentionMs);
+          if (removed > 0) app.log.info({ removed }, 'removed hard-deleted instances past their retention');
+        },
+      });
+    }
 
     let reaper: NodeJS.Timeout | undefined;
     let firstPass: NodeJS.Timeout | undefined;

@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
 import { Application, ApplicationInput, ApplicationList } from '@forms/contracts';
 import { etagOf, expectedVersion, requirePrincipal } from '../http/headers';
 import { AppParams, OrgParams, problems } from './schemas';
@@ -33,11 +34,36 @@ const applicationRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
   );
 
+  app.delete(
+    '/applications/:org/:app',
+    {
+      schema: {
+        tags,
+        summary: 'Delete an app',
+        description: 'Retires the app (validTo now: no new instances); `hard=true` removes its record, only while it has no instances.',
+        params: AppParams,
+        querystring: Type.Object({ hard: Type.Boolean({ default: false }) }, { additionalProperties: false }),
+        response: { 200: Application, ...problems(401, 403, 404, 409, 412) },
+      },
+    },
+    async (request, reply) => {
+      const { org, app: name } = request.params;
+      const removed = await applications.remove(requirePrincipal(request), org, name, request.query.hard, expectedVersion(request));
+      return reply.header('etag', etagOf(removed.version)).send(removed);
+    },
+  );
+
+  // App metadata is public, as in Altinn: clients read data types and rules before they have a token.
+  app.get(
+    '/applications',
+    { config: { auth: false }, schema: { tags, summary: 'List every app (anonymous)', response: { 200: ApplicationList } } },
+    async () => ({ applications: await applications.listAll() }),
+  );
+
   app.get(
     '/applications/:org/:app',
-    { schema: { tags, summary: 'Get an app', params: AppParams, response: { 200: Application, ...problems(401, 404) } } },
+    { config: { auth: false }, schema: { tags, summary: 'Get an app (anonymous)', params: AppParams, response: { 200: Application, ...problems(404) } } },
     async (request, reply) => {
-      requirePrincipal(request);
       const found = await applications.get(request.params.org, request.params.app);
       return reply.header('etag', etagOf(found.version)).send(found);
     },
@@ -45,9 +71,8 @@ const applicationRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get(
     '/applications/:org',
-    { schema: { tags, summary: "List an org's apps", params: OrgParams, response: { 200: ApplicationList, ...problems(401) } } },
+    { config: { auth: false }, schema: { tags, summary: "List an org's apps (anonymous)", params: OrgParams, response: { 200: ApplicationList } } },
     async (request) => {
-      requirePrincipal(request);
       return { applications: await applications.list(request.params.org) };
     },
   );

@@ -12,7 +12,6 @@ import {
   filenameFrom,
   requestedRange,
   requirePrincipal,
-  sendNoContent,
 } from '../http/headers';
 import { DataParams, INSTANCE_PATH, InstanceParams, problems, refOf } from './schemas';
 import type { FastifyRequest } from 'fastify';
@@ -38,7 +37,7 @@ function contentInput(request: FastifyRequest): ContentInput {
  * content type is handed to the route as the raw request stream.
  */
 const dataRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const { data } = app.storage;
+  const { data, elements } = app.storage;
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
 
@@ -98,7 +97,7 @@ const dataRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const principal = requirePrincipal(request);
-      const element = await data.metadata(principal, refOf(request.params), request.params.dataGuid.toLowerCase());
+      const { element, role } = await data.metadataWithRole(principal, refOf(request.params), request.params.dataGuid.toLowerCase());
       const range = requestedRange(request, reply, element.size);
       const blob = await data.openContent(principal, element, range, (damaged, reason) =>
         request.log.error({ dataElementId: damaged.id, blobStoragePath: damaged.blobStoragePath, reason }, 'stored content is damaged'),
@@ -111,6 +110,10 @@ const dataRoutes: FastifyPluginAsyncTypebox = async (app) => {
       } else {
         reply.header('content-length', blob.totalSize);
       }
+      // The owner reading what the org added: the element is read from now on.
+      if (!element.isRead && role !== 'org') {
+        await elements.markRead(element).catch((err: unknown) => request.log.warn({ err, dataElementId: element.id }, 'could not mark the element read'));
+      }
       return reply.send(blob.body);
     },
   );
@@ -118,13 +121,34 @@ const dataRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.delete(
     `${INSTANCE_PATH}/data/:dataGuid`,
     {
-      schema: { tags, summary: 'Delete a data element', params: DataParams, response: { 204: Type.Null(), ...problems(401, 403, 404, 409, 412) } },
+      schema: {
+        tags,
+        summary: 'Delete a data element',
+        description: 'Answers with the deleted element, as Altinn does.',
+        params: DataParams,
+        response: { 200: DataElement, ...problems(401, 403, 404, 409, 412) },
+      },
     },
-    async (request, reply) => {
-      await data.remove(requirePrincipal(request), refOf(request.params), request.params.dataGuid.toLowerCase(), expectedVersion(request));
-      return sendNoContent(reply);
-    },
+    async (request) => data.remove(requirePrincipal(request), refOf(request.params), request.params.dataGuid.toLowerCase(), expectedVersion(request)),
   );
+
+  for (const [method, locked] of [['PUT', true], ['DELETE', false]] as const) {
+    app.route({
+      method,
+      url: `${INSTANCE_PATH}/data/:dataGuid/lock`,
+      schema: {
+        tags,
+        summary: locked ? 'Lock a data element (app or org)' : 'Unlock a data element (app or org)',
+        params: DataParams,
+        response: { 200: DataElement, ...problems(401, 403, 404, 409) },
+      },
+      handler: async (request, reply) => {
+        const params = request.params as { instanceOwnerPartyId: string; instanceGuid: string; dataGuid: string };
+        const element = await elements.setLock(requirePrincipal(request), refOf(params), params.dataGuid.toLowerCase(), locked);
+        return reply.header('etag', etagOf(element.version)).send(element);
+      },
+    });
+  }
 };
 
 export default dataRoutes;

@@ -1,17 +1,67 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { InstanceEventList, InstanceEventTypeSchema } from '@forms/contracts';
+import { Guid, InstanceEvent, InstanceEventInput, InstanceEventList, InstanceEventTypeSchema, ProcessHistoryList } from '@forms/contracts';
 import { parseTimeRange } from '../domain/instance-query';
 import { requirePrincipal } from '../http/headers';
 import { INSTANCE_PATH, InstanceParams, problems, refOf } from './schemas';
 
-/** The audit log of an instance. */
+const tags = ['Instance events'];
+
+/** The audit log of an instance, and the process history made from it. */
 const eventRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const { audit } = app.storage;
+
+  app.post(
+    `${INSTANCE_PATH}/events`,
+    {
+      schema: {
+        tags,
+        summary: 'Record an event of the app (app only)',
+        description: "Altinn's POST instanceevents: the app records an event of its own, e.g. `Signed`. Storage sets id, instanceId, owner, user and time.",
+        params: InstanceParams,
+        body: InstanceEventInput,
+        response: { 201: InstanceEvent, ...problems(400, 401, 403, 404) },
+      },
+    },
+    async (request, reply) => {
+      const event = await audit.record(requirePrincipal(request), refOf(request.params), request.body);
+      const location = `${app.storage.context.apiBaseUrl}/instances/${event.instanceId}/events/${event.id}`;
+      return reply.code(201).header('location', location).send(event);
+    },
+  );
+
+  app.get(
+    `${INSTANCE_PATH}/events/:eventGuid`,
+    {
+      schema: {
+        tags,
+        summary: 'Get one event of an instance',
+        params: Type.Object({ ...InstanceParams.properties, eventGuid: Guid }),
+        response: { 200: InstanceEvent, ...problems(401, 403, 404) },
+      },
+    },
+    async (request) => audit.get(requirePrincipal(request), refOf(request.params), request.params.eventGuid),
+  );
+
+  app.get(
+    `${INSTANCE_PATH}/process/history`,
+    {
+      schema: {
+        tags,
+        summary: 'The process history of an instance',
+        description: "Altinn's ProcessHistoryList: one item per process event, oldest first.",
+        params: InstanceParams,
+        response: { 200: ProcessHistoryList, ...problems(401, 403, 404) },
+      },
+    },
+    async (request) => ({ processHistory: await audit.processHistory(requirePrincipal(request), refOf(request.params)) }),
+  );
+
   app.get(
     `${INSTANCE_PATH}/events`,
     {
       schema: {
-        tags: ['Instance events'],
+        tags,
         summary: 'List the events of an instance',
         params: InstanceParams,
         querystring: Type.Object(

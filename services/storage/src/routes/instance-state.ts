@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { DataValues, Instance, ProcessState, ReadStatus, Substatus } from '@forms/contracts';
+import { DataValues, Instance, PresentationTexts, ProcessState, Substatus } from '@forms/contracts';
+import { parseReadStatus } from '../domain/instance-query';
 import { etagOf, expectedVersion, requirePrincipal } from '../http/headers';
 import { INSTANCE_PATH, InstanceParams, problems, refOf } from './schemas';
 
@@ -36,12 +37,14 @@ const instanceStateRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags,
         summary: 'Set the read status',
         params: InstanceParams,
-        querystring: Type.Object({ status: ReadStatus }, { additionalProperties: false }),
+        description: 'status: Unread, Read or UpdatedSinceLastReview, in any letter case (as Altinn).',
+        querystring: Type.Object({ status: Type.String({ maxLength: 64 }) }, { additionalProperties: false }),
         response: writeResponses,
       },
     },
     async (request, reply) => {
-      const updated = await instances.setReadStatus(requirePrincipal(request), refOf(request.params), request.query.status, expectedVersion(request));
+      const status = parseReadStatus(request.query.status);
+      const updated = await instances.setReadStatus(requirePrincipal(request), refOf(request.params), status, expectedVersion(request));
       return reply.header('etag', etagOf(updated.version)).send(updated);
     },
   );
@@ -59,6 +62,23 @@ const instanceStateRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const updated = await instances.setDataValues(requirePrincipal(request), refOf(request.params), request.body.values, expectedVersion(request));
+      return reply.header('etag', etagOf(updated.version)).send(updated);
+    },
+  );
+
+  app.put(
+    `${INSTANCE_PATH}/presentationtexts`,
+    {
+      schema: {
+        tags,
+        summary: 'Set presentation texts (app or org; null or empty removes a key)',
+        params: InstanceParams,
+        body: Type.Object({ texts: PresentationTexts }, { additionalProperties: false }),
+        response: writeResponses,
+      },
+    },
+    async (request, reply) => {
+      const updated = await instances.setPresentationTexts(requirePrincipal(request), refOf(request.params), request.body.texts, expectedVersion(request));
       return reply.header('etag', etagOf(updated.version)).send(updated);
     },
   );

@@ -4,7 +4,7 @@ import multipart from '@fastify/multipart';
 import { AppId, Instance, InstanceCreate, InstanceQueryResponse, PartyId, Slug } from '@forms/contracts';
 import { buildInstanceQuery, queryInstances } from '../domain/instance-query';
 import { readMultipartCreation } from '../http/multipart-creation';
-import { etagOf, expectedVersion, requirePrincipal, sendNoContent } from '../http/headers';
+import { etagOf, expectedVersion, requirePrincipal } from '../http/headers';
 import { INSTANCE_PATH, InstanceParams, problems, refOf } from './schemas';
 
 const tags = ['Instances'];
@@ -15,21 +15,39 @@ const QueryParams = Type.Object(
     appId: Type.Optional(AppId),
     org: Type.Optional(Slug),
     'instanceOwner.partyId': Type.Optional(PartyId),
+    'instanceOwner.partyIds': Type.Optional(Type.Array(PartyId, { maxItems: 100, description: 'Several owners (repeat the parameter)' })),
     'process.currentTask': Type.Optional(Type.String({ maxLength: 128 })),
     'process.isComplete': Type.Optional(Type.Boolean()),
     'process.endEvent': Type.Optional(Type.String({ maxLength: 128 })),
+    'process.ended': Type.Optional(TimeFilter),
     lastChanged: Type.Optional(TimeFilter),
     created: Type.Optional(TimeFilter),
     dueBefore: Type.Optional(TimeFilter),
     visibleAfter: Type.Optional(TimeFilter),
     'status.isArchived': Type.Optional(Type.Boolean()),
     'status.isSoftDeleted': Type.Optional(Type.Boolean()),
+    'status.isHardDeleted': Type.Optional(Type.Boolean({ description: 'Hard-deleted instances wait for the cleanup job; only their org sees them' })),
     excludeConfirmedBy: Type.Optional(Slug),
+    confirmed: Type.Optional(Type.Boolean({ description: "Whether the app owner (the caller's org, or the org asked for) has confirmed the download" })),
     size: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
     continuationToken: Type.Optional(Type.String({ maxLength: 512 })),
+    order: Type.Optional(Type.String({ maxLength: 32, description: '`desc:lastChanged` (default: newest change first) or `asc:lastChanged`' })),
   },
   { additionalProperties: false },
 );
+
+/** Query parameter names are matched without regard to case, as ASP.NET does for Altinn: `Process.IsComplete` works. */
+const CANONICAL_NAMES = new Map(Object.keys(QueryParams.properties).map((name) => [name.toLowerCase(), name]));
+
+function canonicalQuery(query: Record<string, unknown>): Record<string, unknown> {
+  const canonical: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(query)) {
+    const key = CANONICAL_NAMES.get(name.toLowerCase()) ?? name;
+    const earlier = canonical[key];
+    canonical[key] = earlier === undefined ? value : [earlier, value].flat();
+  }
+  return canonical;
+}
 
 /** Creating, reading, deleting and querying instances. */
 const instanceRoutes: FastifyPluginAsyncTypebox<{ defaultPageSize: number; maxDataElementBytes: number }> = async (app, options) => {
@@ -76,9 +94,14 @@ const instanceRoutes: FastifyPluginAsyncTypebox<{ defaultPageSize: number; maxDa
         tags,
         summary: 'Query instances, one page at a time',
         description:
-          'Pages are ordered by (lastChanged, id). Follow `next` (or pass `continuationToken`) until it is null; a full walk returns every matching instance exactly once, also while new instances are created.',
+          'Parameter names are matched in any letter case; times may have reduced precision (`gt:2019-02`). Pages are ordered by the last change of each instance, in the order the changes committed (one order across all storage replicas): ' +
+          'newest first by default (`order=desc:lastChanged`, as Altinn), oldest first with `order=asc:lastChanged`. Follow `next` (or pass `continuationToken`, an opaque token) until it is null; ' +
+          'an ascending walk returns every matching instance, also while new instances are created; a descending one each at most once.',
         querystring: QueryParams,
         response: { 200: InstanceQueryResponse, ...problems(400, 401, 403) },
+      },
+      preValidation: async (request) => {
+        request.query = canonicalQuery(request.query as Record<string, unknown>) as typeof request.query;
       },
     },
     async (request) => {
@@ -111,20 +134,38 @@ const instanceRoutes: FastifyPluginAsyncTypebox<{ defaultPageSize: number; maxDa
       schema: {
         tags,
         summary: 'Delete an instance',
-        description: 'Soft delete by default (the instance is hidden from queries but kept); `hard=true` removes it and its data for good.',
+        description:
+          'Soft delete by default (the instance is hidden from queries but kept). `hard=true` (the org; the app before the process ends) ' +
+          'marks it hard-deleted: hidden from everyone but its org, removed with its data by the cleanup job after the retention period.',
         params: InstanceParams,
         querystring: Type.Object({ hard: Type.Boolean({ default: false }) }, { additionalProperties: false }),
-        response: { 200: Instance, 204: Type.Null(), ...problems(401, 403, 404, 412) },
+        response: { 200: Instance, ...problems(401, 403, 404, 412) },
       },
     },
     async (request, reply) => {
       const principal = requirePrincipal(request);
-      if (request.query.hard) {
-        await instances.hardDelete(principal, refOf(request.params), expectedVersion(request));
-        return sendNoContent(reply);
-      }
-      const deleted = await instances.softDelete(principal, refOf(request.params), expectedVersion(request));
+      const ref = refOf(request.params);
+      const deleted = request.query.hard
+        ? await instances.hardDelete(principal, ref, expectedVersion(request))
+        : await instances.softDelete(principal, ref, expectedVersion(request));
       return reply.header('etag', etagOf(deleted.version)).send(deleted);
+    },
+  );
+
+  app.put(
+    `/sbl${INSTANCE_PATH}/undelete`,
+    {
+      schema: {
+        tags,
+        summary: 'Restore a soft-deleted instance (its owner)',
+        description: "Altinn's undelete: answers `true` once the instance is restored. A hard-deleted instance cannot be restored.",
+        params: InstanceParams,
+        response: { 200: Type.Boolean(), ...problems(401, 403, 404) },
+      },
+    },
+    async (request) => {
+      await instances.restore(requirePrincipal(request), refOf(request.params));
+      return true;
     },
   );
 };

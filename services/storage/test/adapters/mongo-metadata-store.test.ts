@@ -62,12 +62,15 @@ describe('MongoMetadataStore', () => {
       const keysOf = async (collection: string) => (await db.collection(collection).indexes()).map((index) => index.key);
       expect(await keysOf('instances')).toEqual(
         expect.arrayContaining([
-          { appId: 1, lastChanged: 1, _key: 1 },
-          { org: 1, lastChanged: 1, _key: 1 },
-          { 'instanceOwner.partyId': 1, lastChanged: 1, _key: 1 },
+          { appId: 1, _seq: 1 },
+          { org: 1, _seq: 1 },
+          { 'instanceOwner.partyId': 1, _seq: 1 },
+          { _seq: 1 },
         ]),
       );
-      expect(await keysOf('instanceEvents')).toEqual(expect.arrayContaining([{ instanceId: 1, created: 1, _key: 1 }]));
+      expect(await keysOf('instanceEvents')).toEqual(
+        expect.arrayContaining([{ instanceId: 1, created: 1, _key: 1 }, { _seq: 1, _key: 1 }, { _appId: 1, _seq: 1, _key: 1 }]),
+      );
       expect(await keysOf('pendingUploads')).toEqual(expect.arrayContaining([{ started: 1, _key: 1 }]));
     } finally {
       await client.close();
@@ -91,6 +94,7 @@ describe('MongoMetadataStore outbox: a write interrupted between the instance do
         ...instance,
         _id: idForKey(key),
         _key: key,
+        _seq: 900,
         _outbox: { events: [createdEvent], pendingUploads: [upload], settledUploads: [] },
         _outboxAt: at(0),
       });
@@ -109,6 +113,7 @@ describe('MongoMetadataStore outbox: a write interrupted between the instance do
         ...other,
         _id: idForKey(guidOf(other)),
         _key: guidOf(other),
+        _seq: 901,
         _outbox: { events: [otherCreated], pendingUploads: [], settledUploads: [] },
         _outboxAt: at(0),
       });

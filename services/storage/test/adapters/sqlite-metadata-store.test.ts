@@ -114,7 +114,7 @@ describe('SqliteMetadataStore', () => {
       const { sql, params } = instanceQuerySql(query);
       return (store.database.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(params) as { detail: string }[]).map((row) => row.detail).join(' | ');
     };
-    const after = { lastChanged: at(5), instanceGuid: '00000000-0000-4000-8000-000000000000' };
+    const after = { sequence: 5 };
 
     it.each<[string, InstanceQuery, string]>([
       ['an app, page 1', { appIds: ['acme/tax'], isSoftDeleted: false, limit: 100 }, 'instances_by_app'],

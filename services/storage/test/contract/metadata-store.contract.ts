@@ -7,12 +7,12 @@ import {
   buildEvent,
   buildInstance,
   buildPendingUpload,
-  byCodeUnits,
   endedProcess,
   guidOf,
   processInTask,
 } from './test-data';
 import { describeScanQueueContract } from './scan-queue.contract';
+import { describeOrderContract } from './metadata-store-order.contract';
 
 /** What an adapter's test file supplies to run the contract against it. */
 export interface MetadataStoreTestTarget {
@@ -146,8 +146,8 @@ export function describeMetadataStoreContract(name: string, target: MetadataStor
 
     describe('instance query filters', () => {
       /**
-       * Five instances with distinct lastChanged (a1 < a2 < b1 < c1 < c2), so every expectation below
-       * also checks the result order.
+       * Five instances with distinct lastChanged (a1 < a2 < b1 < c1 < c2), last written in that order, so
+       * every expectation below also checks the result order (the order of the last writes).
        */
       const seed = {
         a1: buildInstance({
@@ -206,8 +206,9 @@ export function describeMetadataStoreContract(name: string, target: MetadataStor
       const everyone: SeedName[] = ['a1', 'a2', 'b1', 'c1', 'c2'];
 
       beforeEach(async () => {
-        // Inserted out of order, so no adapter can pass by returning insertion order.
+        // Inserted out of order, then written again in order: a write moves an instance to the end.
         for (const name of ['c1', 'a2', 'c2', 'a1', 'b1'] as const) await store.instances.insert(seed[name]);
+        for (const name of everyone) expect(await store.instances.replace(seed[name], seed[name].version)).toBe(true);
       });
 
       const namesOf = (instances: Instance[]): string[] =>
@@ -260,14 +261,35 @@ export function describeMetadataStoreContract(name: string, target: MetadataStor
         ['excludeConfirmedBy, one of several confirmations', { excludeConfirmedBy: 'acme' }, ['a1', 'b1', 'c2']],
         ['excludeConfirmedBy, other stakeholder', { excludeConfirmedBy: 'other' }, ['a1', 'a2', 'b1']],
         ['excludeConfirmedBy, nobody confirmed', { excludeConfirmedBy: 'unknown' }, everyone],
+        ['confirmedBy', { confirmedBy: 'acme' }, ['a2', 'c1']],
+        ['confirmedBy, nobody confirmed', { confirmedBy: 'unknown' }, []],
+        ['processEnded gte (absent never matches)', { processEnded: { gte: at(20) } }, ['a2', 'c1']],
+        ['processEnded lt', { processEnded: { lt: at(40) } }, ['a2']],
+        ['processEnded eq', { processEnded: { eq: at(40) } }, ['c1']],
         ['filters combine with AND', { org: 'acme', isComplete: false, partyIds: ['1001', '1002'] }, ['a1', 'b1']],
         ['filters combine with AND, no match', { appIds: ['acme/alpha'], isSoftDeleted: true }, []],
-        ['after a position', { after: { lastChanged: at(20), instanceGuid: guidOf(seed.a2) } }, ['b1', 'c1', 'c2']],
-        ['after a position, with a filter', { org: 'acme', after: { lastChanged: at(10), instanceGuid: guidOf(seed.a1) } }, ['a2', 'b1']],
       ];
 
       it.each(cases)('%s', async (_description, filters, expected) => {
         expect(namesOf(await query(filters))).toEqual(expected);
+      });
+
+      it('starts after a sequence, the filters still applying', async () => {
+        const rows = await store.instances.querySequenced({ limit: 10 });
+        const sequenceOf = (name: SeedName): number => rows.find((row) => row.instance.id === seed[name].id)?.sequence ?? -1;
+        expect(namesOf(await query({ after: { sequence: sequenceOf('a2') } }))).toEqual(['b1', 'c1', 'c2']);
+        expect(namesOf(await query({ org: 'acme', after: { sequence: sequenceOf('a1') } }))).toEqual(['a2', 'b1']);
+      });
+
+      it('walks newest write first when descending, the cursor then meaning below, the filters still applying', async () => {
+        const ascending = namesOf(await query({}));
+        expect(namesOf(await query({ descending: true }))).toEqual([...ascending].reverse());
+        const rows = await store.instances.querySequenced({ limit: 10, descending: true });
+        expect(rows.map((row) => row.sequence)).toEqual([...rows.map((row) => row.sequence)].sort((a, b) => b - a));
+        const sequenceOf = (name: SeedName): number => rows.find((row) => row.instance.id === seed[name].id)?.sequence ?? -1;
+        expect(namesOf(await query({ descending: true, after: { sequence: sequenceOf('b1') } }))).toEqual(['a2', 'a1']);
+        expect(namesOf(await query({ descending: true, org: 'acme', limit: 1, after: { sequence: sequenceOf('b1') } }))).toEqual(['a2']);
+        expect(namesOf(await query({ descending: true, after: { sequence: sequenceOf('a1') } }))).toEqual([]);
       });
 
       it('returns whole instances', async () => {
@@ -281,58 +303,10 @@ export function describeMetadataStoreContract(name: string, target: MetadataStor
       });
     });
 
-    describe('instance query order and paging', () => {
-      /** 24 instances over 4 lastChanged values, 6 each, so ties are broken by guid; two orgs. */
-      async function seedTies(): Promise<Instance[]> {
-        const instances = Array.from({ length: 24 }, (_, index) =>
-          buildInstance({ appId: index % 2 === 0 ? 'acme/alpha' : 'other/gamma', lastChanged: at([30, 10, 40, 20][index % 4] ?? 0) }),
-        );
-        for (const instance of instances) await store.instances.insert(instance);
-        return instances;
-      }
-
-      const inQueryOrder = (instances: Instance[]): string[] =>
-        [...instances].sort((a, b) => byCodeUnits(a.lastChanged, b.lastChanged) || byCodeUnits(guidOf(a), guidOf(b))).map(guidOf);
-
-      it('orders by lastChanged, then by guid', async () => {
-        const instances = await seedTies();
-        expect((await query({})).map(guidOf)).toEqual(inQueryOrder(instances));
-      });
-
-      it('pages through every instance exactly once with the keyset cursor', async () => {
-        const instances = await seedTies();
-        const seen = await walkPages({}, 5);
-        expect(seen).toEqual(inQueryOrder(instances));
-      });
-
-      it('pages through a filtered result exactly once', async () => {
-        const instances = await seedTies();
-        const seen = await walkPages({ org: 'other' }, 4);
-        expect(seen).toEqual(inQueryOrder(instances.filter((instance) => instance.org === 'other')));
-      });
-
-      it('starts after a cursor position that no instance holds', async () => {
-        const instances = await seedTies();
-        const cursor = { lastChanged: at(20), instanceGuid: '00000000-0000-4000-8000-000000000000' };
-        const expected = inQueryOrder(instances.filter((instance) => instance.lastChanged >= at(20)));
-        expect((await query({ after: cursor })).map(guidOf)).toEqual(expected);
-      });
-
-      /** Follows `after` from page to page, as the query endpoint's `next` link does. */
-      async function walkPages(filters: Omit<InstanceQuery, 'limit' | 'after'>, pageSize: number): Promise<string[]> {
-        const seen: string[] = [];
-        let after: InstanceQuery['after'];
-        for (let page = 0; page < 100; page += 1) {
-          const instances = await store.instances.query({ ...filters, limit: pageSize, after });
-          expect(instances.length).toBeLessThanOrEqual(pageSize);
-          seen.push(...instances.map(guidOf));
-          const last = instances.at(-1);
-          if (instances.length < pageSize || !last) return seen;
-          after = { lastChanged: last.lastChanged, instanceGuid: guidOf(last) };
-        }
-        throw new Error('paging did not end');
-      }
-    });
+    describeOrderContract(
+      () => store,
+      (closed) => open(target.reopen(closed)),
+    );
 
     describe('applications', () => {
       it('inserts and gets an application', async () => {
@@ -356,6 +330,19 @@ export function describeMetadataStoreContract(name: string, target: MetadataStor
         expect((await store.applications.listByOrg('acme')).map((application) => application.id)).toEqual(['acme/alpha', 'acme/mid', 'acme/zeta']);
         expect(await store.applications.listByOrg('other')).toEqual([buildApplication('other/alpha')]);
         expect(await store.applications.listByOrg('nobody')).toEqual([]);
+      });
+
+      it('lists every application ordered by id', async () => {
+        for (const appId of ['other/alpha', 'acme/zeta', 'acme/alpha']) await store.applications.insert(buildApplication(appId));
+        expect((await store.applications.listAll()).map((application) => application.id)).toEqual(['acme/alpha', 'acme/zeta', 'other/alpha']);
+      });
+
+      it('removes an application, idempotently, and leaves the others', async () => {
+        for (const appId of ['acme/alpha', 'acme/beta']) await store.applications.insert(buildApplication(appId));
+        await store.applications.remove('acme/alpha');
+        await store.applications.remove('acme/alpha');
+        expect(await store.applications.get('acme/alpha')).toBeNull();
+        expect((await store.applications.listAll()).map((application) => application.id)).toEqual(['acme/beta']);
       });
 
       it('replaces only while the stored version is the expected one', async () => {

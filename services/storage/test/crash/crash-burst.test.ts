@@ -74,7 +74,8 @@ describe.each(['embedded', 'mongo'] as const)('SIGKILL during a burst of instant
       JWKS_URL: issuer.jwksUrl,
       TOKEN_ISSUER: issuer.issuer,
       REAPER_INTERVAL_SECONDS: '0',
-      ...(adapters === 'mongo' && { MONGODB_URL: process.env.TEST_MONGODB_URL as string, MONGODB_DATABASE: `crash_${randomUUID().slice(0, 8)}` }),
+      // Blobs in DATA_DIR: one process only, which SINGLE_NODE says.
+      ...(adapters === 'mongo' && { MONGODB_URL: process.env.TEST_MONGODB_URL as string, MONGODB_DATABASE: `crash_${randomUUID().slice(0, 8)}`, SINGLE_NODE: 'true' }),
     };
     const first = await startStorageProcess(env, baseUrl);
     children.push(first.child);

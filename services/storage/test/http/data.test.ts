@@ -1,4 +1,5 @@
 import type { DataElement, Instance, InstanceEvent } from '@forms/contracts';
+import { purgeHardDeleted } from '../../src/domain/hard-delete-cleanup';
 import { createInstance, instanceUrl, registerApp, startStorage, viaApp, type AdapterSet, type StorageHarness } from '../support/storage-harness';
 import { sha256 } from '../support/streams';
 import { blobPrefixOf, listStoredBlobs } from '../support/blob-listing';
@@ -222,18 +223,26 @@ describe.each<AdapterSet>(['embedded', 'mongo-s3'])('data elements on the %s ada
     const instance = await createInstance(h);
     const element = (await upload(instance, 'attachment', PDF)).json<DataElement>();
     const url = `${instanceUrl(instance)}/data/${element.id}`;
-    expect((await h.app.inject({ method: 'DELETE', url, headers: h.auth.owner })).statusCode).toBe(204);
+    const removed = await h.app.inject({ method: 'DELETE', url, headers: h.auth.owner });
+    // As in Altinn: 200 with the element that was deleted.
+    expect(removed.statusCode).toBe(200);
+    expect(removed.json<DataElement>()).toMatchObject({ id: element.id, dataType: 'attachment', size: element.size });
     expect((await h.app.inject({ method: 'GET', url, headers: h.auth.owner })).statusCode).toBe(404);
     await expectNoOrphans(instance, 0);
     expect((await h.app.inject({ method: 'DELETE', url, headers: h.auth.owner })).statusCode).toBe(404);
   });
 
-  it('hard-deleting an instance removes its blobs', async () => {
+  it('hard-deleting an instance keeps its blobs until the cleanup job removes them after the retention', async () => {
     const instance = await createInstance(h);
     const element = (await upload(instance, 'attachment', PDF)).json<DataElement>();
     expect(await listStoredBlobs(h.config, blobPrefixOf(instance))).toEqual([element.blobStoragePath]);
-    expect((await h.app.inject({ method: 'DELETE', url: `${instanceUrl(instance)}?hard=true`, headers: h.auth.nav })).statusCode).toBe(204);
+    expect((await h.app.inject({ method: 'DELETE', url: `${instanceUrl(instance)}?hard=true`, headers: h.auth.nav })).statusCode).toBe(200);
+    expect(await listStoredBlobs(h.config, blobPrefixOf(instance))).toEqual([element.blobStoragePath]);
+    // Within the retention nothing goes; with none left, the instance and its content do.
+    expect(await purgeHardDeleted(h.app.storage.context, h.app.storage.instances, 3_600_000)).toBe(0);
+    expect(await purgeHardDeleted(h.app.storage.context, h.app.storage.instances, 0)).toBe(1);
     expect(await listStoredBlobs(h.config, blobPrefixOf(instance))).toEqual([]);
+    expect((await h.app.inject({ method: 'GET', url: instanceUrl(instance), headers: h.auth.nav })).statusCode).toBe(404);
   });
 
   it('keeps other parties and other orgs away from the data', async () => {

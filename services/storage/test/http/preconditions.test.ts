@@ -81,7 +81,7 @@ const routes: WriteRoute[] = [
     name: 'DELETE instance (hard)',
     send: (h, t, m) => h.app.inject({ method: 'DELETE', url: `${instanceUrl(t.instance)}?hard=true`, headers: withIfMatch(h.auth.nav, m) }),
     versionOf: instanceVersion,
-    succeeds: 204,
+    succeeds: 200,
   },
   {
     name: 'PUT …/data/{id}',
@@ -99,7 +99,7 @@ const routes: WriteRoute[] = [
     name: 'DELETE …/data/{id}',
     send: (h, t, m) => h.app.inject({ method: 'DELETE', url: `${instanceUrl(t.instance)}/data/${t.element.id}`, headers: withIfMatch(h.auth.owner, m) }),
     versionOf: elementVersion,
-    succeeds: 204,
+    succeeds: 200,
   },
 ];
 

@@ -114,7 +114,8 @@ describe('authentication', () => {
       payload: { instanceOwner: { partyId: '50002' } },
     });
     expect(navForParty.statusCode).toBe(201);
-    expect(navForParty.json().createdBy).toBe('nav');
+    // As in Altinn, an org is recorded by its organisation number.
+    expect(navForParty.json().createdBy).toBe('889640782');
   });
 });
 

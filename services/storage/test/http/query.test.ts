@@ -67,7 +67,7 @@ describe('instance query', () => {
   });
 
   it('gives an org the instances of its own apps only, ordered by lastChanged', async () => {
-    const page = (await query('appId=nav/sample-app', h.auth.nav)).json<InstanceQueryResponse>();
+    const page = (await query('appId=nav/sample-app&order=asc:lastChanged', h.auth.nav)).json<InstanceQueryResponse>();
     // The documented order, (lastChanged, instance guid), computed here: instances created in the same
     // millisecond are ordered by guid, not by creation.
     expect(ids(page.instances)).toEqual(ids(inDocumentedOrder([...navSample, otherParty])));
@@ -123,7 +123,7 @@ describe('instance query', () => {
       payload: { started: task.started, ended: '2024-05-02T11:00:00.000Z', endEvent: 'EndEvent_1' },
     });
 
-    const idsOf = async (params: string) => ids((await query(`appId=nav/sample-app&${params}`, h.auth.nav)).json<InstanceQueryResponse>().instances);
+    const idsOf = async (params: string) => ids((await query(`appId=nav/sample-app&order=asc:lastChanged&${params}`, h.auth.nav)).json<InstanceQueryResponse>().instances);
     expect(await idsOf('process.currentTask=Task_2')).toEqual([first.id]);
     expect(await idsOf('process.isComplete=true')).toEqual([second.id, unconfirmed.id]);
     expect((await idsOf('process.isComplete=false')).sort()).toEqual(ids([first, fourth, otherParty]).sort());
@@ -172,7 +172,7 @@ describe('keyset pagination', () => {
   });
 
   it('returns every instance exactly once across pages, with short opaque tokens', async () => {
-    const pages = await walk('appId=nav/paged-app&size=5', h.auth.nav);
+    const pages = await walk('appId=nav/paged-app&size=5&order=asc:lastChanged', h.auth.nav);
     expect(pages.map((p) => p.count)).toEqual([5, 5, 5, 5, 3]);
     const all = pages.flatMap((p) => ids(p.instances));
     expect(new Set(all).size).toBe(23);
@@ -185,7 +185,7 @@ describe('keyset pagination', () => {
   it('holds every instance exactly once while new instances arrive during the walk', async () => {
     const before = pagesIds(await walk('appId=nav/paged-app&size=100', h.auth.nav));
     const added: string[] = [];
-    const pages = await walk('appId=nav/paged-app&size=4', h.auth.nav, async () => {
+    const pages = await walk('appId=nav/paged-app&size=4&order=asc:lastChanged', h.auth.nav, async () => {
       added.push((await createInstance(h, { appId: 'nav/paged-app' })).id);
     });
     const seen = pagesIds(pages);

@@ -14,7 +14,7 @@ export function instanceQueryFilter(query: InstanceQuery): Filter<Document> {
   // `null` matches a null as well as a missing member.
   if (query.isComplete !== undefined) conditions.push({ 'process.ended': query.isComplete ? { $ne: null } : null });
   if (query.endEvent !== undefined) conditions.push({ 'process.endEvent': query.endEvent });
-  const ranges = { lastChanged: query.lastChanged, created: query.created, dueBefore: query.dueBefore, visibleAfter: query.visibleAfter };
+  const ranges = { 'process.ended': query.processEnded, lastChanged: query.lastChanged, created: query.created, dueBefore: query.dueBefore, visibleAfter: query.visibleAfter };
   for (const [field, range] of Object.entries(ranges)) {
     const bounds = range && rangeFilter(range);
     if (bounds) conditions.push({ [field]: bounds });
@@ -25,10 +25,8 @@ export function instanceQueryFilter(query: InstanceQuery): Filter<Document> {
   if (query.excludeHiddenFromOwner) conditions.push({ 'status.isHiddenFromOwner': { $ne: true } });
   // On an array member, $ne holds only when no element has the value.
   if (query.excludeConfirmedBy !== undefined) conditions.push({ 'completeConfirmations.stakeholderId': { $ne: query.excludeConfirmedBy } });
-  if (query.after !== undefined) {
-    const { lastChanged, instanceGuid } = query.after;
-    conditions.push({ $or: [{ lastChanged: { $gt: lastChanged } }, { lastChanged, _key: { $gt: instanceGuid } }] });
-  }
+  if (query.confirmedBy !== undefined) conditions.push({ 'completeConfirmations.stakeholderId': query.confirmedBy });
+  // The keyset cursor (`after`) and the watermark are conditions on `_seq`, added by the repository.
   return conditions.length === 0 ? {} : { $and: conditions };
 }
 

@@ -1,32 +1,32 @@
-import type { Application, Instance, InstanceEvent } from '@forms/contracts';
-import {
-  type Collection,
-  type MongoClient,
-  type Db,
-  type Document,
-  type Filter,
-  type IndexDescription,
-  type MongoClientOptions,
-  type Sort,
-} from 'mongodb';
-import {
-  DuplicateKeyError,
-  type ApplicationRepository,
-  type EventQuery,
-  type InstanceEventRepository,
-  type InstanceQuery,
-  type InstanceRepository,
-  type MetadataStore,
-  type PendingUpload,
-  type PendingUploadRepository,
-  type InstanceWrite,
-  type StoreLog,
+import type { Application, Instance } from '@forms/contracts';
+import type { Db, IndexDescription, MongoClient, MongoClientOptions } from 'mongodb';
+import type {
+  ApplicationRepository,
+  InstanceEventRepository,
+  InstanceRepository,
+  MetadataStore,
+  PendingUpload,
+  PendingUploadRepository,
+  StoreLog,
 } from '../../domain/ports/metadata-store';
 import type { ScanJob, ScanQueueRepository } from '../../domain/ports/scan-queue';
-import { createMongoClient, idForKey, isConnectivityError, isDuplicateKeyError } from '@forms/mongo-support';
-import { assertValidLimit, instanceGuidOf, metadataStoreUnavailable as unavailable } from './metadata-support';
-import { instanceQueryFilter, rangeFilter } from './mongo-instance-query';
-import { OUTBOX, OUTBOX_AT, OutboxDrain, outboxFields } from './mongo-outbox';
+import { createMongoClient } from '@forms/mongo-support';
+import { assertValidLimit, metadataStoreUnavailable as unavailable } from './metadata-support';
+import { MongoEventRepository } from './mongo-event-repository';
+import { MongoInstanceRepository } from './mongo-instance-repository';
+import { KeyedCollection, translateErrors } from './mongo-keyed-collection';
+import { OUTBOX_AT, OutboxDrain } from './mongo-outbox';
+import { numberUnsequenced } from './mongo-sequence-backfill';
+import { MongoSequence } from './mongo-sequence';
+
+export interface MongoMetadataStoreOptions {
+  /**
+   * How long (database time) a write's sequence may stay in flight before readers pass it as abandoned
+   * by a replica that died (mongo-sequence.ts). Longer than any write takes; it is also how long readers
+   * of the newest writes wait behind a replica killed mid-write. Default 10 s.
+   */
+  sequenceLeaseMs?: number;
+}
 
 /**
  * MetadataStore on MongoDB (official driver). Concurrency rests on `_id` uniqueness and version fields
@@ -46,6 +46,7 @@ export class MongoMetadataStore implements MetadataStore {
     url: string,
     private readonly databaseName: string,
     clientOptions: MongoClientOptions = {},
+    private readonly options: MongoMetadataStoreOptions = {},
   ) {
     this.client = createMongoClient(url, clientOptions);
   }
@@ -81,6 +82,7 @@ export class MongoMetadataStore implements MetadataStore {
         events: db.collection(COLLECTIONS.events),
         pendingUploads: db.collection(COLLECTIONS.pendingUploads),
         scanQueue: db.collection(COLLECTIONS.scanQueue),
+        counters: db.collection(COLLECTIONS.counters),
       };
       await Promise.all([
         collections.applications.createIndexes(INDEXES.applications),
@@ -89,14 +91,19 @@ export class MongoMetadataStore implements MetadataStore {
         collections.pendingUploads.createIndexes(INDEXES.pendingUploads),
         collections.scanQueue.createIndexes(INDEXES.scanQueue),
       ]);
+      const sequence = new MongoSequence(collections.counters, this.options.sequenceLeaseMs ?? 10_000);
+      await sequence.init();
+      const numbered = await numberUnsequenced(sequence, collections.instances, collections.events);
+      if (numbered > 0) log('info', 'gave the documents of an earlier release their write sequence', { numbered });
       const outbox = new OutboxDrain(collections.instances, collections.events, collections.pendingUploads);
       const drained = await outbox.drainAll();
       if (drained > 0) log('info', 'moved the outboxes an interrupted write left in instance documents', { drained });
       this.db = db;
+      const instances = new KeyedCollection<Instance>(collections.instances);
       this.repositories = {
         applications: new MongoApplicationRepository(new KeyedCollection(collections.applications)),
-        instances: new MongoInstanceRepository(new KeyedCollection(collections.instances), outbox),
-        events: new MongoEventRepository(new KeyedCollection(collections.events), outbox),
+        instances: new MongoInstanceRepository(instances, collections.events, outbox, sequence),
+        events: new MongoEventRepository(new KeyedCollection(collections.events), instances, outbox, sequence),
         pendingUploads: new MongoPendingUploadRepository(new KeyedCollection(collections.pendingUploads)),
         scanQueue: new MongoScanQueueRepository(new KeyedCollection(collections.scanQueue)),
       };
@@ -128,22 +135,30 @@ const COLLECTIONS = {
   events: 'instanceEvents',
   pendingUploads: 'pendingUploads',
   scanQueue: 'scanQueue',
+  counters: 'counters',
 } as const;
 
 /** One index per query pattern, each ending in the sort keys so results come out of the index in order. */
 const INDEXES: Record<keyof typeof COLLECTIONS, IndexDescription[]> = {
   applications: [{ key: { org: 1, _key: 1 } }],
+  // The query order is the write sequence `_seq` (mongo-sequence.ts).
   instances: [
-    { key: { appId: 1, lastChanged: 1, _key: 1 } },
-    { key: { org: 1, lastChanged: 1, _key: 1 } },
-    { key: { 'instanceOwner.partyId': 1, lastChanged: 1, _key: 1 } },
-    { key: { lastChanged: 1, _key: 1 } },
+    { key: { appId: 1, _seq: 1 } },
+    { key: { org: 1, _seq: 1 } },
+    { key: { 'instanceOwner.partyId': 1, _seq: 1 } },
+    { key: { _seq: 1 } },
     // Only documents with an undrained outbox have the field: tiny, and found at start-up without a scan.
     { key: { [OUTBOX_AT]: 1 }, sparse: true },
   ],
-  events: [{ key: { instanceId: 1, created: 1, _key: 1 } }],
+  events: [
+    { key: { instanceId: 1, created: 1, _key: 1 } },
+    // The feed, in (sequence, id) order, of all apps or of some.
+    { key: { _seq: 1, _key: 1 } },
+    { key: { _appId: 1, _seq: 1, _key: 1 } },
+  ],
   pendingUploads: [{ key: { started: 1, _key: 1 } }],
   scanQueue: [{ key: { due: 1, _key: 1 } }],
+  counters: [],
 };
 
 interface Repositories {
@@ -154,66 +169,6 @@ interface Repositories {
   scanQueue: ScanQueueRepository;
 }
 
-
-/**
- * Documents of type T under their natural key. Filters are plain `Document`s: the driver's typed
- * filters cannot express our `_key`/`_id` fields on a generic T, and every document read here was
- * written here, so reads are cast back to T.
- */
-class KeyedCollection<T extends object> {
-  constructor(private readonly collection: Collection) {}
-
-  async get(key: string): Promise<T | null> {
-    // `_key` as well as `_id`: a hash collision must never return another key's document.
-    const stored = await translateErrors(() => this.collection.findOne({ _id: idForKey(key), _key: key }));
-    return stored === null ? null : fromStored<T>(stored);
-  }
-
-  async find(filter: Filter<Document>, sort: Sort, limit?: number): Promise<T[]> {
-    if (limit === 0) return []; // Mongo reads limit 0 as "no limit"
-    return translateErrors(async () => {
-      const cursor = this.collection.find(filter).sort(sort);
-      if (limit !== undefined) cursor.limit(limit);
-      return (await cursor.toArray()).map((stored) => fromStored<T>(stored));
-    });
-  }
-
-  /** @throws DuplicateKeyError */
-  async insert(key: string, doc: T, extra: Document = {}): Promise<void> {
-    await translateErrors(() => this.collection.insertOne({ ...toStored(key, doc), ...extra }), key);
-  }
-
-  async replaceIfVersion(key: string, doc: T, expectedVersion: number, extraFilter: Document = {}, extra: Document = {}): Promise<boolean> {
-    const { _id, ...replacement } = toStored(key, doc);
-    const result = await translateErrors(() => this.collection.replaceOne({ _id, _key: key, version: expectedVersion, ...extraFilter }, { ...replacement, ...extra }));
-    return result.matchedCount === 1;
-  }
-
-  /** The stored document as is, with its private fields. */
-  async raw(key: string): Promise<Document | null> {
-    return translateErrors(() => this.collection.findOne({ _id: idForKey(key), _key: key }));
-  }
-
-  async put(key: string, doc: T): Promise<void> {
-    const { _id, ...replacement } = toStored(key, doc);
-    await translateErrors(() => this.collection.replaceOne({ _id, _key: key }, replacement, { upsert: true }), key);
-  }
-
-  async remove(key: string): Promise<void> {
-    await translateErrors(() => this.collection.deleteOne({ _id: idForKey(key), _key: key }));
-  }
-
-  async removeMany(filter: Filter<Document>): Promise<void> {
-    await translateErrors(() => this.collection.deleteMany(filter));
-  }
-}
-
-const toStored = (key: string, doc: object): Document => ({ ...doc, _id: idForKey(key), _key: key });
-
-function fromStored<T extends object>(stored: Document): T {
-  const { _id, _key, [OUTBOX]: _outbox, [OUTBOX_AT]: _outboxAt, ...doc } = stored;
-  return doc as T;
-}
 
 class MongoApplicationRepository implements ApplicationRepository {
   constructor(private readonly applications: KeyedCollection<Application>) {}
@@ -226,103 +181,20 @@ class MongoApplicationRepository implements ApplicationRepository {
     return this.applications.find({ org }, { _key: 1 });
   }
 
+  listAll(): Promise<Application[]> {
+    return this.applications.find({}, { _key: 1 });
+  }
+
+  remove(appId: string): Promise<void> {
+    return this.applications.remove(appId);
+  }
+
   insert(application: Application): Promise<void> {
     return this.applications.insert(application.id, application);
   }
 
   replace(application: Application, expectedVersion: number): Promise<boolean> {
     return this.applications.replaceIfVersion(application.id, application, expectedVersion);
-  }
-}
-
-/** Writes of instances carry their events and pending uploads in an outbox (see mongo-outbox.ts). */
-class MongoInstanceRepository implements InstanceRepository {
-  constructor(
-    private readonly instances: KeyedCollection<Instance>,
-    private readonly outbox: OutboxDrain,
-  ) {}
-
-  get(instanceGuid: string): Promise<Instance | null> {
-    return this.instances.get(instanceGuid);
-  }
-
-  async insert(instance: Instance, write?: InstanceWrite): Promise<void> {
-    const key = instanceGuidOf(instance);
-    await this.instances.insert(key, instance, outboxFields(write, instance.lastChanged));
-    await this.drainQuietly(key);
-  }
-
-  async replace(instance: Instance, expectedVersion: number, write?: InstanceWrite): Promise<boolean> {
-    const key = instanceGuidOf(instance);
-    for (let attempt = 0; attempt < 3; attempt += 1) {
-      // Never over an undrained outbox: that would lose the previous write's events.
-      const replaced = await this.instances.replaceIfVersion(key, instance, expectedVersion, { [OUTBOX_AT]: { $exists: false } }, outboxFields(write, instance.lastChanged));
-      if (replaced) {
-        await this.drainQuietly(key);
-        return true;
-      }
-      const stored = await this.instances.raw(key);
-      if (!stored || stored.version !== expectedVersion || stored[OUTBOX_AT] === undefined) return false;
-      await translateErrors(() => this.outbox.drain(key, stored));
-    }
-    return false;
-  }
-
-  async remove(instanceGuid: string, write?: Pick<InstanceWrite, 'events'>): Promise<void> {
-    // Earlier events still in the outbox first (they would go with the document), then this write's
-    // events (a crash before the delete leaves an instance that a retried delete removes), then the document.
-    await translateErrors(async () => {
-      await this.outbox.drain(instanceGuid);
-      for (const event of write?.events ?? []) await this.outbox.recordEvent(event);
-    });
-    await this.instances.remove(instanceGuid);
-  }
-
-  /** The write is stored (with its outbox) whatever happens here; a failed drain is finished by a later write or the next start. */
-  private async drainQuietly(key: string): Promise<void> {
-    await this.outbox.drain(key).catch(() => undefined);
-  }
-
-  query(query: InstanceQuery): Promise<Instance[]> {
-    assertValidLimit(query.limit);
-    return this.instances.find(instanceQueryFilter(query), { lastChanged: 1, _key: 1 }, query.limit);
-  }
-}
-
-class MongoEventRepository implements InstanceEventRepository {
-  constructor(
-    private readonly events: KeyedCollection<InstanceEvent>,
-    private readonly outbox: OutboxDrain,
-  ) {}
-
-  insert(event: InstanceEvent): Promise<void> {
-    return this.events.insert(event.id, event);
-  }
-
-  /** The events collection and, merged in, events still in the instance's outbox. */
-  async list(instanceId: string, query: EventQuery): Promise<InstanceEvent[]> {
-    const filter: Filter<Document> = { instanceId };
-    if (query.eventTypes !== undefined) filter.eventType = { $in: query.eventTypes };
-    const created = rangeFilter({ gte: query.from, lte: query.to });
-    if (created) filter.created = created;
-    const stored = await this.events.find(filter, { created: 1, _key: 1 });
-    const guid = instanceId.split('/')[1];
-    const outboxed = guid ? await translateErrors(() => this.outbox.pendingEvents(guid)) : [];
-    const seen = new Set(stored.map((event) => event.id));
-    const pending = outboxed.filter(
-      (event) =>
-        !seen.has(event.id) &&
-        event.instanceId === instanceId &&
-        (query.eventTypes === undefined || query.eventTypes.includes(event.eventType)) &&
-        (query.from === undefined || event.created >= query.from) &&
-        (query.to === undefined || event.created <= query.to),
-    );
-    if (pending.length === 0) return stored;
-    return [...stored, ...pending].sort((a, b) => (a.created < b.created ? -1 : a.created > b.created ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-  }
-
-  removeForInstance(instanceId: string): Promise<void> {
-    return this.events.removeMany({ instanceId });
   }
 }
 
@@ -357,20 +229,5 @@ class MongoScanQueueRepository implements ScanQueueRepository {
   listDue(now: string, limit: number): Promise<ScanJob[]> {
     assertValidLimit(limit);
     return this.jobs.find({ due: { $lte: now } }, { due: 1, _key: 1 }, limit);
-  }
-}
-
-/** Maps driver errors to the MetadataStore contract: duplicate `_id` -> DuplicateKeyError, connectivity -> unavailable. */
-async function translateErrors<T>(operation: () => Promise<T>, insertedKey?: string): Promise<T> {
-  try {
-    return await operation();
-  } catch (error) {
-    if (insertedKey !== undefined && isDuplicateKeyError(error)) {
-      throw new DuplicateKeyError(insertedKey);
-    }
-    if (isConnectivityError(error)) {
-      throw unavailable(`metadata store unavailable: ${error.message}`, error);
-    }
-    throw error;
   }
 }

@@ -1,7 +1,7 @@
 import type { InstanceEvent } from '@forms/contracts';
 import type { Collection, Document } from 'mongodb';
 import { idForKey, isDuplicateKeyError } from '@forms/mongo-support';
-import type { InstanceWrite, PendingUpload } from '../../domain/ports/metadata-store';
+import type { InstanceWrite, PendingUpload, SequencedInstanceEvent } from '../../domain/ports/metadata-store';
 
 /**
  * MongoDB has atomic writes of one document only (and the CongoServer stand-in has no transactions),
@@ -39,7 +39,8 @@ export class OutboxDrain {
     const doc = stored === undefined ? await this.instances.findOne({ _id: idForKey(key), _key: key }) : stored;
     const outbox = doc?.[OUTBOX] as Outbox | undefined;
     if (!doc || !outbox) return;
-    for (const event of outbox.events) await insertOnce(this.events, event.id, event);
+    // The events take the sequence and app of the instance version whose outbox this is.
+    for (const event of outbox.events) await insertOnce(this.events, event.id, { ...event, ...eventFields(doc._seq, doc.appId) });
     for (const upload of outbox.pendingUploads) await insertOnce(this.pendingUploads, upload.dataElementId, upload);
     for (const id of outbox.settledUploads) await this.pendingUploads.deleteOne({ _id: idForKey(id), _key: id });
     // Only the version whose outbox this was: a newer version carries an outbox of its own.
@@ -57,9 +58,17 @@ export class OutboxDrain {
     }
   }
 
-  /** Records one event directly (idempotent). */
-  async recordEvent(event: InstanceEvent): Promise<void> {
-    await insertOnce(this.events, event.id, event);
+  /** Records one event directly (idempotent), under the sequence of its write. */
+  async recordEvent(event: InstanceEvent, sequence: number, appId: string): Promise<void> {
+    await insertOnce(this.events, event.id, { ...event, ...eventFields(sequence, appId) });
+  }
+
+  /** Events still in outboxes of instance versions with a sequence in (after, upTo], for the feed. */
+  async sequencedEvents(after: number, upTo: number, appIds?: string[]): Promise<SequencedInstanceEvent[]> {
+    const filter: Document = { [OUTBOX_AT]: { $gte: '' }, _seq: { $gt: after, $lte: upTo } };
+    if (appIds !== undefined) filter.appId = { $in: appIds };
+    const docs = await this.instances.find(filter, { projection: { [OUTBOX]: 1, _seq: 1, appId: 1 } }).toArray();
+    return docs.flatMap((doc) => ((doc[OUTBOX] as Outbox | undefined)?.events ?? []).map((event) => ({ ...event, sequence: Number(doc._seq), appId: String(doc.appId) })));
   }
 
   /** Events still in the outbox of instance `key`. */
@@ -68,6 +77,8 @@ export class OutboxDrain {
     return (doc?.[OUTBOX] as Outbox | undefined)?.events ?? [];
   }
 }
+
+const eventFields = (sequence: unknown, appId: unknown): Document => ({ _seq: Number(sequence ?? 0), _appId: String(appId ?? '') });
 
 async function insertOnce(collection: Collection, key: string, doc: object): Promise<void> {
   try {

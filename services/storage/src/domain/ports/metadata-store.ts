@@ -9,6 +9,13 @@ import type { ScanQueueRepository } from './scan-queue';
  * unique secondary indexes, so the same rules hold on every adapter. A write of an instance carries
  * what belongs with it (its audit events, pending-upload records) and stores all of it or nothing:
  * SQLite in one transaction, MongoDB through an outbox inside the instance document.
+ *
+ * Order across replicas (docs/adr/0013-order-across-replicas.md): every write of an instance (insert,
+ * replace, remove, or an event recorded on its own) gets a `sequence` from the database, strictly
+ * increasing in commit order, stored with the instance and stamped on the write's events. Readers
+ * (`instances.query`, `events.feed`) see only writes at or below the committed watermark: every write
+ * with a sequence at or below it has committed or never will, so a reader that resumes after a position
+ * can never miss a write that commits later.
  */
 export interface MetadataStore {
   readonly applications: ApplicationRepository;
@@ -38,6 +45,10 @@ export class DuplicateKeyError extends Error {
 export interface ApplicationRepository {
   get(appId: string): Promise<Application | null>;
   listByOrg(org: string): Promise<Application[]>;
+  /** Every registered application, ordered by id. */
+  listAll(): Promise<Application[]>;
+  /** Removes the application record; idempotent. */
+  remove(appId: string): Promise<void>;
   /** @throws DuplicateKeyError */
   insert(application: Application): Promise<void>;
   /** Replaces the stored application if its version is still `expectedVersion`; returns false otherwise. */
@@ -69,8 +80,16 @@ export interface InstanceRepository {
   replace(instance: Instance, expectedVersion: number, write?: InstanceWrite): Promise<boolean>;
   /** Removes the instance for good, recording `write.events` (its audit events are kept). Idempotent. */
   remove(instanceGuid: string, write?: Pick<InstanceWrite, 'events'>): Promise<void>;
-  /** Matching instances ordered by (lastChanged, instance guid) ascending, at most `query.limit`. */
+  /** Matching instances in the order of their last write (sequence ascending, or descending), at most `query.limit`. */
   query(query: InstanceQuery): Promise<Instance[]>;
+  /** As `query`, with the sequence of each instance's last write: the keyset cursor of the next page. */
+  querySequenced(query: InstanceQuery): Promise<SequencedInstance[]>;
+}
+
+/** An instance with the sequence of its last write (its position in the query order). */
+export interface SequencedInstance {
+  instance: Instance;
+  sequence: number;
 }
 
 /**
@@ -96,6 +115,8 @@ export interface InstanceQuery {
   /** true: `process.ended` is set; false: it is not. */
   isComplete?: boolean;
   endEvent?: string;
+  /** Bounds on `process.ended`. */
+  processEnded?: TimeRange;
   lastChanged?: TimeRange;
   created?: TimeRange;
   dueBefore?: TimeRange;
@@ -107,8 +128,12 @@ export interface InstanceQuery {
   excludeHiddenFromOwner?: boolean;
   /** Leave out instances whose completeConfirmations hold this stakeholder. */
   excludeConfirmedBy?: string;
-  /** Keyset cursor: only instances strictly after this (lastChanged, guid) position. */
-  after?: { lastChanged: string; instanceGuid: string };
+  /** Only instances whose completeConfirmations hold this stakeholder. */
+  confirmedBy?: string;
+  /** Newest write first (sequence descending); the cursor then means strictly below. */
+  descending?: boolean;
+  /** Keyset cursor: only instances whose last write has a sequence strictly above this one (below, when descending). */
+  after?: { sequence: number };
   limit: number;
 }
 
@@ -119,11 +144,29 @@ export interface EventQuery {
 }
 
 export interface InstanceEventRepository {
+  /** Records one event on its own: a write of its own, with a sequence of its own. */
   insert(event: InstanceEvent): Promise<void>;
   /** Events of one instance ordered by `created` ascending (ties by id). `from` inclusive, `to` inclusive. */
   list(instanceId: string, query: EventQuery): Promise<InstanceEvent[]>;
   removeForInstance(instanceId: string): Promise<void>;
+  /**
+   * Events of committed writes with sequence in (after, watermark], ordered by (sequence, id), at most `limit`
+   * except that a write's events are never split: a page ends with all events of its last write, so a reader
+   * resumes with `after` = the last sequence it got.
+   */
+  feed(query: EventFeedQuery): Promise<SequencedInstanceEvent[]>;
 }
+
+export interface EventFeedQuery {
+  /** The sequence the reader has seen everything up to (0 for the beginning). */
+  after: number;
+  /** Only events of instances of these apps. */
+  appIds?: string[];
+  limit: number;
+}
+
+/** An event with the sequence of the write that recorded it and the app of its instance. */
+export type SequencedInstanceEvent = InstanceEvent & { sequence: number; appId: string };
 
 /**
  * A blob upload in flight. Written before the first byte goes to the blob store and removed once the

@@ -9,7 +9,7 @@ const RANGE_COLUMNS = { lastChanged: 'last_changed', created: 'created', dueBefo
 const RANGE_OPERATORS = { gt: '>', gte: '>=', lt: '<', lte: '<=', eq: '=' } as const;
 
 /**
- * InstanceQuery as one SELECT over `instances`, ordered by (last_changed, guid). Equality on a single
+ * InstanceQuery as one SELECT over `instances`, ordered by the sequence of each instance's last write. Equality on a single
  * app, org or party is written as `=` (not a one-element IN), so SQLite reads the matching index in
  * query order and stops after `limit` rows. A NULL column fails every comparison, as a missing member
  * fails every bound in MongoDB.
@@ -49,6 +49,14 @@ export function instanceQuerySql(query: InstanceQuery): SqlQuery {
       }
     }
   }
+  for (const [operator, sqlOperator] of Object.entries(RANGE_OPERATORS)) {
+    const bound = query.processEnded?.[operator as keyof TimeRange];
+    if (bound !== undefined) {
+      // Rarely asked and always beside an indexed app/org/party filter: read from the document.
+      where.push(`json_extract(doc, '$.process.ended') ${sqlOperator} ?`);
+      params.push(bound);
+    }
+  }
   flag('is_archived', query.isArchived);
   flag('is_soft_deleted', query.isSoftDeleted);
   flag('is_hard_deleted', query.isHardDeleted);
@@ -63,11 +71,16 @@ export function instanceQuerySql(query: InstanceQuery): SqlQuery {
     where.push('NOT EXISTS (SELECT 1 FROM instance_confirmations c WHERE c.guid = instances.guid AND c.stakeholder = ?)');
     params.push(stakeholder);
   }
+  if (query.confirmedBy !== undefined) {
+    where.push('EXISTS (SELECT 1 FROM instance_confirmations c WHERE c.guid = instances.guid AND c.stakeholder = ?)');
+    params.push(query.confirmedBy);
+  }
   if (query.after !== undefined) {
-    where.push('(last_changed, guid) > (?, ?)');
-    params.push(query.after.lastChanged, query.after.instanceGuid);
+    where.push(query.descending ? 'sequence < ?' : 'sequence > ?');
+    params.push(query.after.sequence);
   }
   const whereClause = where.length === 0 ? '' : ` WHERE ${where.join(' AND ')}`;
   params.push(query.limit);
-  return { sql: `SELECT doc FROM instances${whereClause} ORDER BY last_changed, guid LIMIT ?`, params };
+  // Every index ends in sequence, so either direction is the same index walked forwards or backwards.
+  return { sql: `SELECT doc, sequence FROM instances${whereClause} ORDER BY sequence${query.descending ? ' DESC' : ''} LIMIT ?`, params };
 }

@@ -6,6 +6,7 @@ import type { Instance } from '@forms/contracts';
 import type { SqliteDatabase } from '@forms/sqlite-support';
 import { instanceGuidOf } from '../metadata-support';
 import { instanceRow } from './instance-row';
+import { numberUnsequencedRows } from './schema';
 
 type JournalOp = { op: 'put'; id: string; doc: Record<string, unknown> } | { op: 'del'; id: string };
 
@@ -29,9 +30,9 @@ export async function importJournals(db: SqliteDatabase, directory: string): Pro
     applications: db.prepare('INSERT OR REPLACE INTO applications (id, org, version, doc) VALUES (?, ?, ?, ?)'),
     instances: db.prepare(
       `INSERT OR REPLACE INTO instances (guid, app_id, org, party_id, last_changed, created, due_before, visible_after, current_task, is_complete,
-         end_event, is_archived, is_soft_deleted, is_hard_deleted, org_confirmed, version, doc)
+         end_event, is_archived, is_soft_deleted, is_hard_deleted, org_confirmed, version, doc, sequence)
        VALUES (@guid, @app_id, @org, @party_id, @last_changed, @created, @due_before, @visible_after, @current_task, @is_complete,
-         @end_event, @is_archived, @is_soft_deleted, @is_hard_deleted, @org_confirmed, @version, @doc)`,
+         @end_event, @is_archived, @is_soft_deleted, @is_hard_deleted, @org_confirmed, @version, @doc, @sequence)`,
     ),
     confirmation: db.prepare('INSERT OR IGNORE INTO instance_confirmations (guid, stakeholder) VALUES (?, ?)'),
     instanceEvents: db.prepare('INSERT OR REPLACE INTO events (id, instance_id, created, event_type, doc) VALUES (?, ?, ?, ?, ?)'),
@@ -46,6 +47,7 @@ export async function importJournals(db: SqliteDatabase, directory: string): Pro
     scanQueue: db.prepare('DELETE FROM scan_queue WHERE data_element_id = ?'),
   };
   const deleteConfirmations = db.prepare('DELETE FROM instance_confirmations WHERE guid = ?');
+  const nextSequence = db.prepare<[], number>('UPDATE sequence_counter SET value = value + 1 WHERE id = 1 RETURNING value').pluck();
   const apply = (collection: keyof typeof deletes, op: JournalOp) => {
     if (op.op === 'del') {
       deletes[collection].run(op.id);
@@ -56,7 +58,7 @@ export async function importJournals(db: SqliteDatabase, directory: string): Pro
     if (collection === 'instances') {
       const instance = doc as unknown as Instance;
       const guid = instanceGuidOf(instance);
-      puts.instances.run(instanceRow(guid, instance));
+      puts.instances.run({ ...instanceRow(guid, instance), sequence: nextSequence.get() });
       for (const confirmation of instance.completeConfirmations ?? []) puts.confirmation.run(guid, confirmation.stakeholderId);
     } else if (collection === 'applications') {
       puts.applications.run(op.id, String(doc.org), Number(doc.version), JSON.stringify(doc));
@@ -75,6 +77,7 @@ export async function importJournals(db: SqliteDatabase, directory: string): Pro
     for (const collection of Object.keys(deletes) as (keyof typeof deletes)[]) {
       documents[collection] = await replay(join(directory, `${collection}.jsonl`), (op) => apply(collection, op));
     }
+    numberUnsequencedRows(db);
     db.exec('COMMIT');
   } catch (error) {
     db.exec('ROLLBACK');

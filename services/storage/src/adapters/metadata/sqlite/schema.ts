@@ -1,4 +1,4 @@
-import type { Migration } from '@forms/sqlite-support';
+import type { Migration, SqliteDatabase } from '@forms/sqlite-support';
 
 /**
  * The metadata schema, one step per release that changed it (`PRAGMA user_version` counts the steps
@@ -7,8 +7,8 @@ import type { Migration } from '@forms/sqlite-support';
  * Documents are kept whole as JSON in `doc`; the columns beside it are copies of the members that
  * queries filter and order on, written from the document in the same statement.
  *
- * Instance indexes, each ending in the query order (last_changed, guid) so a page comes out of the
- * index in order and a keyset cursor is a seek, never an OFFSET:
+ * Instance indexes, each ending in the query order (step 1: last_changed, guid; since step 3: the
+ * write sequence) so a page comes out of the index in order and a keyset cursor is a seek, never an OFFSET:
  * - by app, by org, by party: the authorisation filter every query has (an org's apps, a party's own);
  * - by app and current task: "instances waiting in Task_2", however few;
  * - by app, completion and the org's own confirmation: the archive job's "completed, not yet confirmed".
@@ -83,4 +83,56 @@ export const METADATA_MIGRATIONS: readonly Migration[] = [
       );
       CREATE INDEX scan_queue_by_due ON scan_queue (due, data_element_id);
     `),
+  // 3: the commit-ordered write sequence (docs/adr/0013-order-across-replicas.md). Instances are queried in
+  // the order of their last write and events carry the sequence of theirs (and their instance's app, for
+  // the feed). Rows written before this step are numbered in their old order: events by (created, id),
+  // then instances by (last_changed, guid), so the new order begins as the old one was.
+  (db) => {
+    db.exec(`
+      CREATE TABLE sequence_counter (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        value INTEGER NOT NULL
+      );
+      INSERT INTO sequence_counter (id, value) VALUES (1, 0);
+      ALTER TABLE instances ADD COLUMN sequence INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE events ADD COLUMN sequence INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE events ADD COLUMN app_id TEXT NOT NULL DEFAULT '';
+      DROP INDEX instances_by_app;
+      DROP INDEX instances_by_org;
+      DROP INDEX instances_by_party;
+      DROP INDEX instances_by_time;
+      DROP INDEX instances_by_app_task;
+      DROP INDEX instances_by_app_unconfirmed;
+    `);
+    numberUnsequencedRows(db);
+    db.exec(`
+      CREATE UNIQUE INDEX instances_by_sequence ON instances (sequence);
+      CREATE INDEX instances_by_app ON instances (app_id, sequence);
+      CREATE INDEX instances_by_org ON instances (org, sequence);
+      CREATE INDEX instances_by_party ON instances (party_id, sequence);
+      CREATE INDEX instances_by_app_task ON instances (app_id, current_task, sequence);
+      CREATE INDEX instances_by_app_unconfirmed ON instances (app_id, is_complete, org_confirmed, sequence);
+      CREATE INDEX events_by_sequence ON events (sequence, id);
+      CREATE INDEX events_by_app_sequence ON events (app_id, sequence, id);
+    `);
+  },
 ];
+
+/**
+ * Gives rows without a sequence (0: written before step 3, or imported from the earlier journals) one each,
+ * above every sequence handed out so far: events by (created, id), then instances by (last_changed, guid);
+ * events get their instance's app where the instance is still there.
+ */
+export function numberUnsequencedRows(db: SqliteDatabase): void {
+  db.exec(`
+    UPDATE events SET app_id = i.app_id FROM instances i WHERE events.app_id = '' AND events.instance_id = i.party_id || '/' || i.guid;
+    UPDATE events SET sequence = (SELECT value FROM sequence_counter) + r.n
+      FROM (SELECT id, row_number() OVER (ORDER BY created, id) AS n FROM events WHERE sequence = 0) r
+      WHERE events.id = r.id;
+    UPDATE sequence_counter SET value = max(value, (SELECT coalesce(max(sequence), 0) FROM events));
+    UPDATE instances SET sequence = (SELECT value FROM sequence_counter) + r.n
+      FROM (SELECT guid, row_number() OVER (ORDER BY last_changed, guid) AS n FROM instances WHERE sequence = 0) r
+      WHERE instances.guid = r.guid;
+    UPDATE sequence_counter SET value = max(value, (SELECT coalesce(max(sequence), 0) FROM instances));
+  `);
+}

@@ -12,6 +12,9 @@ import type {
   PendingUpload,
   StoreLog,
   PendingUploadRepository,
+  EventFeedQuery,
+  SequencedInstance,
+  SequencedInstanceEvent,
 } from '../../../domain/ports/metadata-store';
 import type { ScanJob, ScanQueueRepository } from '../../../domain/ports/scan-queue';
 import { assertValidLimit, instanceGuidOf, metadataStoreUnavailable as unavailable } from '../metadata-support';
@@ -23,6 +26,9 @@ import { translateSqliteErrors as translate } from './sqlite-errors';
 import { startIntegrityCheck, type IntegrityReport } from './integrity';
 
 export const METADATA_DATABASE_FILE = 'metadata.sqlite';
+
+/** Rolls back a replace whose version check failed (its sequence with it). */
+class StaleVersion extends Error {}
 
 export interface SqliteMetadataStoreOptions {
   /** Where the journals of the earlier embedded store may be (`DATA_DIR/metadata`): imported on first start. */
@@ -152,30 +158,42 @@ function createRepositories(db: SqliteDatabase, onFull: () => void): Repositorie
   const statements = {
     getApplication: db.prepare<[string], { doc: string }>('SELECT doc FROM applications WHERE id = ?'),
     listApplications: db.prepare<[string], { doc: string }>('SELECT doc FROM applications WHERE org = ? ORDER BY id'),
+    listAllApplications: db.prepare<[], { doc: string }>('SELECT doc FROM applications ORDER BY id'),
+    removeApplication: db.prepare('DELETE FROM applications WHERE id = ?'),
     insertApplication: db.prepare('INSERT INTO applications (id, org, version, doc) VALUES (?, ?, ?, ?)'),
     replaceApplication: db.prepare('UPDATE applications SET org = ?, version = ?, doc = ? WHERE id = ? AND version = ?'),
     getInstance: db.prepare<[string], { doc: string }>('SELECT doc FROM instances WHERE guid = ?'),
     insertInstance: db.prepare(
       `INSERT INTO instances (guid, app_id, org, party_id, last_changed, created, due_before, visible_after, current_task, is_complete,
-         end_event, is_archived, is_soft_deleted, is_hard_deleted, org_confirmed, version, doc)
+         end_event, is_archived, is_soft_deleted, is_hard_deleted, org_confirmed, version, doc, sequence)
        VALUES (@guid, @app_id, @org, @party_id, @last_changed, @created, @due_before, @visible_after, @current_task, @is_complete,
-         @end_event, @is_archived, @is_soft_deleted, @is_hard_deleted, @org_confirmed, @version, @doc)`,
+         @end_event, @is_archived, @is_soft_deleted, @is_hard_deleted, @org_confirmed, @version, @doc, @sequence)`,
     ),
     replaceInstance: db.prepare(
       `UPDATE instances SET app_id = @app_id, org = @org, party_id = @party_id, last_changed = @last_changed, created = @created,
          due_before = @due_before, visible_after = @visible_after, current_task = @current_task, is_complete = @is_complete,
          end_event = @end_event, is_archived = @is_archived, is_soft_deleted = @is_soft_deleted, is_hard_deleted = @is_hard_deleted,
-         org_confirmed = @org_confirmed, version = @version, doc = @doc
+         org_confirmed = @org_confirmed, version = @version, doc = @doc, sequence = @sequence
        WHERE guid = @guid AND version = @expected_version`,
     ),
     removeInstance: db.prepare('DELETE FROM instances WHERE guid = ?'),
     removeConfirmations: db.prepare('DELETE FROM instance_confirmations WHERE guid = ?'),
     insertConfirmation: db.prepare('INSERT OR IGNORE INTO instance_confirmations (guid, stakeholder) VALUES (?, ?)'),
-    insertEvent: db.prepare('INSERT INTO events (id, instance_id, created, event_type, doc) VALUES (?, ?, ?, ?, ?)'),
+    insertEvent: db.prepare('INSERT INTO events (id, instance_id, created, event_type, doc, app_id, sequence) VALUES (?, ?, ?, ?, ?, ?, ?)'),
+    // The app of an event recorded on its own: its instance's, or (instance gone) that of its earlier events.
+    appOfInstance: db
+      .prepare<[string, string], string>(
+        `SELECT coalesce((SELECT app_id FROM instances WHERE guid = ?), (SELECT app_id FROM events WHERE instance_id = ? AND app_id != '' LIMIT 1), '')`,
+      )
+      .pluck(),
+    // The write lock is held from the first statement of a write transaction to its commit, so sequences
+    // are handed out in commit order; the counter is the committed watermark of every reader's snapshot.
+    nextSequence: db.prepare<[], number>('UPDATE sequence_counter SET value = value + 1 WHERE id = 1 RETURNING value').pluck(),
     listEvents: db.prepare<[string, string, string], { doc: string; event_type: string }>(
       'SELECT doc, event_type FROM events WHERE instance_id = ? AND created >= ? AND created <= ? ORDER BY created, id',
     ),
     removeEvents: db.prepare('DELETE FROM events WHERE instance_id = ?'),
+    restOfWrite: db.prepare('SELECT doc, sequence, app_id FROM events WHERE sequence = ? AND id > ? ORDER BY id'),
     insertUpload: db.prepare('INSERT INTO pending_uploads (data_element_id, started, doc) VALUES (?, ?, ?)'),
     removeUpload: db.prepare('DELETE FROM pending_uploads WHERE data_element_id = ?'),
     listUploads: db.prepare<[string, number], { doc: string }>(
@@ -191,38 +209,72 @@ function createRepositories(db: SqliteDatabase, onFull: () => void): Repositorie
     statements.removeConfirmations.run(guid);
     for (const confirmation of instance.completeConfirmations) statements.insertConfirmation.run(guid, confirmation.stakeholderId);
   };
-  const insertEvent = (event: InstanceEvent) =>
-    statements.insertEvent.run(event.id, event.instanceId, event.created, event.eventType, JSON.stringify(event));
+  const insertEvent = (event: InstanceEvent, appId: string, sequence: number) =>
+    statements.insertEvent.run(event.id, event.instanceId, event.created, event.eventType, JSON.stringify(event), appId, sequence);
+  const appOf = (instanceId: string) => statements.appOfInstance.get(instanceId.split('/')[1] ?? '', instanceId) ?? '';
   const insertUpload = (upload: PendingUpload) => statements.insertUpload.run(upload.dataElementId, upload.started, JSON.stringify(upload));
-  const writeAlongside = (write: InstanceWrite | undefined) => {
-    for (const event of write?.events ?? []) insertEvent(event);
+  const writeAlongside = (write: InstanceWrite | undefined, appId: string, sequence: number) => {
+    for (const event of write?.events ?? []) insertEvent(event, appId, sequence);
     for (const upload of write?.pendingUploads ?? []) insertUpload(upload);
     for (const id of write?.settledUploads ?? []) statements.removeUpload.run(id);
   };
 
   const insertInstance = db.transaction((instance: Instance, write: InstanceWrite | undefined) => {
     const guid = instanceGuidOf(instance);
-    statements.insertInstance.run(instanceRow(guid, instance));
+    const sequence = statements.nextSequence.get() as number;
+    statements.insertInstance.run({ ...instanceRow(guid, instance), sequence });
     writeConfirmations(guid, instance);
-    writeAlongside(write);
+    writeAlongside(write, instance.appId, sequence);
   });
   const replaceInstance = db.transaction((instance: Instance, expectedVersion: number, write: InstanceWrite | undefined): boolean => {
     const guid = instanceGuidOf(instance);
-    if (statements.replaceInstance.run({ ...instanceRow(guid, instance), expected_version: expectedVersion }).changes !== 1) return false;
+    const sequence = statements.nextSequence.get() as number;
+    // A lost race rolls the transaction back, counter included: no sequence is spent on it.
+    if (statements.replaceInstance.run({ ...instanceRow(guid, instance), sequence, expected_version: expectedVersion }).changes !== 1) {
+      throw new StaleVersion();
+    }
     writeConfirmations(guid, instance);
-    writeAlongside(write);
+    writeAlongside(write, instance.appId, sequence);
     return true;
   });
   const removeInstance = db.transaction((guid: string, write: Pick<InstanceWrite, 'events'> | undefined) => {
+    const events = write?.events ?? [];
+    if (events.length > 0) {
+      const sequence = statements.nextSequence.get() as number;
+      for (const event of events) insertEvent(event, appOf(event.instanceId), sequence);
+    }
     statements.removeInstance.run(guid);
-    for (const event of write?.events ?? []) insertEvent(event);
     statements.removeConfirmations.run(guid);
   });
+
+  const insertEventAlone = db.transaction((event: InstanceEvent) => {
+    insertEvent(event, appOf(event.instanceId), statements.nextSequence.get() as number);
+  });
+  const cached = (sql: string) => {
+    let statement = queries.get(sql);
+    if (!statement) {
+      statement = db.prepare(sql);
+      if (queries.size < 500) queries.set(sql, statement);
+    }
+    return statement;
+  };
+  const querySequenced = async (query: InstanceQuery): Promise<SequencedInstance[]> => {
+    assertValidLimit(query.limit);
+    if (query.limit === 0) return [];
+    const { sql, params } = instanceQuerySql(query);
+    return translate(() =>
+      (cached(sql).all(params) as { doc: string; sequence: number }[]).map((row) => ({ instance: JSON.parse(row.doc) as Instance, sequence: row.sequence })),
+    );
+  };
 
   return {
     applications: {
       get: async (appId) => translate(() => parse<Application>(statements.getApplication.get(appId))),
       listByOrg: async (org) => translate(() => statements.listApplications.all(org).map((row) => JSON.parse(row.doc) as Application)),
+      listAll: async () => translate(() => statements.listAllApplications.all().map((row) => JSON.parse(row.doc) as Application)),
+      remove: async (appId) => {
+        write(() => statements.removeApplication.run(appId));
+      },
       insert: async (application) => {
         write(() => statements.insertApplication.run(application.id, application.org, application.version, JSON.stringify(application)), application.id);
       },
@@ -237,27 +289,25 @@ function createRepositories(db: SqliteDatabase, onFull: () => void): Repositorie
       insert: async (instance, alongside) => {
         write(() => insertInstance(instance, alongside), instanceGuidOf(instance));
       },
-      replace: async (instance, expectedVersion, alongside) => write(() => replaceInstance(instance, expectedVersion, alongside)),
+      replace: async (instance, expectedVersion, alongside) =>
+        write(() => {
+          try {
+            replaceInstance(instance, expectedVersion, alongside);
+            return true;
+          } catch (error) {
+            if (error instanceof StaleVersion) return false;
+            throw error;
+          }
+        }),
       remove: async (instanceGuid, alongside) => {
         write(() => removeInstance(instanceGuid, alongside));
       },
-      query: async (query: InstanceQuery) => {
-        assertValidLimit(query.limit);
-        if (query.limit === 0) return [];
-        const { sql, params } = instanceQuerySql(query);
-        return translate(() => {
-          let statement = queries.get(sql);
-          if (!statement) {
-            statement = db.prepare(sql);
-            if (queries.size < 500) queries.set(sql, statement);
-          }
-          return (statement.all(params) as { doc: string }[]).map((row) => JSON.parse(row.doc) as Instance);
-        });
-      },
+      query: async (query: InstanceQuery) => (await querySequenced(query)).map((row) => row.instance),
+      querySequenced,
     },
     events: {
       insert: async (event) => {
-        write(() => insertEvent(event), event.id);
+        write(() => insertEventAlone(event), event.id);
       },
       list: async (instanceId: string, query: EventQuery) =>
         translate(() => {
@@ -267,6 +317,23 @@ function createRepositories(db: SqliteDatabase, onFull: () => void): Repositorie
         }),
       removeForInstance: async (instanceId) => {
         write(() => statements.removeEvents.run(instanceId));
+      },
+      feed: async (query: EventFeedQuery) => {
+        assertValidLimit(query.limit);
+        if (query.limit === 0 || query.appIds?.length === 0) return [];
+        const apps = query.appIds ?? [];
+        const sql =
+          `SELECT doc, sequence, app_id FROM events WHERE sequence > ?${apps.length > 0 ? ` AND app_id IN (${apps.map(() => '?').join(', ')})` : ''}` +
+          ' ORDER BY sequence, id LIMIT ?';
+        type FeedRow = { doc: string; sequence: number; app_id: string };
+        const toEvent = (row: FeedRow): SequencedInstanceEvent => ({ ...(JSON.parse(row.doc) as InstanceEvent), sequence: row.sequence, appId: row.app_id });
+        return translate(() => {
+          const events = (cached(sql).all([query.after, ...apps, query.limit]) as FeedRow[]).map(toEvent);
+          const last = events.at(-1);
+          // A full page may end inside a write: the rest of that write's events come too.
+          if (events.length < query.limit || !last) return events;
+          return [...events, ...(statements.restOfWrite.all(last.sequence, last.id) as FeedRow[]).map(toEvent)];
+        });
       },
     },
     pendingUploads: {

@@ -1,0 +1,71 @@
+import type { InstanceEvent, InstanceEventInput, Principal, ProcessHistoryItem } from '@forms/contracts';
+import { requireRole } from './authorization';
+import { StorageErrors } from './errors';
+import { instanceEvent } from './events';
+import type { InstanceRef, InstanceService } from './instance-service';
+import type { StorageContext } from './storage-context';
+
+const PROCESS_EVENTS = new Set(['process_StartEvent', 'process_StartTask', 'process_EndTask', 'process_AbandonTask', 'process_EndEvent']);
+
+/** The audit log of an instance as Altinn's InstanceEvents and Process controllers show it. */
+export class InstanceAudit {
+  constructor(
+    private readonly ctx: StorageContext,
+    private readonly instances: InstanceService,
+  ) {}
+
+  /**
+   * An event the app records itself (Altinn's POST .../events), e.g. `Signed`. Only the app acting for the party
+   * writes to the audit log (ADR 0012): storage sets the event's id, instance, owner and user, never the caller.
+   */
+  async record(principal: Principal, ref: InstanceRef, input: InstanceEventInput): Promise<InstanceEvent> {
+    const { instance, role } = await this.instances.getWithRole(principal, ref, 'write');
+    requireRole(role, ['app'], 'record instance events');
+    const dataId = input.dataId?.toLowerCase();
+    if (dataId !== undefined && !instance.data.some((element) => element.id === dataId)) throw StorageErrors.dataElementNotFound();
+    const event = instanceEvent(input.eventType, instance, principal, this.ctx.clock(), {
+      ...(dataId !== undefined && { dataId }),
+      ...(input.processInfo !== undefined && { processInfo: input.processInfo }),
+    });
+    await this.ctx.store.events.insert(event);
+    return event;
+  }
+
+  async get(principal: Principal, ref: InstanceRef, eventId: string): Promise<InstanceEvent> {
+    const instance = await this.instances.get(principal, ref, 'read');
+    const event = (await this.ctx.store.events.list(instance.id, {})).find((candidate) => candidate.id === eventId.toLowerCase());
+    if (!event) throw StorageErrors.eventNotFound();
+    return event;
+  }
+
+  /** Altinn's process history: one item per process event, oldest first. */
+  async processHistory(principal: Principal, ref: InstanceRef): Promise<ProcessHistoryItem[]> {
+    const instance = await this.instances.get(principal, ref, 'read');
+    const events = await this.ctx.store.events.list(instance.id, {});
+    return events.filter((event) => PROCESS_EVENTS.has(event.eventType)).map(historyItem);
+  }
+}
+
+function historyItem(event: InstanceEvent): ProcessHistoryItem {
+  const process = event.processInfo;
+  const task = process?.currentTask;
+  const performedBy = event.user.userId ?? event.user.orgId ?? event.user.systemId ?? '';
+  const item: ProcessHistoryItem = { eventType: event.eventType, occured: event.created, performedBy };
+  switch (event.eventType) {
+    case 'process_StartEvent':
+      if (process?.startEvent) item.elementId = process.startEvent;
+      if (process?.started) item.started = process.started;
+      break;
+    case 'process_EndEvent':
+      if (process?.endEvent) item.elementId = process.endEvent;
+      if (process?.ended) item.ended = process.ended;
+      break;
+    default:
+      if (task) {
+        item.elementId = task.elementId;
+        item.started = task.started;
+        if (task.ended) item.ended = task.ended;
+      }
+  }
+  return item;
+}
