@@ -18,21 +18,23 @@ function withoutSignature<T>(element: T): T {
   return rest as T;
 }
 
-/** An instance without the signature names of its data elements. Copies only what changes (never the stored document). */
-function instanceWithout<T>(instance: T): T {
-  const data = (instance as { data?: unknown }).data;
-  if (!Array.isArray(data) || !data.some(hasSignature)) return instance;
-  return { ...instance, data: data.map(withoutSignature) };
+/** `holder` with its list under `key` mapped by `redact`; `holder` itself when nothing in the list changes. */
+function withList<T>(holder: T, key: string, redact: (item: unknown) => unknown): T {
+  const list = (holder as Record<string, unknown>)[key];
+  if (!Array.isArray(list)) return holder;
+  const redacted = list.map(redact);
+  return redacted.some((item, index) => item !== list[index]) ? { ...holder, [key]: redacted } : holder;
 }
 
+/** An instance without the signature names of its data elements. Copies only what changes (never the stored document). */
+const instanceWithout = <T>(instance: T): T => withList(instance, 'data', withoutSignature);
+
 /**
- * A storage answer without signature names: a data element, an instance (its `data`), or a page of instances
- * (`instances`). Anything else comes back as it is.
+ * A storage answer without signature names: a data element, an instance (its `data`), a page of instances
+ * (`instances`) or a list of data elements (`dataElements`). Anything else comes back as it is.
  */
 export function withoutScanSignatures<T>(payload: T): T {
   if (typeof payload !== 'object' || payload === null) return payload;
   if (hasSignature(payload)) return withoutSignature(payload);
-  const instances = (payload as { instances?: unknown }).instances;
-  if (Array.isArray(instances)) return instances.some((i) => instanceWithout(i) !== i) ? { ...payload, instances: instances.map(instanceWithout) } : payload;
-  return instanceWithout(payload);
+  return withList(withList(instanceWithout(payload), 'instances', instanceWithout), 'dataElements', withoutSignature);
 }

@@ -145,6 +145,13 @@ describeWithClamd('malware scanning with a real clamd', (clamd) => {
       expect(partyView?.fileScanSignature).toBeUndefined();
       expect(JSON.stringify(await pageFor(party, `instanceOwner.partyId=${instance.instanceOwner.partyId}&size=1000`))).not.toContain(EICAR_SIGNATURE);
 
+      // Altinn's list of an instance's data elements too.
+      const listed = async (headers: Record<string, string>) =>
+        (await h.app.inject({ method: 'GET', url: `${instanceUrl(instance)}/dataelements`, headers })).json<{ dataElements: DataElement[] }>().dataElements.find((d) => d.id === infected.id);
+      expect(await listed(h.auth.nav)).toMatchObject({ fileScanResult: 'Infected', fileScanSignature: EICAR_SIGNATURE });
+      expect(await listed(party)).toMatchObject({ fileScanResult: 'Infected' });
+      expect((await listed(party))?.fileScanSignature).toBeUndefined();
+
       // The stored element keeps it; hiding it from one caller changes nothing for the next.
       expect(await signatureSeenBy(h.auth.nav)).toBe(EICAR_SIGNATURE);
     });
