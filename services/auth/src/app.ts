@@ -1,6 +1,7 @@
 import rateLimit from '@fastify/rate-limit';
 import { createServer, healthRoutes, openApi, type LoggerOptions, type TypedFastify } from '@forms/service-kit';
 import { createClientStore, DataDirLock, openKeyring, type ClientStore } from './adapters';
+import { sharedRateLimitStore } from './shared-rate-limit';
 import { ADMIN_PREFIX, API_PREFIX, tokenEndpointUrl, type AuthConfig } from './config';
 import { AssertionVerifier } from './domain/assertions';
 import { ClientRegistry } from './domain/clients';
@@ -93,7 +94,8 @@ async function registerRoutes(app: TypedFastify, { config, store, keyring, issue
     routePrefix: '/authentication/swagger',
   });
   // Only routes that ask for it are limited (config.rateLimit): the token endpoint per client, the rest per address.
-  await app.register(rateLimit, { global: false });
+  // Counted in the client store, so the limits hold for all replicas together.
+  await app.register(rateLimit, { global: false, store: sharedRateLimitStore(store) });
   await app.register(healthRoutes, {
     checks: [
       { name: 'clients', check: () => store.ping() },

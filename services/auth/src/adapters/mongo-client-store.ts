@@ -7,10 +7,10 @@ import {
 } from 'mongodb';
 import { createMongoClient, idForKey, isConnectivityError, isDuplicateKeyError } from '@forms/mongo-support';
 import type { ClientRecord } from '../domain/clients';
-import { DuplicateClientError, type ClientStore } from '../domain/ports/client-store';
+import { DuplicateClientError, type ClientStore, type RateLimitCount } from '../domain/ports/client-store';
 import { clientStoreUnavailable } from './store-errors';
 
-const COLLECTIONS = { clients: 'clients', assertionIds: 'assertionIds' } as const;
+const COLLECTIONS = { clients: 'clients', assertionIds: 'assertionIds', rateLimits: 'rateLimits' } as const;
 
 /**
  * ClientStore on MongoDB. As in the storage service, uniqueness rests on `_id` only (no unique secondary
@@ -21,7 +21,7 @@ const COLLECTIONS = { clients: 'clients', assertionIds: 'assertionIds' } as cons
  */
 export class MongoClientStore implements ClientStore {
   private readonly client: MongoClient;
-  private collections: { clients: Collection; assertionIds: Collection } | undefined;
+  private collections: Collections | undefined;
   private db: Db | undefined;
 
   constructor(
@@ -37,10 +37,16 @@ export class MongoClientStore implements ClientStore {
     await translate(async () => {
       await this.client.connect();
       const db = this.client.db(this.databaseName);
-      const collections = { clients: db.collection(COLLECTIONS.clients), assertionIds: db.collection(COLLECTIONS.assertionIds) };
+      const collections = {
+        clients: db.collection(COLLECTIONS.clients),
+        assertionIds: db.collection(COLLECTIONS.assertionIds),
+        rateLimits: db.collection(COLLECTIONS.rateLimits),
+      };
       await collections.clients.createIndexes([{ key: { _key: 1 } }]);
       // MongoDB deletes expired assertion ids itself; correctness does not depend on it (see rememberAssertionId).
       await collections.assertionIds.createIndexes([{ key: { expiresAt: 1 }, expireAfterSeconds: 0 }]);
+      // Windows idle for a day go; counting does not depend on it.
+      await collections.rateLimits.createIndexes([{ key: { seen: 1 }, expireAfterSeconds: 86_400 }]);
       this.db = db;
       this.collections = collections;
     });
@@ -101,12 +107,49 @@ export class MongoClientStore implements ClientStore {
     return replaced.matchedCount === 1;
   }
 
-  private opened(): { clients: Collection; assertionIds: Collection } {
+  /**
+   * One document per key: `count` in the window that began at `windowStart`, both in the database's time
+   * (`$currentDate`), never a replica's clock. A hit increments and reads the time in one update; a hit after
+   * the window's end starts a new one with a compare-and-set on `windowStart`, so exactly one replica resets it.
+   */
+  async countHit(key: string, windowMs: number): Promise<RateLimitCount> {
+    const { rateLimits } = this.opened();
+    const _id = idForKey(`rate:${key}`);
+    for (let attempt = 0; attempt < 10; attempt += 1) {
+      const hit = await translate(() =>
+        rateLimits.findOneAndUpdate({ _id }, { $inc: { count: 1 }, $currentDate: { seen: true } }, { upsert: true, returnDocument: 'after' }),
+      ).catch((error: unknown) => {
+        if (isDuplicateKeyError(error)) return null; // two first hits at once: count again
+        throw error;
+      });
+      if (!hit) continue;
+      const seen = (hit.seen as Date).getTime();
+      const start = hit.windowStart instanceof Date ? hit.windowStart.getTime() : undefined;
+      if (start !== undefined && seen < start + windowMs) return { count: Number(hit.count), resetInMs: start + windowMs - seen };
+      const reset = await translate(() =>
+        rateLimits.findOneAndUpdate(
+          { _id, windowStart: hit.windowStart ?? { $exists: false } },
+          { $set: { count: 1 }, $currentDate: { windowStart: true, seen: true } },
+          { returnDocument: 'after' },
+        ),
+      );
+      if (reset) return { count: 1, resetInMs: windowMs };
+    }
+    throw clientStoreUnavailable('rate limit window kept changing under concurrent hits');
+  }
+
+  private opened(): Collections {
     if (!this.collections) throw clientStoreUnavailable('the MongoDB client store is not open (call init first)');
     return this.collections;
   }
 }
 
+
+interface Collections {
+  clients: Collection;
+  assertionIds: Collection;
+  rateLimits: Collection;
+}
 
 function fromStored(stored: Document): ClientRecord {
   const { _id, _key, ...record } = stored;

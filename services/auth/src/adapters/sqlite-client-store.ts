@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { assertWritable, openSqlite, sqliteCode, type Migration, type OpenedSqlite } from '@forms/sqlite-support';
 import type { ClientRecord } from '../domain/clients';
-import { DuplicateClientError, type ClientStore } from '../domain/ports/client-store';
+import { DuplicateClientError, type ClientStore, type RateLimitCount } from '../domain/ports/client-store';
 import { importClientJournals } from './client-journal-import';
 import { clientStoreUnavailable } from './store-errors';
 
@@ -23,6 +23,16 @@ const MIGRATIONS: readonly Migration[] = [
       ) WITHOUT ROWID;
       CREATE INDEX assertion_ids_by_expiry ON assertion_ids (expires_at);
     `),
+  // 2: rate-limit windows (countHit).
+  (db) =>
+    db.exec(`
+      CREATE TABLE rate_limits (
+        key TEXT PRIMARY KEY,
+        window_start INTEGER NOT NULL,
+        count INTEGER NOT NULL
+      ) WITHOUT ROWID;
+      CREATE INDEX rate_limits_by_start ON rate_limits (window_start);
+    `),
 ];
 
 /**
@@ -32,6 +42,7 @@ const MIGRATIONS: readonly Migration[] = [
 export class SqliteClientStore implements ClientStore {
   private opened: OpenedSqlite | undefined;
   private lastSweep = 0;
+  private lastRateSweep = 0;
 
   /** `legacyJournalDirectory`: where the earlier embedded store kept its journals (`DATA_DIR/db`), imported on first start. */
   constructor(
@@ -96,6 +107,28 @@ export class SqliteClientStore implements ClientStore {
         .run(clientId, jti, expiresAt.getTime(), now.getTime()),
     );
     return result.changes === 1;
+  }
+
+  async countHit(key: string, windowMs: number): Promise<RateLimitCount> {
+    const db = this.db();
+    // One process per database file, so its clock is the only one: a window starts with the first hit after the last ended.
+    const now = Date.now();
+    const row = translate(() =>
+      db
+        .prepare<[{ key: string; now: number; window: number }], { window_start: number; count: number }>(
+          `INSERT INTO rate_limits (key, window_start, count) VALUES (@key, @now, 1)
+           ON CONFLICT (key) DO UPDATE SET
+             count = CASE WHEN window_start + @window <= excluded.window_start THEN 1 ELSE count + 1 END,
+             window_start = CASE WHEN window_start + @window <= excluded.window_start THEN excluded.window_start ELSE window_start END
+           RETURNING window_start, count`,
+        )
+        .get({ key, now, window: windowMs }),
+    ) as { window_start: number; count: number };
+    if (now - this.lastRateSweep >= SWEEP_INTERVAL_MS) {
+      this.lastRateSweep = now;
+      translate(() => db.prepare('DELETE FROM rate_limits WHERE window_start <= ?').run(now - 24 * 3_600_000));
+    }
+    return { count: row.count, resetInMs: Math.max(0, row.window_start + windowMs - now) };
   }
 
   private db() {

@@ -137,6 +137,33 @@ export function describeClientStoreContract(name: string, target: ClientStoreTes
       }
     });
 
+    describe('rate-limit counts', () => {
+      it('counts hits per key in a window, and starts a new window once it has ended', async () => {
+        const first = await store.countHit('client:a', 400);
+        expect(first.count).toBe(1);
+        expect(first.resetInMs).toBeGreaterThan(0);
+        expect(first.resetInMs).toBeLessThanOrEqual(400);
+        expect((await store.countHit('client:a', 400)).count).toBe(2);
+        expect((await store.countHit('client:b', 400)).count).toBe(1);
+        await new Promise((resolve) => setTimeout(resolve, 450));
+        expect((await store.countHit('client:a', 400)).count).toBe(1);
+      });
+
+      it('counts every one of concurrent hits', async () => {
+        const counts = await Promise.all(Array.from({ length: 12 }, () => store.countHit('client:busy', 60_000)));
+        expect(counts.map((hit) => hit.count).sort((a, b) => a - b)).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
+      });
+
+      if (target.sharedBetweenProcesses) {
+        it('counts hits through another instance sharing the store in the same window', async () => {
+          const other = await open(target.reopen(store));
+          await store.countHit('client:shared', 60_000);
+          await other.countHit('client:shared', 60_000);
+          expect((await store.countHit('client:shared', 60_000)).count).toBe(3);
+        });
+      }
+    });
+
     it('answers ping while open and reports unavailable once closed', async () => {
       await expect(store.ping()).resolves.toBeUndefined();
       await store.close();

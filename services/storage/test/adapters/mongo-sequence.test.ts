@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { MongoClient } from 'mongodb';
+import { idForKey } from '@forms/mongo-support';
 import { MongoMetadataStore } from '../../src/adapters/metadata/mongo-metadata-store';
 import { MongoSequence } from '../../src/adapters/metadata/mongo-sequence';
 import { at, buildEvent, buildInstance, guidOf } from '../contract/test-data';
@@ -83,6 +84,21 @@ describe('MongoMetadataStore write sequence across replicas', () => {
     );
     expect(moves.length).toBeGreaterThanOrEqual(1);
     expect((moves.at(-1) as [number, number])[1]).toBeGreaterThan(passedDuringWrite);
+  });
+
+  it('numbers the documents of an earlier release in their old order at start-up, events with their app', async () => {
+    const early = buildInstance({ appId: 'acme/tax', lastChanged: at(1) });
+    const late = buildInstance({ appId: 'acme/tax', lastChanged: at(5) });
+    const created = buildEvent(early, 'Created', at(1));
+    const db = client.db(databaseName);
+    for (const instance of [late, early]) await db.collection('instances').insertOne({ ...instance, _id: idForKey(guidOf(instance)), _key: guidOf(instance) });
+    await db.collection('instanceEvents').insertOne({ ...created, _id: idForKey(created.id), _key: created.id });
+    const store = await openReplica();
+    expect((await store.instances.query({ limit: 10 })).map(guidOf)).toEqual([guidOf(early), guidOf(late)]);
+    expect(await store.events.feed({ after: 0, limit: 10 })).toEqual([{ ...created, sequence: expect.any(Number), appId: 'acme/tax' }]);
+    const newest = buildInstance({ lastChanged: at(0) });
+    await store.instances.insert(newest);
+    expect((await store.instances.query({ limit: 10 })).map(guidOf)).toEqual([early, late, newest].map(guidOf));
   });
 
   it('gives concurrent writers on two replicas distinct sequences, and a reader every write once', async () => {

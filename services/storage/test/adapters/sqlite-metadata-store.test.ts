@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SqliteMetadataStore } from '../../src/adapters/metadata/sqlite/sqlite-metadata-store';
 import type { Instance } from '@forms/contracts';
-import { DatabaseCorruptError, DatabaseLockedError } from '@forms/sqlite-support';
+import { DatabaseCorruptError, DatabaseLockedError, openSqlite } from '@forms/sqlite-support';
 import { instanceQuerySql } from '../../src/adapters/metadata/sqlite/instance-query-sql';
 import { METADATA_MIGRATIONS } from '../../src/adapters/metadata/sqlite/schema';
 import type { InstanceQuery, MetadataStore } from '../../src/domain/ports/metadata-store';
@@ -147,6 +147,50 @@ describe('SqliteMetadataStore', () => {
   });
 });
 
+describe('SqliteMetadataStore, upgrading a database of schema 2 (before the write sequence)', () => {
+  it('numbers the existing rows in their old order, gives events their app, and writes after them', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'sqlite-upgrade-'));
+    const early = buildInstance({ appId: 'acme/tax', lastChanged: at(1) });
+    const late = buildInstance({ appId: 'other/gamma', lastChanged: at(5) });
+    const middle = buildInstance({ appId: 'acme/tax', lastChanged: at(3) });
+    const created = buildEvent(early, 'Created', at(1));
+    const saved = buildEvent(early, 'Saved', at(2));
+    const orphan = buildEvent(buildInstance(), 'Deleted', at(0));
+    const old = openSqlite(join(dataDir, 'metadata.sqlite'), { migrations: METADATA_MIGRATIONS.slice(0, 2), owner: 'test' });
+    const insert = old.db.prepare(
+      `INSERT INTO instances (guid, app_id, org, party_id, last_changed, created, is_complete, is_archived, is_soft_deleted, is_hard_deleted, org_confirmed, version, doc)
+       VALUES (?, ?, ?, ?, ?, ?, 0, 0, 0, 0, 0, ?, ?)`,
+    );
+    for (const instance of [late, early, middle]) {
+      insert.run(guidOf(instance), instance.appId, instance.org, instance.instanceOwner.partyId, instance.lastChanged, instance.created, instance.version, JSON.stringify(instance));
+    }
+    const insertEvent = old.db.prepare('INSERT INTO events (id, instance_id, created, event_type, doc) VALUES (?, ?, ?, ?, ?)');
+    for (const event of [saved, orphan, created]) insertEvent.run(event.id, event.instanceId, event.created, event.eventType, JSON.stringify(event));
+    old.close();
+
+    const store = new SqliteMetadataStore(dataDir);
+    await store.init();
+    try {
+      expect(store.database.pragma('user_version', { simple: true })).toBe(METADATA_MIGRATIONS.length);
+      expect((await store.instances.query({ limit: 10 })).map(guidOf)).toEqual([early, middle, late].map(guidOf));
+      const feed = await store.events.feed({ after: 0, limit: 10 });
+      expect(feed.map((event) => [event.id, event.appId])).toEqual([
+        [orphan.id, ''],
+        [created.id, 'acme/tax'],
+        [saved.id, 'acme/tax'],
+      ]);
+      const newest = buildInstance({ lastChanged: at(0) });
+      await store.instances.insert(newest);
+      const rows = await store.instances.querySequenced({ limit: 10 });
+      expect(rows.map((row) => guidOf(row.instance))).toEqual([early, middle, late, newest].map(guidOf));
+      expect(Math.min(...rows.map((row) => row.sequence))).toBeGreaterThan(Math.max(...feed.map((event) => event.sequence)));
+    } finally {
+      await store.close();
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('SqliteMetadataStore, first start on a data directory of the earlier journalled store', () => {
   it('imports the journals in one go, then sets the folder aside', async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'sqlite-import-'));
@@ -175,6 +219,7 @@ describe('SqliteMetadataStore, first start on a data directory of the earlier jo
       expect(await store.instances.query({ limit: 10 })).toEqual([changed]);
       expect(await store.instances.query({ appIds: [kept.appId], excludeConfirmedBy: 'acme', limit: 10 })).toEqual([]);
       expect(await store.events.list(kept.id, {})).toEqual([event]);
+      expect(await store.events.feed({ after: 0, limit: 10 })).toEqual([{ ...event, sequence: expect.any(Number), appId: kept.appId }]);
       expect(await store.applications.get(application.id)).toEqual(application);
       expect(await store.pendingUploads.listStartedBefore(at(9), 10)).toEqual([upload]);
       expect(logged).toEqual(['imported the journals of the earlier embedded store']);

@@ -42,6 +42,18 @@ export interface ClientStore {
    * the same pair, at most one resolves to true, also across processes sharing the store.
    */
   rememberAssertionId(clientId: string, jti: string, expiresAt: Date, now: Date): Promise<boolean>;
+
+  /**
+   * Counts one request under `key` in its current fixed window of `windowMs`, for rate limits that hold for
+   * every replica sharing the store. Atomic: concurrent hits, also from other processes, are all counted.
+   * Resolves to the count in the window (this hit included) and the time until the window ends.
+   */
+  countHit(key: string, windowMs: number): Promise<RateLimitCount>;
+}
+
+export interface RateLimitCount {
+  count: number;
+  resetInMs: number;
 }
 
 export class DuplicateClientError extends Error {
