@@ -1,6 +1,6 @@
 // Production build for the container images (deploy/Dockerfile).
 //
-//   node scripts/build.mjs [storage] [auth] [app] [--out-dir <dir>]      (default: all three)
+//   node scripts/build.mjs [storage] [auth] [events] [app] [--out-dir <dir>]      (default: all four)
 //
 // Bundles each service's entry point into services/<name>/dist/server.js (the token service also gets its admin
 // CLI, dist/cli.js). Workspace packages (@forms/*) are compiled in; third-party packages stay external and come
@@ -19,6 +19,7 @@ const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
 const SERVICES = {
   storage: ['server'],
   auth: ['server', 'cli'],
+  events: ['server'],
   app: ['server'],
 };
 

@@ -8,7 +8,7 @@
  * a development key that is printed: a newcomer can try the APIs and the admin CLI at once. Each app gets a
  * client of its own through that admin API, as a deployment gives each app container one.
  *
- * Ctrl-C (or SIGTERM) stops the apps, then storage, then the token service, each finishing its in-flight
+ * Ctrl-C (or SIGTERM) stops the apps, then the events service, then storage, then the token service, each finishing its in-flight
  * requests first. If any service stops by itself, the others are stopped too.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -16,12 +16,14 @@ import { join, resolve } from 'node:path';
 import { Scopes } from '@forms/contracts';
 import { loadAppServiceConfig } from '../services/app/src/config';
 import { ADMIN_PREFIX, loadAuthConfig, TEST_TOKEN_PATH, TOKEN_PATH } from '../services/auth/src/config';
+import { API_PREFIX as EVENTS_API_PREFIX, loadEventsConfig } from '../services/events/src/config';
 import { API_PREFIX, loadStorageConfig } from '../services/storage/src/config';
 import { assertPortsFree, describeExit, localHost, ServiceProcess, type ServiceSpec } from './supervisor';
 
 const ROOT = join(__dirname, '..');
 const APPS_DIR = join(ROOT, 'apps');
 const FIRST_APP_PORT = 5110;
+const EVENTS_PORT = 5102;
 /** The admin API key `up` serves unless ADMIN_API_KEY says otherwise. For this machine only, like test tokens. */
 export const DEVELOPMENT_ADMIN_API_KEY = 'development-admin-key';
 const READY_TIMEOUT_MS = 60_000;
@@ -56,31 +58,44 @@ const DEVELOPMENT_ORG_NUMBERS: Record<string, string> = { nav: '889640782', skd:
  */
 async function registerAppClient(authUrl: string, adminKey: string, appId: string): Promise<{ clientId: string; clientSecret: string }> {
   const org = appId.split('/')[0] as string;
-  const clientId = `app.${appId.replace('/', '.')}`;
+  return registerClient(authUrl, adminKey, `app.${appId.replace('/', '.')}`, {
+    kind: 'org',
+    org,
+    orgNumber: DEVELOPMENT_ORG_NUMBERS[org] ?? '999999999',
+    // Its tokens name the app: storage lets it act for parties in this app only (ADR 0012).
+    app: appId,
+    name: `app service ${appId} (npm run up)`,
+    scopes: [Scopes.serviceOwnerRead, Scopes.serviceOwnerWrite],
+  });
+}
+
+/** The events service's own client: the one that may read storage's change feed of every app (ADR 0014). */
+const registerEventsClient = (authUrl: string, adminKey: string) =>
+  registerClient(authUrl, adminKey, 'platform.events', {
+    kind: 'org',
+    org: 'platform',
+    orgNumber: '999999999',
+    name: 'events service (npm run up)',
+    scopes: [Scopes.storageEventsFeed],
+  });
+
+async function registerClient(authUrl: string, adminKey: string, clientId: string, registration: object): Promise<{ clientId: string; clientSecret: string }> {
   const admin = { authorization: `Bearer ${adminKey}` };
   const removed = await fetch(`${authUrl}${ADMIN_PREFIX}/clients/${clientId}`, { method: 'DELETE', headers: admin });
-  if (removed.status !== 204 && removed.status !== 404) throw new Error(`the admin API refused to replace the client of ${appId}: ${removed.status}`);
+  if (removed.status !== 204 && removed.status !== 404) throw new Error(`the admin API refused to replace the client ${clientId}: ${removed.status}`);
   const response = await fetch(`${authUrl}${ADMIN_PREFIX}/clients`, {
     method: 'POST',
     headers: { ...admin, 'content-type': 'application/json' },
-    body: JSON.stringify({
-      clientId,
-      kind: 'org',
-      org,
-      orgNumber: DEVELOPMENT_ORG_NUMBERS[org] ?? '999999999',
-      // Its tokens name the app: storage lets it act for parties in this app only (ADR 0012).
-      app: appId,
-      name: `app service ${appId} (npm run up)`,
-      scopes: [Scopes.serviceOwnerRead, Scopes.serviceOwnerWrite],
-    }),
+    body: JSON.stringify({ clientId, ...registration }),
   });
-  if (response.status !== 201) throw new Error(`registering the client of ${appId}: ${response.status} ${await response.text()}`);
+  if (response.status !== 201) throw new Error(`registering the client ${clientId}: ${response.status} ${await response.text()}`);
   return { clientId, clientSecret: ((await response.json()) as { clientSecret: string }).clientSecret };
 }
 
-/** The running services, stopped in dependency order: apps, then storage, then the token service. */
+/** The running services, stopped in dependency order: apps, then events, then storage, then the token service. */
 class Platform {
   readonly apps: ServiceProcess[] = [];
+  events: ServiceProcess | undefined;
   storage: ServiceProcess | undefined;
   auth: ServiceProcess | undefined;
   /** Set once every service is ready; until then a service that ends is reported by the start itself. */
@@ -102,7 +117,7 @@ class Platform {
   /** Idempotent: a Ctrl-C that reaches this process twice (from the terminal and from npm) stops it once. */
   stop(exitCode: number, message?: string): Promise<void> {
     this.stopping ??= (async () => {
-      const stages = [this.apps, [this.storage], [this.auth]];
+      const stages = [this.apps, [this.events], [this.storage], [this.auth]];
       for (const stage of stages) {
         await Promise.all(stage.map((service) => service?.stop(this.graceMs)));
       }
@@ -130,9 +145,26 @@ async function main(platform: Platform): Promise<void> {
     const config = loadAppServiceConfig(env);
     return { id, name: `app ${id}`, entry: 'services/app/src/server.ts', env, host: config.HOST, port: config.PORT };
   });
+  // The events service names each event's source by the app's own address here.
+  const appBaseUrls = appSpecs.map((spec) => `${spec.id}=http://${localHost(spec.host)}:${spec.port}`).join(',');
+  const eventsEnv = {
+    ...sharedEnv,
+    LOG_LEVEL: logLevel,
+    DATA_DIR: join(dataRoot, 'events'),
+    ...trust,
+    STORAGE_URL: `${storageBase}${API_PREFIX}`,
+    AUTH_URL: authUrl,
+    APP_BASE_URLS: appBaseUrls,
+    // Local development: subscribers on this machine (localhost endpoints) are allowed.
+    ALLOW_PRIVATE_ENDPOINTS: sharedEnv.ALLOW_PRIVATE_ENDPOINTS ?? 'true',
+    PORT: String(EVENTS_PORT),
+  };
+  const eventsConfig = loadEventsConfig(eventsEnv);
+  const eventsSpec: ServiceSpec = { name: 'events', entry: 'services/events/src/server.ts', env: eventsEnv, host: eventsConfig.HOST, port: eventsConfig.PORT };
+  const eventsBase = `http://${localHost(eventsConfig.HOST)}:${eventsConfig.PORT}`;
   const adminApiKey = authConfig.ADMIN_API_KEY;
   if (!adminApiKey) throw new Error('the apps get their clients through the admin API: leave ADMIN_API_KEY unset, or give it 16 or more characters');
-  await assertPortsFree([authSpec, storageSpec, ...appSpecs]);
+  await assertPortsFree([authSpec, storageSpec, eventsSpec, ...appSpecs]);
   platform.graceMs = Math.max(authConfig.SHUTDOWN_GRACE_SECONDS, storageConfig.SHUTDOWN_GRACE_SECONDS) * 1000 + 5_000;
 
   // The token service and storage start side by side (storage fetches the keys only when a request comes).
@@ -147,7 +179,9 @@ async function main(platform: Platform): Promise<void> {
     const orgClient = { ORG_CLIENT_ID: client.clientId, ORG_CLIENT_SECRET: client.clientSecret, ORG_TOKEN_URL: `${authUrl}${TOKEN_PATH}` };
     platform.apps.push(platform.start({ ...spec, env: { ...spec.env, ...orgClient } }));
   }
-  await Promise.all(platform.apps.map((app) => app.waitReady(READY_TIMEOUT_MS)));
+  const eventsClient = await registerEventsClient(authUrl, adminApiKey);
+  platform.events = platform.start({ ...eventsSpec, env: { ...eventsSpec.env, FEED_CLIENT_ID: eventsClient.clientId, FEED_CLIENT_SECRET: eventsClient.clientSecret } });
+  await Promise.all([...platform.apps, platform.events].map((service) => service.waitReady(READY_TIMEOUT_MS)));
 
   const appLines = platform.apps.map(({ spec, baseUrl }) => {
     const id = spec.name.replace(/^app /, '');
@@ -160,6 +194,7 @@ Forms platform is running on its embedded default, each service in its own proce
   token service            ${authUrl}/authentication/api/v1   (docs ${authUrl}/authentication/swagger)
                            development tokens on${adminKey}
   storage                  ${storageBase}${API_PREFIX}   (docs ${storageBase}/storage/swagger)
+  events                   ${eventsBase}${EVENTS_API_PREFIX}   (docs ${eventsBase}/events/swagger)
 ${appLines.join('\n')}
 
 Try it: get a development token for person 50001 and create a child-benefit application.
@@ -175,7 +210,7 @@ Stop with Ctrl-C.`);
 
 const platform = new Platform();
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-  process.on(signal, () => void platform.stop(0, 'Forms platform stopped: apps, storage and token service closed gracefully.'));
+  process.on(signal, () => void platform.stop(0, 'Forms platform stopped: apps, events, storage and token service closed gracefully.'));
 }
 main(platform).catch((error: unknown) => {
   // One line, not a stack trace: a busy port, a service that could not start (it has said why), a bad setting.

@@ -7,7 +7,9 @@
 # CLI prints, the client id and its secret, goes to OUT_DIR/<org>-<app>.json. The app service reads that file
 # (ORG_CLIENT_FILE) and exchanges it for its token by client credentials. Runs on every `docker compose up`: an
 # app whose file is there and whose client is still registered is left alone; otherwise its client is created
-# afresh, since a secret is shown only once.
+# afresh, since a secret is shown only once. EVENTS_CLIENT ("<org>:<org number>"), if set, registers the events
+# service's own client the same way: an org client with only the scope altinn:storage/events.feed, in
+# OUT_DIR/platform-events.json (FEED_CLIENT_FILE of the events service).
 set -eu
 CLI="node dist/cli.js" # run from the image's working directory, /app/services/auth
 SCOPES="altinn:serviceowner/instances.read altinn:serviceowner/instances.write"
@@ -27,3 +29,17 @@ for entry in $APP_CLIENTS; do
   mv "$OUT_DIR/$id.json.new" "$OUT_DIR/$id.json"
   echo "$app: registered client $id"
 done
+
+if [ -n "${EVENTS_CLIENT:-}" ]; then
+  org=${EVENTS_CLIENT%%:*}
+  number=${EVENTS_CLIENT#*:}
+  id="platform-events"
+  if [ -s "$OUT_DIR/$id.json" ] && $CLI clients get "$id" >/dev/null 2>&1; then
+    echo "events service: client $id is registered"
+  else
+    $CLI clients remove "$id" >/dev/null 2>&1 || true
+    $CLI clients add --kind org --org "$org" --org-number "$number" --id "$id" --name "events service (docker compose)" --scope "altinn:storage/events.feed" >"$OUT_DIR/$id.json.new"
+    mv "$OUT_DIR/$id.json.new" "$OUT_DIR/$id.json"
+    echo "events service: registered client $id"
+  fi
+fi

@@ -217,9 +217,9 @@ describe('deploy/Dockerfile', () => {
   it('has a runtime stage per service and ends with the chosen one', () => {
     for (const service of Object.keys(CONFIG_SCHEMAS)) expect(dockerfile.stages).toContain(`runtime-${service}`);
     expect(dockerfile.froms.at(-1)).toBe('runtime-${SERVICE}');
-    // The build refuses a SERVICE the build script does not know, and names the same three.
-    expect(dockerfile.text).toMatch(/case "\$\{SERVICE\}" in storage\|auth\|app\)/);
-    expect(readText('scripts/build.mjs')).toMatch(/storage: \['server'\],\s+auth: \['server', 'cli'\],\s+app: \['server'\],/);
+    // The build refuses a SERVICE the build script does not know, and names the same four.
+    expect(dockerfile.text).toMatch(/case "\$\{SERVICE\}" in storage\|auth\|events\|app\)/);
+    expect(readText('scripts/build.mjs')).toMatch(/storage: \['server'\],\s+auth: \['server', 'cli'\],\s+events: \['server'\],\s+app: \['server'\],/);
   });
 
   it('runs as the unprivileged node user with production dependencies only', () => {

@@ -39,7 +39,7 @@ const deployments = allDeployments.filter(isOurs);
 /** Which of our services a Deployment runs, from its image (forms-platform/<service> or forms-platform/app-<org>-<app>). */
 function serviceOf(container: Yaml): string {
   const image = String(container.image);
-  const match = /^forms-platform\/(storage|auth|app-[a-z0-9-]+)(:.*)?$/.exec(image);
+  const match = /^forms-platform\/(storage|auth|events|app-[a-z0-9-]+)(:.*)?$/.exec(image);
   if (!match) throw new Error(`unexpected image ${image}`);
   return (match[1] as string).startsWith('app-') ? 'app' : (match[1] as string);
 }
@@ -88,9 +88,9 @@ describe('deploy/k8s kustomization', () => {
 });
 
 describe('deploy/k8s Deployments', () => {
-  it('runs storage, the token service and one Deployment per example app', () => {
+  it('runs storage, the token service, the events service and one Deployment per example app', () => {
     const services = deployments.flatMap((deployment) => containers(deployment).map(serviceOf)).sort();
-    expect(services.filter((service) => service !== 'app')).toEqual(['auth', 'storage']);
+    expect(services.filter((service) => service !== 'app')).toEqual(['auth', 'events', 'storage']);
     expect(services.filter((service) => service === 'app')).toHaveLength(repoApps().length);
   });
 
@@ -273,7 +273,7 @@ describe('deploy/k8s Services and Ingresses', () => {
     const authEnv = environment(containers(auth)[0] as Yaml);
     const authService = nameOf(exposure(auth).service);
     expect(authEnv.ISSUER).toBe(`https://auth.${domain}`);
-    for (const deployment of [storage, ...deploymentOf('app')]) {
+    for (const deployment of [storage, ...deploymentOf('app'), ...deploymentOf('events')]) {
       const env = environment(containers(deployment)[0] as Yaml);
       const name = nameOf(deployment);
       expect({ name, issuer: env.TOKEN_ISSUER, audience: env.TOKEN_AUDIENCE }).toEqual({ name, issuer: authEnv.ISSUER, audience: authEnv.AUDIENCE });
@@ -286,6 +286,19 @@ describe('deploy/k8s Services and Ingresses', () => {
       expect(hostAndPort(env.STORAGE_URL ?? '')).toEqual({ host: nameOf(exposure(storage).service), port: storageEnv.PORT, path: '/storage/api/v1' });
       expect(hostAndPort(env.ORG_TOKEN_URL ?? '')).toEqual({ host: authService, port: authEnv.PORT, path: '/authentication/api/v1/token' });
     }
+  });
+
+  it('routes events.<domain>/events to the events service, which reads storage and the token service in the cluster', () => {
+    const [events] = deploymentOf('events');
+    if (!events || !storage || !auth) throw new Error('no events, storage or auth Deployment');
+    expect(exposure(events).rules).toEqual([{ host: `events.${domain}`, path: '/events', pathType: 'Prefix' }]);
+    const env = environment(containers(events)[0] as Yaml);
+    const storageEnv = environment(containers(storage)[0] as Yaml);
+    expect(hostAndPort(env.STORAGE_URL ?? '')).toEqual({ host: nameOf(exposure(storage).service), port: storageEnv.PORT, path: '/storage/api/v1' });
+    expect(hostAndPort(env.AUTH_URL ?? '')).toMatchObject({ host: nameOf(exposure(auth).service), port: environment(containers(auth)[0] as Yaml).PORT });
+    expect(env.PUBLIC_URL).toBe(`https://events.${domain}`);
+    // Production refuses subscriber endpoints inside the cluster's networks.
+    expect(env.ALLOW_PRIVATE_ENDPOINTS).toBe('false');
   });
 });
 

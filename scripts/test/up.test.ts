@@ -1,6 +1,6 @@
 /**
  * The real `npm run up`, as a newcomer runs it: npm, then scripts/up.mjs, then one process per service, on the
- * fixed ports the README shows (5100, 5101, 5110, 5111; no other test listens on them). With the registry
+ * fixed ports the README shows (5100, 5101, 5102, 5110, 5111; no other test listens on them). With the registry
  * unreachable, as on a machine without network, since an installed clone must start without it.
  *
  * It runs every shell block of the README against the started platform (scripts/test/support/readme.ts), then
@@ -18,10 +18,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { busyPorts, descendants, isAlive } from './support/processes';
 import { ROOT, sessionScript, shellBlocks } from './support/readme';
 
-const PORTS = [5100, 5101, 5110, 5111];
+const PORTS = [5100, 5101, 5102, 5110, 5111];
 const READY_WITHIN_MS = 60_000;
 const STOPPED_WITHIN_MS = 60_000;
-const STOPPED_LINE = /^Forms platform stopped: apps, storage and token service closed gracefully\.$/gm;
+const STOPPED_LINE = /^Forms platform stopped: apps, events, storage and token service closed gracefully\.$/gm;
 
 const busy = busyPorts(PORTS);
 const describeWhenPortsFree = busy.length === 0 ? describe : describe.skip;

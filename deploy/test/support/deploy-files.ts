@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
 import { AppServiceConfigSchema } from '../../../services/app/src/config';
 import { AuthConfigSchema } from '../../../services/auth/src/config';
+import { EventsConfigSchema } from '../../../services/events/src/config';
 import { StorageConfigSchema } from '../../../services/storage/src/config';
 
 export const ROOT = join(__dirname, '..', '..', '..');
@@ -30,6 +31,7 @@ export function readYamlDocuments(path: string): Yaml[] {
 export const CONFIG_SCHEMAS = {
   storage: StorageConfigSchema,
   auth: AuthConfigSchema,
+  events: EventsConfigSchema,
   app: AppServiceConfigSchema,
 } as const;
 export type ServiceName = keyof typeof CONFIG_SCHEMAS;

@@ -85,7 +85,9 @@ export interface ProcessDefinition {
 /** What every rule hook gets to know. */
 export interface RuleContext {
   appId: string;
-  principal: Principal;
+  /** Who calls; absent for anonymous stateless calls (`/v1/data/anonymous`, data types with `allowAnonymousOnStateless`). */
+  principal?: Principal;
+  /** The party acted for; empty for anonymous stateless calls. */
   instanceOwnerPartyId: string;
   /** Absent for stateless calls (`/v1/data`). */
   instance?: Instance;

@@ -1,14 +1,15 @@
 import { Command, CommanderError } from 'commander';
 import { isDomainError } from '@forms/contracts';
 import { addDataCommands } from './commands/data';
+import { addEventsCommands } from './commands/events';
 import { addInstanceCommands } from './commands/instances';
 import { addLoginCommands } from './commands/login';
 import { addSyncCommand } from './commands/sync';
 import { ExitCode, UsageError } from './errors';
 import type { CliContext } from './io';
-import { DEFAULT_STORAGE_URL, Session, type GlobalOptions, type SessionFactory } from './session';
+import { DEFAULT_EVENTS_URL, DEFAULT_STORAGE_URL, Session, type GlobalOptions, type SessionFactory } from './session';
 
-export { DEFAULT_AUTH_URL, DEFAULT_STORAGE_URL } from './session';
+export { DEFAULT_AUTH_URL, DEFAULT_EVENTS_URL, DEFAULT_STORAGE_URL } from './session';
 
 /**
  * Runs forms-cli with `argv` (the arguments after the program name) and returns the exit code: 0 ok, 1 usage,
@@ -35,12 +36,14 @@ export function buildProgram(ctx: CliContext): Command {
     .showHelpAfterError('(add --help for usage)')
     .option('--json', 'machine-readable output on stdout (one JSON document), errors as JSON on stderr, no progress')
     .option('--storage-url <url>', `storage API base URL (default: $FORMS_STORAGE_URL, the URL saved at login, or ${DEFAULT_STORAGE_URL})`)
+    .option('--events-url <url>', `events API base URL (default: $FORMS_EVENTS_URL or ${DEFAULT_EVENTS_URL})`)
     .option('--token <token>', 'bearer token to use instead of the stored one (or $FORMS_TOKEN)');
 
   addLoginCommands(program, ctx, session);
   addInstanceCommands(program, ctx, session);
   addDataCommands(program, ctx, session);
   addSyncCommand(program, ctx, session);
+  addEventsCommands(program, ctx, session);
   return program;
 }
 
@@ -59,12 +62,17 @@ function reportError(error: unknown, ctx: CliContext, json: boolean): number {
     ctx.stderr.write(`forms-cli: ${error.code}: ${error.message}\n`);
     const issues = error.extensions?.validationIssues;
     if (Array.isArray(issues)) {
-      for (const issue of issues as Array<{ severity?: string; code?: string; field?: string; description?: string }>) {
-        ctx.stderr.write(`  ${issue.severity ?? 'error'} ${issue.code ?? ''}${issue.field ? ` (${issue.field})` : ''}: ${issue.description ?? ''}\n`);
+      for (const issue of issues as Array<{ severity?: number; code?: string; field?: string; description?: string }>) {
+        ctx.stderr.write(`  ${severityName(issue.severity)} ${issue.code ?? ''}${issue.field ? ` (${issue.field})` : ''}: ${issue.description ?? ''}\n`);
       }
     }
   } else {
     ctx.stderr.write(`forms-cli: ${(error as Error).message ?? String(error)}\n`);
   }
   return code;
+}
+
+/** Altinn's numeric severities (1 Error, 2 Warning, 3 Informational, 4 Fixed, 5 Success) in words. */
+function severityName(severity: number | undefined): string {
+  return ['error', 'error', 'warning', 'info', 'fixed', 'success'][severity ?? 1] ?? 'error';
 }

@@ -14,6 +14,8 @@ export interface CliContext {
   /** Folder relative paths are resolved against. Default process.cwd(). */
   cwd?: string;
   now?: () => number;
+  /** Ends commands that run until stopped (`events tail`, `sync --follow`): Ctrl-C in a terminal. */
+  signal?: AbortSignal;
   /** Seams for tests. */
   createStorage?: (options: StorageClientOptions) => StorageApi;
   writeFile?: WriteFile;

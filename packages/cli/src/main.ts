@@ -3,7 +3,14 @@
 import { run } from './cli';
 import { userFolder } from './io';
 
-run(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: userFolder(process.env, process.cwd()) }).then(
+// Ctrl-C ends a command that follows a feed after the event in hand; a second one exits at once.
+const stop = new AbortController();
+process.once('SIGINT', () => {
+  stop.abort();
+  process.once('SIGINT', () => process.exit(130));
+});
+
+run(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: userFolder(process.env, process.cwd()), signal: stop.signal }).then(
   (code) => {
     process.exitCode = code;
   },

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { AppClient, StorageClient, type StorageApi } from '@forms/client';
+import { AppClient, EventsClient, StorageClient, type StorageApi } from '@forms/client';
 import { DomainError } from '@forms/contracts';
 import type { Command } from 'commander';
 import { ConfigStore, defaultConfigDir, type CliConfig } from './config-store';
@@ -9,12 +9,14 @@ import { checkAppId } from './arguments';
 
 export const DEFAULT_AUTH_URL = 'http://127.0.0.1:5100';
 export const DEFAULT_STORAGE_URL = 'http://127.0.0.1:5101/storage/api/v1';
+export const DEFAULT_EVENTS_URL = 'http://127.0.0.1:5102/events/api/v1';
 /** A stored token this close to its expiry is treated as expired. */
 const EXPIRY_MARGIN_MS = 5_000;
 
 export interface GlobalOptions {
   json?: boolean;
   storageUrl?: string;
+  eventsUrl?: string;
   token?: string;
 }
 
@@ -83,6 +85,12 @@ export class Session {
   async storage(): Promise<StorageApi> {
     const options = { baseUrl: await this.storageUrl(), timeoutMs: 30_000 };
     return this.ctx.createStorage ? this.ctx.createStorage(options) : new StorageClient(options);
+  }
+
+  /** The events API: --events-url, else $FORMS_EVENTS_URL, else the local default. */
+  async events(): Promise<EventsClient> {
+    const baseUrl = this.globals.eventsUrl ?? this.ctx.env.FORMS_EVENTS_URL ?? DEFAULT_EVENTS_URL;
+    return new EventsClient({ baseUrl, token: await this.token(), timeoutMs: 30_000 });
   }
 
   async app(appUrl: string | undefined, appId: string): Promise<AppClient> {

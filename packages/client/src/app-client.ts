@@ -1,4 +1,4 @@
-import type { DataElement, DataValues, Instance, InstanceEvent, InstanceOwner, ProcessState } from '@forms/contracts';
+import type { DataElement, DataValues, Instance, InstanceOwner, ProcessState } from '@forms/contracts';
 import { multipartCreation } from './multipart';
 import { HttpClient, ifMatch, parseEtag, segments, toSearchParams, type Body, type ContentOptions, type DataDownload, type HttpResponse, type Versioned } from './http';
 
@@ -37,8 +37,13 @@ export interface DataPart {
   filename?: string;
 }
 
+/** Altinn's ValidationIssueSeverity, as the API sends it. */
+export const ValidationIssueSeverity = { Error: 1, Warning: 2, Informational: 3, Fixed: 4, Success: 5 } as const;
+
+/** Altinn's ValidationIssueWithSource. */
 export interface ValidationIssue {
-  severity: 'error' | 'warning' | 'info';
+  /** See ValidationIssueSeverity: 1 Error, 2 Warning, 3 Informational, 4 Fixed, 5 Success. */
+  severity: number;
   code: string;
   field?: string;
   description: string;
@@ -46,18 +51,51 @@ export interface ValidationIssue {
   source: string;
 }
 
-export interface InstanceStatus {
-  instance: Instance;
-  validation: { errorCount: number; warningCount: number };
-  version: number;
-}
-
-/** The answer to a form data write: the data after the app's calculation, and the fields the app changed. */
-export interface FormDataResult<T = Record<string, unknown>> {
-  data: T;
+/** The answer to a form data write (Altinn's CalculationResult): the data element and the fields the app's calculation changed. */
+export type CalculationResult = DataElement & {
   /** Calculated fields by dotted path. */
   changedFields: Record<string, unknown>;
-  dataElement: DataElement;
+};
+
+/** The answer to a PATCH of one element (Altinn's DataPatchResponse). */
+export interface DataPatchResponse<T = Record<string, unknown>> {
+  validationIssues: Array<{ source: string; issues: ValidationIssue[] }>;
+  newDataModel: T;
+  instance: Instance;
+}
+
+/** The answer to a PATCH of several elements (Altinn's DataPatchResponseMultiple). */
+export interface DataPatchResponseMultiple {
+  validationIssues: Array<{ source: string; issues: ValidationIssue[] }>;
+  newDataModels: Array<{ dataElementId: string; data: Record<string, unknown> }>;
+  instance: Instance;
+}
+
+/** Altinn's ProcessHistoryItem. */
+export interface ProcessHistoryItem {
+  eventType: string;
+  elementId: string | null;
+  occured: string;
+  started: string | null;
+  ended: string | null;
+  performedBy: string | null;
+}
+
+/** Altinn's SimpleInstance: an entry of a party's active instances. */
+export interface SimpleInstance {
+  id: string;
+  presentationTexts: Record<string, string> | null;
+  dueBefore: string | null;
+  lastChanged: string;
+  lastChangedBy: string;
+}
+
+/** Altinn's TextResource. */
+export interface TextResource {
+  id: string;
+  org: string;
+  language: string;
+  resources: Array<{ id: string; value: string }>;
 }
 
 /** Form data: an object is sent as JSON; a string as it is, as XML when it starts with `<`, else as JSON. */
@@ -105,13 +143,41 @@ export class AppClient {
     return this.http.json(path, { token, method: 'POST', content: { body, options: { contentType } } });
   }
 
-  /** The instance with a summary of its validation (not run for an ended process), and its version. */
-  async getInstance(instanceId: string): Promise<InstanceStatus> {
-    const { value, response } = await this.http.jsonWithResponse<Omit<InstanceStatus, 'version'>>(this.instancePath(instanceId), { token: await this.token() });
-    return { ...value, version: versionOf(response, value.instance.version) };
+  /**
+   * Creates an instance with form fields prefilled (Altinn's `POST instances/create`): `prefill` maps dotted field
+   * paths to values, set on the auto-created form data. The owner is `instanceOwner.partyId`.
+   */
+  async createInstanceWithPrefill(request: InstanceTemplate & { prefill?: Record<string, unknown> }): Promise<Instance> {
+    return this.http.json('/instances/create', { token: await this.token(), method: 'POST', json: request });
   }
 
-  async addFormData<T = Record<string, unknown>>(instanceId: string, dataType: string, data: FormInput, options: FormWriteOptions = {}): Promise<FormDataResult<T>> {
+  /** The instance (its `version` is the one to send as `expectedVersion`). */
+  async getInstance(instanceId: string): Promise<Instance> {
+    return this.http.json<Instance>(this.instancePath(instanceId), { token: await this.token() });
+  }
+
+  /** The party's instances of this app whose process has not ended. */
+  async activeInstances(partyId: string): Promise<SimpleInstance[]> {
+    return this.http.json(`/instances/${encodeURIComponent(partyId)}/active`, { token: await this.token() });
+  }
+
+  /** The org confirms it has downloaded the instance (idempotent). */
+  async completeInstance(instanceId: string): Promise<Instance> {
+    return this.http.json(`${this.instancePath(instanceId)}/complete`, { token: await this.token(), method: 'POST' });
+  }
+
+  async setSubstatus(instanceId: string, substatus: { label: string; description?: string }): Promise<Instance> {
+    return this.http.json(`${this.instancePath(instanceId)}/substatus`, { token: await this.token(), method: 'PUT', json: substatus });
+  }
+
+  /** Deletes the instance (softly; `hard` for the org: marked, removed by storage later); the instance as deleted. */
+  async deleteInstance(instanceId: string, options: { hard?: boolean } = {}): Promise<Instance> {
+    const query = options.hard ? '?hard=true' : '';
+    return this.http.json(`${this.instancePath(instanceId)}${query}`, { token: await this.token(), method: 'DELETE' });
+  }
+
+  /** Adds form data; answers the new data element (read the calculated data with `getFormData`). */
+  async addFormData(instanceId: string, dataType: string, data: FormInput, options: FormWriteOptions = {}): Promise<DataElement> {
     const path = `${this.instancePath(instanceId)}/data${toSearchParams({ dataType })}`;
     return this.http.json(path, { token: await this.token(), method: 'POST', content: formContent(data, options) });
   }
@@ -128,12 +194,7 @@ export class AppClient {
   }
 
   /** Replaces form data; with `expectedVersion` only if nobody changed it since (412 otherwise). */
-  async putFormData<T = Record<string, unknown>>(
-    instanceId: string,
-    dataId: string,
-    data: FormInput,
-    options: FormWriteOptions & { expectedVersion?: number } = {},
-  ): Promise<FormDataResult<T>> {
+  async putFormData(instanceId: string, dataId: string, data: FormInput, options: FormWriteOptions & { expectedVersion?: number } = {}): Promise<CalculationResult> {
     return this.http.json(this.dataPath(instanceId, dataId), {
       token: await this.token(),
       method: 'PUT',
@@ -142,18 +203,34 @@ export class AppClient {
     });
   }
 
-  /** Changes form data with JSON Patch; `test` operations and `expectedVersion` (If-Match) guard against concurrent changes. */
+  /**
+   * Changes form data with JSON Patch; `test` operations and `expectedVersion` (If-Match) guard against concurrent
+   * changes. Answers the new model, the validation issues of the current task (less `ignoredValidators`) and the instance.
+   */
   async patchFormData<T = Record<string, unknown>>(
     instanceId: string,
     dataId: string,
     operations: JsonPatchOperation[],
-    options: { expectedVersion?: number } = {},
-  ): Promise<FormDataResult<T>> {
+    options: { expectedVersion?: number; ignoredValidators?: string[] } = {},
+  ): Promise<DataPatchResponse<T>> {
     return this.http.json(this.dataPath(instanceId, dataId), {
       token: await this.token(),
       method: 'PATCH',
-      content: { body: JSON.stringify(operations), options: { contentType: 'application/json-patch+json' } },
+      json: { patch: operations, ...(options.ignoredValidators && { ignoredValidators: options.ignoredValidators }) },
       headers: ifMatch(options.expectedVersion),
+    });
+  }
+
+  /** JSON Patch on several form data elements in one request. */
+  async patchFormDataMultiple(
+    instanceId: string,
+    patches: Array<{ dataElementId: string; patch: JsonPatchOperation[] }>,
+    options: { ignoredValidators?: string[] } = {},
+  ): Promise<DataPatchResponseMultiple> {
+    return this.http.json(`${this.instancePath(instanceId)}/data`, {
+      token: await this.token(),
+      method: 'PATCH',
+      json: { patches, ...(options.ignoredValidators && { ignoredValidators: options.ignoredValidators }) },
     });
   }
 
@@ -172,8 +249,14 @@ export class AppClient {
     return this.http.empty(this.dataPath(instanceId, dataId), { token: await this.token(), method: 'DELETE', headers: ifMatch(expectedVersion) });
   }
 
+  /** Validation of the current task (conflict PROCESS_ENDED once the process has ended). */
   async validate(instanceId: string): Promise<ValidationIssue[]> {
     return this.http.json(`${this.instancePath(instanceId)}/validate`, { token: await this.token() });
+  }
+
+  /** Validation of one data element in the current task. */
+  async validateDataElement(instanceId: string, dataId: string): Promise<ValidationIssue[]> {
+    return this.http.json(`${this.dataPath(instanceId, dataId)}/validate`, { token: await this.token() });
   }
 
   async getProcess(instanceId: string): Promise<Versioned<ProcessState>> {
@@ -185,24 +268,35 @@ export class AppClient {
    * With `currentTask` (the task the caller means to complete) a repeated call is refused (conflict,
    * `TASK_MISMATCH`) instead of completing the task after it.
    */
-  async nextProcess(instanceId: string, options: { expectedVersion?: number; currentTask?: string } = {}): Promise<Instance> {
+  async nextProcess(instanceId: string, options: { expectedVersion?: number; currentTask?: string; action?: string } = {}): Promise<ProcessState> {
     const query = options.currentTask !== undefined ? `?currentTask=${encodeURIComponent(options.currentTask)}` : '';
     return this.http.json(`${this.instancePath(instanceId)}/process/next${query}`, {
       token: await this.token(),
       method: 'PUT',
+      json: options.action !== undefined ? { action: options.action } : {},
       headers: ifMatch(options.expectedVersion),
     });
   }
 
-  async processHistory(instanceId: string): Promise<InstanceEvent[]> {
-    const body = await this.http.json<{ processHistory: InstanceEvent[] }>(`${this.instancePath(instanceId)}/process/history`, {
+  /** Where completing the current task leads (the next task or end event), by the current form data. */
+  async nextElements(instanceId: string): Promise<string[]> {
+    return this.http.json(`${this.instancePath(instanceId)}/process/next`, { token: await this.token() });
+  }
+
+  async processHistory(instanceId: string): Promise<ProcessHistoryItem[]> {
+    const body = await this.http.json<{ processHistory: ProcessHistoryItem[] }>(`${this.instancePath(instanceId)}/process/history`, {
       token: await this.token(),
     });
     return body.processHistory;
   }
 
-  /** Runs the app's calculation on form data without an instance. */
-  async calculate<T = Record<string, unknown>>(dataType: string, data: object, options: { partyId?: string } = {}): Promise<Omit<FormDataResult<T>, 'dataElement'>> {
+  /** The app's texts in one language (public). */
+  async texts(language: string): Promise<TextResource> {
+    return this.http.json(`/api/v1/texts/${encodeURIComponent(language)}`, {});
+  }
+
+  /** Runs the app's calculation on form data without an instance; answers the calculated model. */
+  async calculate<T = Record<string, unknown>>(dataType: string, data: object, options: { partyId?: string } = {}): Promise<T> {
     return this.http.json(`/v1/data${toSearchParams({ dataType, partyId: options.partyId })}`, { token: await this.token(), method: 'POST', json: data });
   }
 

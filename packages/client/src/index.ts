@@ -2,3 +2,5 @@ export * from './storage-client';
 export * from './app-client';
 export * from './token-client';
 export { Deadline, currentDeadline, withDeadline, withoutDeadline } from './deadline';
+export * from './events-client';
+export * from './event-signature';

@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { DomainError, type DataElement, type Instance } from '@forms/contracts';
-import { AppClient } from '../src';
+import { AppClient, ValidationIssueSeverity } from '../src';
 import { OWNER_PARTY, OTHER_PARTY } from '../../../services/storage/test/support/storage-harness';
 import { startApp, type AppHarness } from '../../../services/app/test/support/app-harness';
 import { PDF } from '../../../services/app/test/support/fixtures';
@@ -67,28 +67,30 @@ describe('a person fills in an application through the client', () => {
   let form: DataElement;
   let formVersion: number;
 
-  test('createInstance starts the process with prefilled form data; getInstance reports validation and version', async () => {
+  test('createInstance starts the process with prefilled form data; getInstance answers the instance itself', async () => {
     instance = await client.createInstance();
     expect(instance).toMatchObject({ appId: 'nav/child-benefit', instanceOwner: { partyId: OWNER_PARTY } });
     expect(instance.process.currentTask).toMatchObject({ elementId: 'Task_1' });
     form = instance.data.find((d) => d.dataType === 'model') as DataElement;
 
-    const status = await client.getInstance(instance.id);
-    expect(status.instance.id).toBe(instance.id);
-    expect(status.validation).toEqual({ errorCount: 2, warningCount: 1 });
-    expect(status.version).toBe(status.instance.version);
+    const read1 = await client.getInstance(instance.id);
+    expect(read1).toMatchObject({ id: instance.id, version: instance.version });
+    const issues = await client.validate(instance.id);
+    expect(issues.filter((i) => i.severity === ValidationIssueSeverity.Error)).toHaveLength(2);
+    expect(issues.filter((i) => i.severity === ValidationIssueSeverity.Warning)).toHaveLength(1);
 
     const read = await client.getFormData(instance.id, form.id);
     expect(read.value).toEqual({ applicant: { name: 'Ola Nordmann' }, children: [], numberOfChildren: 0, monthlyBenefit: 0 });
     expect(read.version).toBe(form.version);
   });
 
-  test('putFormData sends XML and returns the calculated data, the changed fields and the data element', async () => {
+  test('putFormData sends XML and answers the CalculationResult: the data element and the changed fields', async () => {
     const result = await client.putFormData(instance.id, form.id, formXml(60_000), { expectedVersion: form.version });
     expect(result.changedFields).toEqual({ numberOfChildren: 2, monthlyBenefit: 1766 });
-    expect(result.data).toMatchObject({ applicant: { monthlyIncome: 60_000 }, monthlyBenefit: 1766 });
-    expect(result.dataElement.version).toBeGreaterThan(form.version);
-    formVersion = result.dataElement.version;
+    expect(result).toMatchObject({ id: form.id, dataType: 'model' });
+    expect(result.version).toBeGreaterThan(form.version);
+    formVersion = result.version;
+    expect((await client.getFormData(instance.id, form.id)).value).toMatchObject({ applicant: { monthlyIncome: 60_000 }, monthlyBenefit: 1766 });
 
     const xml = await client.getFormDataXml(instance.id, form.id);
     expect(xml.value).toContain('<monthlyBenefit>1766</monthlyBenefit>');
@@ -112,7 +114,9 @@ describe('a person fills in an application through the client', () => {
       ],
       { expectedVersion: formVersion },
     );
-    expect(result.changedFields).toEqual({ numberOfChildren: 3, monthlyBenefit: 2 * 1766 });
+    expect(result.newDataModel).toMatchObject({ numberOfChildren: 3, monthlyBenefit: 2 * 1766 });
+    expect(result.instance.id).toBe(instance.id);
+    expect(result.validationIssues.flatMap((pair) => pair.issues.map((i) => i.code))).toEqual(['ProofRequired']);
     const failed = await failure(client.patchFormData(instance.id, form.id, [{ op: 'test', path: '/applicant/monthlyIncome', value: 1 }]));
     expect(failed).toMatchObject({ kind: 'conflict', code: 'PATCH_TEST_FAILED' });
   });
@@ -141,18 +145,18 @@ describe('a person fills in an application through the client', () => {
     expect(wrong).toMatchObject({ kind: 'unsupported_media_type', code: 'CONTENT_TYPE_MISMATCH' });
     const extra = await client.uploadAttachment(instance.id, 'proof', PDF, { contentType: 'application/pdf', filename: 'extra.pdf' });
     await client.deleteData(instance.id, extra.id);
-    expect((await client.getInstance(instance.id)).instance.data.map((d) => d.id)).not.toContain(extra.id);
+    expect((await client.getInstance(instance.id)).data.map((d) => d.id)).not.toContain(extra.id);
   });
 
   test('nextProcess moves through the confirmation task to the end; getProcess and processHistory follow', async () => {
     const toConfirm = await client.nextProcess(instance.id, { currentTask: 'Task_1' });
-    expect(toConfirm.process.currentTask).toMatchObject({ elementId: 'Task_2' });
+    expect(toConfirm.currentTask).toMatchObject({ elementId: 'Task_2' });
     // The same call again (a double click) is refused instead of completing Task_2.
     expect(await failure(client.nextProcess(instance.id, { currentTask: 'Task_1' }))).toMatchObject({ kind: 'conflict', code: 'TASK_MISMATCH' });
     const process = await client.getProcess(instance.id);
     expect(process.value.currentTask).toMatchObject({ elementId: 'Task_2' });
     const ended = await client.nextProcess(instance.id, { expectedVersion: process.version });
-    expect(ended.process.endEvent).toBe('EndEvent_1');
+    expect(ended.endEvent).toBe('EndEvent_1');
     expect((await client.processHistory(instance.id)).map((e) => e.eventType)).toEqual([
       'process_StartEvent',
       'process_StartTask',
@@ -200,11 +204,22 @@ describe('stateless calculation and validation', () => {
   test('calculate, validateData and prefill run the rules without an instance', async () => {
     const data = { applicant: { name: 'Kari', personNumber: '01017012345' }, children: [{ name: 'Lise', birthYear: year - 4 }] };
     const calculated = await client.calculate('model', data);
-    expect(calculated).toEqual({ data: expect.objectContaining({ numberOfChildren: 1, monthlyBenefit: 1766 }), changedFields: { numberOfChildren: 1, monthlyBenefit: 1766 } });
+    expect(calculated).toEqual(expect.objectContaining({ numberOfChildren: 1, monthlyBenefit: 1766 }));
     const issues = await client.validateData('model', { ...data, children: [] });
     expect(issues.map((issue) => issue.code)).toEqual(expect.arrayContaining(['NoChildren', 'IncomeMissing']));
     expect(await client.prefill('model', { partyId: OWNER_PARTY })).toMatchObject({ applicant: { name: 'Ola Nordmann' } });
     expect(await failure(client.calculate('no-such-type', data))).toMatchObject({ kind: 'invalid' });
+  });
+});
+
+describe("Altinn's other instance routes", () => {
+  test('activeInstances lists an unfinished instance; deleteInstance deletes it softly; texts are public', async () => {
+    const instance = await client.createInstance();
+    expect((await client.activeInstances(OWNER_PARTY)).map((entry) => entry.id)).toContain(instance.id);
+    const deleted = await client.deleteInstance(instance.id);
+    expect(deleted.status.isSoftDeleted).toBe(true);
+    expect((await client.getInstance(instance.id)).status.isSoftDeleted).toBe(true);
+    expect(await client.texts('en')).toMatchObject({ language: 'en', resources: expect.arrayContaining([{ id: 'appName', value: 'Application for child benefit' }]) });
   });
 });
 

@@ -30,6 +30,7 @@ export const DataType = Type.Object(
         classRef: Type.Optional(Type.String()),
         schemaRef: Type.Optional(Type.String()),
         autoCreate: Type.Optional(Type.Boolean()),
+        allowAnonymousOnStateless: Type.Optional(Type.Boolean({ description: "The app's stateless API (/v1/data/anonymous) serves this type without a token" })),
       }),
     ),
   },

@@ -18,6 +18,10 @@ export const Scopes = {
   instancesWrite: 'altinn:instances.write',
   serviceOwnerRead: 'altinn:serviceowner/instances.read',
   serviceOwnerWrite: 'altinn:serviceowner/instances.write',
+  /** Subscribe to events and read the pull feed: an org for its own apps, a party for itself (services/events). */
+  eventsSubscribe: 'altinn:events.subscribe',
+  /** Read storage's change feed of every app: the events service's own client only (ADR 0014). */
+  storageEventsFeed: 'altinn:storage/events.feed',
 } as const;
 export type Scope = (typeof Scopes)[keyof typeof Scopes];
 export const ALL_SCOPES: readonly Scope[] = Object.values(Scopes);

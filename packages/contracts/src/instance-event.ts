@@ -4,7 +4,7 @@ import { ProcessState } from './process';
 
 /**
  * Event types of the instance audit log; the spellings follow Altinn's, including `Submited`.
- * `Saved` records a change of the instance's own metadata (substatus, read status, data values);
+ * `Saved` records a change of the instance's own metadata (read status, data values), `SubstatusUpdated` the org's substatus;
  * data element changes have their own types and carry `dataId`.
  */
 export const INSTANCE_EVENT_TYPES = [
@@ -13,6 +13,7 @@ export const INSTANCE_EVENT_TYPES = [
   'Deleted',
   'Undeleted',
   'ConfirmedComplete',
+  'SubstatusUpdated',
   'Submited',
   'Signed',
   'process_StartEvent',

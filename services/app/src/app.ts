@@ -5,6 +5,8 @@ import { createServer, healthRoutes, openApi, type LoggerOptions, type TypedFast
 import type { AppServiceConfig } from './config';
 import { appContextPlugin } from './plugins/app-context';
 import dataRoutes from './routes/data';
+import dataPatchRoutes from './routes/data-patch';
+import instanceLifecycleRoutes from './routes/instance-lifecycle';
 import instanceRoutes from './routes/instances';
 import metadataRoutes from './routes/metadata';
 import processRoutes from './routes/process';
@@ -61,7 +63,9 @@ export async function buildAppService(options: AppServiceOptions): Promise<Typed
     async (api) => {
       await api.register(metadataRoutes);
       await api.register(instanceRoutes);
+      await api.register(instanceLifecycleRoutes);
       await api.register(dataRoutes);
+      await api.register(dataPatchRoutes);
       await api.register(processRoutes);
       await api.register(statelessRoutes);
     },

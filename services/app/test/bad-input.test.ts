@@ -91,11 +91,15 @@ describe('JSON that does not fit', () => {
   });
 
   test('a JSON Patch that is not a list of operations, or breaks the model', async () => {
-    const patch = (payload: unknown) =>
-      h.app.inject({ method: 'PATCH', url: formUrl(), headers: { ...owner, 'content-type': 'application/json-patch+json' }, payload: JSON.stringify(payload) });
-    expectProblem(await patch({ op: 'add' }), 400, 'INVALID_PATCH');
-    expectProblem(await patch([{ op: 'fly', path: '/x' }]), 400, 'INVALID_PATCH');
-    expectProblem(await patch([{ op: 'add', path: '/applicant/monthlyIncome', value: -5 }]), 400, 'FORM_DATA_INVALID');
+    const patch = (payload: unknown, contentType = 'application/json') =>
+      h.app.inject({ method: 'PATCH', url: formUrl(), headers: { ...owner, 'content-type': contentType }, payload: JSON.stringify(payload) });
+    expectProblem(await patch({ patch: { op: 'add' } }), 400, 'VALIDATION_FAILED');
+    expectProblem(await patch([{ op: 'add', path: '/x', value: 1 }]), 400, 'VALIDATION_FAILED');
+    expectProblem(await patch({ patch: [{ op: 'fly', path: '/x' }] }), 400, 'INVALID_PATCH');
+    expectProblem(await patch({ patch: [{ op: 'add', path: '/applicant/monthlyIncome', value: -5 }] }), 400, 'FORM_DATA_INVALID');
+    expect((await patch({ patch: [] }, 'application/json-patch+json')).statusCode).toBe(415);
+    const malformed = await h.app.inject({ method: 'PATCH', url: formUrl(), headers: { ...owner, 'content-type': 'application/json' }, payload: '{"patch": [' });
+    expectProblem(malformed, 400, 'MALFORMED_JSON');
     await expectFormUnchanged();
   });
 
@@ -227,8 +231,8 @@ describe('stale versions', () => {
       await h.app.inject({
         method: 'PATCH',
         url: formUrl(),
-        headers: { ...owner, ...stale, 'content-type': 'application/json-patch+json' },
-        payload: '[{"op":"replace","path":"/applicant/name","value":"K"}]',
+        headers: { ...owner, ...stale, 'content-type': 'application/json' },
+        payload: '{"patch":[{"op":"replace","path":"/applicant/name","value":"K"}]}',
       }),
       412,
       'VERSION_MISMATCH',
@@ -246,8 +250,8 @@ describe('stale versions', () => {
       h.app.inject({
         method: 'PATCH',
         url: formUrl(),
-        headers: { ...owner, 'if-match': ifMatch, 'content-type': 'application/json-patch+json' },
-        payload: '[{"op":"replace","path":"/applicant/name","value":"K"}]',
+        headers: { ...owner, 'if-match': ifMatch, 'content-type': 'application/json' },
+        payload: '{"patch":[{"op":"replace","path":"/applicant/name","value":"K"}]}',
       }),
       h.app.inject({ method: 'DELETE', url: formUrl(), headers: { ...owner, 'if-match': ifMatch } }),
     ];
@@ -263,8 +267,8 @@ describe('stale versions', () => {
     const response = await h.app.inject({
       method: 'PATCH',
       url: formUrl(),
-      headers: { ...owner, 'if-match': '*', 'content-type': 'application/json-patch+json' },
-      payload: '[{"op":"test","path":"/applicant/name","value":"Ola Nordmann"}]',
+      headers: { ...owner, 'if-match': '*', 'content-type': 'application/json' },
+      payload: '{"patch":[{"op":"test","path":"/applicant/name","value":"Ola Nordmann"}]}',
     });
     expect(response.statusCode).toBe(200);
   });
@@ -286,7 +290,14 @@ describe('metadata and stateless endpoints', () => {
       payload: { applicant: { name: 'Kari' }, children: [{ name: 'A', birthYear: new Date().getFullYear() - 1 }] },
     });
     expect(calculated.statusCode).toBe(200);
-    expect(calculated.json()).toMatchObject({ data: { numberOfChildren: 1, monthlyBenefit: 1766 }, changedFields: { numberOfChildren: 1, monthlyBenefit: 1766 } });
+    // Altinn answers with the calculated model itself.
+    expect(calculated.json()).toMatchObject({ applicant: { name: 'Kari' }, numberOfChildren: 1, monthlyBenefit: 1766 });
+    const byHeader = await h.app.inject({ url: `${h.base}/v1/data?dataType=model`, headers: { ...owner, party: `partyid:${OWNER_PARTY}` } });
+    expect(byHeader.statusCode).toBe(200);
+    expectProblem(await h.app.inject({ url: `${h.base}/v1/data?dataType=model`, headers: { ...owner, party: `partyid:${OTHER_PARTY}` } }), 403, 'PARTY_NOT_ALLOWED');
+    expectProblem(await h.app.inject({ url: `${h.base}/v1/data?dataType=model`, headers: { ...owner, party: 'someone' } }), 400, 'INVALID_PARTY_HEADER');
+    // nav/child-benefit does not allow anonymous stateless calls.
+    expectProblem(await h.app.inject({ method: 'POST', url: `${h.base}/v1/data/anonymous?dataType=model`, payload: {} }), 403, 'ANONYMOUS_NOT_ALLOWED');
 
     const prefilled = await h.app.inject({ url: `${h.base}/v1/data?dataType=model`, headers: owner });
     expect(prefilled.json()).toEqual({ applicant: { name: 'Ola Nordmann' }, children: [], numberOfChildren: 0, monthlyBenefit: 0 });

@@ -47,13 +47,17 @@ describe('a person applies for child benefit and nav collects the application', 
     expect(read.json()).toEqual({ applicant: { name: 'Ola Nordmann' }, children: [], numberOfChildren: 0, monthlyBenefit: 0 });
   });
 
-  test('the status shows validation errors of the unfinished form', async () => {
+  test('the instance reads back as itself, and validate shows the errors of the unfinished form', async () => {
     const response = await h.app.inject({ url: `${h.base}/instances/${instance.id}`, headers: owner });
     expect(response.statusCode).toBe(200);
-    expect(response.headers.etag).toMatch(/^"\d+"$/);
-    const { validation } = response.json<{ validation: { errorCount: number; warningCount: number } }>();
-    // Required personNumber (schema), NoChildren (rule); IncomeMissing is a warning.
-    expect(validation).toEqual({ errorCount: 2, warningCount: 1 });
+    expect(response.headers.etag).toBe(`"${instance.version}"`);
+    expect(response.json<Instance>()).toMatchObject({ id: instance.id, appId: 'nav/child-benefit', process: { currentTask: { elementId: 'Task_1' } } });
+    const issues = (await h.app.inject({ url: `${h.base}/instances/${instance.id}/validate`, headers: owner })).json<Array<{ severity: number; code: string }>>();
+    // Required personNumber (schema), NoChildren (rule): errors (1); IncomeMissing: a warning (2).
+    expect(issues.filter((i) => i.severity === 1)).toHaveLength(2);
+    expect(issues.filter((i) => i.severity === 2).map((i) => i.code)).toEqual(['IncomeMissing']);
+    const onForm = await h.app.inject({ url: `${h.base}/instances/${instance.id}/data/${form.id}/validate`, headers: owner });
+    expect(onForm.json<Array<{ dataElementId: string }>>().every((i) => i.dataElementId === form.id)).toBe(true);
   });
 
   test('XML form data is accepted, calculated, and the calculated fields are returned', async () => {
@@ -64,13 +68,14 @@ describe('a person applies for child benefit and nav collects the application', 
       payload: formXml(60_000),
     });
     expect(response.statusCode).toBe(200);
-    const body = response.json<{ data: Record<string, unknown>; changedFields: Record<string, unknown>; dataElement: DataElement }>();
+    // Altinn's CalculationResult: the data element and the fields the calculation changed.
+    const body = response.json<DataElement & { changedFields: Record<string, unknown> }>();
     // Only Lise is under 18.
     expect(body.changedFields).toEqual({ numberOfChildren: 2, monthlyBenefit: 1766 });
-    expect(body.data).toMatchObject({ numberOfChildren: 2, monthlyBenefit: 1766, applicant: { monthlyIncome: 60_000 } });
-    expect(body.dataElement.version).toBeGreaterThan(form.version);
+    expect(body).toMatchObject({ id: form.id, dataType: 'model', contentType: 'application/json' });
+    expect(body.version).toBeGreaterThan(form.version);
     formEtag = response.headers.etag as string;
-    expect(formEtag).toBe(`"${body.dataElement.version}"`);
+    expect(formEtag).toBe(`"${body.version}"`);
   });
 
   test('the stored data reads back as XML or JSON by Accept', async () => {
@@ -90,7 +95,7 @@ describe('a person applies for child benefit and nav collects the application', 
     const response = await h.app.inject({ method: 'PUT', url: `${h.base}/instances/${instance.id}/process/next`, headers: owner });
     const problem = expectProblem(response, 409, 'VALIDATION_FAILED');
     expect(problem.validationIssues).toEqual([
-      expect.objectContaining({ severity: 'error', code: 'ProofRequired', field: 'applicant.monthlyIncome', dataElementId: form.id }),
+      expect.objectContaining({ severity: 1, code: 'ProofRequired', field: 'applicant.monthlyIncome', dataElementId: form.id }),
     ]);
     const process = await h.app.inject({ url: `${h.base}/instances/${instance.id}/process`, headers: owner });
     expect(process.json()).toMatchObject({ currentTask: { elementId: 'Task_1' } });
@@ -123,17 +128,27 @@ describe('a person applies for child benefit and nav collects the application', 
     expect(download.headers['content-disposition']).toContain('payslip.pdf');
 
     const validate = await h.app.inject({ url: `${h.base}/instances/${instance.id}/validate`, headers: owner });
-    expect(validate.json<Array<{ severity: string }>>().filter((i) => i.severity === 'error')).toEqual([]);
+    expect(validate.json<Array<{ severity: number }>>().filter((i) => i.severity === 1)).toEqual([]);
   });
 
   test('a high income takes the gateway to the confirmation task, and confirming ends the process', async () => {
+    const ahead = await h.app.inject({ url: `${h.base}/instances/${instance.id}/process/next`, headers: owner });
+    expect(ahead.json()).toEqual(['Task_2']);
     const next = await h.app.inject({ method: 'PUT', url: `${h.base}/instances/${instance.id}/process/next`, headers: owner });
     expect(next.statusCode).toBe(200);
-    expect(next.json<Instance>().process.currentTask).toMatchObject({ elementId: 'Task_2', altinnTaskType: 'confirmation' });
+    // Altinn answers with the process state, not the instance.
+    expect(next.json<Instance['process']>().currentTask).toMatchObject({ elementId: 'Task_2', altinnTaskType: 'confirmation' });
+    // Altinn's AppProcessState: the app's tasks come along.
+    expect(next.json<{ processTasks: unknown[] }>().processTasks).toEqual([
+      { altinnTaskType: 'data', elementId: 'Task_1' },
+      { altinnTaskType: 'confirmation', elementId: 'Task_2' },
+    ]);
 
-    const confirm = await h.app.inject({ method: 'PUT', url: `${h.base}/instances/${instance.id}/process/next`, headers: owner });
+    const unknownAction = await h.app.inject({ method: 'PUT', url: `${h.base}/instances/${instance.id}/process/next`, headers: owner, payload: { action: 'reject' } });
+    expectProblem(unknownAction, 400, 'ACTION_NOT_SUPPORTED');
+    const confirm = await h.app.inject({ method: 'PUT', url: `${h.base}/instances/${instance.id}/process/next`, headers: owner, payload: { action: 'confirm' } });
     expect(confirm.statusCode).toBe(200);
-    const ended = confirm.json<Instance>().process;
+    const ended = confirm.json<Instance['process']>();
     expect(ended.ended).toBeDefined();
     expect(ended.endEvent).toBe('EndEvent_1');
     expect(ended.currentTask ?? null).toBeNull();
@@ -145,15 +160,16 @@ describe('a person applies for child benefit and nav collects the application', 
   test('the process history records every step', async () => {
     const response = await h.app.inject({ url: `${h.base}/instances/${instance.id}/process/history`, headers: owner });
     expect(response.statusCode).toBe(200);
-    const steps = response.json<{ processHistory: Array<{ eventType: string; processInfo?: { currentTask?: { elementId?: string } } }> }>().processHistory;
-    expect(steps.map((e) => e.eventType)).toEqual([
-      'process_StartEvent',
-      'process_StartTask',
-      'process_EndTask',
-      'process_StartTask',
-      'process_EndTask',
-      'process_EndEvent',
+    const steps = response.json<{ processHistory: Array<{ eventType: string; elementId: string; occured: string; performedBy: string }> }>().processHistory;
+    expect(steps.map((e) => [e.eventType, e.elementId])).toEqual([
+      ['process_StartEvent', 'StartEvent_1'],
+      ['process_StartTask', 'Task_1'],
+      ['process_EndTask', 'Task_1'],
+      ['process_StartTask', 'Task_2'],
+      ['process_EndTask', 'Task_2'],
+      ['process_EndEvent', 'EndEvent_1'],
     ]);
+    expect(steps.every((e) => e.performedBy === '1001' && !Number.isNaN(Date.parse(e.occured)))).toBe(true);
   });
 
   test('form data can no longer be changed once the process has ended', async () => {
@@ -208,7 +224,7 @@ describe('the gateway takes the other way for a low income', () => {
     expect(put.statusCode).toBe(200);
     const next = await h.app.inject({ method: 'PUT', url: `${h.base}/instances/${instance.id}/process/next`, headers: owner });
     expect(next.statusCode).toBe(200);
-    expect(next.json<Instance>().process).toMatchObject({ endEvent: 'EndEvent_1' });
+    expect(next.json<Instance['process']>()).toMatchObject({ endEvent: 'EndEvent_1' });
   });
 });
 

@@ -50,8 +50,8 @@ const uploadProof = (h: AppHarness, owner: Record<string, string>, instance: Ins
 
 const errorCodes = async (h: AppHarness, owner: Record<string, string>, instance: Instance) =>
   (await h.app.inject({ url: `${h.base}/instances/${instance.id}/validate`, headers: owner }))
-    .json<Array<{ severity: string; code: string }>>()
-    .filter((issue) => issue.severity === 'error')
+    .json<Array<{ severity: number; code: string }>>()
+    .filter((issue) => issue.severity === 1)
     .map((issue) => issue.code);
 
 describeWithClamd('file scanning through the app service', (clamd) => {
@@ -76,7 +76,7 @@ describeWithClamd('file scanning through the app service', (clamd) => {
       expect(asOrg.json<Instance>().data.find((d) => d.id === element.id)).toMatchObject({ fileScanResult: 'Infected', fileScanSignature: EICAR_SIGNATURE });
 
       const shown = await h.app.inject({ url: `${h.base}/instances/${instance.id}`, headers: owner });
-      const shownElement = shown.json<{ instance: Instance }>().instance.data.find((d) => d.id === element.id);
+      const shownElement = shown.json<Instance>().data.find((d) => d.id === element.id);
       expect(shownElement).toMatchObject({ fileScanResult: 'Infected' });
       expect(shownElement?.fileScanSignature).toBeUndefined();
       const download = await h.app.inject({ url: `${h.base}/instances/${instance.id}/data/${element.id}`, headers: owner });

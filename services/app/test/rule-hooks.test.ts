@@ -82,7 +82,7 @@ test('onTaskEnd runs as each task ends, onProcessEnd once at the end, each with 
   expect((await next(instance)).statusCode).toBe(200);
   expect(logLines().slice(before)).toEqual([{ hook: 'onTaskEnd', taskId: 'Task_1', instanceId: instance.id, currentTask: 'Task_1', forms: ['model'] }]);
   const ended = await next(instance);
-  expect(ended.json<Instance>().process.endEvent).toBe('EndEvent_1');
+  expect(ended.json<Instance['process']>().endEvent).toBe('EndEvent_1');
   expect(logLines().slice(before)).toEqual([
     { hook: 'onTaskEnd', taskId: 'Task_1', instanceId: instance.id, currentTask: 'Task_1', forms: ['model'] },
     { hook: 'onTaskEnd', taskId: 'Task_2', instanceId: instance.id, currentTask: 'Task_2', forms: ['model'] },

@@ -13,6 +13,7 @@ import applicationRoutes from './routes/applications';
 import dataRoutes from './routes/data';
 import dataElementRoutes from './routes/data-elements';
 import eventRoutes from './routes/events';
+import feedRoutes from './routes/feed';
 import instanceRoutes from './routes/instances';
 import instanceStateRoutes from './routes/instance-state';
 
@@ -87,6 +88,7 @@ export async function buildStorageApp(options: StorageAppOptions): Promise<Typed
       await api.register(dataRoutes);
       await api.register(dataElementRoutes);
       await api.register(eventRoutes);
+      await api.register(feedRoutes);
     },
     { prefix: API_PREFIX },
   );

@@ -90,7 +90,7 @@ export async function startTaxReturns(storageEnv?: Record<string, string>): Prom
       );
       await app.nextProcess(instance.id);
       const ended = await app.nextProcess(instance.id);
-      if (!ended.process.ended) throw new Error(`instance ${instance.id} did not reach the end`);
+      if (!ended.ended) throw new Error(`instance ${instance.id} did not reach the end`);
       return instance.id;
     },
     close: () => h.close(),

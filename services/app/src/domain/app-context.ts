@@ -1,6 +1,7 @@
-import type { AppDefinition, FormModel, RuleContext } from '@forms/app-definition';
+import type { AppDefinition, FormModel, RuleContext, ValidationIssue } from '@forms/app-definition';
 import type { StorageApi } from '@forms/client';
 import { DomainError, type Instance, type Principal } from '@forms/contracts';
+import { toAltinnIssues } from './issues';
 
 /** Where use cases report what the caller is not told (pino's interface). */
 export interface AppLog {
@@ -37,6 +38,12 @@ export const AppErrors = {
   contentMismatch: (declared: string) =>
     new DomainError('unsupported_media_type', 'CONTENT_TYPE_MISMATCH', `The content is not what its Content-Type '${declared}' claims.`),
   processEnded: () => new DomainError('conflict', 'PROCESS_ENDED', 'The process has ended.'),
+  partyMismatch: (query: string, template: string) =>
+    new DomainError('invalid', 'PARTY_MISMATCH', `instanceOwnerPartyId ${query} in the query and instanceOwner.partyId ${template} in the template differ.`),
+  actionNotSupported: (action: string) =>
+    new DomainError('invalid', 'ACTION_NOT_SUPPORTED', `The action '${action}' is not one this process knows (submit, write, confirm).`),
+  anonymousNotAllowed: (dataType: string) =>
+    new DomainError('forbidden', 'ANONYMOUS_NOT_ALLOWED', `Data type '${dataType}' does not allow anonymous stateless calls.`),
   processNotStarted: () => new DomainError('conflict', 'PROCESS_NOT_STARTED', 'The process has not started.'),
   taskMismatch: (expected: string, actual: string | undefined) =>
     new DomainError(
@@ -44,8 +51,10 @@ export const AppErrors = {
       'TASK_MISMATCH',
       `The request was for task '${expected}', but the process is ${actual ? `in task '${actual}'` : 'no longer in a task'}; nothing was moved.`,
     ),
-  validationFailed: (issues: unknown[]) =>
-    new DomainError('conflict', 'VALIDATION_FAILED', 'The current task has validation errors; fix them and try again.', { validationIssues: issues }),
+  validationFailed: (issues: ValidationIssue[]) =>
+    new DomainError('conflict', 'VALIDATION_FAILED', 'The current task has validation errors; fix them and try again.', {
+      validationIssues: toAltinnIssues(issues),
+    }),
   partyTypeNotAllowed: (partyType: string) =>
     new DomainError('forbidden', 'PARTY_TYPE_NOT_ALLOWED', `This app may not be used by a party of type '${partyType}'.`),
   instanceNotOfThisApp: () => new DomainError('not_found', 'INSTANCE_NOT_FOUND', 'No such instance, or you may not see it.'),
@@ -60,8 +69,9 @@ export function formModel(ctx: AppContext, dataType: string): FormModel {
   throw AppErrors.unknownDataType(dataType);
 }
 
-export function ruleContext(ctx: AppContext, caller: Caller, partyId: string, instance?: Instance): RuleContext {
-  return { appId: ctx.definition.metadata.id, principal: caller.principal, instanceOwnerPartyId: partyId, ...(instance && { instance }) };
+/** What the rules see; without a caller (an anonymous stateless call) there is no principal and no party. */
+export function ruleContext(ctx: AppContext, caller: Caller | undefined, partyId: string, instance?: Instance): RuleContext {
+  return { appId: ctx.definition.metadata.id, ...(caller && { principal: caller.principal }), instanceOwnerPartyId: partyId, ...(instance && { instance }) };
 }
 
 /** Loads an instance of this app; instances of other apps are not found here. */

@@ -1,6 +1,5 @@
 import type { Readable } from 'node:stream';
 import { text } from 'node:stream/consumers';
-import jsonPatch, { type Operation } from 'fast-json-patch';
 import { parseFormData, type FormModel, type ValidationIssue } from '@forms/app-definition';
 import { DomainError, type DataElement, type Instance } from '@forms/contracts';
 import { AppErrors, formModel, loadInstance, ruleContext, type AppContext, type Caller } from './app-context';
@@ -33,12 +32,16 @@ export async function readText(body: Readable, limitBytes: number): Promise<stri
 }
 
 /** Schema problems that make data unusable. Missing required fields are allowed while a form is being filled in. */
-function structuralIssues(model: FormModel, data: unknown): ValidationIssue[] {
+export function structuralIssues(model: FormModel, data: unknown): ValidationIssue[] {
   return model.validate(data).filter((issue) => issue.code !== 'required');
 }
 
 export function parseAndCheck(model: FormModel, body: string, format: FormFormat): Record<string, unknown> {
-  const data = parseFormData(body, format, model);
+  return checkFormData(model, parseFormData(body, format, model));
+}
+
+/** The data, if it is an object the model can hold (missing required fields allowed); else FORM_DATA_INVALID. */
+export function checkFormData(model: FormModel, data: unknown): Record<string, unknown> {
   if (typeof data !== 'object' || data === null || Array.isArray(data)) throw AppErrors.formDataInvalid([{ description: 'Form data must be an object.' }]);
   const issues = structuralIssues(model, data);
   if (issues.length > 0) throw AppErrors.formDataInvalid(issues);
@@ -48,7 +51,7 @@ export function parseAndCheck(model: FormModel, body: string, format: FormFormat
 /** Runs the app's `calculate` on a copy; returns the result and the dotted paths whose values changed. */
 export async function calculate(
   ctx: AppContext,
-  caller: Caller,
+  caller: Caller | undefined,
   dataType: string,
   data: Record<string, unknown>,
   partyId: string,
@@ -91,7 +94,7 @@ export interface FormDataResult {
   changedFields: Record<string, unknown>;
 }
 
-function findElement(instance: Instance, dataId: string): DataElement {
+export function findElement(instance: Instance, dataId: string): DataElement {
   const element = instance.data.find((d) => d.id === dataId);
   if (!element) throw AppErrors.dataElementNotFound();
   return element;
@@ -148,50 +151,7 @@ export async function replaceFormData(
   return storeReplacement(ctx, caller, instance, element, parseAndCheck(model, body, format), expectedVersion);
 }
 
-/** Paths through `__proto__`, `constructor` or `prototype` would reach into objects' prototypes: never data. */
-const FORBIDDEN_SEGMENTS = new Set(['__proto__', 'constructor', 'prototype']);
-
-function assertSafePatchPaths(patch: readonly Operation[]): void {
-  for (const operation of patch) {
-    const op = operation as unknown as Record<string, unknown>;
-    for (const pointer of [op.path, op.from]) {
-      if (pointer === undefined) continue;
-      if (typeof pointer !== 'string') throw AppErrors.invalidPatch('A JSON Patch path is a string (a JSON Pointer).');
-      const segments = pointer.split('/').map((segment) => segment.replace(/~1/g, '/').replace(/~0/g, '~'));
-      if (segments.some((segment) => FORBIDDEN_SEGMENTS.has(segment))) throw AppErrors.invalidPatch(`The path '${pointer}' is not a path into the form data.`);
-    }
-  }
-}
-
-/**
- * PATCH with JSON Patch (RFC 6902). `test` operations let a client express what it expects the data to be;
- * a failing test is a conflict. `expectedVersion` (If-Match) guards the whole element as well.
- */
-export async function patchFormData(
-  ctx: AppContext,
-  caller: Caller,
-  instanceId: string,
-  dataId: string,
-  patch: Operation[],
-  expectedVersion?: number,
-): Promise<FormDataResult> {
-  const { instance } = await loadInstance(ctx, caller, instanceId);
-  const element = findElement(instance, dataId);
-  const model = formModel(ctx, element.dataType);
-  const current = await readStoredFormData(ctx, caller, instanceId, element);
-  assertSafePatchPaths(patch);
-  const validationError = jsonPatch.validate(patch, current);
-  if (validationError) {
-    if (validationError.name === 'TEST_OPERATION_FAILED') throw AppErrors.patchTestFailed(validationError.message.split('\n')[0] ?? 'A test operation failed.');
-    throw AppErrors.invalidPatch(validationError.message.split('\n')[0] ?? 'The patch is invalid.');
-  }
-  const patched = jsonPatch.applyPatch(structuredClone(current), patch, false, false).newDocument;
-  const issues = structuralIssues(model, patched);
-  if (issues.length > 0) throw AppErrors.formDataInvalid(issues);
-  return storeReplacement(ctx, caller, instance, element, patched, expectedVersion ?? element.version);
-}
-
-async function storeReplacement(
+export async function storeReplacement(
   ctx: AppContext,
   caller: Caller,
   instance: Instance,

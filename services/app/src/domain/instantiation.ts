@@ -4,13 +4,18 @@ import type { InitialDataPart } from '@forms/client';
 import { DomainError, type DataValues, type Instance, type InstanceCreate, type InstanceOwner } from '@forms/contracts';
 import { AppErrors, ruleContext, type AppContext, type Caller } from './app-context';
 import { assertAttachmentType, checkedContent, type BinaryContent } from './attachments';
-import { calculate, formatOf, parseAndCheck, readText, STORED_FORM_CONTENT_TYPE } from './form-data';
+import { calculate, checkFormData, formatOf, parseAndCheck, readText, STORED_FORM_CONTENT_TYPE } from './form-data';
 
 export interface InstanceTemplate {
+  /** Altinn's templates name the app (and its org); another app's id is refused, never silently ignored. */
+  appId?: string;
+  org?: string;
   instanceOwner?: Omit<InstanceOwner, 'partyId'> & { partyId?: string };
   dueBefore?: string;
   visibleAfter?: string;
   dataValues?: DataValues;
+  /** Altinn's InstansiationInstance prefill: dotted field paths and their values, set on the auto-created form data. */
+  prefill?: Record<string, unknown>;
 }
 
 /** A data part sent together with the instance (multipart instantiation). */
@@ -56,6 +61,10 @@ export async function instantiate(
   template: InstanceTemplate,
   parts: AsyncIterable<DataPart> = emptyParts(),
 ): Promise<Instance> {
+  const { id: appId } = ctx.definition.metadata;
+  if ((template.appId !== undefined && template.appId !== appId) || (template.org !== undefined && template.org !== ctx.definition.org)) {
+    throw new DomainError('invalid', 'APP_MISMATCH', `The template names another app than ${appId}.`);
+  }
   assertPartyTypeAllowed(ctx, partyTypeOf(caller, template.instanceOwner));
   const rules = ruleContext(ctx, caller, partyId);
   try {
@@ -93,7 +102,9 @@ export async function instantiate(
     for (const type of ctx.definition.metadata.dataTypes) {
       if (type.appLogic?.autoCreate && ctx.definition.models.has(type.id) && !provided.has(type.id)) {
         const prefilled = (await ctx.definition.rules.prefill?.(type.id, { ...rules, instance: provisional })) ?? {};
-        yield await formPart(ctx, caller, provisional, type.id, prefilled);
+        const model = ctx.definition.models.get(type.id);
+        const data = template.prefill && model ? checkFormData(model, withFields(prefilled, template.prefill)) : prefilled;
+        yield await formPart(ctx, caller, provisional, type.id, data);
       }
     }
   }
@@ -129,6 +140,25 @@ function provisionalInstance(ctx: AppContext, create: InstanceCreate, caller: Ca
     lastChanged: now,
     lastChangedBy: who,
   };
+}
+
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+/** A copy of `data` with each dotted path (`applicant.name`) set to its value; objects on the way are created. */
+export function withFields(data: Record<string, unknown>, fields: Record<string, unknown>): Record<string, unknown> {
+  const result = structuredClone(data);
+  for (const [path, value] of Object.entries(fields)) {
+    const keys = path.split('.');
+    if (keys.some((key) => key === '' || FORBIDDEN_KEYS.has(key))) throw new DomainError('invalid', 'INVALID_PREFILL', `'${path}' is not a field path.`);
+    let node: Record<string, unknown> = result;
+    for (const key of keys.slice(0, -1)) {
+      const child = node[key];
+      if (typeof child !== 'object' || child === null || Array.isArray(child)) node[key] = {};
+      node = node[key] as Record<string, unknown>;
+    }
+    node[keys[keys.length - 1] as string] = value;
+  }
+  return result;
 }
 
 async function* emptyParts(): AsyncGenerator<DataPart> {}

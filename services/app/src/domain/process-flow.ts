@@ -5,18 +5,27 @@ import { hasErrors, loadFormData, validateInstance } from './validation';
 
 const PROCESS_EVENT_TYPES = ['process_StartEvent', 'process_StartTask', 'process_EndTask', 'process_EndEvent'] as const;
 
-/**
- * Moves the instance to its next task (through gateways) or to the end. A data task with validation errors
- * cannot be left. The storage write is guarded by the version the decision was based on, so two concurrent
- * "next" calls cannot both move the process.
- */
+/** What the caller expects of the move; a mismatch moves nothing. */
 export interface NextStepGuard {
   /** The version the caller's decision was based on (If-Match). */
   expectedVersion?: number;
   /** The task the caller means to complete: a repeated request finds the process elsewhere and moves nothing. */
   expectedTask?: string;
+  /** Altinn's `action` (what the user does to complete the task); see PROCESS_ACTIONS. */
+  action?: string | null;
 }
 
+/**
+ * The actions this platform's tasks are completed with. Altinn lets an app define its own (`reject`, custom
+ * user actions); this process engine has none, so such an action is refused rather than taken as `submit`.
+ */
+export const PROCESS_ACTIONS = ['submit', 'write', 'confirm'] as const;
+
+/**
+ * Moves the instance to its next task (through gateways) or to the end. A data task with validation errors
+ * cannot be left. The storage write is guarded by the version the decision was based on, so two concurrent
+ * "next" calls cannot both move the process.
+ */
 export async function moveToNextStep(ctx: AppContext, caller: Caller, instanceId: string, guard: NextStepGuard = {}): Promise<Instance> {
   const { instance, version } = await loadInstance(ctx, caller, instanceId);
   if (guard.expectedVersion !== undefined && guard.expectedVersion !== version) throw versionMismatch(version);
@@ -26,6 +35,7 @@ export async function moveToNextStep(ctx: AppContext, caller: Caller, instanceId
   }
   if (instance.process.ended) throw AppErrors.processEnded();
   if (!currentTask) throw AppErrors.processNotStarted();
+  if (guard.action != null && !(PROCESS_ACTIONS as readonly string[]).includes(guard.action)) throw AppErrors.actionNotSupported(guard.action);
 
   const formData = await loadFormData(ctx, caller, instance);
   if (currentTask.altinnTaskType === 'data') {
@@ -40,15 +50,56 @@ export async function moveToNextStep(ctx: AppContext, caller: Caller, instanceId
   };
   await ctx.definition.rules.onTaskEnd?.(currentTask.elementId, validationContext);
 
-  const byType = new Map<string, unknown>();
-  for (const { dataType, data } of formData.values()) if (!byType.has(dataType)) byType.set(dataType, data);
-  const next = advanceProcess(ctx.definition.process, instance.process, byType, ctx.clock());
+  const next = advanceProcess(ctx.definition.process, instance.process, formDataByType(formData), ctx.clock());
   const updated = await ctx.storage.updateProcess(caller.token, instanceId, next.state, version);
   if (next.ended) await ctx.definition.rules.onProcessEnd?.({ ...validationContext, instance: updated });
   return updated;
 }
 
-export async function processHistory(ctx: AppContext, caller: Caller, instanceId: string): Promise<InstanceEvent[]> {
+/** Altinn's ProcessHistoryItem: one process event, told by the element it concerns. */
+export interface ProcessHistoryItem {
+  eventType: string;
+  elementId: string | null;
+  occured: string;
+  started: string | null;
+  ended: string | null;
+  performedBy: string | null;
+}
+
+function historyItem(event: InstanceEvent): ProcessHistoryItem {
+  const info = event.processInfo ?? {};
+  const task = info.currentTask ?? null;
+  const performedBy = event.user.userId ?? event.user.systemId ?? event.user.orgId ?? null;
+  const base = { eventType: event.eventType, occured: event.created, performedBy };
+  switch (event.eventType) {
+    case 'process_StartEvent':
+      return { ...base, elementId: info.startEvent ?? null, started: info.started ?? null, ended: null };
+    case 'process_EndEvent':
+      return { ...base, elementId: info.endEvent ?? null, started: null, ended: info.ended ?? null };
+    default:
+      return { ...base, elementId: task?.elementId ?? null, started: task?.started ?? null, ended: task?.ended ?? (event.eventType === 'process_EndTask' ? event.created : null) };
+  }
+}
+
+export async function processHistory(ctx: AppContext, caller: Caller, instanceId: string): Promise<ProcessHistoryItem[]> {
   await loadInstance(ctx, caller, instanceId);
-  return ctx.storage.listEvents(caller.token, instanceId, { eventTypes: [...PROCESS_EVENT_TYPES] });
+  const events = await ctx.storage.listEvents(caller.token, instanceId, { eventTypes: [...PROCESS_EVENT_TYPES] });
+  return events.map(historyItem);
+}
+
+/** Where `process/next` would go from here (Altinn's `GET process/next`): the next task or end event, by the current form data. */
+export async function nextElements(ctx: AppContext, caller: Caller, instanceId: string): Promise<string[]> {
+  const { instance } = await loadInstance(ctx, caller, instanceId);
+  if (instance.process.ended) throw AppErrors.processEnded();
+  if (!instance.process.currentTask) throw AppErrors.processNotStarted();
+  const formData = await loadFormData(ctx, caller, instance);
+  const next = advanceProcess(ctx.definition.process, instance.process, formDataByType(formData), ctx.clock());
+  const target = next.state.currentTask?.elementId ?? next.state.endEvent;
+  return target ? [target] : [];
+}
+
+function formDataByType(formData: Map<string, { dataType: string; data: unknown }>): Map<string, unknown> {
+  const byType = new Map<string, unknown>();
+  for (const { dataType, data } of formData.values()) if (!byType.has(dataType)) byType.set(dataType, data);
+  return byType;
 }

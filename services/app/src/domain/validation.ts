@@ -1,6 +1,6 @@
 import type { ValidationContext, ValidationIssue } from '@forms/app-definition';
 import type { Instance } from '@forms/contracts';
-import { ruleContext, type AppContext, type Caller } from './app-context';
+import { AppErrors, loadInstance, ruleContext, type AppContext, type Caller } from './app-context';
 import { readStoredFormData } from './form-data';
 import { fileScanIssues } from './file-scan-validation';
 
@@ -69,6 +69,19 @@ export async function validateInstance(
     issues.push(...(await ctx.definition.rules.validate(validationContext)));
   }
   return issues;
+}
+
+/**
+ * `validate` as Altinn answers it: only while the process is in a task (409 once it has ended), and for one data
+ * element (its issues only; 404 when the instance has no such element) when `dataId` is given.
+ */
+export async function validateCurrentTask(ctx: AppContext, caller: Caller, instanceId: string, dataId?: string): Promise<ValidationIssue[]> {
+  const { instance } = await loadInstance(ctx, caller, instanceId);
+  if (dataId !== undefined && !instance.data.some((element) => element.id === dataId)) throw AppErrors.dataElementNotFound();
+  if (instance.process.ended) throw AppErrors.processEnded();
+  if (!instance.process.currentTask) throw AppErrors.processNotStarted();
+  const issues = await validateInstance(ctx, caller, instance);
+  return dataId === undefined ? issues : issues.filter((issue) => issue.dataElementId === dataId);
 }
 
 /** Validation of form data without an instance (`/v1/data/validate`): schema and rules. */

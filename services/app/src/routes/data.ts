@@ -3,16 +3,14 @@ import { attachmentDisposition, filenameFromContentDisposition, InvalidContentDi
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
-import type { Operation } from 'fast-json-patch';
 import { serializeFormData } from '@forms/app-definition';
-import { assertJsonDepth, DataElement, DomainError } from '@forms/contracts';
+import { DataElement, DomainError } from '@forms/contracts';
 import { etagOf, expectedVersion } from '@forms/service-kit';
 import { AppErrors, loadInstance } from '../domain/app-context';
 import { addAttachment } from '../domain/attachments';
 import {
   createFormData,
   formatOf,
-  patchFormData,
   readFormData,
   readText,
   replaceFormData,
@@ -20,23 +18,19 @@ import {
   type FormFormat,
 } from '../domain/form-data';
 import { callerOf, contentLengthOf, instanceIdOf } from '../http/request';
-import { DataParams, FormDataBody, INSTANCE_PATH, InstanceParams, problems } from './schemas';
+import { CalculationResult, DataParams, INSTANCE_PATH, InstanceParams, problems } from './schemas';
 
 const tags = ['Data'];
-const FormDataResultSchema = Type.Object({
-  dataElement: DataElement,
-  data: FormDataBody,
-  changedFields: Type.Record(Type.String(), Type.Unknown(), { description: 'Fields the app calculated, by dotted path' }),
-});
 const anyBody = { content: { '*/*': { schema: { type: 'string', format: 'binary' } } } };
 
 function acceptedFormat(request: FastifyRequest): FormFormat {
   return /\b(application|text)\/xml\b/.test(request.headers.accept ?? '') ? 'xml' : 'json';
 }
 
-function sendFormResult(reply: { header: (k: string, v: string) => unknown }, result: FormDataResult) {
+/** Altinn's CalculationResult: the data element with the fields the calculation changed. */
+function calculationResult(reply: { header: (k: string, v: string) => unknown }, result: FormDataResult) {
   reply.header('etag', etagOf(result.dataElement.version));
-  return result;
+  return { ...result.dataElement, changedFields: result.changedFields };
 }
 
 /**
@@ -57,7 +51,7 @@ const dataRoutes: FastifyPluginAsyncTypebox = async (app) => {
         summary: 'Add form data (JSON or XML) or an attachment (streamed)',
         params: InstanceParams,
         querystring: Type.Object({ dataType: Type.String({ minLength: 1, maxLength: 64 }) }, { additionalProperties: false }),
-        response: { 201: Type.Union([FormDataResultSchema, DataElement]), ...problems(400, 401, 403, 404, 409, 413, 415, 503, 504) },
+        response: { 201: DataElement, ...problems(400, 401, 403, 404, 409, 413, 415, 503, 504) },
       },
     },
     async (request, reply) => {
@@ -69,7 +63,7 @@ const dataRoutes: FastifyPluginAsyncTypebox = async (app) => {
         // The format is known from the header: an unreadable one is refused before the body is read.
         const format = formatOf(contentType);
         const result = await createFormData(ctx, caller, instanceId, dataType, await readText(body(request), ctx.maxFormDataBytes), format);
-        return reply.code(201).header('etag', etagOf(result.dataElement.version)).send(result);
+        return reply.code(201).header('etag', etagOf(result.dataElement.version)).send(result.dataElement);
       }
       if (!contentType) throw new DomainError('invalid', 'CONTENT_TYPE_REQUIRED', 'Send the content type of the attachment in Content-Type.');
       const filename = filenameOf(request.headers['content-disposition']);
@@ -121,9 +115,9 @@ const dataRoutes: FastifyPluginAsyncTypebox = async (app) => {
     {
       schema: {
         tags,
-        summary: 'Replace form data; returns the data after calculation and the fields the app changed',
+        summary: "Replace form data; answers the data element and the fields the app's calculation changed (CalculationResult)",
         params: DataParams,
-        response: { 200: FormDataResultSchema, ...problems(400, 401, 403, 404, 409, 412, 413, 415, 503, 504) },
+        response: { 200: CalculationResult, ...problems(400, 401, 403, 404, 409, 412, 413, 415, 503, 504) },
       },
     },
     async (request, reply) => {
@@ -137,43 +131,7 @@ const dataRoutes: FastifyPluginAsyncTypebox = async (app) => {
         format,
         expectedVersion(request),
       );
-      return sendFormResult(reply, result);
-    },
-  );
-
-  app.patch(
-    `${INSTANCE_PATH}/data/:dataGuid`,
-    {
-      schema: {
-        tags,
-        summary: 'Change form data with JSON Patch (RFC 6902); `test` operations and If-Match guard against concurrent changes',
-        params: DataParams,
-        response: { 200: FormDataResultSchema, ...problems(400, 401, 403, 404, 409, 412, 413, 415, 503, 504) },
-      },
-    },
-    async (request, reply) => {
-      const mediaType = (request.headers['content-type'] ?? '').split(';')[0]?.trim();
-      if (mediaType !== 'application/json-patch+json' && mediaType !== 'application/json') {
-        throw new DomainError('unsupported_media_type', 'UNSUPPORTED_MEDIA_TYPE', 'Send the patch as application/json-patch+json.');
-      }
-      const text = await readText(body(request), ctx.maxFormDataBytes);
-      let patch: unknown;
-      assertJsonDepth(text);
-      try {
-        patch = JSON.parse(text);
-      } catch {
-        throw new DomainError('invalid', 'MALFORMED_JSON', 'The patch is not valid JSON.');
-      }
-      if (!Array.isArray(patch)) throw new DomainError('invalid', 'INVALID_PATCH', 'A JSON Patch is an array of operations.');
-      const result = await patchFormData(
-        ctx,
-        callerOf(request),
-        instanceIdOf(request.params),
-        request.params.dataGuid.toLowerCase(),
-        patch as Operation[],
-        expectedVersion(request),
-      );
-      return sendFormResult(reply, result);
+      return calculationResult(reply, result);
     },
   );
 

@@ -8,29 +8,46 @@ import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
 import { DataValues, DomainError, Instance, PartyId, Timestamp } from '@forms/contracts';
 import { etagOf } from '@forms/service-kit';
-import { loadInstance } from '../domain/app-context';
+import { AppErrors, loadInstance } from '../domain/app-context';
+import { toAltinnIssues } from '../domain/issues';
 import { instantiate, type DataPart, type InstanceTemplate } from '../domain/instantiation';
-import { validateInstance } from '../domain/validation';
+import { validateCurrentTask } from '../domain/validation';
 import { readText } from '../domain/form-data';
 import { callerOf, instanceIdOf } from '../http/request';
-import { INSTANCE_PATH, InstanceParams, ValidationIssues, problems } from './schemas';
+import { DataParams, INSTANCE_PATH, InstanceParams, ValidationIssues, problems } from './schemas';
 
 const tags = ['Instances'];
 
-const Template = Type.Object(
-  {
-    instanceOwner: Type.Optional(
+export const InstanceOwnerTemplate = Type.Optional(
       Type.Object({
         partyId: Type.Optional(PartyId),
         personNumber: Type.Optional(Type.String({ pattern: '^[0-9]{11}$' })),
         organisationNumber: Type.Optional(Type.String({ pattern: '^[0-9]{9}$' })),
       }),
-    ),
+    );
+
+const Template = Type.Object(
+  {
+    appId: Type.Optional(Type.String({ maxLength: 128, description: "As in Altinn's template: when given, this app's id" })),
+    org: Type.Optional(Type.String({ maxLength: 64, description: "When given, this app's org" })),
+    instanceOwner: InstanceOwnerTemplate,
     dueBefore: Type.Optional(Timestamp),
     visibleAfter: Type.Optional(Timestamp),
     dataValues: Type.Optional(DataValues),
   },
   { additionalProperties: false },
+);
+
+/** Altinn's InstansiationInstance: the owner, times, and form fields to prefill by dotted path. */
+const InstansiationInstance = Type.Object(
+  {
+    instanceOwner: InstanceOwnerTemplate,
+    dueBefore: Type.Optional(Timestamp),
+    visibleAfter: Type.Optional(Timestamp),
+    prefill: Type.Optional(Type.Record(Type.String({ maxLength: 256 }), Type.Unknown(), { description: 'Field path (applicant.name) to value, set on the auto-created form data' })),
+    sourceInstanceId: Type.Optional(Type.Union([Type.String(), Type.Null()], { description: 'Copying another instance is not supported (400)' })),
+  },
+  { additionalProperties: false, title: 'InstansiationInstance' },
 );
 
 /** The same checks (formats included) as Fastify applies to a JSON body, for the template part of a multipart body. */
@@ -42,7 +59,10 @@ const MAX_PART_BYTES = 1024 * 1024 * 1024;
 
 function partyIdFor(request: FastifyRequest, queryPartyId: string | undefined, template: InstanceTemplate): string {
   const principal = request.principal;
-  const partyId = queryPartyId ?? template.instanceOwner?.partyId ?? (principal && principal.kind !== 'org' ? principal.partyId : undefined);
+  const templatePartyId = template.instanceOwner?.partyId;
+  // Two owners named is ambiguous: refused, as Altinn does, rather than one silently winning.
+  if (queryPartyId !== undefined && templatePartyId !== undefined && queryPartyId !== templatePartyId) throw AppErrors.partyMismatch(queryPartyId, templatePartyId);
+  const partyId = queryPartyId ?? templatePartyId ?? (principal && principal.kind !== 'org' ? principal.partyId : undefined);
   if (!partyId) throw new DomainError('invalid', 'INSTANCE_OWNER_REQUIRED', 'Give instanceOwnerPartyId.');
   return partyId;
 }
@@ -122,41 +142,67 @@ const instanceRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
   );
 
+  app.post(
+    '/instances/create',
+    {
+      schema: {
+        tags,
+        summary: 'Create an instance with prefilled form fields (Altinn\'s InstansiationInstance)',
+        body: InstansiationInstance,
+        response: { 201: Instance, ...problems(400, 401, 403, 404, 409, 503, 504) },
+      },
+    },
+    async (request, reply) => {
+      const { sourceInstanceId, prefill, ...template } = request.body;
+      if (sourceInstanceId) throw new DomainError('invalid', 'COPY_NOT_SUPPORTED', 'Creating an instance as a copy of another (sourceInstanceId) is not supported.');
+      const instance = await instantiate(ctx, callerOf(request), partyIdFor(request, undefined, template), { ...template, ...(prefill && { prefill }) });
+      return reply.code(201).header('etag', etagOf(instance.version)).send(instance);
+    },
+  );
+
   app.get(
     INSTANCE_PATH,
     {
       schema: {
         tags,
-        summary: 'Status of an instance: process state, data elements and a validation summary',
+        summary: 'The instance: process state and data elements',
         params: InstanceParams,
-        response: {
-          200: Type.Object({ instance: Instance, validation: Type.Object({ errorCount: Type.Integer(), warningCount: Type.Integer() }) }),
-          ...problems(401, 403, 404, 503, 504),
-        },
+        response: { 200: Instance, ...problems(401, 403, 404, 503, 504) },
       },
     },
     async (request, reply) => {
-      const caller = callerOf(request);
-      const { instance, version } = await loadInstance(ctx, caller, instanceIdOf(request.params));
-      const issues = instance.process.ended ? [] : await validateInstance(ctx, caller, instance);
-      return reply.header('etag', etagOf(version)).send({
-        instance,
-        validation: {
-          errorCount: issues.filter((i) => i.severity === 'error').length,
-          warningCount: issues.filter((i) => i.severity === 'warning').length,
-        },
-      });
+      const { instance, version } = await loadInstance(ctx, callerOf(request), instanceIdOf(request.params));
+      return reply.header('etag', etagOf(version)).send(instance);
     },
   );
 
   app.get(
     `${INSTANCE_PATH}/validate`,
-    { schema: { tags, summary: 'Validate the whole instance', params: InstanceParams, response: { 200: ValidationIssues, ...problems(401, 403, 404) } } },
-    async (request) => {
-      const caller = callerOf(request);
-      const { instance } = await loadInstance(ctx, caller, instanceIdOf(request.params));
-      return validateInstance(ctx, caller, instance);
+    {
+      schema: {
+        tags,
+        summary: 'Validate the whole instance in its current task (409 once the process has ended)',
+        params: InstanceParams,
+        querystring: Type.Object({ language: Type.Optional(Type.String({ maxLength: 8 })) }),
+        response: { 200: ValidationIssues, ...problems(401, 403, 404, 409) },
+      },
     },
+    async (request) => toAltinnIssues(await validateCurrentTask(ctx, callerOf(request), instanceIdOf(request.params))),
+  );
+
+  app.get(
+    `${INSTANCE_PATH}/data/:dataGuid/validate`,
+    {
+      schema: {
+        tags,
+        summary: 'Validate one data element in the current task (409 once the process has ended)',
+        params: DataParams,
+        querystring: Type.Object({ language: Type.Optional(Type.String({ maxLength: 8 })) }),
+        response: { 200: ValidationIssues, ...problems(401, 403, 404, 409) },
+      },
+    },
+    async (request) =>
+      toAltinnIssues(await validateCurrentTask(ctx, callerOf(request), instanceIdOf(request.params), request.params.dataGuid.toLowerCase())),
   );
 };
 

@@ -1,25 +1,70 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { Type } from '@sinclair/typebox';
-import { Instance, InstanceEvent, ProcessState } from '@forms/contracts';
+import { Type, type Static } from '@sinclair/typebox';
+import { ProcessState } from '@forms/contracts';
 import { etagOf, expectedVersion } from '@forms/service-kit';
 import { loadInstance } from '../domain/app-context';
-import { moveToNextStep, processHistory } from '../domain/process-flow';
+import { moveToNextStep, nextElements, processHistory } from '../domain/process-flow';
 import { callerOf, instanceIdOf } from '../http/request';
 import { INSTANCE_PATH, InstanceParams, problems } from './schemas';
 
 const tags = ['Process'];
+const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) => Type.Union([schema, Type.Null()]);
+
+/** Altinn's ProcessNext body: what the user does, and for whom. */
+const ProcessNext = Type.Object(
+  {
+    action: Type.Optional(Nullable(Type.String({ maxLength: 64, description: 'submit, write or confirm (default: the task\'s own)' }))),
+    actionOnBehalfOf: Type.Optional(Nullable(Type.String({ maxLength: 64 }))),
+  },
+  { title: 'ProcessNext' },
+);
+
+const ProcessHistoryItem = Type.Object(
+  {
+    eventType: Type.String(),
+    elementId: Nullable(Type.String()),
+    occured: Type.String({ format: 'date-time' }),
+    started: Nullable(Type.String({ format: 'date-time' })),
+    ended: Nullable(Type.String({ format: 'date-time' })),
+    performedBy: Nullable(Type.String()),
+  },
+  { title: 'ProcessHistoryItem' },
+);
+
+/** Altinn's AppProcessState: the ProcessState with the tasks of the app's process. */
+const AppProcessState = Type.Composite(
+  [ProcessState, Type.Object({ processTasks: Type.Array(Type.Object({ altinnTaskType: Type.String(), elementId: Type.String() }, { title: 'AppProcessTaskTypeInfo' })) })],
+  { title: 'AppProcessState' },
+);
 
 /** The instance's process: where it is, moving it on, and how it got there. */
 const processRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const ctx = app.appContext;
+  const processTasks = [...ctx.definition.process.elements.values()].flatMap((element) =>
+    element.kind === 'task' ? [{ altinnTaskType: element.taskType, elementId: element.id }] : [],
+  );
+  const appProcessState = (process: Static<typeof ProcessState>) => ({ ...process, processTasks });
 
   app.get(
     `${INSTANCE_PATH}/process`,
-    { schema: { tags, summary: 'Current process state', params: InstanceParams, response: { 200: ProcessState, ...problems(401, 403, 404) } } },
+    { schema: { tags, summary: 'Current process state', params: InstanceParams, response: { 200: AppProcessState, ...problems(401, 403, 404) } } },
     async (request, reply) => {
       const { instance, version } = await loadInstance(ctx, callerOf(request), instanceIdOf(request.params));
-      return reply.header('etag', etagOf(version)).send(instance.process);
+      return reply.header('etag', etagOf(version)).send(appProcessState(instance.process));
     },
+  );
+
+  app.get(
+    `${INSTANCE_PATH}/process/next`,
+    {
+      schema: {
+        tags,
+        summary: 'Where completing the current task leads, by the current form data',
+        params: InstanceParams,
+        response: { 200: Type.Array(Type.String()), ...problems(401, 403, 404, 409) },
+      },
+    },
+    async (request) => nextElements(ctx, callerOf(request), instanceIdOf(request.params)),
   );
 
   app.put(
@@ -27,7 +72,7 @@ const processRoutes: FastifyPluginAsyncTypebox = async (app) => {
     {
       schema: {
         tags,
-        summary: 'Complete the current task and move to the next one (or the end)',
+        summary: 'Complete the current task and move to the next one (or the end); answers the new process state',
         description: 'A data task with validation errors cannot be completed: 409 with `validationIssues`.',
         params: InstanceParams,
         querystring: Type.Object({
@@ -38,16 +83,25 @@ const processRoutes: FastifyPluginAsyncTypebox = async (app) => {
               description: 'The task the caller means to complete: when the process is elsewhere (a repeated click), 409 TASK_MISMATCH and nothing moves',
             }),
           ),
+          language: Type.Optional(Type.String({ maxLength: 8, description: 'Accepted as in Altinn; texts here are not translated' })),
         }),
-        response: { 200: Instance, ...problems(400, 401, 403, 404, 409, 412, 503, 504) },
+        body: ProcessNext,
+        response: { 200: AppProcessState, ...problems(400, 401, 403, 404, 409, 412, 503, 504) },
+      },
+      // The body is optional, as in Altinn: none means the task's own action.
+      preValidation: (request, _reply, done) => {
+        request.body ??= {};
+        done();
       },
     },
     async (request, reply) => {
+      const action = request.body.action;
       const instance = await moveToNextStep(ctx, callerOf(request), instanceIdOf(request.params), {
         ...(expectedVersion(request) !== undefined && { expectedVersion: expectedVersion(request) }),
         ...(request.query.currentTask !== undefined && { expectedTask: request.query.currentTask }),
+        ...(action !== undefined && { action }),
       });
-      return reply.header('etag', etagOf(instance.version)).send(instance);
+      return reply.header('etag', etagOf(instance.version)).send(appProcessState(instance.process));
     },
   );
 
@@ -56,9 +110,9 @@ const processRoutes: FastifyPluginAsyncTypebox = async (app) => {
     {
       schema: {
         tags,
-        summary: 'Process events of the instance',
+        summary: 'Process events of the instance (Altinn\'s ProcessHistoryList)',
         params: InstanceParams,
-        response: { 200: Type.Object({ processHistory: Type.Array(InstanceEvent) }), ...problems(401, 403, 404) },
+        response: { 200: Type.Object({ processHistory: Type.Array(ProcessHistoryItem) }, { title: 'ProcessHistoryList' }), ...problems(401, 403, 404) },
       },
     },
     async (request) => ({ processHistory: await processHistory(ctx, callerOf(request), instanceIdOf(request.params)) }),

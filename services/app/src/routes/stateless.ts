@@ -1,70 +1,80 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { serializeFormData } from '@forms/app-definition';
 import { Type } from '@sinclair/typebox';
-import { DomainError, PartyId } from '@forms/contracts';
-import { formModel } from '../domain/app-context';
-import { calculate, parseAndCheck } from '../domain/form-data';
+import { PartyId } from '@forms/contracts';
+import { formModel, type AppContext } from '../domain/app-context';
+import { toAltinnIssues } from '../domain/issues';
+import { anonymousModel, calculateStateless, prefillStateless, statelessPartyOf } from '../domain/stateless';
 import { validateStateless } from '../domain/validation';
 import { callerOf } from '../http/request';
-import type { Caller } from '../domain/app-context';
 import { FormDataBody, ValidationIssues, problems } from './schemas';
 
 const tags = ['Stateless'];
+const DataType = Type.String({ minLength: 1, maxLength: 64 });
 const DataTypeQuery = Type.Object(
-  { dataType: Type.String({ minLength: 1, maxLength: 64 }), partyId: Type.Optional(PartyId) },
+  {
+    dataType: DataType,
+    partyId: Type.Optional({ ...PartyId, description: 'The party acted for; the `party: partyid:<id>` header says the same, as in Altinn' }),
+    language: Type.Optional(Type.String({ maxLength: 8 })),
+  },
   { additionalProperties: false },
 );
+const PartyHeader = Type.Object({ party: Type.Optional(Type.String({ maxLength: 64, description: 'partyid:<id> (Altinn)' })) });
+/** The model as JSON or, as in Altinn, XML. */
+const ModelBody = { content: { 'application/json': { schema: FormDataBody }, 'application/xml': { schema: { type: 'string' } }, 'text/xml': { schema: { type: 'string' } } } };
+const ModelAnswer = {
+  description: 'The model, as JSON or (Accept: application/xml) XML',
+  content: { 'application/json': { schema: FormDataBody }, 'application/xml': { schema: { type: 'string' } } },
+};
 
-/**
- * The party the stateless call is for: only one the caller may act for, that is its own. Prefill may read
- * registers about the party, so another party's id (or an org, which acts for no party) is refused.
- */
-function partyOf(caller: Caller, partyId: string | undefined): string {
-  const { principal } = caller;
-  if (principal.kind === 'org') throw new DomainError('forbidden', 'PARTY_NOT_ALLOWED', 'An organisation acts for no party here; use a party token.');
-  if (partyId !== undefined && partyId !== principal.partyId) {
-    throw new DomainError('forbidden', 'PARTY_NOT_ALLOWED', `You may act for party ${principal.partyId} only.`);
-  }
-  return principal.partyId;
+/** The model in the representation the caller accepts: XML when it asks for it, else JSON. */
+function sendModel(ctx: AppContext, request: FastifyRequest, reply: FastifyReply, dataType: string, data: Record<string, unknown>) {
+  if (!/\b(application|text)\/xml\b/.test(request.headers.accept ?? '')) return reply.send(data);
+  return reply.type('application/xml; charset=utf-8').send(serializeFormData(data, 'xml', formModel(ctx, dataType)));
 }
 
-/** The app's rules without an instance: calculate, prefill and validate form data. */
+const AnonymousQuery = Type.Object({ dataType: DataType, language: Type.Optional(Type.String({ maxLength: 8 })) }, { additionalProperties: false });
+
+function statelessCall(request: FastifyRequest) {
+  const caller = callerOf(request);
+  const { partyId } = request.query as { partyId?: string };
+  const party = request.headers.party;
+  return { caller, partyId: statelessPartyOf(caller, partyId, typeof party === 'string' ? party : undefined) };
+}
+
+/** The app's rules without an instance: calculate, prefill and validate form data; anonymously where a data type allows it. */
 const statelessRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const ctx = app.appContext;
+  // XML models are read as text and parsed against the model (no DTDs), as form data is.
+  app.addContentTypeParser(['application/xml', 'text/xml'], { parseAs: 'string', bodyLimit: ctx.maxFormDataBytes }, (_request, text, done) => done(null, text));
 
   app.post(
     '/v1/data',
     {
       schema: {
         tags,
-        summary: 'Run calculation on form data and return the model, without an instance',
+        summary: 'Run calculation on form data and answer with the calculated model, without an instance',
         querystring: DataTypeQuery,
-        body: FormDataBody,
-        response: { 200: Type.Object({ data: FormDataBody, changedFields: Type.Record(Type.String(), Type.Unknown()) }), ...problems(400, 401, 403) },
+        headers: PartyHeader,
+        body: ModelBody,
+        response: { 200: ModelAnswer, ...problems(400, 401, 403, 415) },
       },
     },
-    async (request) => {
-      const caller = callerOf(request);
-      const model = formModel(ctx, request.query.dataType);
-      const data = parseAndCheck(model, JSON.stringify(request.body), 'json');
-      return calculate(ctx, caller, request.query.dataType, data, partyOf(caller, request.query.partyId));
+    async (request, reply) => {
+      const { caller, partyId } = statelessCall(request);
+      return sendModel(ctx, request, reply, request.query.dataType, await calculateStateless(ctx, caller, request.query.dataType, request.body, partyId));
     },
   );
 
   app.get(
     '/v1/data',
     {
-      schema: { tags, summary: 'A prefilled model, without an instance', querystring: DataTypeQuery, response: { 200: FormDataBody, ...problems(400, 401, 403) } },
+      schema: { tags, summary: 'A prefilled, calculated model, without an instance', querystring: DataTypeQuery, headers: PartyHeader, response: { 200: ModelAnswer, ...problems(400, 401, 403) } },
     },
-    async (request) => {
-      const caller = callerOf(request);
-      formModel(ctx, request.query.dataType);
-      const partyId = partyOf(caller, request.query.partyId);
-      const prefilled = (await ctx.definition.rules.prefill?.(request.query.dataType, {
-        appId: ctx.definition.metadata.id,
-        principal: caller.principal,
-        instanceOwnerPartyId: partyId,
-      })) ?? {};
-      return (await calculate(ctx, caller, request.query.dataType, prefilled, partyId)).data;
+    async (request, reply) => {
+      const { caller, partyId } = statelessCall(request);
+      return sendModel(ctx, request, reply, request.query.dataType, await prefillStateless(ctx, caller, request.query.dataType, partyId));
     },
   );
 
@@ -75,14 +85,45 @@ const statelessRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags,
         summary: 'Validate form data against the model and the rules, without an instance',
         querystring: DataTypeQuery,
+        headers: PartyHeader,
         body: FormDataBody,
         response: { 200: ValidationIssues, ...problems(400, 401, 403) },
       },
     },
     async (request) => {
-      const caller = callerOf(request);
-      formModel(ctx, request.query.dataType);
-      return validateStateless(ctx, caller, request.query.dataType, request.body, partyOf(caller, request.query.partyId));
+      const { caller, partyId } = statelessCall(request);
+      anonymousModel(ctx, request.query.dataType, false);
+      return toAltinnIssues(await validateStateless(ctx, caller, request.query.dataType, request.body, partyId));
+    },
+  );
+
+  app.post(
+    '/v1/data/anonymous',
+    {
+      config: { auth: false },
+      schema: {
+        tags,
+        summary: 'Calculation without a token, for data types with allowAnonymousOnStateless',
+        querystring: AnonymousQuery,
+        body: ModelBody,
+        response: { 200: ModelAnswer, ...problems(400, 403, 415) },
+      },
+    },
+    async (request, reply) => {
+      anonymousModel(ctx, request.query.dataType, true);
+      return sendModel(ctx, request, reply, request.query.dataType, await calculateStateless(ctx, undefined, request.query.dataType, request.body, ''));
+    },
+  );
+
+  app.get(
+    '/v1/data/anonymous',
+    {
+      config: { auth: false },
+      schema: { tags, summary: 'A prefilled model without a token, for data types with allowAnonymousOnStateless', querystring: AnonymousQuery, response: { 200: ModelAnswer, ...problems(400, 403) } },
+    },
+    async (request, reply) => {
+      anonymousModel(ctx, request.query.dataType, true);
+      return sendModel(ctx, request, reply, request.query.dataType, await prefillStateless(ctx, undefined, request.query.dataType, ''));
     },
   );
 };

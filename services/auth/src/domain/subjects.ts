@@ -11,7 +11,7 @@ export type TokenSubject =
   | { kind: 'system'; systemId: string; partyId: string };
 
 /** Service-owner scopes are for orgs only: a party must never be able to read other parties' instances. */
-const SERVICE_OWNER_SCOPES: ReadonlySet<string> = new Set([Scopes.serviceOwnerRead, Scopes.serviceOwnerWrite]);
+const SERVICE_OWNER_SCOPES: ReadonlySet<string> = new Set([Scopes.serviceOwnerRead, Scopes.serviceOwnerWrite, Scopes.storageEventsFeed]);
 const PARTY_SCOPES: readonly Scope[] = [Scopes.instancesRead, Scopes.instancesWrite];
 
 /** Every scope a subject of this kind may ever hold. */

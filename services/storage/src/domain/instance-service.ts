@@ -130,7 +130,7 @@ export class InstanceService {
     const options = { access: 'write', roles: ['org'], action: 'set the substatus', ...(expectedVersion !== undefined && { expectedVersion }) } as const;
     return this.change(principal, ref, options, (draft) => {
       draft.status.substatus = substatus;
-      return ['Saved'];
+      return ['SubstatusUpdated'];
     });
   }
 

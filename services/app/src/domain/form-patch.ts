@@ -1,0 +1,117 @@
+import jsonPatch, { type Operation } from 'fast-json-patch';
+import type { ValidationIssue } from '@forms/app-definition';
+import { DomainError, type DataElement, type Instance } from '@forms/contracts';
+import { AppErrors, formModel, loadInstance, type AppContext, type Caller } from './app-context';
+import { findElement, readStoredFormData, storeReplacement, structuralIssues } from './form-data';
+import { validateInstance } from './validation';
+
+/** Paths through `__proto__`, `constructor` or `prototype` would reach into objects' prototypes: never data. */
+const FORBIDDEN_SEGMENTS = new Set(['__proto__', 'constructor', 'prototype']);
+
+function assertSafePatchPaths(patch: readonly Operation[]): void {
+  for (const operation of patch) {
+    const op = operation as unknown as Record<string, unknown>;
+    for (const pointer of [op.path, op.from]) {
+      if (pointer === undefined) continue;
+      if (typeof pointer !== 'string') throw AppErrors.invalidPatch('A JSON Patch path is a string (a JSON Pointer).');
+      const segments = pointer.split('/').map((segment) => segment.replace(/~1/g, '/').replace(/~0/g, '~'));
+      if (segments.some((segment) => FORBIDDEN_SEGMENTS.has(segment))) throw AppErrors.invalidPatch(`The path '${pointer}' is not a path into the form data.`);
+    }
+  }
+}
+
+/** One element's patch (Altinn's PatchListItem). */
+export interface ElementPatch {
+  dataElementId: string;
+  patch: Operation[];
+}
+
+/** What a patch answers (Altinn's DataPatchResponseMultiple): issues of the current task, the new models, the instance after the change. */
+export interface PatchOutcome {
+  validationIssues: ValidationIssue[];
+  newDataModels: Array<{ dataElementId: string; data: Record<string, unknown> }>;
+  instance: Instance;
+  /** The version of each changed element, by id. */
+  dataElements: DataElement[];
+}
+
+/**
+ * JSON Patch (RFC 6902) on one or more form data elements. `test` operations let a client say what it expects the
+ * data to be: a failing test is a conflict. Every patch is applied and checked against its model before anything
+ * is written, so a bad patch changes nothing; `expectedVersion` (If-Match, one element only) guards it as well.
+ * Issues of validators named in `ignoredValidators` (by source: schema, rules, dataTypes) are left out.
+ */
+export async function patchFormElements(
+  ctx: AppContext,
+  caller: Caller,
+  instanceId: string,
+  patches: ElementPatch[],
+  options: { ignoredValidators?: string[]; expectedVersion?: number } = {},
+): Promise<PatchOutcome> {
+  if (patches.length === 0) throw AppErrors.invalidPatch('Give at least one patch.');
+  if (new Set(patches.map((p) => p.dataElementId)).size !== patches.length) throw AppErrors.invalidPatch('Each data element may be patched once per request.');
+  const { instance } = await loadInstance(ctx, caller, instanceId);
+  if (instance.process.ended) throw AppErrors.processEnded();
+  const prepared = await Promise.all(
+    patches.map(async ({ dataElementId, patch }) => {
+      const element = findElement(instance, dataElementId);
+      const model = formModel(ctx, element.dataType);
+      const current = await readStoredFormData(ctx, caller, instanceId, element);
+      assertSafePatchPaths(patch);
+      const validationError = jsonPatch.validate(patch, current);
+      if (validationError) {
+        if (validationError.name === 'TEST_OPERATION_FAILED') throw AppErrors.patchTestFailed(validationError.message.split('\n')[0] ?? 'A test operation failed.');
+        throw AppErrors.invalidPatch(validationError.message.split('\n')[0] ?? 'The patch is invalid.');
+      }
+      const patched = jsonPatch.applyPatch(structuredClone(current), patch, false, false).newDocument;
+      const issues = structuralIssues(model, patched);
+      if (issues.length > 0) throw AppErrors.formDataInvalid(issues);
+      return { element, patched: patched as Record<string, unknown> };
+    }),
+  );
+  const newDataModels: PatchOutcome['newDataModels'] = [];
+  const dataElements: DataElement[] = [];
+  for (const { element, patched } of prepared) {
+    const version = prepared.length === 1 ? (options.expectedVersion ?? element.version) : element.version;
+    const result = await storeReplacement(ctx, caller, instance, element, patched, version);
+    newDataModels.push({ dataElementId: element.id, data: result.data });
+    dataElements.push(result.dataElement);
+  }
+  const { instance: updated } = await loadInstance(ctx, caller, instanceId);
+  const ignored = new Set(options.ignoredValidators ?? []);
+  const issues = (await validateInstance(ctx, caller, updated)).filter((issue) => !ignored.has(issue.source));
+  return { validationIssues: issues, newDataModels, instance: updated, dataElements };
+}
+
+const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+function ignoredValidatorsOf(body: Record<string, unknown>): string[] | undefined {
+  const ignored = body.ignoredValidators;
+  if (ignored === undefined || ignored === null) return undefined;
+  if (!Array.isArray(ignored) || ignored.some((v) => typeof v !== 'string')) throw AppErrors.invalidPatch('ignoredValidators is a list of validator names.');
+  return ignored as string[];
+}
+
+function operationsOf(value: unknown): Operation[] {
+  if (!Array.isArray(value)) throw AppErrors.invalidPatch('A JSON Patch is an array of operations.');
+  return value as Operation[];
+}
+
+/** Altinn's DataPatchRequest: `{patch, ignoredValidators}`. */
+export function parsePatchRequest(body: unknown): { patch: Operation[]; ignoredValidators?: string[] } {
+  if (!isRecord(body)) throw new DomainError('invalid', 'INVALID_PATCH', 'Send {"patch": [...], "ignoredValidators": [...]}.');
+  const ignoredValidators = ignoredValidatorsOf(body);
+  return { patch: operationsOf(body.patch), ...(ignoredValidators && { ignoredValidators }) };
+}
+
+/** Altinn's DataPatchRequestMultiple: `{patches: [{dataElementId, patch}], ignoredValidators}`. */
+export function parseMultiPatchRequest(body: unknown): { patches: ElementPatch[]; ignoredValidators?: string[] } {
+  if (!isRecord(body) || !Array.isArray(body.patches)) throw new DomainError('invalid', 'INVALID_PATCH', 'Send {"patches": [{"dataElementId", "patch"}], "ignoredValidators": [...]}.');
+  if (body.patches.length > 100) throw AppErrors.invalidPatch('At most 100 patches per request.');
+  const patches = body.patches.map((item: unknown) => {
+    if (!isRecord(item) || typeof item.dataElementId !== 'string') throw AppErrors.invalidPatch('Each patch names its dataElementId.');
+    return { dataElementId: item.dataElementId.toLowerCase(), patch: operationsOf(item.patch) };
+  });
+  const ignoredValidators = ignoredValidatorsOf(body);
+  return { patches, ...(ignoredValidators && { ignoredValidators }) };
+}

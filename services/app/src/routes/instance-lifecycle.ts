@@ -1,0 +1,87 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import { Instance, PartyId, Substatus } from '@forms/contracts';
+import { etagOf } from '@forms/service-kit';
+import { activeInstances, confirmComplete, deleteInstance, setSubstatus } from '../domain/instance-lifecycle';
+import { callerOf, instanceIdOf } from '../http/request';
+import { INSTANCE_PATH, InstanceParams, problems } from './schemas';
+
+const tags = ['Instances'];
+const NullableString = Type.Union([Type.String(), Type.Null()]);
+const SimpleInstance = Type.Object(
+  {
+    id: Type.String(),
+    presentationTexts: Type.Union([Type.Record(Type.String(), Type.String()), Type.Null()]),
+    dueBefore: NullableString,
+    lastChanged: Type.String({ format: 'date-time' }),
+    lastChangedBy: Type.String(),
+  },
+  { title: 'SimpleInstance' },
+);
+
+/** After instantiation: a party's unfinished instances, the org's confirmation and substatus, deletion. All through storage. */
+const instanceLifecycleRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const ctx = app.appContext;
+
+  app.get(
+    '/instances/:instanceOwnerPartyId/active',
+    {
+      schema: {
+        tags,
+        summary: "The party's instances of this app whose process has not ended",
+        params: Type.Object({ instanceOwnerPartyId: PartyId }),
+        response: { 200: Type.Array(SimpleInstance), ...problems(401, 403, 503, 504) },
+      },
+    },
+    async (request) => activeInstances(ctx, callerOf(request), request.params.instanceOwnerPartyId),
+  );
+
+  app.post(
+    `${INSTANCE_PATH}/complete`,
+    {
+      schema: {
+        tags,
+        summary: 'The org confirms it has downloaded the instance (idempotent)',
+        params: InstanceParams,
+        response: { 200: Instance, ...problems(401, 403, 404, 409, 503, 504) },
+      },
+    },
+    async (request, reply) => {
+      const instance = await confirmComplete(ctx, callerOf(request), instanceIdOf(request.params));
+      return reply.header('etag', etagOf(instance.version)).send(instance);
+    },
+  );
+
+  app.put(
+    `${INSTANCE_PATH}/substatus`,
+    {
+      schema: {
+        tags,
+        summary: "Set the instance's substatus (the org)",
+        params: InstanceParams,
+        body: Substatus,
+        response: { 200: Instance, ...problems(400, 401, 403, 404, 503, 504) },
+      },
+    },
+    async (request, reply) => {
+      const instance = await setSubstatus(ctx, callerOf(request), instanceIdOf(request.params), request.body);
+      return reply.header('etag', etagOf(instance.version)).send(instance);
+    },
+  );
+
+  app.delete(
+    INSTANCE_PATH,
+    {
+      schema: {
+        tags,
+        summary: 'Delete the instance: softly, or for good with hard=true (who may is storage\'s permission table)',
+        params: InstanceParams,
+        querystring: Type.Object({ hard: Type.Optional(Type.Boolean({ default: false })) }),
+        response: { 200: Instance, ...problems(401, 403, 404, 409, 503, 504) },
+      },
+    },
+    async (request) => deleteInstance(ctx, callerOf(request), instanceIdOf(request.params), request.query.hard ?? false),
+  );
+};
+
+export default instanceLifecycleRoutes;
