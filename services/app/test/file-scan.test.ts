@@ -69,10 +69,16 @@ describeWithClamd('file scanning through the app service', (clamd) => {
       const uploaded = await uploadProof(h, owner, instance, INFECTED_PDF);
       expect(uploaded.statusCode).toBe(201);
       const element = uploaded.json<DataElement>();
-      expect(element).toMatchObject({ fileScanResult: 'Infected', fileScanSignature: EICAR_SIGNATURE });
+      // The party learns that its file is infected; the signature name is for the org, in storage.
+      expect(element).toMatchObject({ fileScanResult: 'Infected' });
+      expect(element.fileScanSignature).toBeUndefined();
+      const asOrg = await h.storage.app.inject({ url: `/storage/api/v1/instances/${instance.id}`, headers: h.storage.auth.nav });
+      expect(asOrg.json<Instance>().data.find((d) => d.id === element.id)).toMatchObject({ fileScanResult: 'Infected', fileScanSignature: EICAR_SIGNATURE });
 
       const shown = await h.app.inject({ url: `${h.base}/instances/${instance.id}`, headers: owner });
-      expect(shown.json<Instance>().data.find((d) => d.id === element.id)).toMatchObject({ fileScanResult: 'Infected' });
+      const shownElement = shown.json<Instance>().data.find((d) => d.id === element.id);
+      expect(shownElement).toMatchObject({ fileScanResult: 'Infected' });
+      expect(shownElement?.fileScanSignature).toBeUndefined();
       const download = await h.app.inject({ url: `${h.base}/instances/${instance.id}/data/${element.id}`, headers: owner });
       expect(download.statusCode).toBe(409);
       expect(download.rawPayload.includes(EICAR)).toBe(false);

@@ -5,6 +5,7 @@ import type { BlobStore } from './domain/ports/blob-store';
 import type { MetadataStore } from './domain/ports/metadata-store';
 import { API_PREFIX, type StorageConfig } from './config';
 import { monotonicClock, type Clock } from './domain/clock';
+import { scanSignatures } from './plugins/scan-signatures';
 import { storageServices } from './plugins/storage-services';
 import { createScanPolicy } from './adapters';
 import type { ScanPolicy } from './domain/scanning';
@@ -80,6 +81,7 @@ export async function buildStorageApp(options: StorageAppOptions): Promise<Typed
   });
   await app.register(
     async (api) => {
+      await api.register(scanSignatures);
       await api.register(applicationRoutes);
       await api.register(instanceRoutes, { defaultPageSize: config.QUERY_DEFAULT_SIZE, maxDataElementBytes: config.MAX_DATA_ELEMENT_MB * 1024 * 1024 });
       await api.register(instanceStateRoutes);

@@ -68,6 +68,11 @@ export const StorageConfigSchema = Type.Object({
   SCAN_INFECTED_BLOBS: Type.Union([Type.Literal('delete'), Type.Literal('quarantine')], { default: 'delete' }),
   SCAN_PENDING_SERVED_TO_ORG: Type.Boolean({ default: false }),
   SCAN_VERDICT_WAIT_MS: Type.Integer({ default: 200, minimum: 0, description: 'longest an upload waits for the verdict before answering Pending' }),
+  SCAN_VERDICT_WAIT_MAX_MB: Type.Integer({
+    default: 8,
+    minimum: 0,
+    description: 'only uploads up to this size wait for the verdict; larger ones are answered Pending at once (clamd scans once the stream has ended)',
+  }),
   SCAN_RETRY_INITIAL_SECONDS: Type.Integer({ default: 30, minimum: 1 }),
   SCAN_RETRY_MAX_SECONDS: Type.Integer({ default: 3600, minimum: 1 }),
   SCAN_WORKER_INTERVAL_SECONDS: Type.Integer({ default: 10, minimum: 0, description: '0 disables the rescan worker' }),

@@ -46,6 +46,7 @@ export function createScanPolicy(config: StorageConfig): ScanPolicy {
     infectedBlobs: config.SCAN_INFECTED_BLOBS,
     pendingServedToOrg: config.SCAN_PENDING_SERVED_TO_ORG,
     verdictWaitMs: config.SCAN_VERDICT_WAIT_MS,
+    verdictWaitMaxBytes: config.SCAN_VERDICT_WAIT_MAX_MB * 1024 * 1024,
     retry: { initialMs: config.SCAN_RETRY_INITIAL_SECONDS * 1000, maxMs: config.SCAN_RETRY_MAX_SECONDS * 1000 },
   };
 }

@@ -67,6 +67,11 @@ export class ScanTap extends Transform {
     callback(error);
   }
 
+  /** Bytes passed so far (all of them once the upload has ended). */
+  get byteCount(): number {
+    return this.bytes;
+  }
+
   private settle<T>(outcome: T): T {
     this.scannerDone = true;
     this.feed.resume(); // discard whatever the scanner no longer reads

@@ -25,6 +25,11 @@ export interface ScanPolicy {
    * recorded `Pending` and the verdict is recorded when it arrives, so large uploads are not held up by the scan.
    */
   verdictWaitMs: number;
+  /**
+   * Only uploads up to this size wait for the verdict. clamd scans tens of MB a second, and only once the stream has
+   * ended: the verdict of a larger upload cannot come within the wait, so waiting would only hold up its answer.
+   */
+  verdictWaitMaxBytes: number;
   /** Rescans of `Pending` elements: first retry after `initialMs`, doubling up to `maxMs`. */
   retry: { initialMs: number; maxMs: number };
 }
@@ -35,6 +40,7 @@ export const SCANNING_OFF: ScanPolicy = {
   infectedBlobs: 'delete',
   pendingServedToOrg: false,
   verdictWaitMs: 200,
+  verdictWaitMaxBytes: 8 * 1024 * 1024,
   retry: { initialMs: 30_000, maxMs: 3_600_000 },
 };
 
@@ -53,6 +59,17 @@ export function fieldsOf(outcome: ScanVerdict | ScanFailedError, now: string): S
 
 export function backoffMs(policy: ScanPolicy, attempts: number): number {
   return Math.min(policy.retry.maxMs, policy.retry.initialMs * 2 ** Math.max(0, attempts - 1));
+}
+
+/** The verdict, or undefined when it has not come within `ms`. */
+async function verdictWithin(scan: UploadScan, ms: number): Promise<ScanVerdict | ScanFailedError | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<undefined>((resolve) => (timer = setTimeout(resolve, ms, undefined)));
+  try {
+    return await Promise.race([scan.tap.verdict, late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** An upload's scan, running alongside the blob write. */
@@ -104,14 +121,11 @@ export class Scanning {
    */
   async conclude(scan: UploadScan | undefined, dataElementId: string, instanceGuid: string, blobStoragePath: string): Promise<ScanFields> {
     if (!scan) return NOT_APPLICABLE;
-    // Refusing on failure needs the verdict before the upload is accepted; otherwise wait only so long.
-    // A wait of 0 answers Pending at once, as Altinn does, and records the verdict when it comes.
-    const outcome =
-      this.policy.onScannerFailure === 'refuse'
-        ? await scan.tap.verdict
-        : this.policy.verdictWaitMs === 0
-          ? undefined
-          : await Promise.race([scan.tap.verdict, new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), this.policy.verdictWaitMs).unref())]);
+    // Refusing on failure needs the verdict before the upload is accepted; otherwise wait only so long, and only
+    // for content small enough to be scanned within that time. Without a wait the upload is answered Pending, as
+    // Altinn does, and the verdict is recorded when it comes.
+    const waitMs = scan.tap.byteCount <= this.policy.verdictWaitMaxBytes ? this.policy.verdictWaitMs : 0;
+    const outcome = this.policy.onScannerFailure === 'refuse' ? await scan.tap.verdict : waitMs === 0 ? undefined : await verdictWithin(scan, waitMs);
     const now = this.ctx.clock();
     if (outcome === undefined) {
       // Queued first, so that a crash before the verdict is recorded leaves the job for the worker.

@@ -98,6 +98,33 @@ describeWithClamd('scan faults with the real clamd', () => {
       const finished = await eventually(readElement, (d) => d?.fileScanResult !== 'Pending');
       expect(finished).toMatchObject({ fileScanResult: 'Infected', fileScanSignature: EICAR_SIGNATURE });
     }, 60_000);
+
+    it('killed while scanning a stream that has ended (the upload answered Pending): Pending until clamd returns, then the worker finishes it', async () => {
+      const instance = await createInstance(h, { appId: 'nav/scanned' });
+      // Above SCAN_VERDICT_WAIT_MAX_MB: answered Pending as soon as it is stored, while clamd still scans (~1 s for 40 MB).
+      const content = Buffer.concat([await chunked(40 * MB, 33), EICAR]);
+      const token = (h.auth.owner.authorization ?? '').slice('Bearer '.length);
+      const response = await uploadInTwoParts(`${storageUrl}${instanceUrl(instance)}/data?dataType=scanned`, token, content, async () => {}, Buffer.alloc(0));
+      expect(response.status).toBe(201);
+      const element = JSON.parse(response.body) as DataElement;
+      expect(element.fileScanResult).toBe('Pending');
+      await new Promise((r) => setTimeout(r, 100));
+      const readElement = async () =>
+        (await h.app.inject({ method: 'GET', url: instanceUrl(instance), headers: h.auth.nav })).json<Instance>().data.find((d) => d.id === element.id);
+      // Still scanning when it dies: no verdict yet.
+      expect((await readElement())?.fileScanResult).toBe('Pending');
+      clamd.kill('SIGKILL');
+
+      // While clamd is gone the upload's own scan has failed and the worker's retries fail too: never Clean.
+      await new Promise((r) => setTimeout(r, 2500));
+      expect((await readElement())?.fileScanResult).toBe('Pending');
+      const [job] = (await h.app.storage.context.store.scanQueue.listDue('9999-01-01T00:00:00.000Z', 10)).filter((j) => j.dataElementId === element.id);
+      expect(job).toBeDefined();
+
+      await clamd.restart();
+      const finished = await eventually(readElement, (d) => d?.fileScanResult !== 'Pending');
+      expect(finished).toMatchObject({ fileScanResult: 'Infected', fileScanSignature: EICAR_SIGNATURE });
+    }, 90_000);
   });
 
   describe('storage killed with a scan outstanding', () => {

@@ -1,10 +1,13 @@
+import http from 'node:http';
 import net from 'node:net';
+import { pipeline } from 'node:stream/promises';
 import type { DataElement, InstanceEvent } from '@forms/contracts';
 import { describeWithClamd } from '@forms/test-support';
-import { createInstance, instanceUrl, startStorage, type StorageHarness } from '../support/storage-harness';
+import { API, appOwnToken, createInstance, instanceUrl, startStorage, viaApp, type StorageHarness } from '../support/storage-harness';
 import { CLEAN_PDF, EICAR, EICAR_SIGNATURE, pdfWithStream, zipOf } from '../support/malware-samples';
 import { download, elementNow, registerScannedApp, upload } from '../support/scanning-harness';
-import { sha256 } from '../support/streams';
+import { blobPrefixOf, listStoredBlobs } from '../support/blob-listing';
+import { pseudoRandomStream, sha256 } from '../support/streams';
 
 const closedPort = async () => {
   const server = net.createServer();
@@ -47,15 +50,22 @@ describeWithClamd('malware scanning with a real clamd', (clamd) => {
       ['plain', EICAR, 'text/plain'],
       ['inside a zip', zipOf('invoice.txt', EICAR), 'application/zip'],
       ['inside a PDF stream', pdfWithStream(Buffer.concat([Buffer.from('BT ('), EICAR, Buffer.from(') Tj ET')])), 'application/pdf'],
-    ])('marks EICAR %s Infected and never serves it: not to the party, the org or a read-only org', async (_what, content, contentType) => {
+    ])('marks EICAR %s Infected and never serves it: not to the party, the app, the org or a read-only org', async (_what, content, contentType) => {
       const instance = await createInstance(h, { appId: 'nav/scanned' });
       const response = await upload(h, instance, 'scanned', content, contentType);
       expect(response.statusCode).toBe(201);
       const element = response.json<DataElement>();
-      expect(element).toMatchObject({ fileScanResult: 'Infected', fileScanSignature: EICAR_SIGNATURE });
-      expect(Date.parse(element.fileScanTime as string)).toBeGreaterThan(Date.now() - 60_000);
+      // The party who uploaded it learns that it is infected; the signature name is for the org.
+      expect(element).toMatchObject({ fileScanResult: 'Infected' });
+      expect(element.fileScanSignature).toBeUndefined();
+      const asOrg = await elementNow(h, instance, element);
+      expect(asOrg).toMatchObject({ fileScanResult: 'Infected', fileScanSignature: EICAR_SIGNATURE });
+      expect(Date.parse(asOrg.fileScanTime as string)).toBeGreaterThan(Date.now() - 60_000);
 
-      for (const headers of [h.auth.owner, h.auth.nav, h.auth.navReadOnly]) {
+      const party = h.auth.owner;
+      const appForParty = viaApp(h, party, 'nav/scanned');
+      const appItself = appOwnToken(h, 'nav/scanned');
+      for (const headers of [party, appForParty, appItself, h.auth.nav, h.auth.navReadOnly]) {
         const refused = await download(h, instance, element, headers);
         expect(refused.statusCode).toBe(409);
         expect(refused.headers['content-type']).toContain('application/problem+json');
@@ -102,8 +112,48 @@ describeWithClamd('malware scanning with a real clamd', (clamd) => {
         headers: { ...h.auth.owner, 'content-type': 'text/plain' },
         payload: EICAR,
       });
-      expect(replaced.json<DataElement>()).toMatchObject({ fileScanResult: 'Infected', fileScanSignature: EICAR_SIGNATURE, version: 2 });
+      expect(replaced.json<DataElement>()).toMatchObject({ fileScanResult: 'Infected', version: 2 });
+      expect(await elementNow(h, instance, scanned)).toMatchObject({ fileScanResult: 'Infected', fileScanSignature: EICAR_SIGNATURE, version: 2 });
       expect((await download(h, instance, scanned, h.auth.owner)).statusCode).toBe(409);
+    });
+
+    it('shows the signature name to the org and the app acting as it, never to the party or the app acting for the party', async () => {
+      const instance = await createInstance(h, { appId: 'nav/scanned' });
+      const infected = (await upload(h, instance, 'scanned', EICAR, 'text/plain')).json<DataElement>();
+      const party = h.auth.owner;
+      const signatureSeenBy = async (headers: Record<string, string>) => {
+        const read = await h.app.inject({ method: 'GET', url: instanceUrl(instance), headers });
+        expect(read.statusCode).toBe(200);
+        const element = read.json<{ data: DataElement[] }>().data.find((d) => d.id === infected.id);
+        expect(element?.fileScanResult).toBe('Infected');
+        return element?.fileScanSignature;
+      };
+      expect(await signatureSeenBy(h.auth.nav)).toBe(EICAR_SIGNATURE);
+      expect(await signatureSeenBy(h.auth.navReadOnly)).toBe(EICAR_SIGNATURE);
+      expect(await signatureSeenBy(appOwnToken(h, 'nav/scanned'))).toBe(EICAR_SIGNATURE);
+      expect(await signatureSeenBy(party)).toBeUndefined();
+      expect(await signatureSeenBy(viaApp(h, party, 'nav/scanned'))).toBeUndefined();
+
+      // Queries too: the org's page names it, the party's does not.
+      const pageFor = async (headers: Record<string, string>, query: string) =>
+        (await h.app.inject({ method: 'GET', url: `${API}/instances?${query}`, headers })).json<{ instances: Array<{ id: string; data: DataElement[] }> }>();
+      const inPage = (page: { instances: Array<{ id: string; data: DataElement[] }> }) =>
+        page.instances.find((i) => i.id === instance.id)?.data.find((d) => d.id === infected.id);
+      expect(inPage(await pageFor(h.auth.nav, 'appId=nav/scanned&size=1000'))).toMatchObject({ fileScanSignature: EICAR_SIGNATURE });
+      const partyView = inPage(await pageFor(party, `instanceOwner.partyId=${instance.instanceOwner.partyId}&size=1000`));
+      expect(partyView).toMatchObject({ fileScanResult: 'Infected' });
+      expect(partyView?.fileScanSignature).toBeUndefined();
+      expect(JSON.stringify(await pageFor(party, `instanceOwner.partyId=${instance.instanceOwner.partyId}&size=1000`))).not.toContain(EICAR_SIGNATURE);
+
+      // Altinn's list of an instance's data elements too.
+      const listed = async (headers: Record<string, string>) =>
+        (await h.app.inject({ method: 'GET', url: `${instanceUrl(instance)}/dataelements`, headers })).json<{ dataElements: DataElement[] }>().dataElements.find((d) => d.id === infected.id);
+      expect(await listed(h.auth.nav)).toMatchObject({ fileScanResult: 'Infected', fileScanSignature: EICAR_SIGNATURE });
+      expect(await listed(party)).toMatchObject({ fileScanResult: 'Infected' });
+      expect((await listed(party))?.fileScanSignature).toBeUndefined();
+
+      // The stored element keeps it; hiding it from one caller changes nothing for the next.
+      expect(await signatureSeenBy(h.auth.nav)).toBe(EICAR_SIGNATURE);
     });
 
     it('shows the scanner on /ready', async () => {
@@ -150,6 +200,23 @@ describeWithClamd('malware scanning with a real clamd', (clamd) => {
       expect((await download(h, instance, element, h.auth.nav)).json()).toMatchObject({ code: 'DATA_ELEMENT_INFECTED' });
     });
 
+    it('an upload above SCAN_VERDICT_WAIT_MAX_MB is answered Pending without waiting, and its verdict recorded when it comes', async () => {
+      // A wait long enough to fail the test if the large upload waited; the small one still gets its verdict at once.
+      const h = await start({ SCAN_VERDICT_WAIT_MS: '60000', SCAN_VERDICT_WAIT_MAX_MB: '1' });
+      const instance = await createInstance(h, { appId: 'nav/scanned' });
+      const started = Date.now();
+      const large = (await upload(h, instance, 'scanned', Buffer.concat([Buffer.alloc(2 * 1024 * 1024, 7), EICAR]))).json<DataElement>();
+      expect(large.fileScanResult).toBe('Pending');
+      expect(Date.now() - started).toBeLessThan(30_000);
+      expect((await upload(h, instance, 'scanned', EICAR)).json<DataElement>().fileScanResult).toBe('Infected');
+      let current = large;
+      for (let i = 0; i < 150 && current.fileScanResult === 'Pending'; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        current = await elementNow(h, instance, large);
+      }
+      expect(current).toMatchObject({ fileScanResult: 'Infected', fileScanSignature: EICAR_SIGNATURE });
+    });
+
     it('SCAN_INFECTED_BLOBS=quarantine keeps the blob for inspection, still never served', async () => {
       const h = await start({ SCAN_INFECTED_BLOBS: 'quarantine' });
       const instance = await createInstance(h, { appId: 'nav/scanned' });
@@ -167,6 +234,27 @@ describeWithClamd('malware scanning with a real clamd', (clamd) => {
       expect(refused.json()).toMatchObject({ code: 'DATA_TOO_LARGE_TO_SCAN' });
       expect(await elementCount(h, instance)).toBe(0);
       expect((await upload(h, instance, 'unscanned', big)).statusCode).toBe(201);
+    });
+
+    it('a stream without a declared length is refused (413) once it passes the stream limit, and nothing is kept', async () => {
+      const h = await start({ CLAMD_STREAM_MAX_MB: '1' });
+      const instance = await createInstance(h, { appId: 'nav/scanned' });
+      const url = `${await h.app.listen({ host: '127.0.0.1', port: 0 })}${instanceUrl(instance)}/data?dataType=scanned`;
+      // Chunked, 4 MB in 64 KiB pieces: only the stream itself can tell that it is too large to scan.
+      const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const request = http.request(url, { method: 'POST', headers: { ...h.auth.owner, 'content-type': 'application/octet-stream' } }, (response) => {
+          let body = '';
+          response.on('data', (chunk) => (body += chunk));
+          response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
+        });
+        request.on('error', reject);
+        pipeline(pseudoRandomStream(4 * 1024 * 1024, 5), request).catch(() => undefined);
+      });
+      expect(answer.status).toBe(413);
+      expect(JSON.parse(answer.body)).toMatchObject({ code: 'DATA_TOO_LARGE_TO_SCAN' });
+      expect(await elementCount(h, instance)).toBe(0);
+      expect(await listStoredBlobs(h.config, blobPrefixOf(instance))).toEqual([]);
+      expect(await h.app.storage.context.store.pendingUploads.listStartedBefore('9999-01-01T00:00:00.000Z', 10)).toEqual([]);
     });
 
     it('scanner down: the upload is Pending, served to no party, to the org only if configured; /ready reports it, still ready', async () => {

@@ -24,7 +24,8 @@ export const upload = (h: StorageHarness, instance: Instance, dataType: string, 
 export const download = (h: StorageHarness, instance: Instance, element: DataElement, headers: Record<string, string>) =>
   h.app.inject({ method: 'GET', url: `${instanceUrl(instance)}/data/${element.id}`, headers });
 
+/** The element as the org sees it now (with the signature name, which parties do not see). */
 export const elementNow = async (h: StorageHarness, instance: Instance, element: DataElement): Promise<DataElement> => {
-  const current = await h.app.inject({ method: 'GET', url: instanceUrl(instance), headers: h.auth.owner });
+  const current = await h.app.inject({ method: 'GET', url: instanceUrl(instance), headers: h.auth.nav });
   return current.json<Instance>().data.find((d) => d.id === element.id) as DataElement;
 };

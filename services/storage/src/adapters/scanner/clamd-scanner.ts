@@ -49,10 +49,14 @@ export class ClamdScanner implements MalwareScanner {
         if (sent > this.maxStreamBytes) {
           throw new ScanFailedError('too_large', `the content exceeds the ${this.maxStreamBytes} bytes ${this.name} scans in one stream`);
         }
-        const header = Buffer.alloc(4);
+        const header = Buffer.allocUnsafe(4);
         header.writeUInt32BE(data.length);
+        // Corked: the length and its chunk leave in one writev, not two writes.
+        socket.cork();
         socket.write(header);
-        if (!socket.write(data)) await drained(socket);
+        const more = socket.write(data);
+        socket.uncork();
+        if (!more) await drained(socket);
       }
       if (!answered()) socket.end(Buffer.alloc(4));
     });
