@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { CloudEvent, CreatedEventSubscription, EventDeadLetter, EventSubscription, SubscriptionRequest } from '@forms/contracts';
 import { HttpClient, segments, toSearchParams } from './http';
 
 /**
@@ -14,45 +15,11 @@ export interface EventsClientOptions {
   timeoutMs?: number;
 }
 
+/** The events service's answers, typed by the schemas it validates with (`@forms/contracts`). */
+export type { SubscriptionRequest, EventSubscription };
 /** A CloudEvents 1.0 event as the events service sends and serves it. */
-export interface PlatformEvent {
-  specversion: '1.0';
-  id: string;
-  type: string;
-  source: string;
-  subject: string;
-  time: string;
-  resource: string;
-  /** Storage's commit sequence, as a string (CloudEvents' sequence extension). */
-  sequence?: string;
-  alternativesubject?: string;
-}
-
-export interface SubscriptionRequest {
-  endPoint: string;
-  sourceFilter?: string;
-  subjectFilter?: string;
-  alternativeSubjectFilter?: string;
-  typeFilter?: string;
-}
-
-export interface EventSubscription extends SubscriptionRequest {
-  id: string;
-  createdBy: string;
-  created: string;
-  validated: boolean;
-  status: 'active' | 'awaiting validation';
-  delivery: { position: number; attempts: number; lastError?: string };
-}
-
-export interface DeadLetter {
-  sequence: number;
-  event: PlatformEvent;
-  attempts: number;
-  lastError: string;
-  failedAt: string;
-  replayRequested: boolean;
-}
+export type PlatformEvent = CloudEvent;
+export type DeadLetter = EventDeadLetter;
 
 export interface FeedQuery {
   /** The sequence of the last event you have (0: from the beginning). */
@@ -79,7 +46,7 @@ export class EventsClient {
   }
 
   /** Creates a subscription; the answer holds the signing secret, which is never shown again. */
-  async subscribe(request: SubscriptionRequest): Promise<EventSubscription & { secret: string }> {
+  async subscribe(request: SubscriptionRequest): Promise<CreatedEventSubscription> {
     return this.http.json(`/subscriptions`, { method: 'POST', token: await this.token(), json: request });
   }
 

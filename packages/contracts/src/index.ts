@@ -7,3 +7,4 @@ export * from './instance-event';
 export * from './claims';
 export * from './errors';
 export * from './json-depth';
+export * from './events';

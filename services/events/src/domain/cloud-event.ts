@@ -1,21 +1,8 @@
+import type { CloudEvent } from '@forms/contracts';
 import type { FeedEvent } from './ports/storage-feed';
 
-/** A CloudEvents 1.0 event in JSON format, with Altinn's extension attributes. */
-export interface CloudEvent {
-  specversion: '1.0';
-  id: string;
-  type: string;
-  source: string;
-  subject: string;
-  time: string;
-  /** `urn:altinn:resource:app_{org}_{app}` (Altinn's resource attribute). */
-  resource: string;
-  /** Storage's commit sequence: increasing in commit order, so per app too. */
-  sequence?: string;
-  alternativesubject?: string;
-  datacontenttype?: string;
-  data?: unknown;
-}
+/** A CloudEvents 1.0 event as the events service relays, stores and sends it (the wire schema is in contracts). */
+export type { CloudEvent };
 
 export const EventTypes = {
   created: 'app.instance.created',

@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { DomainError, Scopes, type Principal } from '@forms/contracts';
+import { DomainError, Scopes, type Principal, type SubscriptionRequest } from '@forms/contracts';
 import { appUrl, type AppBaseUrl } from './cloud-event';
 
 /** A subscription as stored: Altinn's fields, who owns it, its secret and its delivery state. */
@@ -38,13 +38,8 @@ export interface DeliveryState {
   leaseUntil?: number;
 }
 
-export interface SubscriptionRequest {
-  endPoint: string;
-  sourceFilter?: string;
-  subjectFilter?: string;
-  alternativeSubjectFilter?: string;
-  typeFilter?: string;
-}
+/** Altinn's subscription fields, as the API takes them. */
+export type { SubscriptionRequest };
 
 const forbidden = (code: string, message: string) => new DomainError('forbidden', code, message);
 const invalid = (code: string, message: string) => new DomainError('invalid', code, message);

@@ -1,9 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { Slug } from '@forms/contracts';
+import { CloudEvent, Slug } from '@forms/contracts';
 import { readAppFeed } from '../domain/pull-feed';
 import { requirePrincipal } from './principal';
-import { CloudEventSchema, problems } from './schemas';
+import { problems } from './schemas';
 
 /** The pull feed: an app's events after a sequence, with the URL of the next page in `next` and `Link`. */
 const appFeedRoutes: FastifyPluginAsyncTypebox = async (app) => {
@@ -23,7 +23,7 @@ const appFeedRoutes: FastifyPluginAsyncTypebox = async (app) => {
           },
           { additionalProperties: false },
         ),
-        response: { 200: Type.Array(CloudEventSchema), ...problems(400, 401, 403) },
+        response: { 200: Type.Array(CloudEvent), ...problems(400, 401, 403) },
       },
     },
     async (request, reply) => {

@@ -1,9 +1,10 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyReply } from 'fastify';
+import { CreatedEventSubscription, EventDeadLetter, EventSubscription, SubscriptionRequest } from '@forms/contracts';
 import { publicView } from '../domain/subscription';
 import { requirePrincipal } from './principal';
-import { CreatedSubscriptionSchema, DeadLetterSchema, problems, SubscriptionParams, SubscriptionRequestSchema, SubscriptionSchema } from './schemas';
+import { problems, SubscriptionParams } from './schemas';
 
 /** Subscriptions (Altinn's fields) and their dead letters. */
 const subscriptionRoutes: FastifyPluginAsyncTypebox = async (app) => {
@@ -16,8 +17,8 @@ const subscriptionRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags,
         summary: 'Subscribe an endpoint; it gets a validation event first and is active once it answers 2xx',
-        body: SubscriptionRequestSchema,
-        response: { 201: CreatedSubscriptionSchema, ...problems(400, 401, 403, 409) },
+        body: SubscriptionRequest,
+        response: { 201: CreatedEventSubscription, ...problems(400, 401, 403, 409) },
       },
     },
     async (request, reply) => {
@@ -29,7 +30,7 @@ const subscriptionRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get(
     '/subscriptions',
-    { schema: { tags, summary: 'Your subscriptions', response: { 200: Type.Object({ count: Type.Integer(), subscriptions: Type.Array(SubscriptionSchema) }), ...problems(401) } } },
+    { schema: { tags, summary: 'Your subscriptions', response: { 200: Type.Object({ count: Type.Integer(), subscriptions: Type.Array(EventSubscription) }), ...problems(401) } } },
     async (request) => {
       const subscriptions = (await service().list(requirePrincipal(request))).map(publicView);
       return { count: subscriptions.length, subscriptions };
@@ -38,7 +39,7 @@ const subscriptionRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get(
     '/subscriptions/:id',
-    { schema: { tags, summary: 'One of your subscriptions', params: SubscriptionParams, response: { 200: SubscriptionSchema, ...problems(400, 401, 404) } } },
+    { schema: { tags, summary: 'One of your subscriptions', params: SubscriptionParams, response: { 200: EventSubscription, ...problems(400, 401, 404) } } },
     async (request) => publicView(await service().get(requirePrincipal(request), request.params.id.toLowerCase())),
   );
 
@@ -59,7 +60,7 @@ const subscriptionRoutes: FastifyPluginAsyncTypebox = async (app) => {
         summary: 'Events given up on after the bounded attempts, oldest first',
         params: SubscriptionParams,
         querystring: Type.Object({ size: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }) }, { additionalProperties: false }),
-        response: { 200: Type.Object({ deadLetters: Type.Array(DeadLetterSchema) }), ...problems(400, 401, 404) },
+        response: { 200: Type.Object({ deadLetters: Type.Array(EventDeadLetter) }), ...problems(400, 401, 404) },
       },
     },
     async (request) => ({ deadLetters: await service().deadLetters(requirePrincipal(request), request.params.id.toLowerCase(), request.query.size) }),
