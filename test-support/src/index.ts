@@ -13,3 +13,4 @@ export { sharedClamd, describeWithClamd, PrivateClamd, type ClamdTarget } from '
 export { FaultProxy, type ProxyMode } from './fault-proxy';
 export { peakRssGrowth, sendStreaming, type StreamedAnswer, type StreamedRequest } from './streaming';
 export { freePort } from './free-port';
+export { ServiceProcess, type ServiceProcessOptions } from './service-process';

@@ -1,60 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
-
-const REPO_ROOT = join(__dirname, '..', '..', '..', '..');
-const SERVER = join(REPO_ROOT, 'services', 'storage', 'src', 'server.ts');
+import { ServiceProcess } from '@forms/test-support';
 
 /** The storage service as a real child process (for tests that SIGKILL it), with its log lines collected. */
-export class StorageProcess {
-  readonly lines: string[] = [];
-  private constructor(
-    private readonly child: ChildProcess,
-    readonly baseUrl: string,
-  ) {}
-
-  static async start(env: Record<string, string>): Promise<StorageProcess> {
-    // One process (node with tsx's loader), not the tsx wrapper: a SIGKILL must hit the server itself.
-    const child = spawn(process.execPath, ['--import', 'tsx', SERVER], {
-      cwd: REPO_ROOT,
-      env: { ...process.env, HOST: '127.0.0.1', PORT: '0', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const lines: string[] = [];
-    const baseUrl = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`storage did not start within 60 s:\n${lines.join('\n')}`)), 60_000);
-      let buffered = '';
-      const onData = (chunk: Buffer) => {
-        buffered += chunk.toString();
-        let end: number;
-        while ((end = buffered.indexOf('\n')) >= 0) {
-          const line = buffered.slice(0, end);
-          buffered = buffered.slice(end + 1);
-          lines.push(line);
-          const match = /storage API at (http:\/\/[^ ,"]+)/.exec(line);
-          if (match) {
-            clearTimeout(timer);
-            resolve(match[1] as string);
-          }
-        }
-      };
-      child.stdout?.on('data', onData);
-      child.stderr?.on('data', onData);
-      child.once('exit', (code) => {
-        clearTimeout(timer);
-        reject(new Error(`storage exited with ${code}:\n${lines.join('\n')}`));
-      });
-    });
-    const started = new StorageProcess(child, baseUrl);
-    started.lines.push(...lines);
-    child.stdout?.on('data', (chunk: Buffer) => started.lines.push(...chunk.toString().split('\n').filter(Boolean)));
-    return started;
-  }
-
-  /** SIGKILL: no shutdown hooks, no flushing; what is on disk is what a crash leaves. */
-  async kill(): Promise<void> {
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
-    const exited = new Promise((resolve) => this.child.once('exit', resolve));
-    this.child.kill('SIGKILL');
-    await exited;
-  }
-}
+export type StorageProcess = ServiceProcess;
+export const StorageProcess = {
+  start: (env: Record<string, string>): Promise<StorageProcess> =>
+    ServiceProcess.start({ name: 'storage', entry: 'services/storage/src/server.ts', ready: /storage API at (http:\/\/[^ ,"]+)/, env }),
+};
