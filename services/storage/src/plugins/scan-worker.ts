@@ -2,6 +2,7 @@ import fp from 'fastify-plugin';
 import type { FastifyInstance } from 'fastify';
 import { rescanPending } from '../domain/scan-worker';
 import type { Scanning } from '../domain/scanning';
+import { periodic } from './periodic';
 
 export interface ScanWorkerOptions {
   scanning: Scanning;
@@ -25,23 +26,13 @@ export const scanWorker = fp(
     );
     app.addHook('onClose', async () => scanning.settle());
     if (intervalMs <= 0) return;
-    let running: Promise<void> | undefined;
-    const pass = () => {
-      running ??= rescanPending(app.storage.context, scanning)
-        .then((report) => {
-          if (report.scanned + report.stillPending + report.dropped > 0) app.log.info(report, 'rescanned pending data elements');
-        })
-        .catch((err: unknown) => app.log.warn({ err }, 'rescan of pending data elements failed'))
-        .finally(() => {
-          running = undefined;
-        });
-    };
-    const timer = setInterval(pass, intervalMs);
-    timer.unref();
-    app.addHook('onReady', async () => pass());
-    app.addHook('onClose', async () => {
-      clearInterval(timer);
-      await running;
+    await app.register(periodic, {
+      name: 'rescan of pending data elements',
+      intervalMs,
+      run: async () => {
+        const report = await rescanPending(app.storage.context, scanning);
+        if (report.scanned + report.stillPending + report.dropped > 0) app.log.info(report, 'rescanned pending data elements');
+      },
     });
   },
   { name: 'scan-worker' },
