@@ -1,5 +1,8 @@
-import type { DataElement, DataValues, Instance, InstanceOwner, ProcessState } from '@forms/contracts';
+import type { DataElement, DataValues, Instance, InstanceOwner, ProcessHistoryItem, ProcessState } from '@forms/contracts';
 import { multipartCreation } from './multipart';
+
+/** Altinn's ProcessHistoryItem, as the app (from storage) answers it. */
+export type { ProcessHistoryItem };
 import { HttpClient, ifMatch, parseEtag, segments, toSearchParams, type Body, type ContentOptions, type DataDownload, type HttpResponse, type Versioned } from './http';
 
 /**
@@ -71,15 +74,6 @@ export interface DataPatchResponseMultiple {
   instance: Instance;
 }
 
-/** Altinn's ProcessHistoryItem. */
-export interface ProcessHistoryItem {
-  eventType: string;
-  elementId: string | null;
-  occured: string;
-  started: string | null;
-  ended: string | null;
-  performedBy: string | null;
-}
 
 /** Altinn's SimpleInstance: an entry of a party's active instances. */
 export interface SimpleInstance {

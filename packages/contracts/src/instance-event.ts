@@ -70,14 +70,18 @@ export const InstanceEventInput = Type.Object(
 export type InstanceEventInput = Static<typeof InstanceEventInput>;
 
 /** One step of the process as Altinn's `ProcessHistoryItem` shows it (its spelling `occured` included). */
-export const ProcessHistoryItem = Type.Object({
-  eventType: Type.String(),
-  elementId: Type.Optional(Type.String()),
-  occured: Timestamp,
-  started: Type.Optional(Timestamp),
-  ended: Type.Optional(Timestamp),
-  performedBy: Type.String(),
-});
+export const ProcessHistoryItem = Type.Object(
+  {
+    eventType: Type.String(),
+    elementId: Type.Union([Type.String(), Type.Null()]),
+    occured: Timestamp,
+    started: Type.Union([Timestamp, Type.Null()]),
+    ended: Type.Union([Timestamp, Type.Null()]),
+    /** The user, system or org whose change it was. */
+    performedBy: Type.Union([Type.String(), Type.Null()]),
+  },
+  { title: 'ProcessHistoryItem' },
+);
 export type ProcessHistoryItem = Static<typeof ProcessHistoryItem>;
 export const ProcessHistoryList = Type.Object({ processHistory: Type.Array(ProcessHistoryItem) }, { title: 'ProcessHistoryList' });
 export type ProcessHistoryList = Static<typeof ProcessHistoryList>;

@@ -1,9 +1,8 @@
 import { advanceProcess } from '@forms/app-definition';
-import { versionMismatch, type Instance, type InstanceEvent } from '@forms/contracts';
+import { versionMismatch, type Instance, type ProcessHistoryItem } from '@forms/contracts';
 import { AppErrors, loadInstance, ruleContext, type AppContext, type Caller } from './app-context';
 import { hasErrors, loadFormData, validateInstance } from './validation';
 
-const PROCESS_EVENT_TYPES = ['process_StartEvent', 'process_StartTask', 'process_EndTask', 'process_EndEvent'] as const;
 
 /** What the caller expects of the move; a mismatch moves nothing. */
 export interface NextStepGuard {
@@ -56,35 +55,10 @@ export async function moveToNextStep(ctx: AppContext, caller: Caller, instanceId
   return updated;
 }
 
-/** Altinn's ProcessHistoryItem: one process event, told by the element it concerns. */
-export interface ProcessHistoryItem {
-  eventType: string;
-  elementId: string | null;
-  occured: string;
-  started: string | null;
-  ended: string | null;
-  performedBy: string | null;
-}
-
-function historyItem(event: InstanceEvent): ProcessHistoryItem {
-  const info = event.processInfo ?? {};
-  const task = info.currentTask ?? null;
-  const performedBy = event.user.userId ?? event.user.systemId ?? event.user.orgId ?? null;
-  const base = { eventType: event.eventType, occured: event.created, performedBy };
-  switch (event.eventType) {
-    case 'process_StartEvent':
-      return { ...base, elementId: info.startEvent ?? null, started: info.started ?? null, ended: null };
-    case 'process_EndEvent':
-      return { ...base, elementId: info.endEvent ?? null, started: null, ended: info.ended ?? null };
-    default:
-      return { ...base, elementId: task?.elementId ?? null, started: task?.started ?? null, ended: task?.ended ?? (event.eventType === 'process_EndTask' ? event.created : null) };
-  }
-}
-
+/** Altinn's process history, as storage (the record) tells it. */
 export async function processHistory(ctx: AppContext, caller: Caller, instanceId: string): Promise<ProcessHistoryItem[]> {
   await loadInstance(ctx, caller, instanceId);
-  const events = await ctx.storage.listEvents(caller.token, instanceId, { eventTypes: [...PROCESS_EVENT_TYPES] });
-  return events.map(historyItem);
+  return ctx.storage.getProcessHistory(caller.token, instanceId);
 }
 
 /** Where `process/next` would go from here (Altinn's `GET process/next`): the next task or end event, by the current form data. */

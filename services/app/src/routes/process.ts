@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type, type Static } from '@sinclair/typebox';
-import { ProcessState } from '@forms/contracts';
+import { ProcessHistoryList, ProcessState } from '@forms/contracts';
 import { etagOf, expectedVersion } from '@forms/service-kit';
 import { loadInstance } from '../domain/app-context';
 import { moveToNextStep, nextElements, processHistory } from '../domain/process-flow';
@@ -19,17 +19,6 @@ const ProcessNext = Type.Object(
   { title: 'ProcessNext' },
 );
 
-const ProcessHistoryItem = Type.Object(
-  {
-    eventType: Type.String(),
-    elementId: Nullable(Type.String()),
-    occured: Type.String({ format: 'date-time' }),
-    started: Nullable(Type.String({ format: 'date-time' })),
-    ended: Nullable(Type.String({ format: 'date-time' })),
-    performedBy: Nullable(Type.String()),
-  },
-  { title: 'ProcessHistoryItem' },
-);
 
 /** Altinn's AppProcessState: the ProcessState with the tasks of the app's process. */
 const AppProcessState = Type.Composite(
@@ -112,7 +101,7 @@ const processRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags,
         summary: 'Process events of the instance (Altinn\'s ProcessHistoryList)',
         params: InstanceParams,
-        response: { 200: Type.Object({ processHistory: Type.Array(ProcessHistoryItem) }, { title: 'ProcessHistoryList' }), ...problems(401, 403, 404) },
+        response: { 200: ProcessHistoryList, ...problems(401, 403, 404) },
       },
     },
     async (request) => ({ processHistory: await processHistory(ctx, callerOf(request), instanceIdOf(request.params)) }),

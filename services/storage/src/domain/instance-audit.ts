@@ -46,26 +46,18 @@ export class InstanceAudit {
   }
 }
 
+/** One process event as Altinn's ProcessHistoryItem tells it: by the element it concerns, absent members as null. */
 function historyItem(event: InstanceEvent): ProcessHistoryItem {
-  const process = event.processInfo;
-  const task = process?.currentTask;
-  const performedBy = event.user.userId ?? event.user.orgId ?? event.user.systemId ?? '';
-  const item: ProcessHistoryItem = { eventType: event.eventType, occured: event.created, performedBy };
+  const info = event.processInfo ?? {};
+  const task = info.currentTask;
+  const performedBy = event.user.userId ?? event.user.systemId ?? event.user.orgId ?? null;
+  const base = { eventType: event.eventType, occured: event.created, performedBy };
   switch (event.eventType) {
     case 'process_StartEvent':
-      if (process?.startEvent) item.elementId = process.startEvent;
-      if (process?.started) item.started = process.started;
-      break;
+      return { ...base, elementId: info.startEvent ?? null, started: info.started ?? null, ended: null };
     case 'process_EndEvent':
-      if (process?.endEvent) item.elementId = process.endEvent;
-      if (process?.ended) item.ended = process.ended;
-      break;
+      return { ...base, elementId: info.endEvent ?? null, started: null, ended: info.ended ?? null };
     default:
-      if (task) {
-        item.elementId = task.elementId;
-        item.started = task.started;
-        if (task.ended) item.ended = task.ended;
-      }
+      return { ...base, elementId: task?.elementId ?? null, started: task?.started ?? null, ended: task?.ended ?? (event.eventType === 'process_EndTask' ? event.created : null) };
   }
-  return item;
 }

@@ -111,10 +111,10 @@ describe('events and process history', () => {
     expect(history.statusCode).toBe(200);
     expect(history.json()).toEqual({
       processHistory: [
-        { eventType: 'process_StartEvent', elementId: 'StartEvent_1', occured: expect.any(String), started: at, performedBy: '1001' },
-        { eventType: 'process_StartTask', elementId: 'Task_1', occured: expect.any(String), started: at, performedBy: '1001' },
+        { eventType: 'process_StartEvent', elementId: 'StartEvent_1', occured: expect.any(String), started: at, ended: null, performedBy: '1001' },
+        { eventType: 'process_StartTask', elementId: 'Task_1', occured: expect.any(String), started: at, ended: null, performedBy: '1001' },
         { eventType: 'process_EndTask', elementId: 'Task_1', occured: expect.any(String), started: at, ended: expect.any(String), performedBy: '1001' },
-        { eventType: 'process_StartTask', elementId: 'Task_2', occured: expect.any(String), started: '2024-05-01T11:00:00.000Z', performedBy: '1001' },
+        { eventType: 'process_StartTask', elementId: 'Task_2', occured: expect.any(String), started: '2024-05-01T11:00:00.000Z', ended: null, performedBy: '1001' },
       ],
     });
   });
