@@ -1,8 +1,8 @@
-import type { DataElement, DataValues, Instance, InstanceOwner, ProcessHistoryItem, ProcessState } from '@forms/contracts';
+import type { DataElement, DataValues, Instance, InstanceOwner, ProcessHistoryItem, ProcessState, SimpleInstance } from '@forms/contracts';
 import { multipartCreation } from './multipart';
 
-/** Altinn's ProcessHistoryItem, as the app (from storage) answers it. */
-export type { ProcessHistoryItem };
+/** Altinn's ProcessHistoryItem (as the app answers it, from storage) and SimpleInstance (a party's active instances). */
+export type { ProcessHistoryItem, SimpleInstance };
 import { HttpClient, ifMatch, parseEtag, segments, toSearchParams, type Body, type ContentOptions, type DataDownload, type HttpResponse, type Versioned } from './http';
 
 /**
@@ -75,14 +75,6 @@ export interface DataPatchResponseMultiple {
 }
 
 
-/** Altinn's SimpleInstance: an entry of a party's active instances. */
-export interface SimpleInstance {
-  id: string;
-  presentationTexts: Record<string, string> | null;
-  dueBefore: string | null;
-  lastChanged: string;
-  lastChangedBy: string;
-}
 
 /** Altinn's TextResource. */
 export interface TextResource {

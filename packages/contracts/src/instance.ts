@@ -103,3 +103,16 @@ export const InstanceQueryResponse = Type.Object(
   { title: 'InstanceQueryResponse' },
 );
 export type InstanceQueryResponse = Static<typeof InstanceQueryResponse>;
+
+/** Altinn's SimpleInstance: an entry of a party's unfinished instances (the app's `GET instances/{partyId}/active`). */
+export const SimpleInstance = Type.Object(
+  {
+    id: Type.String(),
+    presentationTexts: Type.Union([Type.Record(Type.String(), Type.String()), Type.Null()]),
+    dueBefore: Type.Union([Type.String(), Type.Null()]),
+    lastChanged: Type.String({ format: 'date-time' }),
+    lastChangedBy: Type.String(),
+  },
+  { title: 'SimpleInstance' },
+);
+export type SimpleInstance = Static<typeof SimpleInstance>;

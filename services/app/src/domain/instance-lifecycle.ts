@@ -1,14 +1,5 @@
-import type { Instance, Substatus } from '@forms/contracts';
+import type { Instance, SimpleInstance, Substatus } from '@forms/contracts';
 import { loadInstance, type AppContext, type Caller } from './app-context';
-
-/** Altinn's SimpleInstance: what a party's list of unfinished instances shows. */
-export interface SimpleInstance {
-  id: string;
-  presentationTexts: Record<string, string> | null;
-  dueBefore: string | null;
-  lastChanged: string;
-  lastChangedBy: string;
-}
 
 /** The party's instances of this app whose process has not ended (Altinn's `GET instances/{partyId}/active`). */
 export async function activeInstances(ctx: AppContext, caller: Caller, partyId: string): Promise<SimpleInstance[]> {

@@ -1,23 +1,12 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { Instance, PartyId, Substatus } from '@forms/contracts';
+import { Instance, PartyId, SimpleInstance, Substatus } from '@forms/contracts';
 import { etagOf } from '@forms/service-kit';
 import { activeInstances, confirmComplete, deleteInstance, setSubstatus } from '../domain/instance-lifecycle';
 import { callerOf, instanceIdOf } from '../http/request';
 import { INSTANCE_PATH, InstanceParams, problems } from './schemas';
 
 const tags = ['Instances'];
-const NullableString = Type.Union([Type.String(), Type.Null()]);
-const SimpleInstance = Type.Object(
-  {
-    id: Type.String(),
-    presentationTexts: Type.Union([Type.Record(Type.String(), Type.String()), Type.Null()]),
-    dueBefore: NullableString,
-    lastChanged: Type.String({ format: 'date-time' }),
-    lastChangedBy: Type.String(),
-  },
-  { title: 'SimpleInstance' },
-);
 
 /** After instantiation: a party's unfinished instances, the org's confirmation and substatus, deletion. All through storage. */
 const instanceLifecycleRoutes: FastifyPluginAsyncTypebox = async (app) => {
