@@ -3,24 +3,14 @@
 // machine (not installed and no root/apt to install it, or the install or start failed).
 import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort } from './free-port.mjs';
 
 export const CLAMD_SCRIPT = fileURLToPath(new URL('./clamd.sh', import.meta.url));
 /** Exit code of clamd.sh meaning "not installed and cannot be installed here". */
 const UNAVAILABLE = 3;
-
-export const freePort = () =>
-  new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
 
 export async function startClamd() {
   const dir = mkdtempSync(join(tmpdir(), 'clamd-'));

@@ -1,23 +1,13 @@
 // Starts wire-protocol stand-ins for MongoDB (CongoServer) and S3 (s3rver) on free loopback ports
 // and prints one JSON line with their URLs. Run with: node --openssl-legacy-provider
 // (s3rver's continuation tokens use DES, which OpenSSL 3 only offers through the legacy provider).
-import net from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import S3rver from 's3rver';
 import { CongoServer } from '@push.rocks/smartmongo/dist_ts/congodb/index.js';
+import { freePort } from './free-port.mjs';
 import { multipartExtension } from './s3rver-multipart.mjs';
-
-const freePort = () =>
-  new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
 
 const result = {};
 let mongo;
