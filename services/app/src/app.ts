@@ -1,5 +1,5 @@
 import type { AppDefinition } from '@forms/app-definition';
-import { authPlugin } from '@forms/auth-plugin';
+import { authOptionsFromConfig, authPlugin } from '@forms/auth-plugin';
 import { withDeadline, type StorageApi } from '@forms/client';
 import { createServer, healthRoutes, openApi, type LoggerOptions, type TypedFastify } from '@forms/service-kit';
 import type { AppServiceConfig } from './config';
@@ -44,13 +44,7 @@ export async function buildAppService(options: AppServiceOptions): Promise<Typed
     version: '1.0.0',
     routePrefix: `${prefix}/swagger`,
   });
-  await app.register(authPlugin, {
-    jwksUrl: config.JWKS_URL,
-    issuer: config.TOKEN_ISSUER,
-    ...(config.TOKEN_AUDIENCE && { audience: config.TOKEN_AUDIENCE }),
-    maxTokenLifetimeSeconds: config.TOKEN_MAX_LIFETIME_SECONDS,
-    jwksRefetchIntervalMs: config.JWKS_REFETCH_INTERVAL_MS,
-  });
+  await app.register(authPlugin, authOptionsFromConfig(config));
   await app.register(appContextPlugin, {
     definition,
     storage,

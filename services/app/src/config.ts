@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { TOKEN_PATH } from '@forms/client';
+import { TokenVerificationConfig } from '@forms/auth-plugin';
 import { loadConfig } from '@forms/service-kit';
 
 /** Configuration of one app service container (one `<org>/<app>`). */
@@ -11,13 +12,7 @@ export const AppServiceConfigSchema = Type.Object({
   STORAGE_URL: Type.String({ default: 'http://127.0.0.1:5101/storage/api/v1' }),
   // Below the SDK's default of 10 s, so a caller with it sees the app's 504 rather than its own timeout.
   STORAGE_TIMEOUT_MS: Type.Integer({ default: 5_000, minimum: 100 }),
-  JWKS_URL: Type.String({ default: 'http://127.0.0.1:5100/.well-known/jwks.json' }),
-  TOKEN_ISSUER: Type.String({ default: 'http://127.0.0.1:5100' }),
-  TOKEN_AUDIENCE: Type.Optional(Type.String()),
-  /** Longest token lifetime (exp - iat) accepted: the token service's TOKEN_LIFETIME_SECONDS cap. */
-  TOKEN_MAX_LIFETIME_SECONDS: Type.Integer({ default: 86_400, minimum: 60 }),
-  /** Shortest time between two JWKS fetches caused by tokens with an unknown kid (a new key's first token refetches at once). */
-  JWKS_REFETCH_INTERVAL_MS: Type.Integer({ default: 5_000, minimum: 0 }),
+  ...TokenVerificationConfig,
   // Where the org token for the registration in storage at start-up comes from (src/domain/org-token.ts):
   // ORG_TOKEN as it is, else client credentials of the org's client at ORG_TOKEN_URL, else no registration.
   /** A service-owner token of the app's org, used to register the app's metadata in storage at start-up. */

@@ -1,4 +1,4 @@
-import { authPlugin } from '@forms/auth-plugin';
+import { authOptionsFromConfig, authPlugin } from '@forms/auth-plugin';
 import { createServer, healthRoutes, openApi, type LoggerOptions, type TypedFastify } from '@forms/service-kit';
 import type { AppBaseUrl } from './domain/cloud-event';
 import type { EndpointClient } from './domain/ports/endpoint';
@@ -34,13 +34,7 @@ export async function buildEventsApp(options: EventsAppOptions): Promise<TypedFa
     version: '1.0.0',
     routePrefix: '/events/swagger',
   });
-  await app.register(authPlugin, {
-    jwksUrl: config.JWKS_URL,
-    issuer: config.TOKEN_ISSUER,
-    ...(config.TOKEN_AUDIENCE && { audience: config.TOKEN_AUDIENCE }),
-    maxTokenLifetimeSeconds: config.TOKEN_MAX_LIFETIME_SECONDS,
-    jwksRefetchIntervalMs: config.JWKS_REFETCH_INTERVAL_MS,
-  });
+  await app.register(authPlugin, authOptionsFromConfig(config));
   await app.register(eventsServices, {
     store,
     feed: options.feed,

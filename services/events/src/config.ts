@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { TokenVerificationConfig } from '@forms/auth-plugin';
 import { loadConfig } from '@forms/service-kit';
 
 /**
@@ -13,11 +14,7 @@ export const EventsConfigSchema = Type.Object({
   DATA_DIR: Type.String({ default: '.data/events' }),
   MONGODB_URL: Type.Optional(Type.String()),
   MONGODB_DATABASE: Type.String({ default: 'events' }),
-  JWKS_URL: Type.String({ default: 'http://127.0.0.1:5100/.well-known/jwks.json' }),
-  TOKEN_ISSUER: Type.String({ default: 'http://127.0.0.1:5100' }),
-  TOKEN_AUDIENCE: Type.Optional(Type.String()),
-  TOKEN_MAX_LIFETIME_SECONDS: Type.Integer({ default: 86_400, minimum: 60 }),
-  JWKS_REFETCH_INTERVAL_MS: Type.Integer({ default: 5_000, minimum: 0 }),
+  ...TokenVerificationConfig,
   /** Storage's API, whose change feed this service relays. */
   STORAGE_URL: Type.String({ default: 'http://127.0.0.1:5101/storage/api/v1' }),
   /** The events service's own client at the token service (scope altinn:storage/events.feed), or a fixed token. */

@@ -1,4 +1,4 @@
-import { authPlugin } from '@forms/auth-plugin';
+import { authOptionsFromConfig, authPlugin } from '@forms/auth-plugin';
 import { ACCESS_TOKEN_HEADER } from '@forms/contracts';
 import { createServer, healthRoutes, openApi, type LoggerOptions, type TypedFastify } from '@forms/service-kit';
 import type { BlobStore } from './domain/ports/blob-store';
@@ -48,11 +48,7 @@ export async function buildStorageApp(options: StorageAppOptions): Promise<Typed
     routePrefix: '/storage/swagger',
   });
   await app.register(authPlugin, {
-    jwksUrl: config.JWKS_URL,
-    issuer: config.TOKEN_ISSUER,
-    ...(config.TOKEN_AUDIENCE && { audience: config.TOKEN_AUDIENCE }),
-    maxTokenLifetimeSeconds: config.TOKEN_MAX_LIFETIME_SECONDS,
-    jwksRefetchIntervalMs: config.JWKS_REFETCH_INTERVAL_MS,
+    ...authOptionsFromConfig(config),
     // The app services send their own token beside the party's: storage then knows the app acts for the party.
     accessTokenHeader: ACCESS_TOKEN_HEADER,
   });

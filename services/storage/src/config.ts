@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { TokenVerificationConfig } from '@forms/auth-plugin';
 import { loadConfig } from '@forms/service-kit';
 
 /**
@@ -37,13 +38,7 @@ export const StorageConfigSchema = Type.Object({
   S3_ACCESS_KEY_ID: Type.Optional(Type.String()),
   S3_SECRET_ACCESS_KEY: Type.Optional(Type.String()),
   S3_FORCE_PATH_STYLE: Type.Boolean({ default: true }),
-  JWKS_URL: Type.String({ default: 'http://127.0.0.1:5100/.well-known/jwks.json' }),
-  TOKEN_ISSUER: Type.String({ default: 'http://127.0.0.1:5100' }),
-  TOKEN_AUDIENCE: Type.Optional(Type.String()),
-  /** Longest token lifetime (exp - iat) accepted: the token service's TOKEN_LIFETIME_SECONDS cap. */
-  TOKEN_MAX_LIFETIME_SECONDS: Type.Integer({ default: 86_400, minimum: 60 }),
-  /** Shortest time between two JWKS fetches caused by tokens with an unknown kid (a new key's first token refetches at once). */
-  JWKS_REFETCH_INTERVAL_MS: Type.Integer({ default: 5_000, minimum: 0 }),
+  ...TokenVerificationConfig,
   MAX_DATA_ELEMENT_MB: Type.Integer({ default: 1024, minimum: 1 }),
   MAX_JSON_BODY_KB: Type.Integer({ default: 1024, minimum: 1 }),
   QUERY_DEFAULT_SIZE: Type.Integer({ default: 100, minimum: 1, maximum: 1000 }),
