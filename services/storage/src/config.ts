@@ -40,6 +40,12 @@ export const StorageConfigSchema = Type.Object({
   S3_FORCE_PATH_STYLE: Type.Boolean({ default: true }),
   ...TokenVerificationConfig,
   MAX_DATA_ELEMENT_MB: Type.Integer({ default: 1024, minimum: 1 }),
+  INLINE_CONTENT_MAX_KB: Type.Integer({
+    default: 64,
+    minimum: 0,
+    maximum: 1024,
+    description: 'Content up to this size is kept in the embedded metadata store, in the transaction that records it (ADR 0018); 0: always in the blob store',
+  }),
   MAX_JSON_BODY_KB: Type.Integer({ default: 1024, minimum: 1 }),
   QUERY_DEFAULT_SIZE: Type.Integer({ default: 100, minimum: 1, maximum: 1000 }),
   REAPER_INTERVAL_SECONDS: Type.Integer({ default: 60, minimum: 0, description: '0 disables the reaper' }),

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Instance } from '@forms/contracts';
 import type { StorageContext } from './storage-context';
+import { deleteContent } from './content';
 
 /**
  * Deletes blobs in a way that survives a crash: each blob is first journalled as a pending upload
@@ -25,7 +26,7 @@ export async function removeBlobsDurably(
     throw error;
   }
   for (const entry of journal) {
-    await ctx.blobs.delete(entry.blobStoragePath);
+    await deleteContent(ctx, entry.blobStoragePath);
     await ctx.store.pendingUploads.remove(entry.dataElementId);
   }
 }

@@ -9,6 +9,8 @@ import { StorageErrors } from './errors';
 import type { InstanceRef, InstanceService } from './instance-service';
 import type { StorageContext } from './storage-context';
 import { removeBlobsDurably } from './blob-cleanup';
+import { deleteContent, readContent, readSmall } from './content';
+import type { InlineContent } from './ports/metadata-store';
 import { verifiedContent } from './content-verifier';
 import { Scanning, SCANNING_OFF, type UploadScan } from './scanning';
 import { backOff } from './write-retry';
@@ -28,6 +30,8 @@ export interface ContentInput {
 export interface DataLimits {
   /** Ceiling for any data element, also for data types without maxSize. */
   maxDataElementBytes: number;
+  /** Content up to this size is kept in the metadata store, where it has one (ADR 0018); 0: never. */
+  inlineContentMaxBytes?: number;
 }
 
 const MEGABYTE = 1024 * 1024;
@@ -51,6 +55,13 @@ export interface StoredContent {
   size: number;
   contentHash: string;
   scan?: UploadScan;
+  /** Small content, read whole: it goes to the metadata store with the write that records its element. */
+  inline?: InlineContent;
+}
+
+/** What the write recording stored content carries: its content when kept inline, else the upload record it settles. */
+export function recorded(content: StoredContent, uploadId: string): { settledUploads: string[]; inlineContents: InlineContent[] } {
+  return content.inline ? { settledUploads: [], inlineContents: [content.inline] } : { settledUploads: [uploadId], inlineContents: [] };
 }
 
 /** The record of content just stored for `instance`. */
@@ -109,7 +120,7 @@ export class DataService {
     let element: DataElement | undefined;
     try {
       const scanFields = await this.scanning.conclude(content.scan, dataId, ref.instanceGuid, blobStoragePath);
-      await this.instances.change(principal, ref, { access: 'write', dataId, settledUploads: [dataId] }, (draft, now, role) => {
+      await this.instances.change(principal, ref, { access: 'write', dataId, ...recorded(content, dataId) }, (draft, now, role) => {
         authorizeDataWrite(role, draft, dataType);
         this.assertBelowMaxCount(draft, dataType);
         element = {
@@ -146,7 +157,7 @@ export class DataService {
     let previousScan = existing.fileScanResult;
     try {
       const scanFields = await this.scanning.conclude(content.scan, dataId, ref.instanceGuid, blobStoragePath);
-      await this.instances.change(principal, ref, { access: 'write', dataId, settledUploads: [uploadId] }, (draft, now, role) => {
+      await this.instances.change(principal, ref, { access: 'write', dataId, ...recorded(content, uploadId) }, (draft, now, role) => {
         authorizeDataWrite(role, draft, dataType);
         const element = this.element(draft, dataId);
         if (element.locked) throw StorageErrors.dataElementLocked();
@@ -221,7 +232,7 @@ export class DataService {
     };
     let blob: BlobRead | null;
     try {
-      blob = await this.ctx.blobs.get(element.blobStoragePath, range);
+      blob = await readContent(this.ctx, element.blobStoragePath, range);
     } catch (error) {
       // The range was checked against the recorded size: a blob too short for it is damaged.
       if (!(error instanceof BlobRangeNotSatisfiableError)) throw error;
@@ -259,6 +270,8 @@ export class DataService {
   /**
    * Streams content into a fresh blob at `blobStoragePath`, after writing a pending-upload record for it
    * (so a crash leaves a record the reaper acts on). On failure the blob and record are gone again.
+   * Content that ends within the inline limit is read whole instead and returned in `inline`, for the
+   * metadata write that records its element: no file, no record (ADR 0018).
    */
   async storeContent(
     instance: Pick<Instance, 'id'>,
@@ -271,12 +284,16 @@ export class DataService {
     if (input.declaredLength !== undefined && input.declaredLength > limit) throw StorageErrors.dataTooLarge(limit);
     if (input.declaredLength === 0) throw StorageErrors.emptyContent();
     this.scanning.assertScannable(dataType, input.declaredLength);
-    await this.ctx.store.pendingUploads.insert({
-      dataElementId: uploadId,
-      instanceGuid: instance.id.split('/')[1] as string,
-      blobStoragePath,
-      started: this.ctx.clock(),
-    });
+    const inlineMax = this.ctx.store.inlineContents ? (this.limits.inlineContentMaxBytes ?? 0) : 0;
+    const toBlobStore = async (body: Readable) => {
+      await this.ctx.store.pendingUploads.insert({
+        dataElementId: uploadId,
+        instanceGuid: instance.id.split('/')[1] as string,
+        blobStoragePath,
+        started: this.ctx.clock(),
+      });
+      await this.ctx.blobs.put(blobStoragePath, body, { contentType: input.contentType });
+    };
     const meter = ContentMeter.over(input.body, limit);
     // Judged by what it is: the first bytes before anything is stored, a PDF's trailer as the stream ends.
     const inspector = new ContentInspector(input.contentType, () => StorageErrors.contentMismatch(mediaType(input.contentType), dataType.id));
@@ -285,9 +302,12 @@ export class DataService {
     inspector.on('error', () => meter.unpipe(inspector));
     meter.pipe(inspector);
     const { body, scan } = this.scanning.start(dataType, inspector);
+    let inline: Buffer | undefined;
     try {
-      await this.ctx.blobs.put(blobStoragePath, body, { contentType: input.contentType });
+      if (inlineMax > 0 && (input.declaredLength ?? 0) <= inlineMax) inline = await readSmall(body, inlineMax, toBlobStore);
+      else await toBlobStore(body);
     } catch (error) {
+      if (!body.destroyed) body.destroy();
       await this.discardBlob(blobStoragePath, uploadId).catch(() => undefined);
       throw error instanceof BlobStoreFullError ? StorageErrors.blobStoreFull() : error;
     }
@@ -295,11 +315,11 @@ export class DataService {
       await this.discardBlob(blobStoragePath, uploadId).catch(() => undefined);
       throw StorageErrors.emptyContent();
     }
-    return { size: meter.byteCount, contentHash: meter.digest(), ...(scan && { scan }) };
+    return { size: meter.byteCount, contentHash: meter.digest(), ...(scan && { scan }), ...(inline && { inline: { key: blobStoragePath, bytes: inline } }) };
   }
 
   async discardBlob(blobStoragePath: string, uploadId: string): Promise<void> {
-    await this.ctx.blobs.delete(blobStoragePath);
+    await deleteContent(this.ctx, blobStoragePath);
     await this.ctx.store.pendingUploads.remove(uploadId);
   }
 

@@ -4,7 +4,7 @@ import type { Readable } from 'node:stream';
 import type { DataElement, Instance, InstanceCreate, Principal } from '@forms/contracts';
 import { DuplicateKeyError } from './ports/metadata-store';
 import { authorizeCreate, authorizeDataWrite, principalId } from './authorization';
-import { isContentTypeAllowed, mediaType, newDataElement, type DataService } from './data-service';
+import { isContentTypeAllowed, mediaType, newDataElement, type DataService, type StoredContent } from './data-service';
 import { StorageErrors } from './errors';
 import { instanceEvent } from './events';
 import { checkProcessChange, processChangeEvents } from './process-rules';
@@ -83,7 +83,7 @@ export class InstanceCreation {
       lastChangedBy: who,
     };
 
-    const stored: { element: DataElement; uploadId: string }[] = [];
+    const stored: { element: DataElement; uploadId: string; content: StoredContent }[] = [];
     const discardAll = () => Promise.allSettled(stored.map(({ element, uploadId }) => this.data.discardBlob(element.blobStoragePath, uploadId)));
     try {
       for await (const part of parts) {
@@ -102,7 +102,7 @@ export class InstanceCreation {
           isRead: role !== 'org',
         };
         instance.data.push(element);
-        stored.push({ element, uploadId: dataId });
+        stored.push({ element, uploadId: dataId, content });
       }
     } catch (error) {
       await discardAll();
@@ -115,7 +115,11 @@ export class InstanceCreation {
       ...instance.data.map((element) => instanceEvent('DataCreated', instance, principal, now, { dataId: element.id })),
     ];
     try {
-      await this.ctx.store.instances.insert(instance, { events, settledUploads: stored.map(({ uploadId }) => uploadId) });
+      await this.ctx.store.instances.insert(instance, {
+        events,
+        settledUploads: stored.filter(({ content }) => !content.inline).map(({ uploadId }) => uploadId),
+        inlineContents: stored.flatMap(({ content }) => (content.inline ? [content.inline] : [])),
+      });
     } catch (error) {
       if (error instanceof DuplicateKeyError && input.instanceGuid !== undefined) {
         // A concurrent attempt with the same guid won: ours is not stored, so its blobs can go.

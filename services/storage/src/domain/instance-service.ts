@@ -9,7 +9,7 @@ import type {
   ReadStatus,
   Substatus,
 } from '@forms/contracts';
-import type { EventQuery } from './ports/metadata-store';
+import type { EventQuery, InlineContent } from './ports/metadata-store';
 import { authorizeInstance, principalId, requireRole, type Access, type Role } from './authorization';
 import { StorageErrors } from './errors';
 import { instanceEvent } from './events';
@@ -47,6 +47,8 @@ export interface ChangeOptions {
   dataId?: string;
   /** Pending uploads whose blobs this change makes referenced: settled with it. */
   settledUploads?: string[];
+  /** Small content the change refers to, kept in the metadata store with it (ADR 0018). */
+  inlineContents?: InlineContent[];
 }
 
 
@@ -93,7 +95,7 @@ export class InstanceService {
       draft.version = current.version + 1;
       draft.lastChanged = now;
       draft.lastChangedBy = principalId(principal);
-      const write = { events: this.buildEvents(events, draft, principal, now, options.dataId), settledUploads: options.settledUploads ?? [] };
+      const write = { events: this.buildEvents(events, draft, principal, now, options.dataId), settledUploads: options.settledUploads ?? [], inlineContents: options.inlineContents ?? [] };
       if (await this.ctx.store.instances.replace(draft, current.version, write)) return draft;
     }
     throw StorageErrors.writeConflict();

@@ -1,4 +1,5 @@
 import type { StorageContext } from './storage-context';
+import { deleteContent } from './content';
 
 export interface ReaperReport {
   /** Blobs deleted because an interrupted upload or delete left them without a data element. */
@@ -37,7 +38,7 @@ export async function reapOrphanBlobs(ctx: StorageContext, staleAfterMs: number,
       const instance = await ctx.store.instances.get(upload.instanceGuid);
       const referenced = instance?.data.some((element) => element.blobStoragePath === upload.blobStoragePath) ?? false;
       if (!referenced) {
-        await ctx.blobs.delete(upload.blobStoragePath);
+        await deleteContent(ctx, upload.blobStoragePath);
         deleted++;
       }
       await ctx.store.pendingUploads.remove(upload.dataElementId);

@@ -3,6 +3,7 @@ import type { ScanJob } from './ports/scan-queue';
 import { fieldsOf, type Scanning, type ScanFields } from './scanning';
 import { recordVerdict } from './scan-verdict';
 import type { StorageContext } from './storage-context';
+import { readContent } from './content';
 
 export interface RescanReport {
   scanned: number;
@@ -31,7 +32,7 @@ export async function rescanPending(ctx: StorageContext, scanning: Scanning, bat
       }
       continue;
     }
-    const blob = await ctx.blobs.get(element.blobStoragePath);
+    const blob = await readContent(ctx, element.blobStoragePath);
     if (!blob) {
       await ctx.store.scanQueue.remove(job.dataElementId);
       report.dropped++;

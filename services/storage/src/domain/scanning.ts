@@ -7,6 +7,7 @@ import { ScanTap } from './scan-tap';
 import { recordVerdict, type ScanFields } from './scan-verdict';
 import type { StorageContext } from './storage-context';
 import type { Readable } from 'node:stream';
+import { deleteContent } from './content';
 
 /** How the operator configured malware scanning (config: CLAMD_*, SCAN_*). */
 export interface ScanPolicy {
@@ -186,7 +187,7 @@ export class Scanning {
       dataId: element.id,
     };
     await this.ctx.store.events.insert(event);
-    if (this.policy.infectedBlobs === 'delete') await this.ctx.blobs.delete(element.blobStoragePath);
+    if (this.policy.infectedBlobs === 'delete') await deleteContent(this.ctx, element.blobStoragePath);
   }
 
   /** Infected content is served to no one; Pending content only to the app owner, and only if configured. */

@@ -61,6 +61,32 @@ describe('SqliteMetadataStore', () => {
     expect(store.database.pragma('user_version', { simple: true })).toBe(METADATA_MIGRATIONS.length);
   });
 
+  it('keeps small content with the instance write that refers to it, all or nothing (ADR 0018)', async () => {
+    const store = await open();
+    const instance = buildInstance({ appId: 'acme/tax' });
+    const form = { key: `acme/tax/${guidOf(instance)}/data/form`, bytes: Buffer.from('{"name":"Kari"}') };
+    await store.instances.insert(instance, { inlineContents: [form] });
+    expect(await store.inlineContents.get(form.key)).toEqual(form.bytes);
+    expect(await store.inlineContents.get('acme/tax/other')).toBeNull();
+
+    // A replace that loses its version check stores nothing of what came with it.
+    const lost = { key: `${form.key}.lost`, bytes: Buffer.from('lost') };
+    expect(await store.instances.replace({ ...instance, version: 2 }, 7, { inlineContents: [lost] })).toBe(false);
+    expect(await store.inlineContents.get(lost.key)).toBeNull();
+    const kept = { key: `${form.key}.next`, bytes: Buffer.from('next') };
+    expect(await store.instances.replace({ ...instance, version: 2 }, instance.version, { inlineContents: [kept] })).toBe(true);
+    expect(await store.inlineContents.get(kept.key)).toEqual(kept.bytes);
+
+    // A duplicate insert stores nothing of its content either.
+    await expect(store.instances.insert(instance, { inlineContents: [lost] })).rejects.toThrow();
+    expect(await store.inlineContents.get(lost.key)).toBeNull();
+
+    await store.inlineContents.delete(form.key);
+    await store.inlineContents.delete(form.key);
+    expect(await store.inlineContents.get(form.key)).toBeNull();
+    expect(await store.inlineContents.get(kept.key)).toEqual(kept.bytes);
+  });
+
   it('refuses a second opener of the same data directory with one clear line', async () => {
     await open();
     const second = new SqliteMetadataStore(directory);

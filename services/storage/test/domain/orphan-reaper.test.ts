@@ -7,7 +7,8 @@ import { createInstance, instanceUrl, registerApp, startStorage, type StorageHar
 
 let h: StorageHarness;
 beforeAll(async () => {
-  h = await startStorage();
+  // The reaper's subject is the blob store's files: small content stays out of the metadata store here.
+  h = await startStorage('embedded', { INLINE_CONTENT_MAX_KB: '0' });
   await registerApp(h);
 });
 afterAll(() => h.close());

@@ -1,19 +1,12 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { readdir } from 'node:fs/promises';
-import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { StorageClient } from '@forms/client';
 import type { Instance } from '@forms/contracts';
+import { blobPrefixOf, listStoredBlobs } from '../support/blob-listing';
 import { API, OTHER_PARTY, OWNER_PARTY, registerApp, startStorage, viaApp, type AdapterSet, type StorageHarness } from '../support/storage-harness';
 
 const sha256 = (content: Buffer) => createHash('sha256').update(content).digest('hex');
 const tokenOf = (headers: Record<string, string>) => (headers.authorization ?? '').replace(/^Bearer /, '');
-
-/** Every file under a folder (the filesystem blob store), relative to it. */
-async function filesUnder(directory: string): Promise<string[]> {
-  const entries = await readdir(directory, { recursive: true, withFileTypes: true }).catch(() => []);
-  return entries.filter((entry) => entry.isFile()).map((entry) => join(entry.parentPath ?? '', entry.name));
-}
 
 describe.each<AdapterSet>(['embedded', 'mongo-s3'])('creating an instance with its data in one call (%s)', (adapters) => {
   let h: StorageHarness;
@@ -75,10 +68,7 @@ describe.each<AdapterSet>(['embedded', 'mongo-s3'])('creating an instance with i
     expect(page.instances.filter((instance) => instance.id === first.id)).toHaveLength(1);
     expect((await client.listEvents(owner, first.id)).filter((event) => event.eventType === 'Created')).toHaveLength(1);
     expect(await pendingUploads()).toEqual([]);
-    if (adapters === 'embedded') {
-      const blobs = await filesUnder(join(h.config.DATA_DIR, 'blobs'));
-      expect(blobs.filter((path) => path.includes(instanceGuid))).toHaveLength(2);
-    }
+    expect(await listStoredBlobs(h.config, blobPrefixOf(first))).toHaveLength(2);
   });
 
   it('refuses a guid another party or app already used, without touching that instance', async () => {
@@ -101,9 +91,7 @@ describe.each<AdapterSet>(['embedded', 'mongo-s3'])('creating an instance with i
     expect(response).toMatchObject({ kind, code });
     expect(await h.app.storage.context.store.instances.get(instanceGuid)).toBeNull();
     expect(await pendingUploads()).toEqual([]);
-    if (adapters === 'embedded') {
-      expect((await filesUnder(join(h.config.DATA_DIR, 'blobs'))).filter((path) => path.includes(instanceGuid))).toEqual([]);
-    }
+    expect(await listStoredBlobs(h.config, `nav/sample-app/${instanceGuid}/`)).toEqual([]);
   });
 
   it('refuses a multipart body that does not start with the instance part', async () => {

@@ -2,17 +2,34 @@ import { readdir } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import type { Instance } from '@forms/contracts';
+import Database from 'better-sqlite3';
 import type { StorageConfig } from '../../src/config';
+import { METADATA_DATABASE_FILE } from '../../src/adapters/metadata/sqlite/sqlite-metadata-store';
 
 /** Where the storage service keeps an instance's blobs: `<org>/<app>/<instanceGuid>/`. */
 export const blobPrefixOf = (instance: Pick<Instance, 'appId' | 'id'>): string => `${instance.appId}/${instance.id.split('/')[1]}/`;
 
 /**
- * Every object stored under `prefix`, read from the backend itself (the bucket listing, or the files in the
- * blob folder, temp files included), not from the metadata: an orphan is precisely a blob nothing points to.
+ * Every object stored under `prefix`, read from the backends themselves (the bucket listing, or the files in the
+ * blob folder, temp files included; and small content kept in the embedded metadata database, ADR 0018), not
+ * from the instances: an orphan is precisely content nothing points to.
  */
 export async function listStoredBlobs(config: StorageConfig, prefix: string): Promise<string[]> {
-  if (config.S3_ENDPOINT) return listBucket(config, prefix);
+  const inline = config.MONGODB_URL ? [] : listInlineContents(config, prefix);
+  const blobs = config.S3_ENDPOINT ? await listBucket(config, prefix) : await listBlobFiles(config, prefix);
+  return [...inline, ...blobs].sort();
+}
+
+export function listInlineContents(config: StorageConfig, prefix: string): string[] {
+  const db = new Database(join(config.DATA_DIR, METADATA_DATABASE_FILE), { readonly: true, fileMustExist: true });
+  try {
+    return db.prepare<[string, string], string>('SELECT key FROM inline_contents WHERE substr(key, 1, length(?)) = ?').pluck().all(prefix, prefix);
+  } finally {
+    db.close();
+  }
+}
+
+export async function listBlobFiles(config: StorageConfig, prefix: string): Promise<string[]> {
   const root = join(config.DATA_DIR, 'blobs');
   const folder = join(root, prefix);
   const entries = await readdir(folder, { recursive: true, withFileTypes: true }).catch((error: NodeJS.ErrnoException) => {

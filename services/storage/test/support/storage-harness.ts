@@ -9,6 +9,8 @@ import { TestIssuer } from '@forms/test-support';
 import { buildStorageApp } from '../../src/app';
 import { loadStorageConfig, type StorageConfig } from '../../src/config';
 import { createBlobStore, createMetadataStore } from '../../src/adapters';
+import { readContent } from '../../src/domain/content';
+import type { StorageContext } from '../../src/domain/storage-context';
 
 export type AdapterSet = 'embedded' | 'mongo-s3';
 
@@ -137,3 +139,10 @@ export async function createInstance(
 }
 
 export const instanceUrl = (instance: Pick<Instance, 'id'>) => `${API}/instances/${instance.id}`;
+
+/** The size of the content stored under `key`, wherever storage keeps it (blob store or inline, ADR 0018); null when none. */
+export async function storedSize(context: StorageContext, key: string): Promise<number | null> {
+  const content = await readContent(context, key);
+  content?.body.destroy();
+  return content?.totalSize ?? null;
+}

@@ -24,6 +24,11 @@ export interface MetadataStore {
   readonly pendingUploads: PendingUploadRepository;
   /** Data elements waiting for a malware scan verdict (domain/scanning.ts). */
   readonly scanQueue: ScanQueueRepository;
+  /**
+   * Small content kept in the metadata store itself, written in the same transaction as the instance that
+   * refers to it (ADR 0018). Optional: a store without it keeps all content in the blob store.
+   */
+  readonly inlineContents?: InlineContentRepository;
   /** Connects, loads and creates indexes (or migrates the schema). Called once at start-up. */
   init(log?: StoreLog): Promise<void>;
   /** Throws when the store cannot serve requests, reads or writes (used by /ready). */
@@ -69,6 +74,21 @@ export interface InstanceWrite {
    * An adapter may remove them just after the write instead of with it: the reaper keeps referenced blobs.
    */
   settledUploads?: string[];
+  /** Content to keep in the store itself (only where `inlineContents` exists), written with the instance or not at all. */
+  inlineContents?: InlineContent[];
+}
+
+/** Content of a data element kept beside its metadata, under the element's blob storage path. */
+export interface InlineContent {
+  key: string;
+  bytes: Buffer;
+}
+
+export interface InlineContentRepository {
+  /** The content under `key`, or null when there is none. */
+  get(key: string): Promise<Buffer | null>;
+  /** Idempotent. */
+  delete(key: string): Promise<void>;
 }
 
 export interface InstanceRepository {

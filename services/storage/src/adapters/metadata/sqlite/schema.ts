@@ -119,6 +119,9 @@ export const METADATA_MIGRATIONS: readonly Migration[] = [
   // 4: the hard-delete clean-up job's walk (domain/hard-delete-cleanup.ts) seeks to the few marked instances
   // instead of visiting every row on the event loop.
   (db) => db.exec('CREATE INDEX instances_hard_deleted ON instances (is_hard_deleted, sequence);'),
+  // 5: small content (a form's data) kept beside its instance and written in the same transaction, instead of
+  // a file of its own with two fsyncs (docs/adr/0018-small-content-in-the-metadata-store.md).
+  (db) => db.exec('CREATE TABLE inline_contents (key TEXT PRIMARY KEY, bytes BLOB NOT NULL);'),
 ];
 
 /**

@@ -7,6 +7,7 @@ import type {
   InstanceEventRepository,
   InstanceQuery,
   InstanceRepository,
+  InlineContentRepository,
   InstanceWrite,
   MetadataStore,
   PendingUpload,
@@ -83,6 +84,10 @@ export class SqliteMetadataStore implements MetadataStore {
     return this.open().scanQueue;
   }
 
+  get inlineContents(): InlineContentRepository {
+    return this.open().inlineContents;
+  }
+
   /** The open database, for maintenance and tests (EXPLAIN QUERY PLAN, PRAGMAs). */
   get database(): SqliteDatabase {
     const opened = this.opened;
@@ -157,6 +162,7 @@ interface Repositories {
   events: InstanceEventRepository;
   pendingUploads: PendingUploadRepository;
   scanQueue: ScanQueueRepository;
+  inlineContents: InlineContentRepository;
 }
 
 const parse = <T>(row: { doc: string } | undefined): T | null => (row === undefined ? null : (JSON.parse(row.doc) as T));
@@ -225,6 +231,10 @@ function createRepositories(db: SqliteDatabase, commits: GroupCommit, onFull: ()
     ),
     putScanJob: db.prepare('INSERT OR REPLACE INTO scan_queue (data_element_id, due, doc) VALUES (?, ?, ?)'),
     removeScanJob: db.prepare('DELETE FROM scan_queue WHERE data_element_id = ?'),
+    getContent: db.prepare<[string], Buffer>('SELECT bytes FROM inline_contents WHERE key = ?').pluck(),
+    putContent: db.prepare('INSERT OR REPLACE INTO inline_contents (key, bytes) VALUES (?, ?)'),
+    removeContent: db.prepare('DELETE FROM inline_contents WHERE key = ?'),
+    hasContent: db.prepare<[string], number>('SELECT 1 FROM inline_contents WHERE key = ?').pluck(),
     listDueScanJobs: db.prepare<[string, number], { doc: string }>('SELECT doc FROM scan_queue WHERE due <= ? ORDER BY due, data_element_id LIMIT ?'),
   };
   const queries = new Map<string, ReturnType<SqliteDatabase['prepare']>>();
@@ -241,6 +251,7 @@ function createRepositories(db: SqliteDatabase, commits: GroupCommit, onFull: ()
     for (const event of write?.events ?? []) insertEvent(event, appId, sequence);
     for (const upload of write?.pendingUploads ?? []) insertUpload(upload);
     for (const id of write?.settledUploads ?? []) statements.removeUpload.run(id);
+    for (const content of write?.inlineContents ?? []) statements.putContent.run(content.key, content.bytes);
   };
 
   const insertInstance = db.transaction((instance: Instance, write: InstanceWrite | undefined) => {
@@ -374,6 +385,14 @@ function createRepositories(db: SqliteDatabase, commits: GroupCommit, onFull: ()
       listStartedBefore: async (started, limit) => {
         assertValidLimit(limit);
         return translate(() => statements.listUploads.all(started, limit).map((row) => JSON.parse(row.doc) as PendingUpload));
+      },
+    },
+    inlineContents: {
+      get: async (key) => translate(() => statements.getContent.get(key) ?? null),
+      // Every deletion of content asks here first: one that holds nothing costs no write.
+      delete: async (key) => {
+        if (translate(() => statements.hasContent.get(key)) === undefined) return;
+        await write(() => statements.removeContent.run(key));
       },
     },
     scanQueue: {
