@@ -125,7 +125,7 @@ export class AppClient {
     if (options.data.length > MULTIPART_DATA_LIMIT - 1) throw new Error(`At most ${MULTIPART_DATA_LIMIT - 1} data parts`);
     // Always file parts, named: a part without a filename would be a form field, which the app limits to 64 KB.
     const parts = options.data.map((part) => ({ ...part, filename: part.filename ?? part.dataType }));
-    const { body, contentType } = multipartCreation(template, parts);
+    const { body, contentType } = await multipartCreation(template, parts);
     return this.http.json(path, { token, method: 'POST', content: { body, options: { contentType } } });
   }
 

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { Body } from './http';
 
@@ -14,43 +14,49 @@ export interface InitialDataPart {
 const quoted = (value: string) => value.replace(/"/g, '%22').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
 
 /**
- * `instance` (JSON) first, then one file part per data element, named by its data type; streamed
- * bodies are streamed through, not buffered. A part without a file name has `filename=""`, so that it
- * is still a file part (streamed) on the other side rather than a size-limited form field.
+ * `instance` (JSON) first, then one file part per data element, named by its data type. Parts whose bodies are
+ * in memory (a form's JSON) are put together into one buffer, sent with a Content-Length in one write; from the
+ * first streamed part on, the body streams (that part and the rest are never buffered). The parts up to the first
+ * streamed one are obtained before this resolves: a source that fails at once fails before any request is made.
+ * A part without a file name has `filename=""`, so that it is still a file part (streamed) on the other side
+ * rather than a size-limited form field.
  */
-export function multipartCreation(instance: unknown, parts: AsyncIterable<InitialDataPart> | Iterable<InitialDataPart>): { body: Readable; contentType: string } {
-  const boundary = `----forms-${randomBytes(12).toString('hex')}`;
-  const header = (name: string, contentType: string, filename?: string) =>
+export async function multipartCreation(
+  instance: unknown,
+  parts: AsyncIterable<InitialDataPart> | Iterable<InitialDataPart>,
+): Promise<{ body: Buffer | Readable; contentType: string }> {
+  const boundary = `----forms-${randomUUID()}`;
+  const contentType = `multipart/form-data; boundary=${boundary}`;
+  const header = (name: string, type: string, filename?: string) =>
     Buffer.from(
       `--${boundary}\r\nContent-Disposition: form-data; name="${quoted(name)}"` +
-        `${filename !== undefined ? `; filename="${quoted(filename)}"` : ''}\r\nContent-Type: ${contentType}\r\n\r\n`,
+        `${filename !== undefined ? `; filename="${quoted(filename)}"` : ''}\r\nContent-Type: ${type}\r\n\r\n`,
     );
-  async function* generate(): AsyncGenerator<Buffer> {
-    yield header('instance', 'application/json');
-    yield Buffer.from(`${JSON.stringify(instance)}\r\n`);
-    for await (const part of parts) {
-      yield header(part.dataType, part.contentType, part.filename ?? '');
-      if (part.body instanceof Readable) {
-        for await (const chunk of part.body) yield Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string);
-      } else {
-        yield Buffer.from(part.body);
-      }
-      yield Buffer.from('\r\n');
-    }
-    yield Buffer.from(`--${boundary}--\r\n`);
-  }
-  return { body: Readable.from(generate()), contentType: `multipart/form-data; boundary=${boundary}` };
-}
-
-/**
- * The same parts, with the first one already obtained: a source that fails at once (the caller refused
- * its own first part) then fails before any request is made, rather than in the middle of one.
- */
-export async function primed(parts: Iterable<InitialDataPart> | AsyncIterable<InitialDataPart>): Promise<AsyncIterable<InitialDataPart>> {
+  const lineBreak = Buffer.from('\r\n');
+  const closing = Buffer.from(`--${boundary}--\r\n`);
   const iterator = Symbol.asyncIterator in parts ? parts[Symbol.asyncIterator]() : (parts as Iterable<InitialDataPart>)[Symbol.iterator]();
-  const first = await iterator.next();
-  async function* all(): AsyncGenerator<InitialDataPart> {
-    for (let next = first; !next.done; next = await iterator.next()) yield next.value;
+  const head: Buffer[] = [header('instance', 'application/json'), Buffer.from(`${JSON.stringify(instance)}\r\n`)];
+  for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
+    const part = next.value;
+    head.push(header(part.dataType, part.contentType, part.filename ?? ''));
+    if (part.body instanceof Readable) return { body: Readable.from(streamFrom(Buffer.concat(head), part.body)), contentType };
+    head.push(Buffer.from(part.body), lineBreak);
   }
-  return all();
+  head.push(closing);
+  return { body: Buffer.concat(head), contentType };
+
+  async function* streamFrom(buffered: Buffer, first: Readable): AsyncGenerator<Buffer> {
+    yield buffered;
+    let body: Body = first;
+    for (;;) {
+      if (body instanceof Readable) for await (const chunk of body) yield Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string);
+      else yield Buffer.from(body);
+      yield lineBreak;
+      const next = await iterator.next();
+      if (next.done) break;
+      yield header(next.value.dataType, next.value.contentType, next.value.filename ?? '');
+      body = next.value.body;
+    }
+    yield closing;
+  }
 }

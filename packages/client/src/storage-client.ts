@@ -21,7 +21,7 @@ import type {
   Substatus,
 } from '@forms/contracts';
 import { HttpClient, ifMatch, segments, toSearchParams, type ContentOptions, type DataDownload, type QueryValues, type Versioned } from './http';
-import { multipartCreation, primed, type InitialDataPart } from './multipart';
+import { multipartCreation, type InitialDataPart } from './multipart';
 
 export { kindForStatus, parseEtag, type ContentOptions, type DataDownload, type Versioned } from './http';
 export type { InitialDataPart } from './multipart';
@@ -150,7 +150,7 @@ export class StorageClient implements StorageApi {
   ): Promise<Instance> {
     const path = `/instances${toSearchParams({ appId })}`;
     if (data === undefined) return this.http.json(path, { token, method: 'POST', json: body });
-    const multipart = multipartCreation(body, await primed(data));
+    const multipart = await multipartCreation(body, data);
     return this.http.json(path, { token, method: 'POST', content: { body: multipart.body, options: { contentType: multipart.contentType } } });
   }
 

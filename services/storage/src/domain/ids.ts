@@ -1,7 +1,22 @@
-import { randomBytes } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 
 let lastMillis = 0;
 let sequence = 0;
+
+// Random bytes drawn 4 KB at a time (as randomUUID does): one call into the kernel's generator per 256 ids, not one each.
+const POOL_BYTES = 4096;
+const pool = Buffer.alloc(POOL_BYTES);
+let poolOffset = POOL_BYTES;
+
+function random16(): Buffer {
+  if (poolOffset === POOL_BYTES) {
+    randomFillSync(pool);
+    poolOffset = 0;
+  }
+  const bytes = Buffer.from(pool.subarray(poolOffset, poolOffset + 16));
+  poolOffset += 16;
+  return bytes;
+}
 
 /**
  * A UUIDv7 (RFC 9562): time-ordered, and strictly increasing within this process, so records written
@@ -18,7 +33,7 @@ export function timeOrderedUuid(now = Date.now()): string {
     lastMillis = now;
     sequence = 0;
   }
-  const bytes = randomBytes(16);
+  const bytes = random16();
   bytes.writeUIntBE(lastMillis, 0, 6);
   bytes[6] = 0x70 | (sequence >> 8);
   bytes[7] = sequence & 0xff;
