@@ -15,7 +15,8 @@ const pdf = (size: number) => Buffer.concat([Buffer.from('%PDF-1.7\n'), Buffer.a
 (disk ? describe : describe.skip)('storage out of blob space behind the app', () => {
   let h: AppHarness;
   beforeAll(async () => {
-    h = await startApp('nav/child-benefit', { storageEnv: { DATA_DIR: disk!.dataDir } });
+    // Forms in files, as without the embedded store's inline content (ADR 0018): the instantiation needs blob space too.
+    h = await startApp('nav/child-benefit', { storageEnv: { DATA_DIR: disk!.dataDir, INLINE_CONTENT_MAX_KB: '0' } });
   });
   afterAll(async () => {
     await h?.close();
