@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import type { DataElement, DataType, Instance, Principal } from '@forms/contracts';
+import type { Application, DataElement, DataType, Instance, Principal } from '@forms/contracts';
 import { ContentInspector } from '@forms/content-check';
 import { BlobRangeNotSatisfiableError, BlobStoreFullError, type BlobRead, type ByteRange } from './ports/blob-store';
 import { authorizeDataWrite, principalId, type Role } from './authorization';
@@ -57,6 +57,13 @@ export interface StoredContent {
   scan?: UploadScan;
   /** Small content, read whole: it goes to the metadata store with the write that records its element. */
   inline?: InlineContent;
+}
+
+/** The application's data type with this id; an unknown one (or no application) is the caller's error. */
+export function dataTypeOf(application: Pick<Application, 'dataTypes'> | null, dataTypeId: string): DataType {
+  const dataType = application?.dataTypes.find((t) => t.id === dataTypeId);
+  if (!dataType) throw StorageErrors.dataTypeNotFound(dataTypeId);
+  return dataType;
 }
 
 /** What the write recording stored content carries: its content when kept inline, else the upload record it settles. */
@@ -324,10 +331,7 @@ export class DataService {
   }
 
   async dataType(instance: Pick<Instance, 'appId'>, dataTypeId: string): Promise<DataType> {
-    const application = await this.ctx.store.applications.get(instance.appId);
-    const dataType = application?.dataTypes.find((t) => t.id === dataTypeId);
-    if (!dataType) throw StorageErrors.dataTypeNotFound(dataTypeId);
-    return dataType;
+    return dataTypeOf(await this.ctx.store.applications.get(instance.appId), dataTypeId);
   }
 
   element(instance: Instance, dataId: string): DataElement {

@@ -4,7 +4,7 @@ import type { Readable } from 'node:stream';
 import type { DataElement, Instance, InstanceCreate, Principal } from '@forms/contracts';
 import { DuplicateKeyError } from './ports/metadata-store';
 import { authorizeCreate, authorizeDataWrite, principalId } from './authorization';
-import { isContentTypeAllowed, mediaType, newDataElement, type DataService, type StoredContent } from './data-service';
+import { dataTypeOf, isContentTypeAllowed, mediaType, newDataElement, type DataService, type StoredContent } from './data-service';
 import { StorageErrors } from './errors';
 import { instanceEvent } from './events';
 import { checkProcessChange, processChangeEvents } from './process-rules';
@@ -25,12 +25,13 @@ export interface CreatedInstance {
 }
 
 /**
- * Creates an instance together with its initial data, all or nothing: every part is streamed into a
- * fresh blob first (each with a pending-upload record), then the instance, its data elements, its
- * Created/process/DataCreated events and the settling of those records are one metadata write. A
- * failure or crash before that write leaves no instance, only blobs the reaper removes; after it, the
- * whole instance. With `instanceGuid` chosen by the caller, a repeated request (say after a timeout)
- * answers with the instance the first one created instead of creating another.
+ * Creates an instance together with its initial data, all or nothing: every part is read first (small ones
+ * whole, to be kept in the metadata store; larger ones streamed into a fresh blob with a pending-upload record),
+ * then the instance, its data elements and small contents, its Created/process/DataCreated events and the
+ * settling of those records are one metadata write. A failure or crash before that write leaves no instance,
+ * only blobs the reaper removes; after it, the whole instance. With `instanceGuid` chosen by the caller, a
+ * repeated request (say after a timeout) answers with the instance the first one created instead of creating
+ * another: its insert finds the guid taken, and what it stored of its own parts is discarded.
  */
 export class InstanceCreation {
   constructor(
@@ -54,10 +55,6 @@ export class InstanceCreation {
     }
 
     const guid = input.instanceGuid ?? randomUUID();
-    if (input.instanceGuid !== undefined) {
-      const earlier = await this.earlierAttempt(principal, appId, input, guid);
-      if (earlier) return { instance: earlier, created: false };
-    }
     const now = this.ctx.clock();
     const id = `${input.instanceOwner.partyId}/${guid}`;
     const who = principalId(principal);
@@ -87,7 +84,8 @@ export class InstanceCreation {
     const discardAll = () => Promise.allSettled(stored.map(({ element, uploadId }) => this.data.discardBlob(element.blobStoragePath, uploadId)));
     try {
       for await (const part of parts) {
-        const dataType = await this.data.dataType(instance, part.dataType);
+        // The application read above: its data types do not change under a request.
+        const dataType = dataTypeOf(application, part.dataType);
         authorizeDataWrite(role, instance, dataType);
         if (!isContentTypeAllowed(dataType, part.contentType)) throw StorageErrors.contentTypeNotAllowed(mediaType(part.contentType), dataType.id);
         this.data.assertBelowMaxCount(instance, dataType);
