@@ -72,8 +72,9 @@ export const requests: Scenario = {
         'write-ahead log is synced. Concurrent writes share that transaction and sync (group commit, ADR 0015): the sync runs',
         'on the thread pool, so the event loop no longer waits for the disk and one fsync serves many requests. An app POST',
         "/instances runs the app's rules and its process start and calls storage once over HTTP (the instance with its",
-        'prefilled form, one multipart request answered with the instance): storage\'s CPU is that request, its two token',
-        'checks, the form written to its own file (temp file, fsync, rename, folder fsync) and the transaction.',
+        'prefilled form, one buffered multipart request answered with the instance): storage\'s CPU is that request, its two',
+        'token checks, the content checks of the form and one transaction holding the instance, its events and the form',
+        'itself (small content is kept in the metadata store, ADR 0018), answered after the shared log sync.',
       ],
     };
   },
