@@ -1,5 +1,5 @@
-import { closeSync, existsSync, fdatasyncSync, openSync } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { close as closeFd, closeSync, existsSync, fdatasync, fdatasyncSync, open, openSync } from 'node:fs';
+import { promisify } from 'node:util';
 import type Database from 'better-sqlite3';
 
 type SqliteDatabase = Database.Database;
@@ -7,7 +7,7 @@ type SqliteDatabase = Database.Database;
 export interface GroupCommitOptions {
   /** Most writes in one transaction: bounds how long one commit holds the event loop (default 256). */
   maxBatch?: number;
-  /** Makes a file's written data durable (default: open, fdatasync, close, on libuv's thread pool). */
+  /** Makes a file's written data durable (default: fdatasync of the log, kept open, on libuv's thread pool). */
   syncFile?: (path: string) => Promise<void>;
 }
 
@@ -43,12 +43,28 @@ interface Committed {
   outcome: Outcome;
 }
 
-async function syncFileData(path: string): Promise<void> {
-  const handle = await open(path, 'r');
-  try {
-    await handle.datasync();
-  } finally {
-    await handle.close();
+const openFile = promisify(open);
+const syncData = promisify(fdatasync);
+
+/**
+ * The write-ahead log, opened once and kept open: each sync is then one fdatasync on libuv's thread pool rather
+ * than an open, a sync and a close. SQLite keeps the log file (it rewrites it from the start after a checkpoint)
+ * for as long as this connection is open.
+ */
+class KeptOpenFile {
+  private fd: number | undefined;
+  constructor(private readonly path: string) {}
+
+  async syncData(): Promise<void> {
+    this.fd ??= await openFile(this.path, 'r');
+    await syncData(this.fd);
+  }
+
+  close(): void {
+    if (this.fd === undefined) return;
+    const fd = this.fd;
+    this.fd = undefined;
+    closeFd(fd, () => undefined);
   }
 }
 
@@ -100,12 +116,14 @@ export class GroupCommit {
   private broken: WalSyncError | undefined;
   private readonly walPath: string;
   private readonly syncFile: (path: string) => Promise<void>;
+  private readonly wal: KeptOpenFile;
   private readonly statements;
 
   constructor(private readonly db: SqliteDatabase, options: GroupCommitOptions = {}) {
     this.maxBatch = options.maxBatch ?? 256;
-    this.syncFile = options.syncFile ?? syncFileData;
     this.walPath = `${db.name}-wal`;
+    this.wal = new KeptOpenFile(this.walPath);
+    this.syncFile = options.syncFile ?? (() => this.wal.syncData());
     db.pragma('synchronous = NORMAL');
     // What an earlier process committed may not have been synced (it was killed between a commit and its sync):
     // synced now, so everything a reader finds at start-up is durable.
@@ -147,6 +165,8 @@ export class GroupCommit {
     // Synced here, before the database closes (and a clean close removes the log): also the group of a sync
     // still under way, whose later answer then finds its promises settled already.
     const group = [...this.inFlight, ...this.unsynced.splice(0)];
+    // A sync under way still uses the kept-open log: it closes it when it returns.
+    if (!this.syncing) this.wal.close();
     if (group.length === 0) return;
     try {
       syncFileDataNow(this.walPath);
@@ -224,6 +244,7 @@ export class GroupCommit {
       () => {
         this.syncing = false;
         this.inFlight = [];
+        if (this.closed) this.wal.close();
         this.stats.syncs += 1;
         this.settle(group);
         this.sync();
@@ -231,6 +252,7 @@ export class GroupCommit {
       (error: unknown) => {
         this.syncing = false;
         this.inFlight = [];
+        if (this.closed) this.wal.close();
         this.fail(group, error);
       },
     );

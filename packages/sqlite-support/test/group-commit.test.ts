@@ -2,7 +2,7 @@
  * Group commit on a real SQLite file: writes of one event-loop turn share one transaction, each in its own
  * savepoint, and every caller is answered only once the shared commit is visible to another connection.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -163,6 +163,29 @@ test('the database runs with synchronous NORMAL: the sync of the log is the comm
   expect(synced).toEqual([join(folder, 'test.sqlite-wal'), join(folder, 'test.sqlite-wal')]);
   expect(gated.stats).toEqual({ commits: 2, writes: 3, syncs: 2 });
   gated.close();
+});
+
+/** Descriptors this process holds on `path` (Linux). */
+function openDescriptorsOn(path: string): number {
+  return readdirSync('/proc/self/fd').filter((fd) => {
+    try {
+      return readlinkSync(`/proc/self/fd/${fd}`) === path;
+    } catch {
+      return false; // closed while listing
+    }
+  }).length;
+}
+
+test('the log is opened once for its syncs, not per sync, and closed with the committer', async () => {
+  const wal = join(folder, 'test.sqlite-wal');
+  await commits.run(() => insert.run(1, 'a'));
+  const held = openDescriptorsOn(wal); // SQLite's own and the committer's
+  for (let id = 2; id <= 20; id += 1) await commits.run(() => insert.run(id, 'b'));
+  expect(commits.stats.syncs).toBeGreaterThanOrEqual(20);
+  expect(openDescriptorsOn(wal)).toBe(held);
+  commits.close();
+  await new Promise((resolve) => setTimeout(resolve, 20)); // the close of the kept descriptor is asynchronous
+  expect(openDescriptorsOn(wal)).toBe(held - 1);
 });
 
 test('a failed sync fails its writes, and every later write is refused', async () => {
