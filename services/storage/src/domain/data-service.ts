@@ -139,7 +139,7 @@ export class DataService {
         return ['DataCreated'];
       });
     } catch (error) {
-      await this.discardBlob(blobStoragePath, dataId);
+      await this.discard(content, blobStoragePath, dataId);
       throw error;
     }
     await this.scanning.afterRecorded(instance, element as DataElement);
@@ -189,7 +189,7 @@ export class DataService {
         return ['DataUpdated'];
       });
     } catch (error) {
-      await this.discardBlob(blobStoragePath, uploadId);
+      await this.discard(content, blobStoragePath, uploadId);
       throw error;
     }
     await removeBlobsDurably(this.ctx, instance, [previousPath], async () => {});
@@ -292,7 +292,10 @@ export class DataService {
     if (input.declaredLength === 0) throw StorageErrors.emptyContent();
     this.scanning.assertScannable(dataType, input.declaredLength);
     const inlineMax = this.ctx.store.inlineContents ? (this.limits.inlineContentMaxBytes ?? 0) : 0;
+    // Small content read whole has gone nowhere yet: a failure then leaves nothing to discard.
+    let sentToBlobStore = false;
     const toBlobStore = async (body: Readable) => {
+      sentToBlobStore = true;
       await this.ctx.store.pendingUploads.insert({
         dataElementId: uploadId,
         instanceGuid: instance.id.split('/')[1] as string,
@@ -315,14 +318,19 @@ export class DataService {
       else await toBlobStore(body);
     } catch (error) {
       if (!body.destroyed) body.destroy();
-      await this.discardBlob(blobStoragePath, uploadId).catch(() => undefined);
+      if (sentToBlobStore) await this.discardBlob(blobStoragePath, uploadId).catch(() => undefined);
       throw error instanceof BlobStoreFullError ? StorageErrors.blobStoreFull() : error;
     }
     if (meter.byteCount === 0) {
-      await this.discardBlob(blobStoragePath, uploadId).catch(() => undefined);
+      if (sentToBlobStore) await this.discardBlob(blobStoragePath, uploadId).catch(() => undefined);
       throw StorageErrors.emptyContent();
     }
     return { size: meter.byteCount, contentHash: meter.digest(), ...(scan && { scan }), ...(inline && { inline: { key: blobStoragePath, bytes: inline } }) };
+  }
+
+  /** Undoes `storeContent` when its element could not be recorded: content kept inline went nowhere without it. */
+  async discard(content: StoredContent, blobStoragePath: string, uploadId: string): Promise<void> {
+    if (!content.inline) await this.discardBlob(blobStoragePath, uploadId);
   }
 
   async discardBlob(blobStoragePath: string, uploadId: string): Promise<void> {

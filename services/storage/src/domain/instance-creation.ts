@@ -81,7 +81,7 @@ export class InstanceCreation {
     };
 
     const stored: { element: DataElement; uploadId: string; content: StoredContent }[] = [];
-    const discardAll = () => Promise.allSettled(stored.map(({ element, uploadId }) => this.data.discardBlob(element.blobStoragePath, uploadId)));
+    const discardAll = () => Promise.allSettled(stored.map(({ element, uploadId, content }) => this.data.discard(content, element.blobStoragePath, uploadId)));
     try {
       for await (const part of parts) {
         // The application read above: its data types do not change under a request.

@@ -91,6 +91,16 @@ describe('small content kept in the embedded metadata store', () => {
     await noPendingUploads();
   });
 
+  it('refuses small content that is not what it claims, leaving nothing behind', async () => {
+    const instance = await createInstance(h);
+    const refused = await upload(instance, Buffer.from('<html>not a pdf</html>'));
+    expect(refused.statusCode).toBe(415);
+    const empty = await upload(instance, Readable.from([]), { 'transfer-encoding': 'chunked' });
+    expect(empty.statusCode).toBe(415); // a PDF without its header and trailer: judged before its emptiness
+    expect(await where(instance)).toEqual({ inline: [], files: [] });
+    await noPendingUploads();
+  });
+
   it('keeps everything in files when INLINE_CONTENT_MAX_KB is 0', async () => {
     const off = await startStorage('embedded', { INLINE_CONTENT_MAX_KB: '0' });
     try {
