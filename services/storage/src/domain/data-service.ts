@@ -66,9 +66,12 @@ export function dataTypeOf(application: Pick<Application, 'dataTypes'> | null, d
   return dataType;
 }
 
-/** What the write recording stored content carries: its content when kept inline, else the upload record it settles. */
-export function recorded(content: StoredContent, uploadId: string): { settledUploads: string[]; inlineContents: InlineContent[] } {
-  return content.inline ? { settledUploads: [], inlineContents: [content.inline] } : { settledUploads: [uploadId], inlineContents: [] };
+/** What the write recording stored contents carries: each content kept inline, or else the upload record it settles. */
+export function recorded(stored: { content: StoredContent; uploadId: string }[]): { settledUploads: string[]; inlineContents: InlineContent[] } {
+  return {
+    settledUploads: stored.filter(({ content }) => !content.inline).map(({ uploadId }) => uploadId),
+    inlineContents: stored.flatMap(({ content }) => (content.inline ? [content.inline] : [])),
+  };
 }
 
 /** The record of content just stored for `instance`. */
@@ -127,7 +130,7 @@ export class DataService {
     let element: DataElement | undefined;
     try {
       const scanFields = await this.scanning.conclude(content.scan, dataId, ref.instanceGuid, blobStoragePath);
-      await this.instances.change(principal, ref, { access: 'write', dataId, ...recorded(content, dataId) }, (draft, now, role) => {
+      await this.instances.change(principal, ref, { access: 'write', dataId, ...recorded([{ content, uploadId: dataId }]) }, (draft, now, role) => {
         authorizeDataWrite(role, draft, dataType);
         this.assertBelowMaxCount(draft, dataType);
         element = {
@@ -164,7 +167,7 @@ export class DataService {
     let previousScan = existing.fileScanResult;
     try {
       const scanFields = await this.scanning.conclude(content.scan, dataId, ref.instanceGuid, blobStoragePath);
-      await this.instances.change(principal, ref, { access: 'write', dataId, ...recorded(content, uploadId) }, (draft, now, role) => {
+      await this.instances.change(principal, ref, { access: 'write', dataId, ...recorded([{ content, uploadId }]) }, (draft, now, role) => {
         authorizeDataWrite(role, draft, dataType);
         const element = this.element(draft, dataId);
         if (element.locked) throw StorageErrors.dataElementLocked();

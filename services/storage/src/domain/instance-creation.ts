@@ -4,7 +4,7 @@ import type { Readable } from 'node:stream';
 import type { DataElement, Instance, InstanceCreate, Principal } from '@forms/contracts';
 import { DuplicateKeyError } from './ports/metadata-store';
 import { authorizeCreate, authorizeDataWrite, principalId } from './authorization';
-import { dataTypeOf, isContentTypeAllowed, mediaType, newDataElement, type DataService, type StoredContent } from './data-service';
+import { dataTypeOf, isContentTypeAllowed, mediaType, newDataElement, recorded, type DataService, type StoredContent } from './data-service';
 import { StorageErrors } from './errors';
 import { instanceEvent } from './events';
 import { checkProcessChange, processChangeEvents } from './process-rules';
@@ -113,11 +113,7 @@ export class InstanceCreation {
       ...instance.data.map((element) => instanceEvent('DataCreated', instance, principal, now, { dataId: element.id })),
     ];
     try {
-      await this.ctx.store.instances.insert(instance, {
-        events,
-        settledUploads: stored.filter(({ content }) => !content.inline).map(({ uploadId }) => uploadId),
-        inlineContents: stored.flatMap(({ content }) => (content.inline ? [content.inline] : [])),
-      });
+      await this.ctx.store.instances.insert(instance, { events, ...recorded(stored) });
     } catch (error) {
       if (error instanceof DuplicateKeyError && input.instanceGuid !== undefined) {
         // A concurrent attempt with the same guid won: ours is not stored, so its blobs can go.
