@@ -188,6 +188,40 @@ test('the log is opened once for its syncs, not per sync, and closed with the co
   expect(openDescriptorsOn(wal)).toBe(held - 1);
 });
 
+/** Descriptors this process holds on files that are gone: SQLite's temporary files are deleted when opened. */
+function openDeletedFiles(): string[] {
+  return readdirSync('/proc/self/fd').flatMap((fd) => {
+    try {
+      const target = readlinkSync(`/proc/self/fd/${fd}`);
+      return target.endsWith(' (deleted)') ? [target] : [];
+    } catch {
+      return []; // closed while listing
+    }
+  });
+}
+
+test('the savepoints of a batch journal the pages they change in memory, not in a temporary file', async () => {
+  expect(opened.db.pragma('temp_store', { simple: true })).toBe(2); // MEMORY
+  // 40 rows of ~3 KB: a page each.
+  await commits.run(() => {
+    for (let id = 0; id < 40; id += 1) insert.run(id, 'x'.repeat(3_000));
+  });
+  const update = opened.db.prepare('UPDATE items SET label = ? WHERE id = ?');
+  const before = openDeletedFiles();
+  const duringBatch: string[][] = [];
+  // Each write changes 20 of those pages, and its savepoint copies them first: 80 KiB, past the 64 KiB after which
+  // SQLite would otherwise move its statement journal to a temporary file (deleted as soon as it is opened).
+  const writes = Array.from({ length: 10 }, (_, write) =>
+    commits.run(() => {
+      for (let row = 0; row < 20; row += 1) update.run(`write ${write} `.padEnd(3_000, 'y'), (write * 20 + row) % 40);
+      duringBatch.push(openDeletedFiles());
+    }),
+  );
+  await Promise.all(writes);
+  expect(commits.stats).toEqual({ commits: 2, writes: 11, syncs: 2 });
+  expect(duringBatch).toEqual(Array(10).fill(before));
+});
+
 test('a failed sync fails its writes, and every later write is refused', async () => {
   const failing = new GroupCommit(opened.db, { syncFile: async () => Promise.reject(Object.assign(new Error('EIO: i/o error'), { code: 'EIO' })) });
   await expect(failing.run(() => insert.run(1, 'x'))).rejects.toBeInstanceOf(WalSyncError);
