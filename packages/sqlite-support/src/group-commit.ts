@@ -9,6 +9,8 @@ export interface GroupCommitOptions {
   maxBatch?: number;
   /** Makes a file's written data durable (default: fdatasync of the log, kept open, on libuv's thread pool). */
   syncFile?: (path: string) => Promise<void>;
+  /** Called after each COMMIT (a background checkpointer's cue). */
+  afterCommit?: () => void;
 }
 
 /** The write-ahead log could not be synced: what was committed since the last sync may be lost on power loss. */
@@ -116,6 +118,7 @@ export class GroupCommit {
   private broken: WalSyncError | undefined;
   private readonly walPath: string;
   private readonly syncFile: (path: string) => Promise<void>;
+  private readonly afterCommit: () => void;
   private readonly wal: KeptOpenFile;
   private readonly statements;
 
@@ -124,6 +127,7 @@ export class GroupCommit {
     this.walPath = `${db.name}-wal`;
     this.wal = new KeptOpenFile(this.walPath);
     this.syncFile = options.syncFile ?? (() => this.wal.syncData());
+    this.afterCommit = options.afterCommit ?? (() => undefined);
     db.pragma('synchronous = NORMAL');
     // A write's savepoint copies each page it is first to change into the statement journal (an instance with
     // its events changes 15-20). Once one write's copies pass 64 KiB, SQLite moves that journal into a temporary
@@ -235,6 +239,7 @@ export class GroupCommit {
       return;
     }
     this.stats.commits += 1;
+    this.afterCommit();
     this.stats.writes += outcomes.filter((outcome) => outcome.ok).length;
     batch.forEach((job, index) => this.unsynced.push({ job, outcome: outcomes[index] as Outcome }));
     if (sync) this.sync();

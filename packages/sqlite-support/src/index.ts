@@ -4,6 +4,7 @@ import Database from 'better-sqlite3';
 
 export type SqliteDatabase = Database.Database;
 export { GroupCommit, GroupCommitClosedError, WalSyncError, type GroupCommitOptions } from './group-commit';
+export { BackgroundCheckpointer, type BackgroundCheckpointOptions } from './background-checkpoint';
 
 /** One schema step. Steps run in order, each in its own transaction; `PRAGMA user_version` counts the steps applied. */
 export type Migration = (db: SqliteDatabase) => void;

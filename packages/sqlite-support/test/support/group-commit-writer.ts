@@ -1,9 +1,10 @@
 /**
  * Child process of the SIGKILL test: writes pairs (a row in `pairs` and its `halves` row, in one write) through
- * GroupCommit, many per turn, and prints `ack <id>` for each write once its promise has resolved, for ever.
+ * GroupCommit, many per turn, and prints `ack <id>` for each write once its promise has resolved, for ever, while a
+ * BackgroundCheckpointer copies the log into the database file every few milliseconds.
  * Every tenth write also inserts a duplicate and must fail alone (`fail <id>`). Usage: group-commit-writer.ts <file>
  */
-import { GroupCommit, openSqlite } from '../../src';
+import { BackgroundCheckpointer, GroupCommit, openSqlite } from '../../src';
 
 const path = process.argv[2] as string;
 const opened = openSqlite(path, {
@@ -11,7 +12,8 @@ const opened = openSqlite(path, {
   migrations: [(db) => db.exec('CREATE TABLE pairs (id INTEGER PRIMARY KEY); CREATE TABLE halves (id INTEGER PRIMARY KEY REFERENCES pairs (id));')],
 });
 const db = opened.db;
-const commits = new GroupCommit(db);
+const checkpointer = new BackgroundCheckpointer(db, { intervalMs: 5, catchUpPages: 200 });
+const commits = new GroupCommit(db, { afterCommit: () => checkpointer.committed() });
 const insertPair = db.prepare('INSERT INTO pairs (id) VALUES (?)');
 const insertHalf = db.prepare('INSERT INTO halves (id) VALUES (?)');
 const writePair = db.transaction((id: number, duplicate: boolean) => {

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { Application, Instance, InstanceEvent } from '@forms/contracts';
-import { assertWritable, GroupCommit, GroupCommitClosedError, type GroupCommitOptions, WalSyncError, openSqlite, type OpenedSqlite, type SqliteDatabase } from '@forms/sqlite-support';
+import { assertWritable, BackgroundCheckpointer, GroupCommit, GroupCommitClosedError, type GroupCommitOptions, WalSyncError, openSqlite, type OpenedSqlite, type SqliteDatabase } from '@forms/sqlite-support';
 import type {
   ApplicationRepository,
   EventQuery,
@@ -50,6 +50,7 @@ export interface SqliteMetadataStoreOptions {
 export class SqliteMetadataStore implements MetadataStore {
   private opened: OpenedSqlite | undefined;
   private commits: GroupCommit | undefined;
+  private checkpointer: BackgroundCheckpointer | undefined;
   private repositories: Repositories | undefined;
   /** The outcome of the background check after an unclean shutdown, once known. */
   integrity: IntegrityReport = { state: 'not-needed' };
@@ -109,7 +110,11 @@ export class SqliteMetadataStore implements MetadataStore {
       throw error;
     }
     this.opened = opened;
-    this.commits = new GroupCommit(opened.db, this.options.groupCommit);
+    const checkpointer = new BackgroundCheckpointer(opened.db, {
+      onError: (error) => log('warn', 'checkpoints of the metadata database run on the event loop again', { error: error.message }),
+    });
+    this.checkpointer = checkpointer;
+    this.commits = new GroupCommit(opened.db, { ...this.options.groupCommit, afterCommit: () => checkpointer.committed() });
     this.repositories = createRepositories(opened.db, this.commits, () => {
       this.full = true;
     });
@@ -148,6 +153,9 @@ export class SqliteMetadataStore implements MetadataStore {
     this.repositories = undefined;
     this.commits?.close(); // the writes already queued are committed, not dropped
     this.commits = undefined;
+    // Its connection closes first: only the last connection's close checkpoints and removes the log.
+    await this.checkpointer?.close();
+    this.checkpointer = undefined;
     opened?.close();
   }
 
