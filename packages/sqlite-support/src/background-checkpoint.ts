@@ -30,6 +30,8 @@ const WORKER_SOURCE = `
   const Database = require(workerData.driver);
   const db = new Database(workerData.path, { fileMustExist: true, timeout: 5000 });
   db.pragma('wal_autocheckpoint = 0');
+  // Its checkpoints sync the log before copying from it and the database file after (with OFF they would not).
+  db.pragma('synchronous = NORMAL');
   parentPort.on('message', (message) => {
     if (message === 'close') {
       db.close();
