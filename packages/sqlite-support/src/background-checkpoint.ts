@@ -1,5 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import type Database from 'better-sqlite3';
+import { driverPath } from './driver';
 
 type SqliteDatabase = Database.Database;
 
@@ -119,8 +120,7 @@ export class BackgroundCheckpointer {
   private start(): Worker | undefined {
     if (this.worker) return this.worker;
     try {
-      const driver = require.resolve('better-sqlite3');
-      const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { path: this.db.name, driver } });
+      const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { path: this.db.name, driver: driverPath() } });
       worker.unref();
       worker.on('message', (reply: CheckpointReply) => this.finished(reply));
       worker.on('error', (error) => this.fail(error));

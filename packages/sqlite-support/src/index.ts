@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 export type SqliteDatabase = Database.Database;
 export { GroupCommit, GroupCommitClosedError, WalSyncError, type GroupCommitOptions } from './group-commit';
 export { BackgroundCheckpointer, type BackgroundCheckpointOptions } from './background-checkpoint';
+export { driverPath } from './driver';
 
 /** One schema step. Steps run in order, each in its own transaction; `PRAGMA user_version` counts the steps applied. */
 export type Migration = (db: SqliteDatabase) => void;
@@ -146,8 +147,6 @@ export function checkIntegrity(db: SqliteDatabase, full = false): string[] {
   return messages.length === 1 && messages[0] === 'ok' ? [] : messages;
 }
 
-/** Where the driver lives, for code that must load it itself (a worker thread). */
-export const driverPath = (): string => require.resolve('better-sqlite3');
 
 /** Opens a database read-only for a check (in a worker thread, or from a maintenance command). */
 export function openReadOnly(path: string): SqliteDatabase {
