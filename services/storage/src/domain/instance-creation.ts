@@ -116,7 +116,7 @@ export class InstanceCreation {
       await this.ctx.store.instances.insert(instance, { events, ...recorded(stored) });
     } catch (error) {
       if (error instanceof DuplicateKeyError && input.instanceGuid !== undefined) {
-        // A concurrent attempt with the same guid won: ours is not stored, so its blobs can go.
+        // A concurrent attempt with the same guid won: ours is not stored, so what it stored of its parts can go.
         await discardAll();
         const earlier = await this.earlierAttempt(principal, appId, input, guid);
         if (earlier) return { instance: earlier, created: false };
