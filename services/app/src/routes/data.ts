@@ -63,7 +63,8 @@ const dataRoutes: FastifyPluginAsyncTypebox = async (app) => {
         // The format is known from the header: an unreadable one is refused before the body is read.
         const format = formatOf(contentType);
         const result = await createFormData(ctx, caller, instanceId, dataType, await readText(body(request), ctx.maxFormDataBytes), format);
-        return reply.code(201).header('etag', etagOf(result.dataElement.version)).send(result.dataElement);
+        reply.code(201).header('etag', etagOf(result.dataElement.version));
+        return result.dataElement;
       }
       if (!contentType) throw new DomainError('invalid', 'CONTENT_TYPE_REQUIRED', 'Send the content type of the attachment in Content-Type.');
       const filename = filenameOf(request.headers['content-disposition']);
@@ -74,7 +75,8 @@ const dataRoutes: FastifyPluginAsyncTypebox = async (app) => {
         ...(filename && { filename }),
         ...(length !== undefined && { contentLength: length }),
       });
-      return reply.code(201).header('etag', etagOf(element.version)).send(element);
+      reply.code(201).header('etag', etagOf(element.version));
+      return element;
     },
   );
 

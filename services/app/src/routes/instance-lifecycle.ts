@@ -37,7 +37,8 @@ const instanceLifecycleRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const instance = await confirmComplete(ctx, callerOf(request), instanceIdOf(request.params));
-      return reply.header('etag', etagOf(instance.version)).send(instance);
+      reply.header('etag', etagOf(instance.version));
+      return instance;
     },
   );
 
@@ -54,7 +55,8 @@ const instanceLifecycleRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const instance = await setSubstatus(ctx, callerOf(request), instanceIdOf(request.params), request.body);
-      return reply.header('etag', etagOf(instance.version)).send(instance);
+      reply.header('etag', etagOf(instance.version));
+      return instance;
     },
   );
 

@@ -134,11 +134,13 @@ const instanceRoutes: FastifyPluginAsyncTypebox = async (app) => {
       if (!request.isMultipart()) {
         const template = (request.body ?? {}) as InstanceTemplate;
         const instance = await instantiate(ctx, caller, partyIdFor(request, request.query.instanceOwnerPartyId, template), template);
-        return reply.code(201).header('etag', etagOf(instance.version)).send(instance);
+        reply.code(201).header('etag', etagOf(instance.version));
+        return instance;
       }
       const { template, parts } = await multipartRequest(request);
       const instance = await instantiate(ctx, caller, partyIdFor(request, request.query.instanceOwnerPartyId, template), template, parts);
-      return reply.code(201).header('etag', etagOf(instance.version)).send(instance);
+      reply.code(201).header('etag', etagOf(instance.version));
+      return instance;
     },
   );
 
@@ -156,7 +158,8 @@ const instanceRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const { sourceInstanceId, prefill, ...template } = request.body;
       if (sourceInstanceId) throw new DomainError('invalid', 'COPY_NOT_SUPPORTED', 'Creating an instance as a copy of another (sourceInstanceId) is not supported.');
       const instance = await instantiate(ctx, callerOf(request), partyIdFor(request, undefined, template), { ...template, ...(prefill && { prefill }) });
-      return reply.code(201).header('etag', etagOf(instance.version)).send(instance);
+      reply.code(201).header('etag', etagOf(instance.version));
+      return instance;
     },
   );
 
@@ -172,7 +175,8 @@ const instanceRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const { instance, version } = await loadInstance(ctx, callerOf(request), instanceIdOf(request.params));
-      return reply.header('etag', etagOf(version)).send(instance);
+      reply.header('etag', etagOf(version));
+      return instance;
     },
   );
 

@@ -39,7 +39,8 @@ const processRoutes: FastifyPluginAsyncTypebox = async (app) => {
     { schema: { tags, summary: 'Current process state', params: InstanceParams, response: { 200: AppProcessState, ...problems(401, 403, 404) } } },
     async (request, reply) => {
       const { instance, version } = await loadInstance(ctx, callerOf(request), instanceIdOf(request.params));
-      return reply.header('etag', etagOf(version)).send(appProcessState(instance.process));
+      reply.header('etag', etagOf(version));
+      return appProcessState(instance.process);
     },
   );
 
@@ -90,7 +91,8 @@ const processRoutes: FastifyPluginAsyncTypebox = async (app) => {
         ...(request.query.currentTask !== undefined && { expectedTask: request.query.currentTask }),
         ...(action !== undefined && { action }),
       });
-      return reply.header('etag', etagOf(instance.version)).send(appProcessState(instance.process));
+      reply.header('etag', etagOf(instance.version));
+      return appProcessState(instance.process);
     },
   );
 

@@ -47,7 +47,8 @@ const adminRoutes: FastifyPluginAsyncTypebox<AdminRouteOptions> = async (app, op
     async (request, reply) => {
       const registered = await options.clients.register(request.body);
       request.log.info({ clientId: registered.client.clientId, authMethod: registered.client.authMethod }, 'client registered');
-      return reply.code(201).header('cache-control', 'no-store').send(registered);
+      reply.code(201).header('cache-control', 'no-store');
+      return registered;
     },
   );
 

@@ -66,7 +66,8 @@ const testTokenRoutes: FastifyPluginAsyncTypebox<TestTokenRouteOptions> = async 
       else subject = { kind: 'system', systemId: body.systemId, partyId: body.partyId };
       const token = await issueTestToken(options.issuer, subject, body.scopes, body.expiresInSeconds);
       request.log.info({ subject, scope: token.scope }, 'test token issued');
-      return reply.header('cache-control', 'no-store').send(token);
+      reply.header('cache-control', 'no-store');
+      return token;
     },
   );
 };

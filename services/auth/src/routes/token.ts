@@ -135,7 +135,8 @@ const tokenRoutes: FastifyPluginAsyncTypebox<TokenRouteOptions> = async (app, op
         clientAuthentication: clientAuthenticationOf(request.headers.authorization, form),
       });
       request.log.info({ clientId: client.clientId, scope: token.scope, grantType: form.grant_type }, 'token issued');
-      return reply.header('cache-control', 'no-store').header('pragma', 'no-cache').send(token);
+      reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
+      return token;
     },
   );
 };

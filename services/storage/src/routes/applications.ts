@@ -15,7 +15,8 @@ const applicationRoutes: FastifyPluginAsyncTypebox = async (app) => {
     { schema: { tags, summary: 'Register an app', params: AppParams, body: ApplicationInput, response: { 201: Application, ...problems(400, 401, 403, 409) } } },
     async (request, reply) => {
       const created = await applications.register(requirePrincipal(request), request.params.org, request.params.app, request.body);
-      return reply.code(201).header('etag', etagOf(created.version)).send(created);
+      reply.code(201).header('etag', etagOf(created.version));
+      return created;
     },
   );
 
@@ -30,7 +31,8 @@ const applicationRoutes: FastifyPluginAsyncTypebox = async (app) => {
         request.body,
         expectedVersion(request),
       );
-      return reply.header('etag', etagOf(updated.version)).send(updated);
+      reply.header('etag', etagOf(updated.version));
+      return updated;
     },
   );
 
@@ -49,7 +51,8 @@ const applicationRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request, reply) => {
       const { org, app: name } = request.params;
       const removed = await applications.remove(requirePrincipal(request), org, name, request.query.hard, expectedVersion(request));
-      return reply.header('etag', etagOf(removed.version)).send(removed);
+      reply.header('etag', etagOf(removed.version));
+      return removed;
     },
   );
 
@@ -65,7 +68,8 @@ const applicationRoutes: FastifyPluginAsyncTypebox = async (app) => {
     { config: { auth: false }, schema: { tags, summary: 'Get an app (anonymous)', params: AppParams, response: { 200: Application, ...problems(404) } } },
     async (request, reply) => {
       const found = await applications.get(request.params.org, request.params.app);
-      return reply.header('etag', etagOf(found.version)).send(found);
+      reply.header('etag', etagOf(found.version));
+      return found;
     },
   );
 

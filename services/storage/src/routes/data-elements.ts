@@ -35,7 +35,8 @@ const dataElementRoutes: FastifyPluginAsyncTypebox = async (app) => {
         request.body,
         expectedVersion(request),
       );
-      return reply.header('etag', etagOf(element.version)).send(element);
+      reply.header('etag', etagOf(element.version));
+      return element;
     },
   );
 };

@@ -59,7 +59,8 @@ const dataRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const element = await data.create(requirePrincipal(request), refOf(request.params), request.query.dataType, contentInput(request));
-      return reply.code(201).header('location', element.selfLinks?.platform).header('etag', etagOf(element.version)).send(element);
+      reply.code(201).header('location', element.selfLinks?.platform).header('etag', etagOf(element.version));
+      return element;
     },
   );
 
@@ -81,7 +82,8 @@ const dataRoutes: FastifyPluginAsyncTypebox = async (app) => {
         contentInput(request),
         expectedVersion(request),
       );
-      return reply.header('etag', etagOf(element.version)).send(element);
+      reply.header('etag', etagOf(element.version));
+      return element;
     },
   );
 
@@ -145,7 +147,8 @@ const dataRoutes: FastifyPluginAsyncTypebox = async (app) => {
       handler: async (request, reply) => {
         const params = request.params as { instanceOwnerPartyId: string; instanceGuid: string; dataGuid: string };
         const element = await elements.setLock(requirePrincipal(request), refOf(params), params.dataGuid.toLowerCase(), locked);
-        return reply.header('etag', etagOf(element.version)).send(element);
+        reply.header('etag', etagOf(element.version));
+        return element;
       },
     });
   }

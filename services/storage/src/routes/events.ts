@@ -26,7 +26,8 @@ const eventRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request, reply) => {
       const event = await audit.record(requirePrincipal(request), refOf(request.params), request.body);
       const location = `${app.storage.context.apiBaseUrl}/instances/${event.instanceId}/events/${event.id}`;
-      return reply.code(201).header('location', location).send(event);
+      reply.code(201).header('location', location);
+      return event;
     },
   );
 

@@ -17,7 +17,8 @@ const instanceStateRoutes: FastifyPluginAsyncTypebox = async (app) => {
     { schema: { tags, summary: 'Set the process state', params: InstanceParams, body: ProcessState, response: writeResponses } },
     async (request, reply) => {
       const updated = await instances.updateProcess(requirePrincipal(request), refOf(request.params), request.body, expectedVersion(request));
-      return reply.header('etag', etagOf(updated.version)).send(updated);
+      reply.header('etag', etagOf(updated.version));
+      return updated;
     },
   );
 
@@ -26,7 +27,8 @@ const instanceStateRoutes: FastifyPluginAsyncTypebox = async (app) => {
     { schema: { tags, summary: 'Set the substatus (app owner only)', params: InstanceParams, body: Substatus, response: writeResponses } },
     async (request, reply) => {
       const updated = await instances.setSubstatus(requirePrincipal(request), refOf(request.params), request.body, expectedVersion(request));
-      return reply.header('etag', etagOf(updated.version)).send(updated);
+      reply.header('etag', etagOf(updated.version));
+      return updated;
     },
   );
 
@@ -45,7 +47,8 @@ const instanceStateRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request, reply) => {
       const status = parseReadStatus(request.query.status);
       const updated = await instances.setReadStatus(requirePrincipal(request), refOf(request.params), status, expectedVersion(request));
-      return reply.header('etag', etagOf(updated.version)).send(updated);
+      reply.header('etag', etagOf(updated.version));
+      return updated;
     },
   );
 
@@ -62,7 +65,8 @@ const instanceStateRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const updated = await instances.setDataValues(requirePrincipal(request), refOf(request.params), request.body.values, expectedVersion(request));
-      return reply.header('etag', etagOf(updated.version)).send(updated);
+      reply.header('etag', etagOf(updated.version));
+      return updated;
     },
   );
 
@@ -79,7 +83,8 @@ const instanceStateRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const updated = await instances.setPresentationTexts(requirePrincipal(request), refOf(request.params), request.body.texts, expectedVersion(request));
-      return reply.header('etag', etagOf(updated.version)).send(updated);
+      reply.header('etag', etagOf(updated.version));
+      return updated;
     },
   );
 
@@ -96,7 +101,8 @@ const instanceStateRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const updated = await instances.confirmComplete(requirePrincipal(request), refOf(request.params), expectedVersion(request));
-      return reply.header('etag', etagOf(updated.version)).send(updated);
+      reply.header('etag', etagOf(updated.version));
+      return updated;
     },
   );
 };

@@ -79,11 +79,8 @@ const instanceRoutes: FastifyPluginAsyncTypebox<{ defaultPageSize: number; maxDa
         result = await creation.create(principal, request.query.appId, request.body as InstanceCreate);
       }
       const { instance, created } = result;
-      return reply
-        .code(created ? 201 : 200)
-        .header('location', instance.selfLinks.platform)
-        .header('etag', etagOf(instance.version))
-        .send(instance);
+      reply.code(created ? 201 : 200).header('location', instance.selfLinks.platform).header('etag', etagOf(instance.version));
+      return instance;
     },
   );
 
@@ -124,7 +121,8 @@ const instanceRoutes: FastifyPluginAsyncTypebox<{ defaultPageSize: number; maxDa
     { schema: { tags, summary: 'Get an instance', params: InstanceParams, response: { 200: Instance, ...problems(401, 403, 404) } } },
     async (request, reply) => {
       const instance = await instances.get(requirePrincipal(request), refOf(request.params));
-      return reply.header('etag', etagOf(instance.version)).send(instance);
+      reply.header('etag', etagOf(instance.version));
+      return instance;
     },
   );
 
@@ -148,7 +146,8 @@ const instanceRoutes: FastifyPluginAsyncTypebox<{ defaultPageSize: number; maxDa
       const deleted = request.query.hard
         ? await instances.hardDelete(principal, ref, expectedVersion(request))
         : await instances.softDelete(principal, ref, expectedVersion(request));
-      return reply.header('etag', etagOf(deleted.version)).send(deleted);
+      reply.header('etag', etagOf(deleted.version));
+      return deleted;
     },
   );
 
