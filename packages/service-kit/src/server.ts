@@ -8,6 +8,7 @@ import type { LoggerOptions } from 'pino';
 export type { LoggerOptions };
 import { assertJsonDepth } from '@forms/contracts';
 import { problemHandler } from './problem-handler';
+import { buildResponseSerializer } from './response-serializer';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -67,6 +68,7 @@ export function createServer(options: ServerOptions): TypedFastify {
       return typeof incoming === 'string' && REQUEST_ID_PATTERN.test(incoming) ? incoming : randomUUID();
     },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
+    schemaController: { compilersFactory: { buildSerializer: buildResponseSerializer } },
     return503OnClosing: true,
     forceCloseConnections: 'idle',
   }).withTypeProvider<TypeBoxTypeProvider>();
