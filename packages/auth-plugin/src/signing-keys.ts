@@ -32,16 +32,14 @@ const isNoMatchingKey = (error: unknown) => (error as { code?: unknown } | null)
  */
 export function createSigningKeySource(options: SigningKeySourceOptions): SigningKeySource {
   const now = options.now ?? Date.now;
-  let keySet: LocalKeySet | undefined;
-  let fetchedAt = 0;
+  let current: FetchedKeySet | undefined;
   let lastRefetchForUnknownKid = Number.NEGATIVE_INFINITY;
   let pending: Promise<void> | undefined;
 
   function reload(): Promise<void> {
     pending ??= fetchKeySet(options.jwksUrl, options.timeoutMs)
       .then((jwks) => {
-        keySet = createLocalJWKSet(jwks);
-        fetchedAt = now();
+        current = { find: createLocalJWKSet(jwks), picked: new Map(), fetchedAt: now() };
       })
       .finally(() => {
         pending = undefined;
@@ -49,20 +47,31 @@ export function createSigningKeySource(options: SigningKeySourceOptions): Signin
     return pending;
   }
 
+  const isFresh = (set: FetchedKeySet | undefined): set is FetchedKeySet => set !== undefined && now() - set.fetchedAt < options.cacheTtlMs;
+
+  async function pick(header: JWSHeaderParameters): Promise<KeyObject> {
+    const set = current as FetchedKeySet;
+    const key = (await set.find(header)) as KeyObject;
+    if (typeof header.kid === 'string') set.picked.set(pickedKey(header), key);
+    return key;
+  }
+
   async function lookUp(header: JWSHeaderParameters): Promise<KeyObject> {
     if (pending) await pending;
-    if (!keySet || now() - fetchedAt >= options.cacheTtlMs) await reload();
+    if (!isFresh(current)) await reload();
     try {
-      return (await (keySet as LocalKeySet)(header)) as KeyObject;
+      return await pick(header);
     } catch (error) {
       if (!isNoMatchingKey(error) || now() - lastRefetchForUnknownKid < options.refetchIntervalMs) throw error;
       lastRefetchForUnknownKid = now();
       await reload();
-      return (await (keySet as LocalKeySet)(header)) as KeyObject;
+      return pick(header);
     }
   }
 
   return async function signingKey(header) {
+    const known = !pending && isFresh(current) ? current.picked.get(pickedKey(header)) : undefined;
+    if (known) return known;
     try {
       return await lookUp(header);
     } catch (error) {
@@ -74,6 +83,15 @@ export function createSigningKeySource(options: SigningKeySourceOptions): Signin
     }
   };
 }
+
+interface FetchedKeySet {
+  find: LocalKeySet;
+  /** The key objects `find` has already picked out of this set, by alg and kid: a token seen again skips the search. */
+  picked: Map<string, KeyObject>;
+  fetchedAt: number;
+}
+
+const pickedKey = (header: JWSHeaderParameters) => `${header.alg} ${header.kid}`;
 
 /** The JWKS document, within `timeoutMs` (body included). Rare (once per TTL), so fetch's set-up cost does not matter. */
 async function fetchKeySet(url: string, timeoutMs: number): Promise<JSONWebKeySet> {
