@@ -9,9 +9,10 @@ import { seesScanSignatures, withoutScanSignatures } from '../domain/scan-signat
  */
 export const scanSignatures = fp(
   async function scanSignatures(app: FastifyInstance) {
-    app.addHook('preSerialization', async (request, _reply, payload: unknown) =>
-      seesScanSignatures(request.principal) ? payload : withoutScanSignatures(payload),
-    );
+    // Callback style: a hook on every answer should not cost a promise.
+    app.addHook('preSerialization', (request, _reply, payload: unknown, done) => {
+      done(null, seesScanSignatures(request.principal) ? payload : withoutScanSignatures(payload));
+    });
   },
   { name: 'scan-signatures' },
 );
