@@ -102,6 +102,7 @@ function syncFileDataNow(path: string): void {
  * - Writes are synchronous functions (better-sqlite3); a nested `db.transaction(...)` inside one becomes a
  *   savepoint. The batch runs after the current turn (setImmediate), so reads in the meantime never see
  *   uncommitted data.
+ * - Reads through `read()` share one read transaction per turn of the event loop (see there).
  */
 export class GroupCommit {
   private queue: Job[] = [];
@@ -121,6 +122,8 @@ export class GroupCommit {
   private readonly afterCommit: () => void;
   private readonly wal: KeptOpenFile;
   private readonly statements;
+  /** A read transaction opened by `read()` is open on the connection. */
+  private reading = false;
 
   constructor(private readonly db: SqliteDatabase, options: GroupCommitOptions = {}) {
     this.maxBatch = options.maxBatch ?? 256;
@@ -140,6 +143,7 @@ export class GroupCommit {
     if (existsSync(this.walPath)) syncFileDataNow(this.walPath);
     this.statements = {
       begin: db.prepare('BEGIN IMMEDIATE'),
+      beginRead: db.prepare('BEGIN DEFERRED'),
       commit: db.prepare('COMMIT'),
       rollback: db.prepare('ROLLBACK'),
       savepoint: db.prepare('SAVEPOINT group_commit_write'),
@@ -158,6 +162,30 @@ export class GroupCommit {
     });
   }
 
+  /**
+   * Runs a read (a synchronous query). The reads of one turn of the event loop share one read transaction: outside
+   * a transaction SQLite takes and drops its locks around every statement (four fcntl calls and the log's index
+   * checked again), a sixth of the time of a read by key. The transaction ends before the next batch of writes
+   * begins and at the end of the turn, so a read sees every write committed before its turn; a read inside a write
+   * (or any open transaction) simply joins it.
+   */
+  read<T>(query: () => T): T {
+    if (!this.reading && !this.db.inTransaction && !this.closed) {
+      this.statements.beginRead.run();
+      this.reading = true;
+      setImmediate(this.endRead);
+    }
+    return query();
+  }
+
+  /** Ends the turn's read transaction now: before a statement that must run outside any transaction. */
+  readonly endRead = (): void => {
+    if (!this.reading) return;
+    this.reading = false;
+    // A read transaction has nothing to commit: COMMIT only lets the snapshot and its locks go.
+    if (this.db.inTransaction) this.statements.commit.run();
+  };
+
   /** Why writes are refused, once a sync of the log has failed (readiness reports it). */
   get failure(): WalSyncError | undefined {
     return this.broken;
@@ -170,6 +198,7 @@ export class GroupCommit {
 
   /** Commits and syncs everything queued now (before closing the database), then refuses new writes. */
   close(): void {
+    this.endRead();
     this.closed = true;
     while (this.queue.length > 0) this.flush(false);
     // Synced here, before the database closes (and a clean close removes the log): also the group of a sync
@@ -199,6 +228,7 @@ export class GroupCommit {
   private flush(sync = true): void {
     const batch = this.queue.splice(0, this.maxBatch);
     if (batch.length === 0) return;
+    this.endRead();
     if (this.broken) {
       for (const job of batch) job.reject(this.broken);
       return;

@@ -61,6 +61,15 @@ describe('SqliteMetadataStore', () => {
     expect(store.database.pragma('user_version', { simple: true })).toBe(METADATA_MIGRATIONS.length);
   });
 
+  it('answers a readiness probe in the same turn as a read (the read transaction of the turn is let go first)', async () => {
+    const store = await open();
+    const instance = buildInstance({ appId: 'acme/tax' });
+    await store.instances.insert(instance);
+    expect(await store.instances.get(guidOf(instance))).toEqual(instance);
+    expect(store.database.inTransaction).toBe(true);
+    await expect(store.ping()).resolves.toBeUndefined();
+  });
+
   it('keeps small content with the instance write that refers to it, all or nothing (ADR 0018)', async () => {
     const store = await open();
     const instance = buildInstance({ appId: 'acme/tax' });

@@ -134,6 +134,8 @@ export class SqliteMetadataStore implements MetadataStore {
     if (!db) throw unavailable('the SQLite metadata store is not open');
     const failure = this.commits?.failure;
     if (failure) throw unavailable(failure.message, failure);
+    // The probes below need the connection outside any transaction.
+    this.commits?.endRead();
     if (this.full) {
       // A real write that needs fresh pages, committed and removed again: succeeds only once there is room.
       translate(() => db.transaction(() => {
@@ -194,6 +196,8 @@ function createRepositories(db: SqliteDatabase, commits: GroupCommit, onFull: ()
         throw translateSqliteError(error, key, onFull);
       },
     );
+  // Reads of one turn share a read transaction (GroupCommit.read): SQLite's locks once per turn, not per statement.
+  const read = <T>(query: () => T): T => translate(() => commits.read(query));
   const statements = prepareStatements(db);
   const queries = new Map<string, ReturnType<SqliteDatabase['prepare']>>();
 
@@ -259,16 +263,16 @@ function createRepositories(db: SqliteDatabase, commits: GroupCommit, onFull: ()
     assertValidLimit(query.limit);
     if (query.limit === 0) return [];
     const { sql, params } = instanceQuerySql(query);
-    const rows = translate(() => cached(sql).all(params) as { doc: string; sequence: number }[]);
+    const rows = read(() => cached(sql).all(params) as { doc: string; sequence: number }[]);
     // Rows come in sequence order: the page ends at the durable watermark (cut here, so the query plan is unchanged).
     return untilDurable(rows).map((row) => ({ instance: JSON.parse(row.doc) as Instance, sequence: row.sequence }));
   };
 
   return {
     applications: {
-      get: async (appId) => translate(() => parse<Application>(statements.getApplication.get(appId))),
-      listByOrg: async (org) => translate(() => statements.listApplications.all(org).map((row) => JSON.parse(row.doc) as Application)),
-      listAll: async () => translate(() => statements.listAllApplications.all().map((row) => JSON.parse(row.doc) as Application)),
+      get: async (appId) => read(() => parse<Application>(statements.getApplication.get(appId))),
+      listByOrg: async (org) => read(() => statements.listApplications.all(org).map((row) => JSON.parse(row.doc) as Application)),
+      listAll: async () => read(() => statements.listAllApplications.all().map((row) => JSON.parse(row.doc) as Application)),
       remove: async (appId) => {
         await write(() => statements.removeApplication.run(appId));
       },
@@ -282,7 +286,7 @@ function createRepositories(db: SqliteDatabase, commits: GroupCommit, onFull: ()
         ),
     },
     instances: {
-      get: async (instanceGuid) => translate(() => parse<Instance>(statements.getInstance.get(instanceGuid))),
+      get: async (instanceGuid) => read(() => parse<Instance>(statements.getInstance.get(instanceGuid))),
       insert: async (instance, alongside) => {
         await write(() => insertInstance(instance, alongside), instanceGuidOf(instance));
       },
@@ -307,7 +311,7 @@ function createRepositories(db: SqliteDatabase, commits: GroupCommit, onFull: ()
         await write(() => insertEventAlone(event), event.id);
       },
       list: async (instanceId: string, query: EventQuery) =>
-        translate(() => {
+        read(() => {
           const rows = statements.listEvents.all(instanceId, query.from ?? '', query.to ?? '\uffff');
           const types = query.eventTypes === undefined ? undefined : new Set<string>(query.eventTypes);
           return rows.filter((row) => types === undefined || types.has(row.event_type)).map((row) => JSON.parse(row.doc) as InstanceEvent);
@@ -324,7 +328,7 @@ function createRepositories(db: SqliteDatabase, commits: GroupCommit, onFull: ()
           ' ORDER BY sequence, id LIMIT ?';
         type FeedRow = { doc: string; sequence: number; app_id: string };
         const toEvent = (row: FeedRow): SequencedInstanceEvent => ({ ...(JSON.parse(row.doc) as InstanceEvent), sequence: row.sequence, appId: row.app_id });
-        return translate(() => {
+        return read(() => {
           const events = untilDurable(cached(sql).all([query.after, ...apps, query.limit]) as FeedRow[]).map(toEvent);
           const last = events.at(-1);
           // A full page may end inside a write: the rest of that write's events come too.
@@ -342,14 +346,14 @@ function createRepositories(db: SqliteDatabase, commits: GroupCommit, onFull: ()
       },
       listStartedBefore: async (started, limit) => {
         assertValidLimit(limit);
-        return translate(() => statements.listUploads.all(started, limit).map((row) => JSON.parse(row.doc) as PendingUpload));
+        return read(() => statements.listUploads.all(started, limit).map((row) => JSON.parse(row.doc) as PendingUpload));
       },
     },
     inlineContents: {
-      get: async (key) => translate(() => statements.getContent.get(key) ?? null),
+      get: async (key) => read(() => statements.getContent.get(key) ?? null),
       // Every deletion of content asks here first: one that holds nothing costs no write.
       delete: async (key) => {
-        if (translate(() => statements.hasContent.get(key)) === undefined) return;
+        if (read(() => statements.hasContent.get(key)) === undefined) return;
         await write(() => statements.removeContent.run(key));
       },
     },
@@ -362,7 +366,7 @@ function createRepositories(db: SqliteDatabase, commits: GroupCommit, onFull: ()
       },
       listDue: async (now, limit) => {
         assertValidLimit(limit);
-        return translate(() => statements.listDueScanJobs.all(now, limit).map((row) => JSON.parse(row.doc) as ScanJob));
+        return read(() => statements.listDueScanJobs.all(now, limit).map((row) => JSON.parse(row.doc) as ScanJob));
       },
     },
   };
