@@ -8,3 +8,4 @@ export * from './claims';
 export * from './errors';
 export * from './json-depth';
 export * from './events';
+export * from './ids';

@@ -34,6 +34,8 @@ describe('instantiation', () => {
     const instance = response.json<Instance>();
     const form = await h.app.inject({ url: url(`/instances/${instance.id}/data/${formOf(instance).id}`), headers: owner });
     expect(form.json()).toMatchObject({ income: 100_000, taxableIncome: 100_000, tax: 22_000 });
+    // The guid the app chose for storage (so a retry creates nothing twice) is time-ordered, as storage's own (ADR 0019).
+    expect(instance.id.split('/')[1]).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
   });
 
   test('prefill that does not fit the model, a copy and a path into prototypes are 400s', async () => {

@@ -1,5 +1,4 @@
-import { randomUUID } from 'node:crypto';
-import type { Instance } from '@forms/contracts';
+import { timeOrderedUuid, type Instance } from '@forms/contracts';
 import type { StorageContext } from './storage-context';
 import { deleteContent } from './content';
 
@@ -16,7 +15,7 @@ export async function removeBlobsDurably(
 ): Promise<void> {
   const instanceGuid = instance.id.split('/')[1] ?? instance.id;
   const started = ctx.clock();
-  const journal = blobPaths.map((blobStoragePath) => ({ dataElementId: randomUUID(), instanceGuid, blobStoragePath, started }));
+  const journal = blobPaths.map((blobStoragePath) => ({ dataElementId: timeOrderedUuid(), instanceGuid, blobStoragePath, started }));
   for (const entry of journal) await ctx.store.pendingUploads.insert(entry);
   try {
     await beforeDelete();

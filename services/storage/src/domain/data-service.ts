@@ -1,6 +1,5 @@
-import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import type { Application, DataElement, DataType, Instance, Principal } from '@forms/contracts';
+import { timeOrderedUuid, type Application, type DataElement, type DataType, type Instance, type Principal } from '@forms/contracts';
 import { ContentInspector } from '@forms/content-check';
 import { BlobRangeNotSatisfiableError, BlobStoreFullError, type BlobRead, type ByteRange } from './ports/blob-store';
 import { authorizeDataWrite, principalId, type Role } from './authorization';
@@ -124,7 +123,7 @@ export class DataService {
     if (!isContentTypeAllowed(dataType, input.contentType)) throw StorageErrors.contentTypeNotAllowed(mediaType(input.contentType), dataType.id);
     this.assertBelowMaxCount(instance, dataType);
 
-    const dataId = randomUUID();
+    const dataId = timeOrderedUuid();
     const blobStoragePath = this.blobPath(instance, dataId);
     const content = await this.storeContent(instance, dataId, blobStoragePath, dataType, input);
     let element: DataElement | undefined;
@@ -159,7 +158,7 @@ export class DataService {
     if (expectedVersion !== undefined && expectedVersion !== existing.version) throw StorageErrors.versionMismatch(existing.version);
     if (!isContentTypeAllowed(dataType, input.contentType)) throw StorageErrors.contentTypeNotAllowed(mediaType(input.contentType), dataType.id);
 
-    const uploadId = randomUUID();
+    const uploadId = timeOrderedUuid();
     const blobStoragePath = `${this.blobPath(instance, dataId)}.${uploadId}`;
     const content = await this.storeContent(instance, uploadId, blobStoragePath, dataType, input);
     let replaced: DataElement | undefined;

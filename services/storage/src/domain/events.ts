@@ -1,6 +1,5 @@
-import type { Instance, InstanceEvent, InstanceEventType, PlatformUser, Principal, ProcessState } from '@forms/contracts';
+import { timeOrderedUuid, type Instance, type InstanceEvent, type InstanceEventType, type PlatformUser, type Principal, type ProcessState } from '@forms/contracts';
 import { appOf } from './authorization';
-import { timeOrderedUuid } from './ids';
 
 /** Who made a change: the party (or org), and the app service it acted through. */
 export function platformUser(principal: Principal): PlatformUser {

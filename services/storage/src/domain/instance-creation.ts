@@ -1,7 +1,6 @@
 import { withoutEmptyTexts } from './instance-texts';
-import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import type { DataElement, Instance, InstanceCreate, Principal } from '@forms/contracts';
+import { timeOrderedUuid, type DataElement, type Instance, type InstanceCreate, type Principal } from '@forms/contracts';
 import { DuplicateKeyError } from './ports/metadata-store';
 import { authorizeCreate, authorizeDataWrite, principalId } from './authorization';
 import { dataTypeOf, isContentTypeAllowed, mediaType, newDataElement, recorded, type DataService, type StoredContent } from './data-service';
@@ -54,7 +53,7 @@ export class InstanceCreation {
       checkProcessChange(application, {}, process);
     }
 
-    const guid = input.instanceGuid ?? randomUUID();
+    const guid = input.instanceGuid ?? timeOrderedUuid();
     const now = this.ctx.clock();
     const id = `${input.instanceOwner.partyId}/${guid}`;
     const who = principalId(principal);
@@ -89,7 +88,7 @@ export class InstanceCreation {
         authorizeDataWrite(role, instance, dataType);
         if (!isContentTypeAllowed(dataType, part.contentType)) throw StorageErrors.contentTypeNotAllowed(mediaType(part.contentType), dataType.id);
         this.data.assertBelowMaxCount(instance, dataType);
-        const dataId = randomUUID();
+        const dataId = timeOrderedUuid();
         const blobStoragePath = this.data.blobPath(instance, dataId);
         const content = await this.data.storeContent(instance, dataId, blobStoragePath, dataType, part);
         // Scanned like any upload: the verdict (or Pending, with a job for the rescan worker) goes on the element.

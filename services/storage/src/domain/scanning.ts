@@ -1,6 +1,5 @@
-import type { DataElement, DataType, FileScanResult, Instance, InstanceEvent, Principal } from '@forms/contracts';
+import { timeOrderedUuid, type DataElement, type DataType, type FileScanResult, type Instance, type InstanceEvent, type Principal } from '@forms/contracts';
 import { StorageErrors } from './errors';
-import { timeOrderedUuid } from './ids';
 import { ScanFailedError, type MalwareScanner, type ScanVerdict } from './ports/malware-scanner';
 import type { ScanJob } from './ports/scan-queue';
 import { ScanTap } from './scan-tap';

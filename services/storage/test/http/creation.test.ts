@@ -71,6 +71,21 @@ describe.each<AdapterSet>(['embedded', 'mongo-s3'])('creating an instance with i
     expect(await listStoredBlobs(h.config, blobPrefixOf(first))).toHaveLength(2);
   });
 
+  it('gives instances and data elements time-ordered ids (UUIDv7, ADR 0019), and keeps a guid the caller chose', async () => {
+    const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+    const created: Instance[] = [];
+    for (let index = 0; index < 3; index += 1) created.push(await client.createInstance(owner, 'nav/sample-app', { instanceOwner: { partyId: OWNER_PARTY } }, parts()));
+    const guids = created.map((instance) => instance.id.split('/')[1] as string);
+    const dataIds = created.flatMap((instance) => instance.data.map((element) => element.id));
+    for (const id of [...guids, ...dataIds]) expect(id).toMatch(UUID_V7);
+    // Each new one sorts after the last: it lands at the end of the indexes keyed by it.
+    expect([...guids].sort()).toEqual(guids);
+    expect([...dataIds].sort()).toEqual(dataIds);
+    const chosen = randomUUID();
+    const withChosen = await client.createInstance(owner, 'nav/sample-app', { instanceOwner: { partyId: OWNER_PARTY }, instanceGuid: chosen });
+    expect(withChosen.id).toBe(`${OWNER_PARTY}/${chosen}`);
+  });
+
   it('refuses a guid another party or app already used, without touching that instance', async () => {
     const instanceGuid = randomUUID();
     const first = await client.createInstance(owner, 'nav/sample-app', { instanceOwner: { partyId: OWNER_PARTY }, instanceGuid });

@@ -20,7 +20,9 @@ function random16(): Buffer {
 
 /**
  * A UUIDv7 (RFC 9562): time-ordered, and strictly increasing within this process, so records written
- * in the same millisecond (such as the events of one change) keep their order when sorted by id.
+ * in the same millisecond (such as the events of one change) keep their order when sorted by id. The ids the
+ * platform makes (instances, data elements, events) are these (ADR 0019): a new record's key then lands at the
+ * end of every index keyed by it, where a random one would land on a page of its own. The last 62 bits are random.
  */
 export function timeOrderedUuid(now = Date.now()): string {
   if (now <= lastMillis) {

@@ -1,4 +1,4 @@
-import { timeOrderedUuid } from '../../src/domain/ids';
+import { timeOrderedUuid } from '../src/ids';
 
 describe('timeOrderedUuid', () => {
   it('makes UUIDv7s that increase strictly, also within one millisecond, with random bits of their own', () => {
