@@ -80,8 +80,9 @@ function syncFileDataNow(path: string): void {
 }
 
 /**
- * Group commit: the writes that arrive in one turn of the event loop run in one SQLite transaction, and the
- * transactions committed while one sync of the write-ahead log is under way share the next one (ADR 0015).
+ * Group commit: the writes that arrive in one turn of the event loop run in one SQLite transaction; while a sync
+ * of the write-ahead log is under way, writes wait and commit together when it returns, and the next sync makes
+ * them durable (ADR 0015).
  *
  * - The database runs with `synchronous = NORMAL` (set here): a COMMIT writes the log but does not fsync it on
  *   the event loop. Durability is this class's job: after each commit it fdatasyncs the `-wal` file on libuv's
@@ -220,6 +221,10 @@ export class GroupCommit {
     this.scheduled = true;
     setImmediate(() => {
       this.scheduled = false;
+      // While the log is being synced, writes wait for that sync to return and then commit together. They would be
+      // answered after the next sync either way; one transaction writes the pages they share (the last page of
+      // every index, ADR 0019) once instead of once per commit.
+      if (this.syncing) return;
       this.flush();
       if (this.queue.length > 0) this.schedule();
     });
@@ -288,6 +293,7 @@ export class GroupCommit {
         if (this.closed) this.wal.close();
         this.stats.syncs += 1;
         this.settle(group);
+        if (this.queue.length > 0) this.schedule();
         this.sync();
       },
       (error: unknown) => {

@@ -154,14 +154,20 @@ test('the database runs with synchronous NORMAL: the sync of the log is the comm
   // Committed (visible to another connection) but not answered: its sync has not returned.
   expect(countFromOutside()).toBe(1);
   expect(answered).toBe(false);
-  // Commits made while that sync is under way wait for the next one, together.
-  const later = [gated.run(() => insert.run(2, 'b')), gated.run(() => insert.run(3, 'c'))];
-  await new Promise((resolve) => setImmediate(resolve));
+  // Writes that arrive while that sync is under way, over several turns, wait for it and then commit together.
+  const later: Promise<unknown>[] = [];
+  for (let id = 2; id <= 4; id += 1) {
+    later.push(gated.run(() => insert.run(id, 'later')));
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  expect(countFromOutside()).toBe(1);
+  expect(gated.pending).toBe(3);
   release();
   await Promise.all([first, ...later]);
   expect(answered).toBe(true);
+  expect(countFromOutside()).toBe(4);
   expect(synced).toEqual([join(folder, 'test.sqlite-wal'), join(folder, 'test.sqlite-wal')]);
-  expect(gated.stats).toEqual({ commits: 2, writes: 3, syncs: 2 });
+  expect(gated.stats).toEqual({ commits: 2, writes: 4, syncs: 2 });
   gated.close();
 });
 
