@@ -14,3 +14,4 @@ export { FaultProxy, type ProxyMode } from './fault-proxy';
 export { peakRssGrowth, sendStreaming, type StreamedAnswer, type StreamedRequest } from './streaming';
 export { freePort } from './free-port';
 export { ServiceProcess, type ServiceProcessOptions } from './service-process';
+export { eventually, type EventuallyOptions } from './eventually';

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { MARKER_FILE } from '../src';
 import { startEvents, type EventsHarness } from '../../../services/events/test/support/events-harness';
 import { runCli, startTaxReturns, type TaxReturnStack } from './support/cli-harness';
+import { eventually } from '@forms/test-support';
 
 let stack: TaxReturnStack;
 let events: EventsHarness;
@@ -28,14 +29,6 @@ afterAll(async () => {
 
 const folderOf = (instanceId: string) => join(dir, 'archive', ...instanceId.split('/'));
 
-async function until(check: () => boolean, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
 test('events tail prints an instance\'s events in order, as JSON lines with --json, and resumes after a sequence', async () => {
   const id = await stack.submitReturn('50021', 300_000);
   const tail = await runCli(['events', 'tail', '--app', 'skd/tax-return', '--count', '3', '--poll-ms', '50', '--json'], { env });
@@ -53,9 +46,9 @@ test('sync --follow downloads what is completed, then each newly completed insta
   const first = await stack.submitReturn('50022', 100_000);
   const stop = new AbortController();
   const running = runCli(['sync', '--app', 'skd/tax-return', '--dir', join(dir, 'archive'), '--follow', '--poll-ms', '50'], { env, signal: stop.signal });
-  await until(() => existsSync(join(folderOf(first), MARKER_FILE)));
+  await eventually(() => existsSync(join(folderOf(first), MARKER_FILE)), { timeoutMs: 15_000, what: 'the first marker file' });
   const second = await stack.submitReturn('50023', 120_000);
-  await until(() => existsSync(join(folderOf(second), MARKER_FILE)));
+  await eventually(() => existsSync(join(folderOf(second), MARKER_FILE)), { timeoutMs: 15_000, what: 'the second marker file' });
   stop.abort();
   const result = await running;
   expect(result.code).toBe(0);

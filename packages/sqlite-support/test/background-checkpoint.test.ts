@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { BackgroundCheckpointer, GroupCommit, openSqlite, type OpenedSqlite } from '../src';
+import { eventually } from '@forms/test-support';
 
 const PAGE = 4096;
 let folder: string;
@@ -27,14 +28,6 @@ afterEach(() => {
 
 const sizeOf = (path: string) => (existsSync(path) ? statSync(path).size : 0);
 
-async function until(condition: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
 test('the log is copied into the database file by the worker, while the writer checkpoints only at catchUpPages', async () => {
   const checkpointer = new BackgroundCheckpointer(opened.db, { intervalMs: 20, catchUpPages: 4000 });
   const commits = new GroupCommit(opened.db, { afterCommit: () => checkpointer.committed() });
@@ -48,7 +41,7 @@ test('the log is copied into the database file by the worker, while the writer c
     await Promise.all(Array.from({ length: 100 }, (_, row) => commits.run(() => insert.run(turn * 100 + row, 'x'.repeat(3_000)))));
   }
   // The file grows while the worker copies; its answer follows.
-  await until(() => sizeOf(databaseFile) - before >= 600 * PAGE && checkpointer.stats.checkpoints >= 1, 'the rows to reach the database file');
+  await eventually(() => sizeOf(databaseFile) - before >= 600 * PAGE && checkpointer.stats.checkpoints >= 1, { intervalMs: 10, what: 'the rows to reach the database file' });
   // Another connection reads them from the database file.
   const reader = new Database(databaseFile, { readonly: true });
   expect((reader.prepare('SELECT count(*) AS n FROM items').get() as { n: number }).n).toBe(600);
@@ -62,7 +55,7 @@ test('close waits for the worker: its connection is gone, so the database close 
   const commits = new GroupCommit(opened.db, { afterCommit: () => checkpointer.committed() });
   const insert = opened.db.prepare('INSERT INTO items (id, label) VALUES (?, ?)');
   for (let id = 0; id < 50; id += 1) await commits.run(() => insert.run(id, 'row'));
-  await until(() => checkpointer.stats.checkpoints >= 1, 'a checkpoint');
+  await eventually(() => checkpointer.stats.checkpoints >= 1, { intervalMs: 10, what: 'a checkpoint' });
   commits.close();
   await checkpointer.close();
   opened.close();
@@ -80,7 +73,7 @@ test('a worker that cannot open the database reports it once, and checkpoints st
   const errors: Error[] = [];
   const checkpointer = new BackgroundCheckpointer(gone, { intervalMs: 1, onError: (error) => errors.push(error) });
   checkpointer.committed();
-  await until(() => errors.length > 0, 'the error');
+  await eventually(() => errors.length > 0, { intervalMs: 10, what: 'the error' });
   checkpointer.committed();
   checkpointer.committed();
   await new Promise((resolve) => setTimeout(resolve, 50));

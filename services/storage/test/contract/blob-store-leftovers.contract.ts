@@ -1,6 +1,7 @@
 import { PassThrough, Readable } from 'node:stream';
 import type { BlobStore } from '../../src/domain/ports/blob-store';
 import { newKey, seededBytes, sha256OfStream } from './blob-store.contract';
+import { eventually } from '@forms/test-support';
 
 /** Two stores on the same bucket or folder: as two replicas, or one process and the next after a crash. */
 export type BlobStorePairFactory = () => { writer: BlobStore; other: BlobStore };
@@ -8,15 +9,6 @@ export type BlobStorePairFactory = () => { writer: BlobStore; other: BlobStore }
 const MiB = 1024 * 1024;
 const TIMEOUT_MS = 120_000;
 const CONTENT_TYPE = 'application/octet-stream';
-
-/** Polls until `condition` holds (at most `timeoutMs`). */
-async function eventually(condition: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('condition not reached in time');
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 /**
  * Length hints, put activity and the removal of what interrupted puts leave behind (temp files,
@@ -72,7 +64,7 @@ export function describeBlobStoreLeftoversContract(name: string, createPair: Blo
           () => 'stored',
           () => 'failed',
         );
-        await eventually(async () => (await other.lastActivity(key)) !== null);
+        await eventually(async () => (await other.lastActivity(key)) !== null, { timeoutMs: 20_000, intervalMs: 100, what: 'the activity to show on another connection' });
 
         await other.removeAbandonedUploads(new Date(Date.now() - 60_000));
         await expect(other.lastActivity(key)).resolves.not.toBeNull();

@@ -7,7 +7,7 @@ import { join, relative } from 'node:path';
 import { Transform } from 'node:stream';
 import { ListMultipartUploadsCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { Scopes, type DataElement, type Instance } from '@forms/contracts';
-import { TestIssuer } from '@forms/test-support';
+import { eventually, TestIssuer } from '@forms/test-support';
 import { createMetadataStore } from '../../src/adapters';
 import { loadStorageConfig } from '../../src/config';
 import { SAMPLE_APP, viaApp, type AdapterSet } from '../support/storage-harness';
@@ -31,14 +31,6 @@ async function walkFiles(folder: string): Promise<string[]> {
     else found.push(path);
   }
   return found;
-}
-
-async function eventually(condition: () => Promise<boolean>, what: string, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`not reached within ${timeoutMs} ms: ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
 }
 
 describe.each<AdapterSet>(['embedded', 'mongo-s3'])('SIGKILL during a 500 MB upload (%s)', (adapters) => {
@@ -157,7 +149,7 @@ describe.each<AdapterSet>(['embedded', 'mongo-s3'])('SIGKILL during a 500 MB upl
       storage = await startStorageProcess({ ...env, REAPER_INTERVAL_SECONDS: '1', REAPER_STALE_AFTER_SECONDS: '1' });
       const restarted = storage;
       // The pass that removed the partial upload also settled its upload record; it reports once done.
-      await eventually(async () => restarted.output().includes('reaper removed leftovers of interrupted uploads'), 'a reaper pass');
+      await eventually(() => restarted.output().includes('reaper removed leftovers of interrupted uploads'), { timeoutMs: 60_000, intervalMs: 250, what: 'a reaper pass' });
       expect((await blobState()).leftovers).toEqual([]);
       const downloaded = await fetch(`${storage.baseUrl}${API}/instances/${instance.id}/data/${keptElement.id}`, { headers: owner });
       expect(downloaded.status).toBe(200);

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DataElement, Instance } from '@forms/contracts';
 import { Scopes } from '@forms/contracts';
-import { describeWithClamd, freePort, PrivateClamd, TestIssuer } from '@forms/test-support';
+import { describeWithClamd, eventually, freePort, PrivateClamd, TestIssuer } from '@forms/test-support';
 import { EICAR, EICAR_SIGNATURE } from '../support/malware-samples';
 import { SCANNED_APP } from '../support/scanning-harness';
 import { createInstance, instanceUrl, OWNER_PARTY, registerApp, startStorage, type StorageHarness } from '../support/storage-harness';
@@ -18,14 +18,12 @@ import { pseudoRandomStream } from '../support/streams';
 
 const MB = 1024 * 1024;
 
-async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value) || Date.now() > deadline) return value;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+/** The element once its scan has a verdict (the rescan worker runs every few hundred ms). */
+const scanFinished = (read: () => Promise<DataElement | undefined>) =>
+  eventually(async () => {
+    const element = await read();
+    return element?.fileScanResult !== 'Pending' ? element : undefined;
+  }, { timeoutMs: 30_000, intervalMs: 200, what: 'a scan verdict' });
 
 /** Uploads `first`, calls `between` (while the scan is under way), then sends `rest`; resolves with the answer. */
 function uploadInTwoParts(url: string, token: string, first: Buffer, between: () => Promise<void>, rest: Buffer): Promise<{ status: number; body: string }> {
@@ -95,7 +93,7 @@ describeWithClamd('scan faults with the real clamd', () => {
       await clamd.restart();
       const readElement = async () =>
         (await h.app.inject({ method: 'GET', url: instanceUrl(instance), headers: h.auth.nav })).json<Instance>().data.find((d) => d.id === element.id);
-      const finished = await eventually(readElement, (d) => d?.fileScanResult !== 'Pending');
+      const finished = await scanFinished(readElement);
       expect(finished).toMatchObject({ fileScanResult: 'Infected', fileScanSignature: EICAR_SIGNATURE });
     }, 60_000);
 
@@ -122,7 +120,7 @@ describeWithClamd('scan faults with the real clamd', () => {
       expect(job).toBeDefined();
 
       await clamd.restart();
-      const finished = await eventually(readElement, (d) => d?.fileScanResult !== 'Pending');
+      const finished = await scanFinished(readElement);
       expect(finished).toMatchObject({ fileScanResult: 'Infected', fileScanSignature: EICAR_SIGNATURE });
     }, 90_000);
   });
@@ -189,7 +187,7 @@ describeWithClamd('scan faults with the real clamd', () => {
       processes.push(second);
       const readElement = async () =>
         ((await (await fetch(`${second.baseUrl}/instances/${instance.id}`, { headers: nav })).json()) as Instance).data.find((d) => d.id === element.id);
-      const finished = await eventually(readElement, (d) => d?.fileScanResult !== 'Pending');
+      const finished = await scanFinished(readElement);
       expect(finished).toMatchObject({ fileScanResult: 'Infected', fileScanSignature: EICAR_SIGNATURE });
       const download = await fetch(`${second.baseUrl}/instances/${instance.id}/data/${element.id}`, { headers: nav });
       expect(download.status).toBe(409);
