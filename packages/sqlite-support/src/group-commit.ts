@@ -286,20 +286,21 @@ export class GroupCommit {
     this.syncing = true;
     const group = this.unsynced.splice(0);
     this.inFlight = group;
+    const ended = () => {
+      this.syncing = false;
+      this.inFlight = [];
+      if (this.closed) this.wal.close();
+    };
     this.syncFile(this.walPath).then(
       () => {
-        this.syncing = false;
-        this.inFlight = [];
-        if (this.closed) this.wal.close();
+        ended();
         this.stats.syncs += 1;
         this.settle(group);
         if (this.queue.length > 0) this.schedule();
         this.sync();
       },
       (error: unknown) => {
-        this.syncing = false;
-        this.inFlight = [];
-        if (this.closed) this.wal.close();
+        ended();
         this.fail(group, error);
       },
     );
