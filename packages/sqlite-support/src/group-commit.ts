@@ -166,9 +166,9 @@ export class GroupCommit {
   /**
    * Runs a read (a synchronous query). The reads of one turn of the event loop share one read transaction: outside
    * a transaction SQLite takes and drops its locks around every statement (four fcntl calls and the log's index
-   * checked again), more than half of SQLite's time for a read by key. The transaction ends before the next batch of writes
-   * begins and at the end of the turn, so a read sees every write committed before its turn; a read inside a write
-   * (or any open transaction) simply joins it.
+   * checked again), more than half of SQLite's time for a read by key. The transaction ends before the next batch
+   * of writes begins and at the end of the turn, so a read sees every write committed before its turn; a read
+   * inside a write (or any open transaction) simply joins it.
    */
   read<T>(query: () => T): T {
     if (!this.reading && !this.db.inTransaction && !this.closed) {

@@ -147,7 +147,6 @@ export function checkIntegrity(db: SqliteDatabase, full = false): string[] {
   return messages.length === 1 && messages[0] === 'ok' ? [] : messages;
 }
 
-
 /** Opens a database read-only for a check (in a worker thread, or from a maintenance command). */
 export function openReadOnly(path: string): SqliteDatabase {
   return new Database(path, { readonly: true, fileMustExist: true, timeout: 5_000 });
