@@ -68,6 +68,19 @@ export function headMatchesDeclaredType(head: Uint8Array, contentType: string): 
   return detected.some((type) => accepted.includes(type));
 }
 
+/** Whether content ending with `tail` may be stored as `contentType`: a PDF must end with its `%%EOF` trailer. */
+function tailMatchesDeclaredType(tail: Buffer, contentType: string): boolean {
+  return !isPdfType(mediaTypeOf(contentType)) || PDF_TRAILER.test(tail.toString('latin1'));
+}
+
+/** The judgement of `ContentInspector` on content already in memory: its head and, for a PDF, its trailer. */
+export function contentMatchesDeclaredType(content: Buffer, contentType: string): boolean {
+  return (
+    headMatchesDeclaredType(content.subarray(0, HEAD_BYTES), contentType) &&
+    tailMatchesDeclaredType(content.subarray(Math.max(0, content.length - PDF_TRAILER_WINDOW)), contentType)
+  );
+}
+
 /**
  * Passes content through unchanged while judging it: the head (first HEAD_BYTES, or all of a shorter content)
  * before anything passes on, a PDF's trailer as the stream ends. A mismatch fails the stream with `onMismatch()`.
@@ -103,7 +116,7 @@ export class ContentInspector extends Transform {
   override _flush(callback: TransformCallback): void {
     const finish = (error?: Error | null) => {
       if (error) return callback(error);
-      if (isPdfType(mediaTypeOf(this.contentType)) && !PDF_TRAILER.test(this.tail.toString('latin1'))) return callback(this.onMismatch());
+      if (!tailMatchesDeclaredType(this.tail, this.contentType)) return callback(this.onMismatch());
       callback();
     };
     if (this.judged) finish();

@@ -1,6 +1,6 @@
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { attachmentDisposition, ContentInspector, filenameFromContentDisposition, HEAD_BYTES, headMatchesDeclaredType, InvalidContentDisposition, safeFilename } from '../src';
+import { attachmentDisposition, ContentInspector, contentMatchesDeclaredType, filenameFromContentDisposition, HEAD_BYTES, headMatchesDeclaredType, InvalidContentDisposition, safeFilename } from '../src';
 
 const ELF = Buffer.concat([Buffer.from([0x7f, 0x45, 0x4c, 0x46, 0x02, 0x01, 0x01, 0x00]), Buffer.alloc(120, 0)]);
 const PDF = Buffer.concat([Buffer.from('%PDF-1.7\n1 0 obj << >> endobj\n'), Buffer.alloc(6000, 0x20), Buffer.from('%%EOF\n')]);
@@ -46,6 +46,26 @@ describe('content check', () => {
     await expect(inspect(PNG, 'application/pdf')).rejects.toBeInstanceOf(Mismatch);
     expect(headMatchesDeclaredType(Buffer.alloc(0), 'image/png')).toBe(false);
     expect(headMatchesDeclaredType(Buffer.from('plain words\0'), 'text/plain')).toBe(false);
+  });
+
+  it('judges content in memory as the inspector judges it streamed', async () => {
+    const noTrailer = Buffer.concat([Buffer.from('%PDF-1.7\n'), Buffer.alloc(HEAD_BYTES * 3, 0x20), ELF]);
+    const cases: [Buffer, string][] = [
+      [PDF, 'application/pdf'],
+      [PNG, 'image/png'],
+      [Buffer.from('{"a":1}'), 'application/json; charset=utf-8'],
+      [ELF, 'application/octet-stream'],
+      [ELF, 'text/plain'],
+      [PNG, 'application/pdf'],
+      [noTrailer, 'application/pdf'],
+      [Buffer.concat([PDF, ELF]), 'application/pdf'],
+      [Buffer.from('%PDF-1.7\n%%EOF\n'), 'application/x-pdf'],
+    ];
+    for (const [content, type] of cases) {
+      const streamed = await inspect(content, type).then(() => true, () => false);
+      expect([type, contentMatchesDeclaredType(content, type)]).toEqual([type, streamed]);
+    }
+    expect(cases.map(([content, type]) => contentMatchesDeclaredType(content, type))).toEqual([true, true, true, true, false, false, false, false, true]);
   });
 });
 

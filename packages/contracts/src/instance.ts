@@ -3,6 +3,9 @@ import { AppId, Guid, InstanceId, Nullable, PartyId, Slug, Timestamp } from './c
 import { DataElement, SelfLinks } from './data-element';
 import { ProcessState } from './process';
 
+/** Canonical base64: groups of four, padded. */
+const BASE64 = '^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$';
+
 export const InstanceOwner = Type.Object({
   partyId: PartyId,
   personNumber: Type.Optional(Type.String({ pattern: '^[0-9]{11}$' })),
@@ -92,6 +95,33 @@ export const InstanceCreate = Type.Object(
   { additionalProperties: false },
 );
 export type InstanceCreate = Static<typeof InstanceCreate>;
+
+/** A data element's content sent inline with a new instance: small content already in memory, a form's JSON say. */
+export const InitialDataInline = Type.Object(
+  {
+    dataType: Type.String({ minLength: 1, maxLength: 255, description: 'The data type of the element' }),
+    contentType: Type.String({ minLength: 1, maxLength: 255 }),
+    filename: Type.Optional(Type.String({ maxLength: 255 })),
+    content: Type.String({ contentEncoding: 'base64', pattern: BASE64, description: 'The content, base64-encoded' }),
+  },
+  { additionalProperties: false },
+);
+export type InitialDataInline = Static<typeof InitialDataInline>;
+
+/** A JSON instantiation: the instance, and optionally its initial data inline (the one-call alternative to multipart). */
+export const InstanceCreation = Type.Object(
+  {
+    ...InstanceCreate.properties,
+    data: Type.Optional(
+      Type.Array(InitialDataInline, {
+        maxItems: 50,
+        description: 'Initial data elements, stored with the instance or not at all (as the parts of a multipart creation)',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type InstanceCreation = Static<typeof InstanceCreation>;
 
 export const InstanceQueryResponse = Type.Object(
   {

@@ -1,6 +1,7 @@
-import type { Readable } from 'node:stream';
+import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
 import { timeOrderedUuid, type Application, type DataElement, type DataType, type Instance, type Principal } from '@forms/contracts';
-import { ContentInspector } from '@forms/content-check';
+import { ContentInspector, contentMatchesDeclaredType } from '@forms/content-check';
 import { BlobRangeNotSatisfiableError, BlobStoreFullError, type BlobRead, type ByteRange } from './ports/blob-store';
 import { authorizeDataWrite, principalId, type Role } from './authorization';
 import { ContentMeter } from './content-meter';
@@ -23,7 +24,8 @@ export interface ContentInput {
   filename?: string;
   /** From Content-Length, when the client sent one: lets an oversize upload be refused before reading it. */
   declaredLength?: number;
-  body: Readable;
+  /** The content: streamed, or already in memory (sent inline in a JSON instantiation). */
+  body: Readable | Buffer;
 }
 
 export interface DataLimits {
@@ -290,10 +292,17 @@ export class DataService {
     input: ContentInput,
   ): Promise<StoredContent> {
     const limit = Math.min(dataType.maxSize ? dataType.maxSize * MEGABYTE : Infinity, this.limits.maxDataElementBytes);
-    if (input.declaredLength !== undefined && input.declaredLength > limit) throw StorageErrors.dataTooLarge(limit);
-    if (input.declaredLength === 0) throw StorageErrors.emptyContent();
-    this.scanning.assertScannable(dataType, input.declaredLength);
+    const declaredLength = Buffer.isBuffer(input.body) ? input.body.length : input.declaredLength;
+    if (declaredLength !== undefined && declaredLength > limit) throw StorageErrors.dataTooLarge(limit);
+    if (declaredLength === 0) throw StorageErrors.emptyContent();
+    this.scanning.assertScannable(dataType, declaredLength);
     const inlineMax = this.ctx.store.inlineContents ? (this.limits.inlineContentMaxBytes ?? 0) : 0;
+    // Content in memory that stays inline and is not scanned gets the same checks without a stream to set up.
+    if (Buffer.isBuffer(input.body) && input.body.length <= inlineMax && !this.scanning.applies(dataType)) {
+      const bytes = input.body;
+      if (!contentMatchesDeclaredType(bytes, input.contentType)) throw StorageErrors.contentMismatch(mediaType(input.contentType), dataType.id);
+      return { size: bytes.length, contentHash: createHash('sha256').update(bytes).digest('hex'), inline: { key: blobStoragePath, bytes } };
+    }
     // Small content read whole has gone nowhere yet: a failure then leaves nothing to discard.
     let sentToBlobStore = false;
     const toBlobStore = async (body: Readable) => {
@@ -306,7 +315,7 @@ export class DataService {
       });
       await this.ctx.blobs.put(blobStoragePath, body, { contentType: input.contentType });
     };
-    const meter = ContentMeter.over(input.body, limit);
+    const meter = ContentMeter.over(Buffer.isBuffer(input.body) ? Readable.from([input.body]) : input.body, limit);
     // Judged by what it is: the first bytes before anything is stored, a PDF's trailer as the stream ends.
     const inspector = new ContentInspector(input.contentType, () => StorageErrors.contentMismatch(mediaType(input.contentType), dataType.id));
     meter.on('error', (error) => inspector.destroy(error));
@@ -316,7 +325,7 @@ export class DataService {
     const { body, scan } = this.scanning.start(dataType, inspector);
     let inline: Buffer | undefined;
     try {
-      if (inlineMax > 0 && (input.declaredLength ?? 0) <= inlineMax) inline = await readSmall(body, inlineMax, toBlobStore);
+      if (inlineMax > 0 && (declaredLength ?? 0) <= inlineMax) inline = await readSmall(body, inlineMax, toBlobStore);
       else await toBlobStore(body);
     } catch (error) {
       if (!body.destroyed) body.destroy();

@@ -14,7 +14,8 @@ export interface InitialData {
   dataType: string;
   contentType: string;
   filename?: string;
-  body: Readable;
+  /** Streamed (a multipart part), or in memory (a multipart field, or content sent inline in JSON). */
+  body: Readable | Buffer;
 }
 
 export interface CreatedInstance {

@@ -1,9 +1,10 @@
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import type { MultipartFile, MultipartValue } from '@fastify/multipart';
 import type { FastifyRequest } from 'fastify';
 import { InstanceCreate } from '@forms/contracts';
 import type { InitialData } from '../domain/instance-creation';
 import { StorageErrors } from '../domain/errors';
+import { storedFilename } from './initial-data';
 
 const MAX_INSTANCE_PART_BYTES = 256 * 1024;
 
@@ -57,9 +58,9 @@ export async function readMultipartCreation(
     try {
       for (let next = await nextPart(); !next.done; next = await nextPart()) {
         const part = next.value;
-        const filename = part.type === 'file' && part.filename ? part.filename.replace(/[\\/]/g, '_').slice(0, 255) : undefined;
-        const body = part.type === 'file' ? part.file : Readable.from([Buffer.from(await partText(part))]);
-        current = body;
+        const filename = part.type === 'file' && part.filename ? storedFilename(part.filename) : undefined;
+        const body = part.type === 'file' ? part.file : Buffer.from(await partText(part));
+        current = part.type === 'file' ? part.file : undefined;
         yield { dataType: part.fieldname, contentType: part.mimetype, ...(filename && { filename }), body };
         current = undefined;
       }

@@ -1,8 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import multipart from '@fastify/multipart';
-import { AppId, Instance, InstanceCreate, InstanceQueryResponse, PartyId, Slug } from '@forms/contracts';
+import { AppId, Instance, InstanceCreation, InstanceQueryResponse, PartyId, Slug } from '@forms/contracts';
 import { buildInstanceQuery, queryInstances } from '../domain/instance-query';
+import { inlineCreation } from '../http/initial-data';
 import { readMultipartCreation } from '../http/multipart-creation';
 import { etagOf, expectedVersion, requirePrincipal } from '../http/headers';
 import { INSTANCE_PATH, InstanceParams, problems, refOf } from './schemas';
@@ -61,24 +62,21 @@ const instanceRoutes: FastifyPluginAsyncTypebox<{ defaultPageSize: number; maxDa
         tags,
         summary: 'Create an instance of an app, with its initial data',
         description:
-          "JSON (the instance), or multipart/form-data: an 'instance' part (JSON) and then one part per data element, named by its data type, all stored together or not at all. " +
+          'JSON (the instance, with its initial data inline in `data`, base64-encoded: for small content already in memory), or multipart/form-data: ' +
+          "an 'instance' part (JSON) and then one part per data element, named by its data type, streamed. Either way the instance and its data are stored together or not at all. " +
           'With `instanceGuid` a repeated request answers 200 with the instance the first one created.',
         querystring: Type.Object({ appId: AppId }, { additionalProperties: false }),
         // A multipart body is read part by part; its instance part is checked against the same schema then.
-        body: { content: { 'application/json': { schema: InstanceCreate } } },
+        body: { content: { 'application/json': { schema: InstanceCreation } } },
         response: { 200: Instance, 201: Instance, ...problems(400, 401, 403, 404, 409, 413, 415, 507) },
       },
     },
     async (request, reply) => {
       const principal = requirePrincipal(request);
-      let result;
-      if (request.isMultipart()) {
-        const { input, parts } = await readMultipartCreation(request, options.maxDataElementBytes);
-        result = await creation.create(principal, request.query.appId, input, parts);
-      } else {
-        result = await creation.create(principal, request.query.appId, request.body as InstanceCreate);
-      }
-      const { instance, created } = result;
+      const { input, parts } = request.isMultipart()
+        ? await readMultipartCreation(request, options.maxDataElementBytes)
+        : inlineCreation(request.body as InstanceCreation);
+      const { instance, created } = await creation.create(principal, request.query.appId, input, parts);
       reply.code(created ? 201 : 200).header('location', instance.selfLinks.platform).header('etag', etagOf(instance.version));
       return instance;
     },

@@ -1,9 +1,9 @@
 import http from 'node:http';
 import net from 'node:net';
 import { pipeline } from 'node:stream/promises';
-import type { DataElement, InstanceEvent } from '@forms/contracts';
+import type { DataElement, Instance, InstanceEvent } from '@forms/contracts';
 import { describeWithClamd } from '@forms/test-support';
-import { API, appOwnToken, createInstance, instanceUrl, startStorage, viaApp, storedSize, type StorageHarness } from '../support/storage-harness';
+import { API, appOwnToken, createInstance, instanceUrl, OWNER_PARTY, startStorage, viaApp, storedSize, type StorageHarness } from '../support/storage-harness';
 import { CLEAN_PDF, EICAR, EICAR_SIGNATURE, pdfWithStream, zipOf } from '../support/malware-samples';
 import { download, elementNow, registerScannedApp, upload } from '../support/scanning-harness';
 import { blobPrefixOf, listStoredBlobs } from '../support/blob-listing';
@@ -83,6 +83,20 @@ describeWithClamd('malware scanning with a real clamd', (clamd) => {
         ['DataCreated', element.id],
         ['DataFileScanInfected', element.id],
       ]);
+    });
+
+    it('scans initial data sent inline with a new instance (JSON) as it scans any upload', async () => {
+      const response = await h.app.inject({
+        method: 'POST',
+        url: `${API}/instances?appId=nav/scanned`,
+        headers: viaApp(h, h.auth.owner, 'nav/scanned'),
+        payload: {
+          instanceOwner: { partyId: OWNER_PARTY },
+          data: [EICAR, 'Dear tax office'].map((content) => ({ dataType: 'scanned', contentType: 'text/plain', content: Buffer.from(content).toString('base64') })),
+        },
+      });
+      expect(response.statusCode).toBe(201);
+      expect(response.json<Instance>().data.map((element) => element.fileScanResult)).toEqual(['Infected', 'Clean']);
     });
 
     it.each([
