@@ -21,7 +21,8 @@ import type {
   Substatus,
 } from '@forms/contracts';
 import { HttpClient, ifMatch, segments, toSearchParams, type ContentOptions, type DataDownload, type QueryValues, type Versioned } from './http';
-import { multipartCreation, type InitialDataPart } from './multipart';
+import { creationRequest } from './creation-request';
+import type { InitialDataPart } from './multipart';
 
 export { kindForStatus, parseEtag, type ContentOptions, type DataDownload, type Versioned } from './http';
 export type { InitialDataPart } from './multipart';
@@ -61,7 +62,7 @@ export interface StorageApi {
 
   /**
    * Creates the instance and, with `data`, its initial data elements in one request: storage stores all
-   * of it or nothing. With `body.instanceGuid`, repeating the call (after a timeout, say) answers with
+   * of it or nothing. Small data in memory goes inline in JSON, anything else as multipart (streamed). With `body.instanceGuid`, repeating the call (after a timeout, say) answers with
    * the instance the first call created instead of creating a second one.
    */
   createInstance(
@@ -149,9 +150,9 @@ export class StorageClient implements StorageApi {
     data?: Iterable<InitialDataPart> | AsyncIterable<InitialDataPart>,
   ): Promise<Instance> {
     const path = `/instances${toSearchParams({ appId })}`;
-    if (data === undefined) return this.http.json(path, { token, method: 'POST', json: body });
-    const multipart = await multipartCreation(body, data);
-    return this.http.json(path, { token, method: 'POST', content: { body: multipart.body, options: { contentType: multipart.contentType } } });
+    const request = data === undefined ? { json: body } : await creationRequest(body, data);
+    if ('json' in request) return this.http.json(path, { token, method: 'POST', json: request.json });
+    return this.http.json(path, { token, method: 'POST', content: { body: request.body, options: { contentType: request.contentType } } });
   }
 
   getInstance(token: string, instanceId: string): Promise<Versioned<Instance>> {

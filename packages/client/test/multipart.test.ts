@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
 import { multipartCreation, type InitialDataPart } from '../src/multipart';
+import { creationRequest, INLINE_DATA_MAX_BYTES, type CreationRequest } from '../src/creation-request';
 
 /** The multipart body the parts must make, written out by hand. */
 function expected(boundary: string, instance: unknown, parts: { dataType: string; contentType: string; filename?: string; text: string }[]): string {
@@ -60,5 +61,47 @@ describe('multipartCreation', () => {
       throw new Error('refused');
     }
     await expect(multipartCreation(instance, parts())).rejects.toThrow('refused');
+  });
+});
+
+describe('creationRequest', () => {
+  const instance = { instanceOwner: { partyId: '50001' } };
+  const decoded = (request: CreationRequest) => ('json' in request ? request.json.data : undefined)?.map((part) => ({ ...part, content: Buffer.from(part.content, 'base64').toString() }));
+
+  it('sends data held in memory inline in JSON, base64-encoded, in order', async () => {
+    const request = await creationRequest(instance, [
+      { dataType: 'model', contentType: 'application/json', body: '{"navn":"Åse"}' },
+      { dataType: 'notes', contentType: 'text/plain', filename: 'a.txt', body: Buffer.from([0xff, 0x00, 0x41]) },
+    ]);
+    if (!('json' in request)) throw new Error('expected JSON');
+    expect(request.json.instanceOwner).toEqual(instance.instanceOwner);
+    expect(decoded(request)).toEqual([
+      { dataType: 'model', contentType: 'application/json', content: '{"navn":"Åse"}' },
+      { dataType: 'notes', contentType: 'text/plain', filename: 'a.txt', content: Buffer.from([0xff, 0x00, 0x41]).toString() },
+    ]);
+    expect(Buffer.from(request.json.data?.[1]?.content as string, 'base64')).toEqual(Buffer.from([0xff, 0x00, 0x41]));
+    expect(await creationRequest(instance, [])).toEqual({ json: instance });
+  });
+
+  it('sends multipart, every part in order, from a streamed part on or once the data passes INLINE_DATA_MAX_BYTES', async () => {
+    const streamed = await creationRequest(instance, [
+      { dataType: 'model', contentType: 'application/json', body: '{"a":1}' },
+      { dataType: 'proof', contentType: 'application/pdf', body: Readable.from([Buffer.from('%PDF-1.7')]) },
+      { dataType: 'model2', contentType: 'application/json', body: '{"b":2}' },
+    ]);
+    if (!('body' in streamed)) throw new Error('expected multipart');
+    expect(await text(streamed.body)).toBe(
+      expected(boundaryOf(streamed.contentType), instance, [
+        { dataType: 'model', contentType: 'application/json', text: '{"a":1}' },
+        { dataType: 'proof', contentType: 'application/pdf', text: '%PDF-1.7' },
+        { dataType: 'model2', contentType: 'application/json', text: '{"b":2}' },
+      ]),
+    );
+    const half = 'x'.repeat(INLINE_DATA_MAX_BYTES / 2);
+    const atLimit = await creationRequest(instance, [half, half].map((body) => ({ dataType: 'notes', contentType: 'text/plain', body })));
+    expect('json' in atLimit).toBe(true);
+    const overLimit = await creationRequest(instance, [half, `${half}x`].map((body) => ({ dataType: 'notes', contentType: 'text/plain', body })));
+    if (!('body' in overLimit)) throw new Error('expected multipart');
+    expect((await text(overLimit.body)).length).toBeGreaterThan(INLINE_DATA_MAX_BYTES);
   });
 });

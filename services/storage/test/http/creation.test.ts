@@ -55,6 +55,22 @@ describe.each<AdapterSet>(['embedded', 'mongo-s3'])('creating an instance with i
     expect(await pendingUploads()).toEqual([]);
   });
 
+  it('sends data held in memory inline in JSON (ADR 0020) and stores it as it stores multipart parts', async () => {
+    const proof = Buffer.concat([Buffer.from('%PDF-1.7\n'), Buffer.alloc(2000, 7), Buffer.from('\n%%EOF\n')]);
+    const instance = await client.createInstance(owner, 'nav/sample-app', { instanceOwner: { partyId: OWNER_PARTY } }, [
+      { dataType: 'model', contentType: 'application/json', body: form },
+      { dataType: 'attachment', contentType: 'application/pdf', filename: 'proof.pdf', body: proof },
+    ]);
+    expect(instance.data.map((element) => [element.dataType, element.filename, element.size, element.contentHash])).toEqual([
+      ['model', undefined, form.length, sha256(form)],
+      ['attachment', 'proof.pdf', proof.length, sha256(proof)],
+    ]);
+    const download = await client.downloadData(owner, instance.id, instance.data[1]?.id as string);
+    const chunks: Buffer[] = [];
+    for await (const chunk of download.body) chunks.push(chunk as Buffer);
+    expect(sha256(Buffer.concat(chunks))).toBe(sha256(proof));
+  });
+
   it('answers a repeated request with the instance the first one created, and stores nothing twice', async () => {
     const instanceGuid = randomUUID();
     const body = { instanceOwner: { partyId: OWNER_PARTY }, instanceGuid };
