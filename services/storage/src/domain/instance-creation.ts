@@ -40,7 +40,7 @@ export class InstanceCreation {
     private readonly selfLink: (instanceId: string) => string,
   ) {}
 
-  async create(principal: Principal, appId: string, input: InstanceCreate, parts: AsyncIterable<InitialData> = noParts()): Promise<CreatedInstance> {
+  async create(principal: Principal, appId: string, input: InstanceCreate, parts: AsyncIterable<InitialData> | Iterable<InitialData> = []): Promise<CreatedInstance> {
     const application = await this.ctx.store.applications.get(appId);
     if (!application) throw StorageErrors.applicationNotFound(appId);
     // A retired app (validTo passed, e.g. by DELETE applications) takes no new instances.
@@ -140,5 +140,3 @@ export class InstanceCreation {
     return existing;
   }
 }
-
-async function* noParts(): AsyncGenerator<InitialData> {}

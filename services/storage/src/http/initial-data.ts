@@ -10,11 +10,12 @@ export function storedFilename(filename: string): string {
  * A JSON instantiation split into the instance and its initial data: each inline element's content decoded
  * (the schema checked that it is canonical base64), in the order sent, as the parts of a multipart creation.
  */
-export function inlineCreation({ data = [], ...input }: InstanceCreation): { input: InstanceCreate; parts: AsyncIterable<InitialData> } {
-  async function* parts(): AsyncGenerator<InitialData> {
-    for (const { dataType, contentType, filename, content } of data) {
-      yield { dataType, contentType, ...(filename && { filename: storedFilename(filename) }), body: Buffer.from(content, 'base64') };
-    }
-  }
-  return { input, parts: parts() };
+export function inlineCreation({ data = [], ...input }: InstanceCreation): { input: InstanceCreate; parts: InitialData[] } {
+  const parts = data.map(({ dataType, contentType, filename, content }) => ({
+    dataType,
+    contentType,
+    ...(filename && { filename: storedFilename(filename) }),
+    body: Buffer.from(content, 'base64'),
+  }));
+  return { input, parts };
 }
