@@ -74,7 +74,7 @@ export const requests: Scenario = {
         'so the event loop does not wait for the disk, and one fsync serves many requests; new ids are time-ordered, so a',
         "batch's new keys share the last page of each index (ADR 0019). An app POST",
         "/instances runs the app's rules and its process start and calls storage once over HTTP (the instance with its",
-        'prefilled form, one buffered multipart request answered with the instance): storage\'s CPU is that request, its two',
+        'prefilled form inline, one JSON request answered with the instance, ADR 0020): storage\'s CPU is that request, its two',
         'token checks, the content checks of the form and one transaction holding the instance, its events and the form',
         'itself (small content is kept in the metadata store, ADR 0018), answered after the shared log sync.',
       ],
