@@ -9,7 +9,8 @@ import { multipartCreation, type InitialDataPart } from './multipart';
  */
 export const INLINE_DATA_MAX_BYTES = 64 * 1024;
 
-export type CreationRequest = { json: InstanceCreation } | { body: Buffer | Readable; contentType: string };
+/** JSON (with `parts`, the data it carries inline, for a multipart retry), or multipart. */
+export type CreationRequest = { json: InstanceCreation; parts: InitialDataPart[] } | { body: Buffer | Readable; contentType: string };
 
 /** The request that creates `instance` with `parts`: JSON with the data inline while it is small and in memory, else multipart. */
 export async function creationRequest(
@@ -32,12 +33,12 @@ export async function creationRequest(
     }
     inMemory.push(part);
   }
-  if (inMemory.length === 0) return { json: instance };
+  if (inMemory.length === 0) return { json: instance, parts: [] };
   const data = inMemory.map(({ dataType, contentType, filename, body }) => ({
     dataType,
     contentType,
     ...(filename !== undefined && { filename }),
     content: Buffer.from(body as Buffer | string).toString('base64'),
   }));
-  return { json: { ...instance, data } };
+  return { json: { ...instance, data }, parts: inMemory };
 }

@@ -22,7 +22,7 @@ import type {
 } from '@forms/contracts';
 import { HttpClient, ifMatch, segments, toSearchParams, type ContentOptions, type DataDownload, type QueryValues, type Versioned } from './http';
 import { creationRequest } from './creation-request';
-import type { InitialDataPart } from './multipart';
+import { multipartCreation, type InitialDataPart } from './multipart';
 
 export { kindForStatus, parseEtag, type ContentOptions, type DataDownload, type Versioned } from './http';
 export type { InitialDataPart } from './multipart';
@@ -150,9 +150,18 @@ export class StorageClient implements StorageApi {
     data?: Iterable<InitialDataPart> | AsyncIterable<InitialDataPart>,
   ): Promise<Instance> {
     const path = `/instances${toSearchParams({ appId })}`;
-    const request = data === undefined ? { json: body } : await creationRequest(body, data);
-    if ('json' in request) return this.http.json(path, { token, method: 'POST', json: request.json });
-    return this.http.json(path, { token, method: 'POST', content: { body: request.body, options: { contentType: request.contentType } } });
+    const multipart = async (request: { body: Buffer | Readable; contentType: string }) =>
+      this.http.json<Instance>(path, { token, method: 'POST', content: { body: request.body, options: { contentType: request.contentType } } });
+    if (data === undefined) return this.http.json(path, { token, method: 'POST', json: body });
+    const request = await creationRequest(body, data);
+    if (!('json' in request)) return multipart(request);
+    try {
+      return await this.http.json<Instance>(path, { token, method: 'POST', json: request.json });
+    } catch (error) {
+      // A storage whose JSON limit (MAX_JSON_BODY_KB) is below the inline data: the same parts as multipart.
+      if (!(error instanceof DomainError && error.code === 'BODY_TOO_LARGE')) throw error;
+      return multipart(await multipartCreation(body, request.parts));
+    }
   }
 
   getInstance(token: string, instanceId: string): Promise<Versioned<Instance>> {

@@ -80,7 +80,7 @@ describe('creationRequest', () => {
       { dataType: 'notes', contentType: 'text/plain', filename: 'a.txt', content: Buffer.from([0xff, 0x00, 0x41]).toString() },
     ]);
     expect(Buffer.from(request.json.data?.[1]?.content as string, 'base64')).toEqual(Buffer.from([0xff, 0x00, 0x41]));
-    expect(await creationRequest(instance, [])).toEqual({ json: instance });
+    expect(await creationRequest(instance, [])).toEqual({ json: instance, parts: [] });
   });
 
   it('sends multipart, every part in order, from a streamed part on or once the data passes INLINE_DATA_MAX_BYTES', async () => {

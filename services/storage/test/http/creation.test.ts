@@ -164,3 +164,25 @@ describe('a creation whose sender fails half-way', () => {
     expect(await Promise.race([closing, new Promise((resolve) => setTimeout(() => resolve('still open'), 10_000))])).toBe('closed');
   });
 });
+
+describe('a storage whose JSON limit is below the inline data', () => {
+  it('gets the same parts as multipart from the client, and stores them once', async () => {
+    const h = await startStorage('embedded', { MAX_JSON_BODY_KB: '1' });
+    try {
+      await registerApp(h);
+      const address = await h.app.listen({ host: '127.0.0.1', port: 0 });
+      const appToken = h.issuer.appToken({ app: 'nav/sample-app' });
+      const client = new StorageClient({ baseUrl: `${address}${API}`, accessToken: async () => appToken });
+      const form = Buffer.from(JSON.stringify({ notes: 'x'.repeat(2000) }));
+      const instanceGuid = randomUUID();
+      const instance = await client.createInstance(tokenOf(h.auth.owner), 'nav/sample-app', { instanceOwner: { partyId: OWNER_PARTY }, instanceGuid }, [
+        { dataType: 'model', contentType: 'application/json', body: form },
+      ]);
+      expect(instance.data.map((element) => [element.dataType, element.size, element.contentHash])).toEqual([['model', form.length, sha256(form)]]);
+      const page = await client.queryInstances(tokenOf(h.auth.owner), { 'instanceOwner.partyId': OWNER_PARTY, size: 10 });
+      expect(page.instances.map((found) => found.id)).toEqual([instance.id]);
+    } finally {
+      await h.close();
+    }
+  });
+});
