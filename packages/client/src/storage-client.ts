@@ -62,8 +62,9 @@ export interface StorageApi {
 
   /**
    * Creates the instance and, with `data`, its initial data elements in one request: storage stores all
-   * of it or nothing. Small data in memory goes inline in JSON, anything else as multipart (streamed). With `body.instanceGuid`, repeating the call (after a timeout, say) answers with
-   * the instance the first call created instead of creating a second one.
+   * of it or nothing. Small data in memory goes inline in JSON, anything else as multipart (streamed). With
+   * `body.instanceGuid`, repeating the call (after a timeout, say) answers with the instance the first call
+   * created instead of creating a second one.
    */
   createInstance(
     token: string,

@@ -66,7 +66,8 @@ const instanceRoutes: FastifyPluginAsyncTypebox<{ defaultPageSize: number; maxDa
           "an 'instance' part (JSON) and then one part per data element, named by its data type, streamed. Either way the instance and its data are stored together or not at all. " +
           'With `instanceGuid` a repeated request answers 200 with the instance the first one created.',
         querystring: Type.Object({ appId: AppId }, { additionalProperties: false }),
-        // A multipart body is read part by part; its instance part is checked against the same schema then.
+        // A multipart body is read part by part; its instance part is checked against InstanceCreate then (the
+        // instance alone: its data are the parts that follow).
         body: { content: { 'application/json': { schema: InstanceCreation } } },
         response: { 200: Instance, 201: Instance, ...problems(400, 401, 403, 404, 409, 413, 415, 507) },
       },
