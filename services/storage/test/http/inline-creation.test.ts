@@ -60,7 +60,8 @@ describe.each<AdapterSet>(['embedded', 'mongo-s3'])('creating an instance with i
   });
 
   it.each([
-    ['content that is not canonical base64', inline('model', 'application/json', form), { content: 'e30' }, 400, 'VALIDATION_FAILED'],
+    ['content outside the base64 alphabet', inline('model', 'application/json', form), { content: 'e30=!' }, 400, 'VALIDATION_FAILED'],
+    ['base64 content without its padding', inline('model', 'application/json', form), { content: 'e30' }, 400, 'INVALID_BASE64'],
     ['a field the schema does not have', inline('model', 'application/json', form), { size: 3 }, 400, 'VALIDATION_FAILED'],
     ['a data type the app does not have', inline('nonsense', 'application/json', form), {}, 400, 'DATA_TYPE_NOT_FOUND'],
     ['a content type the data type does not allow', inline('attachment', 'text/html', '<p>x</p>'), {}, 415, 'CONTENT_TYPE_NOT_ALLOWED'],
