@@ -74,6 +74,23 @@ describe.each<AdapterSet>(['embedded', 'mongo-s3'])('creating an instance with i
     await storedNothing(instanceGuid);
   });
 
+  it('refuses the party alone, or another app acting for it, with its data inline as without (the app is the authority)', async () => {
+    for (const [headers, code] of [
+      [h.auth.owner, 'APP_REQUIRED'],
+      [viaApp(h, h.auth.owner, 'nav/other-app'), 'APP_MISMATCH'],
+    ] as const) {
+      const instanceGuid = randomUUID();
+      const response = await h.app.inject({
+        method: 'POST',
+        url: `${API}/instances?appId=nav/sample-app`,
+        headers,
+        payload: { instanceOwner: { partyId: OWNER_PARTY }, instanceGuid, data: [inline('model', 'application/json', form)] },
+      });
+      expect([response.statusCode, response.json().code]).toEqual([403, code]);
+      await storedNothing(instanceGuid);
+    }
+  });
+
   it('refuses a body over MAX_JSON_BODY_KB with 413 before reading it, and stores nothing', async () => {
     const instanceGuid = randomUUID();
     const large = Buffer.concat([Buffer.from('%PDF-1.7\n'), Buffer.alloc(60_000, 7), Buffer.from('\n%%EOF\n')]);
