@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import type { InstanceCreate, InstanceCreation } from '@forms/contracts';
-import { multipartCreation, type InitialDataPart } from './multipart';
+import { multipartCreation, partIterator, type InitialDataPart } from './multipart';
 
 /**
  * Initial data of at most this many bytes in all, every part of it in memory, goes inline in a JSON request
@@ -17,7 +17,7 @@ export async function creationRequest(
   instance: InstanceCreate,
   parts: AsyncIterable<InitialDataPart> | Iterable<InitialDataPart>,
 ): Promise<CreationRequest> {
-  const iterator = Symbol.asyncIterator in parts ? parts[Symbol.asyncIterator]() : (parts as Iterable<InitialDataPart>)[Symbol.iterator]();
+  const iterator = partIterator(parts);
   const inMemory: InitialDataPart[] = [];
   let size = 0;
   for (let next = await iterator.next(); !next.done; next = await iterator.next()) {

@@ -10,6 +10,13 @@ export interface InitialDataPart {
   filename?: string;
 }
 
+/** One iterator over parts given either way (an async generator, or an array). */
+export function partIterator(
+  parts: AsyncIterable<InitialDataPart> | Iterable<InitialDataPart>,
+): AsyncIterator<InitialDataPart> | Iterator<InitialDataPart> {
+  return Symbol.asyncIterator in parts ? parts[Symbol.asyncIterator]() : (parts as Iterable<InitialDataPart>)[Symbol.iterator]();
+}
+
 /** A header parameter value in a multipart part header: quotes and line breaks escaped as browsers do. */
 const quoted = (value: string) => value.replace(/"/g, '%22').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
 
@@ -34,7 +41,7 @@ export async function multipartCreation(
     );
   const lineBreak = Buffer.from('\r\n');
   const closing = Buffer.from(`--${boundary}--\r\n`);
-  const iterator = Symbol.asyncIterator in parts ? parts[Symbol.asyncIterator]() : (parts as Iterable<InitialDataPart>)[Symbol.iterator]();
+  const iterator = partIterator(parts);
   const head: Buffer[] = [header('instance', 'application/json'), Buffer.from(`${JSON.stringify(instance)}\r\n`)];
   for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
     const part = next.value;

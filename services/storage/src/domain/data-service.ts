@@ -297,10 +297,11 @@ export class DataService {
     if (declaredLength === 0) throw StorageErrors.emptyContent();
     this.scanning.assertScannable(dataType, declaredLength);
     const inlineMax = this.ctx.store.inlineContents ? (this.limits.inlineContentMaxBytes ?? 0) : 0;
+    const mismatch = () => StorageErrors.contentMismatch(mediaType(input.contentType), dataType.id);
     // Content in memory that stays inline and is not scanned gets the same checks without a stream to set up.
     if (Buffer.isBuffer(input.body) && input.body.length <= inlineMax && !this.scanning.applies(dataType)) {
       const bytes = input.body;
-      if (!contentMatchesDeclaredType(bytes, input.contentType)) throw StorageErrors.contentMismatch(mediaType(input.contentType), dataType.id);
+      if (!contentMatchesDeclaredType(bytes, input.contentType)) throw mismatch();
       return { size: bytes.length, contentHash: createHash('sha256').update(bytes).digest('hex'), inline: { key: blobStoragePath, bytes } };
     }
     // Small content read whole has gone nowhere yet: a failure then leaves nothing to discard.
@@ -317,7 +318,7 @@ export class DataService {
     };
     const meter = ContentMeter.over(Buffer.isBuffer(input.body) ? Readable.from([input.body]) : input.body, limit);
     // Judged by what it is: the first bytes before anything is stored, a PDF's trailer as the stream ends.
-    const inspector = new ContentInspector(input.contentType, () => StorageErrors.contentMismatch(mediaType(input.contentType), dataType.id));
+    const inspector = new ContentInspector(input.contentType, mismatch);
     meter.on('error', (error) => inspector.destroy(error));
     // Its error reaches whoever consumes it (the blob store), also when it fails before the store starts reading.
     inspector.on('error', () => meter.unpipe(inspector));
