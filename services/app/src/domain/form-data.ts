@@ -48,7 +48,22 @@ export function checkFormData(model: FormModel, data: unknown): Record<string, u
   return data as Record<string, unknown>;
 }
 
-/** Runs the app's `calculate` on a copy; returns the result and the dotted paths whose values changed. */
+/** Runs the app's `calculate` on a copy (the data may be an object the app's own rules hand out again). */
+export async function calculated(
+  ctx: AppContext,
+  caller: Caller | undefined,
+  dataType: string,
+  data: Record<string, unknown>,
+  partyId: string,
+  instance?: Instance,
+): Promise<Record<string, unknown>> {
+  const calculate = ctx.definition.rules.calculate;
+  if (!calculate) return data;
+  const draft = structuredClone(data);
+  return (await calculate(dataType, draft, ruleContext(ctx, caller, partyId, instance))) ?? draft;
+}
+
+/** As `calculated`, with the dotted paths whose values the calculation changed (what a PUT or POST answers with). */
 export async function calculate(
   ctx: AppContext,
   caller: Caller | undefined,
@@ -57,10 +72,8 @@ export async function calculate(
   partyId: string,
   instance?: Instance,
 ): Promise<{ data: Record<string, unknown>; changedFields: Record<string, unknown> }> {
-  const calculate = ctx.definition.rules.calculate;
-  if (!calculate) return { data, changedFields: {} };
-  const draft = structuredClone(data);
-  const result = (await calculate(dataType, draft, ruleContext(ctx, caller, partyId, instance))) ?? draft;
+  if (!ctx.definition.rules.calculate) return { data, changedFields: {} };
+  const result = await calculated(ctx, caller, dataType, data, partyId, instance);
   return { data: result, changedFields: changedFields(data, result) };
 }
 

@@ -3,7 +3,7 @@ import type { InitialDataPart } from '@forms/client';
 import { DomainError, timeOrderedUuid, type DataValues, type Instance, type InstanceCreate, type InstanceOwner } from '@forms/contracts';
 import { AppErrors, ruleContext, type AppContext, type Caller } from './app-context';
 import { assertAttachmentType, checkedContent, type BinaryContent } from './attachments';
-import { calculate, checkFormData, formatOf, parseAndCheck, readText, STORED_FORM_CONTENT_TYPE } from './form-data';
+import { calculated, checkFormData, formatOf, parseAndCheck, readText, STORED_FORM_CONTENT_TYPE } from './form-data';
 
 export interface InstanceTemplate {
   /** Altinn's templates name the app (and its org); another app's id is refused, never silently ignored. */
@@ -112,8 +112,8 @@ export async function instantiate(
 }
 
 async function formPart(ctx: AppContext, caller: Caller, instance: Instance, dataType: string, data: Record<string, unknown>): Promise<InitialDataPart> {
-  const calculated = await calculate(ctx, caller, dataType, data, instance.instanceOwner.partyId, instance);
-  return { dataType, contentType: STORED_FORM_CONTENT_TYPE, body: Buffer.from(JSON.stringify(calculated.data)) };
+  const form = await calculated(ctx, caller, dataType, data, instance.instanceOwner.partyId, instance);
+  return { dataType, contentType: STORED_FORM_CONTENT_TYPE, body: Buffer.from(JSON.stringify(form)) };
 }
 
 function provisionalInstance(ctx: AppContext, create: InstanceCreate, caller: Caller): Instance {

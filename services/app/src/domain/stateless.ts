@@ -1,7 +1,7 @@
 import type { FormModel } from '@forms/app-definition';
 import { DomainError } from '@forms/contracts';
 import { AppErrors, formModel, ruleContext, type AppContext, type Caller } from './app-context';
-import { calculate, parseAndCheck } from './form-data';
+import { calculated, parseAndCheck } from './form-data';
 
 /**
  * The party a stateless call is for: only one the caller may act for, that is its own. Prefill may read
@@ -39,12 +39,12 @@ export function anonymousModel(ctx: AppContext, dataType: string, anonymous: boo
 export async function calculateStateless(ctx: AppContext, caller: Caller | undefined, dataType: string, body: unknown, partyId: string): Promise<Record<string, unknown>> {
   const model = formModel(ctx, dataType);
   const data = typeof body === 'string' ? parseAndCheck(model, body, 'xml') : parseAndCheck(model, JSON.stringify(body), 'json');
-  return (await calculate(ctx, caller, dataType, data, partyId)).data;
+  return calculated(ctx, caller, dataType, data, partyId);
 }
 
 /** The model as the app's prefill gives it, calculated. */
 export async function prefillStateless(ctx: AppContext, caller: Caller | undefined, dataType: string, partyId: string): Promise<Record<string, unknown>> {
   formModel(ctx, dataType);
   const prefilled = (await ctx.definition.rules.prefill?.(dataType, ruleContext(ctx, caller, partyId))) ?? {};
-  return (await calculate(ctx, caller, dataType, prefilled, partyId)).data;
+  return calculated(ctx, caller, dataType, prefilled, partyId);
 }
