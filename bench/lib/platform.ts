@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { serviceBundles } from './bundles';
 import { log, startProcess, type ServiceProcess } from './processes';
 
 const HOST = '127.0.0.1';
@@ -65,7 +66,8 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   };
   const dataDir = mkdtempSync(join(tmpdir(), 'forms-bench-'));
   log(`platform: embedded default, data in ${dataDir}`);
-  const common = { HOST, LOG_LEVEL: 'warn' };
+  const bundles = serviceBundles();
+  const common = { HOST, LOG_LEVEL: 'warn', NODE_PATH: bundles.nodePath };
   const started: ServiceProcess[] = [];
   const stopAll = async () => {
     for (const service of started.reverse()) await service.stop();
@@ -74,7 +76,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   try {
     const auth = await startProcess(
       'auth',
-      'services/auth/src/server.ts',
+      bundles.server('auth'),
       { ...common, PORT: String(PORTS.auth), ISSUER: AUTH, DATA_DIR: join(dataDir, 'auth'), TEST_TOKENS_ENABLED: 'true' },
       `${AUTH}/health`,
     );
@@ -82,7 +84,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     const trust = { JWKS_URL: `${AUTH}/.well-known/jwks.json`, TOKEN_ISSUER: AUTH };
     const storage = await startProcess(
       'storage',
-      'services/storage/src/server.ts',
+      bundles.server('storage'),
       { ...common, ...trust, PORT: String(PORTS.storage), DATA_DIR: join(dataDir, 'storage'), MAX_DATA_ELEMENT_MB: '2048', ...options.storageEnv },
       `http://${HOST}:${PORTS.storage}/health`,
     );
@@ -91,8 +93,8 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     const navToken = await testToken({ org: 'nav', app: 'nav/child-benefit' });
     const app = await startProcess(
       'app',
-      'services/app/src/server.ts',
-      { ...common, ...trust, PORT: String(PORTS.app), APP_DIR: 'apps/nav/child-benefit', STORAGE_URL: STORAGE, ORG_TOKEN: navToken },
+      bundles.server('app'),
+      { ...common, ...trust, PORT: String(PORTS.app), APP_DIR: bundles.appDir('nav/child-benefit'), STORAGE_URL: STORAGE, ORG_TOKEN: navToken },
       `http://${HOST}:${PORTS.app}/ready`,
     );
     started.push(app);

@@ -3,8 +3,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const ROOT = join(__dirname, '..', '..');
-/** How services run: TypeScript loaded through tsx's loader (esbuild, in the service's own process), not bundled. */
-export const RUNTIME = 'node --import tsx (TypeScript transpiled on load, no bundle)';
+/** How services run: as their images run them (bench/lib/bundles.ts). */
+export const RUNTIME = 'node --enable-source-maps dist/server.js (the production bundles of scripts/build.mjs, as the images run them)';
 const CLOCK_TICKS_PER_SECOND = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
 
 export const log = (message: string) => process.stderr.write(`${message}\n`);
@@ -24,7 +24,8 @@ export interface ServiceProcess {
 export function startProcess(name: string, script: string, env: Record<string, string>, ready: RegExp | string): Promise<ServiceProcess> {
   // BENCH_CPU_PROF=<folder>: each service writes a V8 CPU profile there when it stops (open it in Chrome DevTools).
   const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
-  const args = script.endsWith('.mjs') ? [...profile, script] : [...profile, '--import', 'tsx', script];
+  // A bundle (.js) as its image starts it; a plain .mjs (bare Fastify) as it is; TypeScript through tsx.
+  const args = script.endsWith('.js') ? [...profile, '--enable-source-maps', script] : script.endsWith('.mjs') ? [...profile, script] : [...profile, '--import', 'tsx', script];
   const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const service: ServiceProcess = {
     name,

@@ -15,6 +15,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bearer, json, type Platform } from '../lib/platform';
+import { serviceBundles } from '../lib/bundles';
 import { log, startProcess, type ServiceProcess } from '../lib/processes';
 import type { Scenario, Section } from './scenario';
 
@@ -83,8 +84,9 @@ export const events: Scenario = {
     try {
       service = await startProcess(
         'events',
-        'services/events/src/server.ts',
+        serviceBundles().server('events'),
         {
+          NODE_PATH: serviceBundles().nodePath,
           HOST: '127.0.0.1',
           PORT: String(EVENTS_PORT),
           LOG_LEVEL: 'warn',
