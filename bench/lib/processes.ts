@@ -18,14 +18,15 @@ export interface ServiceProcess {
 }
 
 /**
- * Starts `node --import tsx <script>` (or a plain .mjs) and waits until it is ready: a line of its output matches
- * `ready`, or, given a URL, that URL answers 200 (services log at warn in the bench: per-request logs cost CPU).
+ * Starts `node <script>` (a service's bundle with --enable-source-maps, as its image does) and waits until it is
+ * ready: a line of its output matches `ready`, or, given a URL, that URL answers 200 (services log at warn in the
+ * bench: per-request logs cost CPU).
  */
 export function startProcess(name: string, script: string, env: Record<string, string>, ready: RegExp | string): Promise<ServiceProcess> {
   // BENCH_CPU_PROF=<folder>: each service writes a V8 CPU profile there when it stops (open it in Chrome DevTools).
   const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
-  // A bundle (.js) as its image starts it; a plain .mjs (bare Fastify) as it is; TypeScript through tsx.
-  const args = script.endsWith('.js') ? [...profile, '--enable-source-maps', script] : script.endsWith('.mjs') ? [...profile, script] : [...profile, '--import', 'tsx', script];
+  // A service's bundle (.js) as its image starts it; bare Fastify (.mjs) as it is.
+  const args = [...profile, ...(script.endsWith('.js') ? ['--enable-source-maps'] : []), script];
   const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const service: ServiceProcess = {
     name,
