@@ -48,15 +48,11 @@ export function checkFormData(model: FormModel, data: unknown): Record<string, u
   return data as Record<string, unknown>;
 }
 
+/** What the app's calculation runs on: the data of one data type, for a party (and its instance, once there is one). */
+type Calculation = [ctx: AppContext, caller: Caller | undefined, dataType: string, data: Record<string, unknown>, partyId: string, instance?: Instance];
+
 /** Runs the app's `calculate` on a copy (the data may be an object the app's own rules hand out again). */
-export async function calculated(
-  ctx: AppContext,
-  caller: Caller | undefined,
-  dataType: string,
-  data: Record<string, unknown>,
-  partyId: string,
-  instance?: Instance,
-): Promise<Record<string, unknown>> {
+export async function calculated(...[ctx, caller, dataType, data, partyId, instance]: Calculation): Promise<Record<string, unknown>> {
   const calculate = ctx.definition.rules.calculate;
   if (!calculate) return data;
   const draft = structuredClone(data);
@@ -64,16 +60,10 @@ export async function calculated(
 }
 
 /** As `calculated`, with the dotted paths whose values the calculation changed (what a PUT or POST answers with). */
-export async function calculate(
-  ctx: AppContext,
-  caller: Caller | undefined,
-  dataType: string,
-  data: Record<string, unknown>,
-  partyId: string,
-  instance?: Instance,
-): Promise<{ data: Record<string, unknown>; changedFields: Record<string, unknown> }> {
+export async function calculate(...calculation: Calculation): Promise<{ data: Record<string, unknown>; changedFields: Record<string, unknown> }> {
+  const [ctx, , , data] = calculation;
   if (!ctx.definition.rules.calculate) return { data, changedFields: {} };
-  const result = await calculated(ctx, caller, dataType, data, partyId, instance);
+  const result = await calculated(...calculation);
   return { data: result, changedFields: changedFields(data, result) };
 }
 
