@@ -61,10 +61,10 @@ export async function calculated(...[ctx, caller, dataType, data, partyId, insta
 
 /** As `calculated`, with the dotted paths whose values the calculation changed (what a PUT or POST answers with). */
 export async function calculate(...calculation: Calculation): Promise<{ data: Record<string, unknown>; changedFields: Record<string, unknown> }> {
-  const [ctx, , , data] = calculation;
-  if (!ctx.definition.rules.calculate) return { data, changedFields: {} };
+  const [, , , data] = calculation;
   const result = await calculated(...calculation);
-  return { data: result, changedFields: changedFields(data, result) };
+  // The data itself comes back only when the app has no calculation (one runs on a copy): nothing changed.
+  return { data: result, changedFields: result === data ? {} : changedFields(data, result) };
 }
 
 export function changedFields(before: unknown, after: unknown): Record<string, unknown> {
