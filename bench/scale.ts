@@ -83,7 +83,7 @@ async function measure(count: number, issuer: TestIssuer): Promise<Record<string
     const env = { DATA_DIR: dataDir, PORT: port, JWKS_URL: issuer.jwksUrl, TOKEN_ISSUER: issuer.issuer, LOG_LEVEL: 'warn', REAPER_INTERVAL_SECONDS: '0' };
     const base = `http://127.0.0.1:${port}`;
     const started = Date.now();
-    const storage = await startProcess('storage', serviceBundles().server('storage'), { ...env, NODE_PATH: serviceBundles().nodePath }, `${base}/ready`);
+    const storage = await startProcess('storage', serviceBundles().server('storage'), { ...env, NODE_PATH: serviceBundles().nodePath('storage') }, `${base}/ready`);
     const readyMs = Date.now() - started;
     try {
       const token = issuer.orgToken({ org: 'nav', scopes: ['altinn:serviceowner/instances.read'] });

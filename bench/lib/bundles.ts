@@ -11,13 +11,15 @@ import { ROOT } from './processes';
  * has one hoisted node_modules instead), and the app folder gets its compiled rules.js beside a copy of its
  * other files.
  */
+type Service = 'auth' | 'storage' | 'app' | 'events';
+
 export interface Bundles {
   /** dist/server.js of a service. */
-  server(service: 'auth' | 'storage' | 'app' | 'events'): string;
+  server(service: Service): string;
   /** The app folder (APP_DIR) as an app image holds it: rules.js instead of rules.ts. */
   appDir(app: string): string;
-  /** Where a bundle finds the packages it leaves external. */
-  nodePath: string;
+  /** Where a service's bundle finds the packages it leaves external: its own node_modules first. */
+  nodePath(service: Service): string;
 }
 
 let built: Bundles | undefined;
@@ -26,8 +28,7 @@ export function serviceBundles(): Bundles {
   if (built) return built;
   const out = mkdtempSync(join(tmpdir(), 'forms-bench-build-'));
   execFileSync(process.execPath, [join(ROOT, 'scripts', 'build.mjs'), 'auth', 'storage', 'app', 'events', '--out-dir', out], { cwd: ROOT, stdio: 'ignore' });
-  const nodeModulesOf = (folder: string) => readdirSync(join(ROOT, folder)).map((name) => join(ROOT, folder, name, 'node_modules'));
-  const nodePath = [...nodeModulesOf('services'), ...nodeModulesOf('packages')].filter((path) => existsSync(path)).join(':');
+  const packages = readdirSync(join(ROOT, 'packages')).map((name) => join(ROOT, 'packages', name, 'node_modules'));
   built = {
     server: (service) => join(out, 'services', service, 'dist', 'server.js'),
     appDir(app) {
@@ -35,7 +36,7 @@ export function serviceBundles(): Bundles {
       cpSync(join(ROOT, 'apps', app), folder, { recursive: true, filter: (source) => !source.endsWith('rules.ts') });
       return folder;
     },
-    nodePath,
+    nodePath: (service) => [join(ROOT, 'services', service, 'node_modules'), ...packages].filter((path) => existsSync(path)).join(':'),
   };
   // Kept while the bench runs: a scenario may start services of its own after the platform's.
   process.once('exit', () => rmSync(out, { recursive: true, force: true }));

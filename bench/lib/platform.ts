@@ -67,7 +67,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   const dataDir = mkdtempSync(join(tmpdir(), 'forms-bench-'));
   log(`platform: embedded default, data in ${dataDir}`);
   const bundles = serviceBundles();
-  const common = { HOST, LOG_LEVEL: 'warn', NODE_PATH: bundles.nodePath };
+  const common = { HOST, LOG_LEVEL: 'warn' };
   const started: ServiceProcess[] = [];
   const stopAll = async () => {
     for (const service of started.reverse()) await service.stop();
@@ -77,7 +77,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     const auth = await startProcess(
       'auth',
       bundles.server('auth'),
-      { ...common, PORT: String(PORTS.auth), ISSUER: AUTH, DATA_DIR: join(dataDir, 'auth'), TEST_TOKENS_ENABLED: 'true' },
+      { ...common, NODE_PATH: bundles.nodePath('auth'), PORT: String(PORTS.auth), ISSUER: AUTH, DATA_DIR: join(dataDir, 'auth'), TEST_TOKENS_ENABLED: 'true' },
       `${AUTH}/health`,
     );
     started.push(auth);
@@ -85,7 +85,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     const storage = await startProcess(
       'storage',
       bundles.server('storage'),
-      { ...common, ...trust, PORT: String(PORTS.storage), DATA_DIR: join(dataDir, 'storage'), MAX_DATA_ELEMENT_MB: '2048', ...options.storageEnv },
+      { ...common, ...trust, NODE_PATH: bundles.nodePath('storage'), PORT: String(PORTS.storage), DATA_DIR: join(dataDir, 'storage'), MAX_DATA_ELEMENT_MB: '2048', ...options.storageEnv },
       `http://${HOST}:${PORTS.storage}/health`,
     );
     started.push(storage);
@@ -94,7 +94,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     const app = await startProcess(
       'app',
       bundles.server('app'),
-      { ...common, ...trust, PORT: String(PORTS.app), APP_DIR: bundles.appDir('nav/child-benefit'), STORAGE_URL: STORAGE, ORG_TOKEN: navToken },
+      { ...common, ...trust, NODE_PATH: bundles.nodePath('app'), PORT: String(PORTS.app), APP_DIR: bundles.appDir('nav/child-benefit'), STORAGE_URL: STORAGE, ORG_TOKEN: navToken },
       `http://${HOST}:${PORTS.app}/ready`,
     );
     started.push(app);

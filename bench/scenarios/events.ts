@@ -86,7 +86,7 @@ export const events: Scenario = {
         'events',
         serviceBundles().server('events'),
         {
-          NODE_PATH: serviceBundles().nodePath,
+          NODE_PATH: serviceBundles().nodePath('events'),
           HOST: '127.0.0.1',
           PORT: String(EVENTS_PORT),
           LOG_LEVEL: 'warn',
