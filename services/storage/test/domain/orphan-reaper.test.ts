@@ -2,6 +2,7 @@ import { utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import type { DataElement } from '@forms/contracts';
+import { eventually } from '@forms/test-support';
 import { reapOrphanBlobs } from '../../src/domain/orphan-reaper';
 import { createInstance, instanceUrl, registerApp, startStorage, type StorageHarness } from '../support/storage-harness';
 
@@ -103,11 +104,11 @@ describe('the scheduled reaper', () => {
     await utimes(abandonedFile, twoHoursAgo, twoHoursAgo);
     const fresh = await upload('00000000-0000-4000-8000-00000000000b', new Date().toISOString());
 
-    const deadline = Date.now() + 15_000;
-    while ((await blobs.stat(abandoned)) !== null) {
-      if (Date.now() > deadline) throw new Error('the scheduled reaper did not remove the abandoned blob within 15 s');
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    await eventually(async () => (await blobs.stat(abandoned)) === null, {
+      timeoutMs: 15_000,
+      intervalMs: 100,
+      what: 'the scheduled reaper removing the abandoned blob',
+    });
     expect(await blobs.stat(fresh)).toEqual({ size: 9 });
     const remaining = await store.pendingUploads.listStartedBefore('9999-01-01T00:00:00.000Z', 10);
     expect(remaining.map((u) => u.blobStoragePath)).toEqual([fresh]);

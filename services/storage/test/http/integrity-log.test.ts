@@ -3,7 +3,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Scopes, type DataElement, type Instance } from '@forms/contracts';
-import { TestIssuer } from '@forms/test-support';
+import { eventually, TestIssuer } from '@forms/test-support';
 import { SAMPLE_APP, viaApp } from '../support/storage-harness';
 import { downloadOverHttp, uploadOverHttp } from '../support/http-transfer';
 import { startStorageProcess, stopStorageProcess, type StorageProcess } from '../support/storage-child';
@@ -48,21 +48,20 @@ it('logs damaged content at error level with the data element, its blob and the 
   expect(download).toMatchObject({ status: 500, complete: true });
   expect(JSON.parse(download.text)).toMatchObject({ code: 'DATA_CONTENT_DAMAGED' });
 
-  const deadline = Date.now() + 10_000;
-  let line: Record<string, unknown> | undefined;
-  while (!line && Date.now() < deadline) {
-    line = storage!
-      .output()
-      .split('\n')
-      .filter((text) => text.includes('stored content is damaged'))
-      .map((text) => JSON.parse(text) as Record<string, unknown>)[0];
-    if (!line) await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+  const line = await eventually(
+    () =>
+      storage!
+        .output()
+        .split('\n')
+        .filter((text) => text.includes('stored content is damaged'))
+        .map((text) => JSON.parse(text) as Record<string, unknown>)[0],
+    { intervalMs: 100, what: 'the log line on the damaged content' },
+  );
   expect(line).toMatchObject({
     level: 50,
     dataElementId: element.id,
     blobStoragePath: element.blobStoragePath,
     reason: 'sha256 differs from the recorded contentHash',
   });
-  expect(line?.reqId).toBeDefined();
+  expect(line.reqId).toBeDefined();
 }, 60_000);
