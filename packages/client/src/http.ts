@@ -4,7 +4,7 @@ import contentDisposition from 'content-disposition';
 import { Agent, request, type Dispatcher } from 'undici';
 import { ACCESS_TOKEN_HEADER, DomainError, STATUS_BY_KIND } from '@forms/contracts';
 import type { ErrorKind } from '@forms/contracts';
-import { currentDeadline, type Deadline } from './deadline';
+import type { Deadline } from './deadline';
 
 /**
  * The request, error and timeout machinery every client in this package shares (internal: index.ts only
@@ -123,13 +123,20 @@ export class HttpClient {
   private readonly accessToken: (() => Promise<string>) | undefined;
 
   constructor(
-    options: HttpClientOptions,
+    private readonly options: HttpClientOptions,
     private readonly service: ServiceIdentity,
+    /** Bounds every call besides `timeoutMs` (see `within`). */
+    private readonly deadline?: Deadline,
   ) {
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.dispatcher = options.dispatcher ?? sharedDispatcher;
     this.accessToken = options.accessToken;
+  }
+
+  /** This client (same pool, same token), each call bounded also by what is left of `deadline`. */
+  within(deadline: Deadline): HttpClient {
+    return new HttpClient(this.options, this.service, deadline);
   }
 
   async json<T>(path: string, call: Call): Promise<T> {
@@ -192,8 +199,8 @@ export class HttpClient {
    * One call under one deadline of `timeoutMs`, covering connecting, sending, the response headers and reading
    * the body with `read`. A streamed upload moves the deadline on with every chunk sent (it may be any size, but
    * may not stall), and a `streamed` answer is handed over after its headers (its body then has an idle timeout
-   * of `timeoutMs`). Inside `withDeadline` the deadline is never later than what is left of the surrounding one,
-   * and upload progress moves that on too. Non-2xx answers become DomainErrors.
+   * of `timeoutMs`). A client made `within` a deadline never waits longer than what is left of it, and upload
+   * progress moves that on too. Non-2xx answers become DomainErrors.
    */
   private async exchange<T>(pathOrUrl: string, call: Call, read: Reader<T>, options: { streamed?: boolean } = {}): Promise<T> {
     const url = /^https?:\/\//.test(pathOrUrl) ? pathOrUrl : `${this.baseUrl}${pathOrUrl}`;
@@ -207,8 +214,8 @@ export class HttpClient {
     let body: string | Buffer | Readable | undefined;
     let upload: Readable | undefined;
     let uploadFailure: { error: unknown } | undefined;
-    // The shorter of this client's timeout and what is left of the surrounding deadline (withDeadline).
-    const deadline = currentDeadline();
+    // The shorter of this client's timeout and what is left of the deadline it is bounded by (within).
+    const deadline = this.deadline;
     const waitMs = deadline === undefined ? this.timeoutMs : Math.min(this.timeoutMs, deadline.remainingMs());
     if (waitMs <= 0) {
       if (call.content?.body instanceof Readable) call.content.body.destroy();
@@ -357,7 +364,7 @@ function headerValue(value: string | string[] | undefined): string | undefined {
 
 /**
  * The upload's chunks, as they are read (backpressure kept), restarting the call's deadline with each one and
- * moving the surrounding deadline (withDeadline) on.
+ * moving on the deadline the client is bounded by (within).
  * A failure of the upload itself (the caller's stream) is reported to `sourceFailed`, told apart from the
  * transport giving up on the body (which destroys the stream too).
  */

@@ -1,6 +1,6 @@
 export * from './storage-client';
 export * from './app-client';
 export * from './token-client';
-export { Deadline, currentDeadline, withDeadline, withoutDeadline } from './deadline';
+export { Deadline } from './deadline';
 export * from './events-client';
 export * from './event-signature';

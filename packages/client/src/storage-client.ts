@@ -22,6 +22,7 @@ import type {
 } from '@forms/contracts';
 import { HttpClient, ifMatch, segments, toSearchParams, type ContentOptions, type DataDownload, type QueryValues, type Versioned } from './http';
 import { creationRequest } from './creation-request';
+import type { Deadline } from './deadline';
 import { multipartCreation, type InitialDataPart } from './multipart';
 
 export { kindForStatus, parseEtag, type ContentOptions, type DataDownload, type Versioned } from './http';
@@ -110,6 +111,11 @@ export interface StorageApi {
   setDataLock(token: string, instanceId: string, dataId: string, locked: boolean): Promise<DataElement>;
   /** Throws unless storage answers /ready with 200. */
   ready(): Promise<void>;
+  /**
+   * This client with each call bounded also by what is left of `deadline` (one deadline for all the calls of an
+   * incoming request); upload progress moves it on.
+   */
+  within(deadline: Deadline): StorageApi;
 }
 
 export class StorageClient implements StorageApi {
@@ -117,6 +123,14 @@ export class StorageClient implements StorageApi {
 
   constructor(options: StorageClientOptions) {
     this.http = new HttpClient(options, { name: 'Storage', codePrefix: 'STORAGE' });
+  }
+
+  within(deadline: Deadline): StorageApi {
+    // A view of this object rather than a new client: one wrapped by Object.create (a test's or a spy's
+    // overrides) keeps its own methods.
+    const bounded = Object.create(this) as { http: HttpClient };
+    bounded.http = this.http.within(deadline);
+    return bounded as unknown as StorageApi;
   }
 
   async getApplication(token: string, appId: string): Promise<Application | null> {

@@ -7,7 +7,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import { DomainError } from '@forms/contracts';
-import { StorageClient } from '../src';
+import { Deadline, StorageClient } from '../src';
 
 const INSTANCE_ID = '50001/00000000-0000-4000-8000-000000000000';
 
@@ -95,6 +95,26 @@ test('the deadline is one for the whole call, not one per phase', async () => {
   }
 });
 
+test('a client within a deadline shares it between its calls; the client itself is not bounded by it', async () => {
+  // Answers after 250 ms: one call fits a 400 ms deadline, the second does not fit what is left of it.
+  const server = await serve((_request, response) => {
+    setTimeout(() => response.writeHead(200, { 'content-type': 'application/json', etag: '"3"' }).end(instanceJson), 250);
+  });
+  try {
+    const client = new StorageClient({ baseUrl: server.url, timeoutMs: 2_000 });
+    const bounded = client.within(Deadline.after(400));
+    expect((await bounded.getInstance('t', INSTANCE_ID)).version).toBe(3);
+    const started = Date.now();
+    expect(await failure(bounded.getInstance('t', INSTANCE_ID))).toMatchObject({ code: 'STORAGE_TIMEOUT' });
+    expect(Date.now() - started).toBeLessThan(400);
+    // A spent deadline refuses at once, without a request; the client it came from still has its own timeout.
+    expect(await failure(bounded.getInstance('t', INSTANCE_ID))).toMatchObject({ code: 'STORAGE_TIMEOUT' });
+    expect((await client.getInstance('t', INSTANCE_ID)).version).toBe(3);
+  } finally {
+    await server.close();
+  }
+});
+
 describe('streamed uploads', () => {
   let server: TestServer;
   beforeAll(async () => {
@@ -126,6 +146,14 @@ describe('streamed uploads', () => {
     const { stream, hash } = trickle(10, 100); // ~1 s in all
     const element = await client.uploadData('t', INSTANCE_ID, 'bigfile', stream, { contentType: 'application/octet-stream' });
     expect(element).toEqual({ contentHash: hash });
+  });
+
+  test('upload progress moves on the deadline a client is within', async () => {
+    const bounded = new StorageClient({ baseUrl: server.url, timeoutMs: 300 }).within(Deadline.after(300));
+    const { stream, hash } = trickle(10, 100); // ~1 s in all, three times the deadline
+    expect(await bounded.uploadData('t', INSTANCE_ID, 'bigfile', stream, { contentType: 'application/octet-stream' })).toEqual({ contentHash: hash });
+    // The deadline now ends 300 ms after the last chunk, not 300 ms after the start: the next call has time left.
+    expect((await bounded.getInstance('t', INSTANCE_ID)).value).toHaveProperty('contentHash');
   });
 
   test('an upload that stalls for longer than the deadline times out', async () => {

@@ -1,6 +1,6 @@
 import type { AppDefinition } from '@forms/app-definition';
 import { authOptionsFromConfig, authPlugin } from '@forms/auth-plugin';
-import { withDeadline, type StorageApi } from '@forms/client';
+import type { StorageApi } from '@forms/client';
 import { createServer, healthRoutes, openApi, type LoggerOptions, type TypedFastify } from '@forms/service-kit';
 import type { AppServiceConfig } from './config';
 import { appContextPlugin } from './plugins/app-context';
@@ -31,13 +31,6 @@ export async function buildAppService(options: AppServiceOptions): Promise<Typed
     bodyLimit: maxFormDataBytes,
   });
 
-  // One deadline per request for all the storage calls it makes: STORAGE_TIMEOUT_MS from its arrival (moved on
-  // by streamed upload progress). A request needing several calls to a hung storage is answered (504) within that
-  // time, not within one timeout per call.
-  app.addHook('preHandler', (_request, reply, done) => {
-    withDeadline(config.STORAGE_TIMEOUT_MS, done, Date.now() - reply.elapsedTime);
-  });
-
   await app.register(openApi, {
     title: `${definition.metadata.id} app API`,
     description: `Instances, form data, attachments and process of the app ${definition.metadata.id}.`,
@@ -51,6 +44,7 @@ export async function buildAppService(options: AppServiceOptions): Promise<Typed
     clock: options.clock ?? (() => new Date().toISOString()),
     log: app.log,
     maxFormDataBytes,
+    storageTimeoutMs: config.STORAGE_TIMEOUT_MS,
   });
   await app.register(healthRoutes, { checks: [{ name: 'storage', check: () => storage.ready() }] });
   await app.register(

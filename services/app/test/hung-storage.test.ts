@@ -51,14 +51,16 @@ beforeAll(async () => {
   real = new StorageClient({ baseUrl: storageUrl, timeoutMs: TIMEOUT_MS, accessToken: async () => appToken });
   await registerInStorage(definition, real, appToken);
   // While `stallAfterRead` is set, storage is slow to answer the first read of a request (stopped for 60 % of the
-  // timeout) and stops for good right after, before the app's next call.
+  // timeout) and stops for good right after, before the app's next call. The read goes through `this`: the
+  // request's view of the client (StorageApi.within), bounded by its deadline.
+  const getInstance = StorageClient.prototype.getInstance;
   const stopping: StorageApi = Object.assign(Object.create(real) as StorageClient, {
-    getInstance: async (...args: Parameters<StorageClient['getInstance']>) => {
-      if (!stallAfterRead) return real.getInstance(...args);
+    async getInstance(this: StorageClient, ...args: Parameters<StorageClient['getInstance']>) {
+      if (!stallAfterRead) return getInstance.apply(this, args);
       storage.child.kill('SIGSTOP');
       const resume = setTimeout(() => storage.child.kill('SIGCONT'), TIMEOUT_MS * 0.6);
       try {
-        return await real.getInstance(...args);
+        return await getInstance.apply(this, args);
       } finally {
         clearTimeout(resume);
         storage.child.kill('SIGSTOP');

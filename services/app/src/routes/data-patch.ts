@@ -38,9 +38,8 @@ const PatchRequestMultiple = Type.Object(
  * data limit and 100 levels deep, parsed here rather than by the data routes (which take their bodies raw).
  */
 const dataPatchRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const ctx = app.appContext;
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: ctx.maxFormDataBytes }, (_request, text, done) => {
+  app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: app.appContext.maxFormDataBytes }, (_request, text, done) => {
     try {
       assertJsonDepth(text as string);
       done(null, JSON.parse(text as string));
@@ -65,7 +64,7 @@ const dataPatchRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const { patch, ignoredValidators } = parsePatchRequest(request.body);
       const dataElementId = request.params.dataGuid.toLowerCase();
       const version = expectedVersion(request);
-      const outcome = await patchFormElements(ctx, callerOf(request), instanceIdOf(request.params), [{ dataElementId, patch }], {
+      const outcome = await patchFormElements(request.appContext, callerOf(request), instanceIdOf(request.params), [{ dataElementId, patch }], {
         ...(ignoredValidators && { ignoredValidators }),
         ...(version !== undefined && { expectedVersion: version }),
       });
@@ -89,7 +88,7 @@ const dataPatchRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request) => {
       const { patches, ignoredValidators } = parseMultiPatchRequest(request.body);
-      const outcome = await patchFormElements(ctx, callerOf(request), instanceIdOf(request.params), patches, ignoredValidators ? { ignoredValidators } : {});
+      const outcome = await patchFormElements(request.appContext, callerOf(request), instanceIdOf(request.params), patches, ignoredValidators ? { ignoredValidators } : {});
       return { validationIssues: issuesBySource(outcome.validationIssues), newDataModels: outcome.newDataModels, instance: outcome.instance };
     },
   );

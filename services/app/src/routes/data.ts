@@ -38,7 +38,6 @@ function calculationResult(reply: { header: (k: string, v: string) => unknown },
  * (streamed through to storage). Bodies reach the routes unparsed, so each kind is read the right way.
  */
 const dataRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const ctx = app.appContext;
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
   const body = (request: FastifyRequest) => request.body as Readable;
@@ -59,17 +58,17 @@ const dataRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const instanceId = instanceIdOf(request.params);
       const { dataType } = request.query;
       const contentType = request.headers['content-type'];
-      if (ctx.definition.models.has(dataType)) {
+      if (request.appContext.definition.models.has(dataType)) {
         // The format is known from the header: an unreadable one is refused before the body is read.
         const format = formatOf(contentType);
-        const result = await createFormData(ctx, caller, instanceId, dataType, await readText(body(request), ctx.maxFormDataBytes), format);
+        const result = await createFormData(request.appContext, caller, instanceId, dataType, await readText(body(request), request.appContext.maxFormDataBytes), format);
         reply.code(201).header('etag', etagOf(result.dataElement.version));
         return result.dataElement;
       }
       if (!contentType) throw new DomainError('invalid', 'CONTENT_TYPE_REQUIRED', 'Send the content type of the attachment in Content-Type.');
       const filename = filenameOf(request.headers['content-disposition']);
       const length = contentLengthOf(request);
-      const element = await addAttachment(ctx, caller, instanceId, dataType, {
+      const element = await addAttachment(request.appContext, caller, instanceId, dataType, {
         contentType,
         body: body(request),
         ...(filename && { filename }),
@@ -94,10 +93,10 @@ const dataRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const caller = callerOf(request);
       const instanceId = instanceIdOf(request.params);
       const dataId = request.params.dataGuid.toLowerCase();
-      const { instance } = await loadInstance(ctx, caller, instanceId);
+      const { instance } = await loadInstance(request.appContext, caller, instanceId);
       const element = instance.data.find((d) => d.id === dataId);
-      if (element && ctx.definition.models.has(element.dataType)) {
-        const { data, model } = await readFormData(ctx, caller, instance, element);
+      if (element && request.appContext.definition.models.has(element.dataType)) {
+        const { data, model } = await readFormData(request.appContext, caller, instance, element);
         const format = acceptedFormat(request);
         return reply
           .header('etag', etagOf(element.version))
@@ -105,7 +104,7 @@ const dataRoutes: FastifyPluginAsyncTypebox = async (app) => {
           .send(serializeFormData(data, format, model));
       }
       if (!element) throw AppErrors.dataElementNotFound();
-      const download = await ctx.storage.downloadData(caller.token, instanceId, dataId);
+      const download = await request.appContext.storage.downloadData(caller.token, instanceId, dataId);
       // Never rendered inline on the app's origin, never sniffed into another type.
       reply.header('content-disposition', attachmentDisposition(download.filename)).header('x-content-type-options', 'nosniff');
       return reply.header('etag', etagOf(download.version)).header('content-length', download.size).type(download.contentType).send(download.body);
@@ -125,11 +124,11 @@ const dataRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request, reply) => {
       const format = formatOf(request.headers['content-type']);
       const result = await replaceFormData(
-        ctx,
+        request.appContext,
         callerOf(request),
         instanceIdOf(request.params),
         request.params.dataGuid.toLowerCase(),
-        await readText(body(request), ctx.maxFormDataBytes),
+        await readText(body(request), request.appContext.maxFormDataBytes),
         format,
         expectedVersion(request),
       );
@@ -143,8 +142,8 @@ const dataRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request, reply) => {
       const caller = callerOf(request);
       const instanceId = instanceIdOf(request.params);
-      await loadInstance(ctx, caller, instanceId);
-      await ctx.storage.deleteData(caller.token, instanceId, request.params.dataGuid.toLowerCase(), expectedVersion(request));
+      await loadInstance(request.appContext, caller, instanceId);
+      await request.appContext.storage.deleteData(caller.token, instanceId, request.params.dataGuid.toLowerCase(), expectedVersion(request));
       return reply.code(204).send(null);
     },
   );

@@ -10,7 +10,6 @@ const tags = ['Instances'];
 
 /** After instantiation: a party's unfinished instances, the org's confirmation and substatus, deletion. All through storage. */
 const instanceLifecycleRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const ctx = app.appContext;
 
   app.get(
     '/instances/:instanceOwnerPartyId/active',
@@ -22,7 +21,7 @@ const instanceLifecycleRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: Type.Array(SimpleInstance), ...problems(401, 403, 503, 504) },
       },
     },
-    async (request) => activeInstances(ctx, callerOf(request), request.params.instanceOwnerPartyId),
+    async (request) => activeInstances(request.appContext, callerOf(request), request.params.instanceOwnerPartyId),
   );
 
   app.post(
@@ -36,7 +35,7 @@ const instanceLifecycleRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      const instance = await confirmComplete(ctx, callerOf(request), instanceIdOf(request.params));
+      const instance = await confirmComplete(request.appContext, callerOf(request), instanceIdOf(request.params));
       reply.header('etag', etagOf(instance.version));
       return instance;
     },
@@ -54,7 +53,7 @@ const instanceLifecycleRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      const instance = await setSubstatus(ctx, callerOf(request), instanceIdOf(request.params), request.body);
+      const instance = await setSubstatus(request.appContext, callerOf(request), instanceIdOf(request.params), request.body);
       reply.header('etag', etagOf(instance.version));
       return instance;
     },
@@ -71,7 +70,7 @@ const instanceLifecycleRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: Instance, ...problems(401, 403, 404, 409, 503, 504) },
       },
     },
-    async (request) => deleteInstance(ctx, callerOf(request), instanceIdOf(request.params), request.query.hard ?? false),
+    async (request) => deleteInstance(request.appContext, callerOf(request), instanceIdOf(request.params), request.query.hard ?? false),
   );
 };
 

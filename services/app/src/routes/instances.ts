@@ -112,7 +112,6 @@ async function multipartRequest(request: FastifyRequest): Promise<{ template: In
 
 /** Creating instances and reading their status. */
 const instanceRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const ctx = app.appContext;
   await app.register(multipart, { throwFileSizeLimit: true });
 
   app.post(
@@ -133,12 +132,12 @@ const instanceRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const caller = callerOf(request);
       if (!request.isMultipart()) {
         const template = (request.body ?? {}) as InstanceTemplate;
-        const instance = await instantiate(ctx, caller, partyIdFor(request, request.query.instanceOwnerPartyId, template), template);
+        const instance = await instantiate(request.appContext, caller, partyIdFor(request, request.query.instanceOwnerPartyId, template), template);
         reply.code(201).header('etag', etagOf(instance.version));
         return instance;
       }
       const { template, parts } = await multipartRequest(request);
-      const instance = await instantiate(ctx, caller, partyIdFor(request, request.query.instanceOwnerPartyId, template), template, parts);
+      const instance = await instantiate(request.appContext, caller, partyIdFor(request, request.query.instanceOwnerPartyId, template), template, parts);
       reply.code(201).header('etag', etagOf(instance.version));
       return instance;
     },
@@ -157,7 +156,7 @@ const instanceRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request, reply) => {
       const { sourceInstanceId, prefill, ...template } = request.body;
       if (sourceInstanceId) throw new DomainError('invalid', 'COPY_NOT_SUPPORTED', 'Creating an instance as a copy of another (sourceInstanceId) is not supported.');
-      const instance = await instantiate(ctx, callerOf(request), partyIdFor(request, undefined, template), { ...template, ...(prefill && { prefill }) });
+      const instance = await instantiate(request.appContext, callerOf(request), partyIdFor(request, undefined, template), { ...template, ...(prefill && { prefill }) });
       reply.code(201).header('etag', etagOf(instance.version));
       return instance;
     },
@@ -174,7 +173,7 @@ const instanceRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      const { instance, version } = await loadInstance(ctx, callerOf(request), instanceIdOf(request.params));
+      const { instance, version } = await loadInstance(request.appContext, callerOf(request), instanceIdOf(request.params));
       reply.header('etag', etagOf(version));
       return instance;
     },
@@ -191,7 +190,7 @@ const instanceRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: ValidationIssues, ...problems(401, 403, 404, 409) },
       },
     },
-    async (request) => toAltinnIssues(await validateCurrentTask(ctx, callerOf(request), instanceIdOf(request.params))),
+    async (request) => toAltinnIssues(await validateCurrentTask(request.appContext, callerOf(request), instanceIdOf(request.params))),
   );
 
   app.get(
@@ -206,7 +205,7 @@ const instanceRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) =>
-      toAltinnIssues(await validateCurrentTask(ctx, callerOf(request), instanceIdOf(request.params), request.params.dataGuid.toLowerCase())),
+      toAltinnIssues(await validateCurrentTask(request.appContext, callerOf(request), instanceIdOf(request.params), request.params.dataGuid.toLowerCase())),
   );
 };
 

@@ -28,8 +28,7 @@ const AppProcessState = Type.Composite(
 
 /** The instance's process: where it is, moving it on, and how it got there. */
 const processRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const ctx = app.appContext;
-  const processTasks = [...ctx.definition.process.elements.values()].flatMap((element) =>
+  const processTasks = [...app.appContext.definition.process.elements.values()].flatMap((element) =>
     element.kind === 'task' ? [{ altinnTaskType: element.taskType, elementId: element.id }] : [],
   );
   const appProcessState = (process: Static<typeof ProcessState>) => ({ ...process, processTasks });
@@ -38,7 +37,7 @@ const processRoutes: FastifyPluginAsyncTypebox = async (app) => {
     `${INSTANCE_PATH}/process`,
     { schema: { tags, summary: 'Current process state', params: InstanceParams, response: { 200: AppProcessState, ...problems(401, 403, 404) } } },
     async (request, reply) => {
-      const { instance, version } = await loadInstance(ctx, callerOf(request), instanceIdOf(request.params));
+      const { instance, version } = await loadInstance(request.appContext, callerOf(request), instanceIdOf(request.params));
       reply.header('etag', etagOf(version));
       return appProcessState(instance.process);
     },
@@ -54,7 +53,7 @@ const processRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: Type.Array(Type.String()), ...problems(401, 403, 404, 409) },
       },
     },
-    async (request) => nextElements(ctx, callerOf(request), instanceIdOf(request.params)),
+    async (request) => nextElements(request.appContext, callerOf(request), instanceIdOf(request.params)),
   );
 
   app.put(
@@ -86,7 +85,7 @@ const processRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const action = request.body.action;
-      const instance = await moveToNextStep(ctx, callerOf(request), instanceIdOf(request.params), {
+      const instance = await moveToNextStep(request.appContext, callerOf(request), instanceIdOf(request.params), {
         ...(expectedVersion(request) !== undefined && { expectedVersion: expectedVersion(request) }),
         ...(request.query.currentTask !== undefined && { expectedTask: request.query.currentTask }),
         ...(action !== undefined && { action }),
@@ -106,7 +105,7 @@ const processRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: ProcessHistoryList, ...problems(401, 403, 404) },
       },
     },
-    async (request) => ({ processHistory: await processHistory(ctx, callerOf(request), instanceIdOf(request.params)) }),
+    async (request) => ({ processHistory: await processHistory(request.appContext, callerOf(request), instanceIdOf(request.params)) }),
   );
 };
 

@@ -3,7 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { serializeFormData } from '@forms/app-definition';
 import { Type } from '@sinclair/typebox';
 import { PartyId } from '@forms/contracts';
-import { formModel, type AppContext } from '../domain/app-context';
+import { formModel } from '../domain/app-context';
 import { toAltinnIssues } from '../domain/issues';
 import { anonymousModel, calculateStateless, prefillStateless, statelessPartyOf } from '../domain/stateless';
 import { validateStateless } from '../domain/validation';
@@ -29,9 +29,9 @@ const ModelAnswer = {
 };
 
 /** The model in the representation the caller accepts: XML when it asks for it, else JSON. */
-function sendModel(ctx: AppContext, request: FastifyRequest, reply: FastifyReply, dataType: string, data: Record<string, unknown>) {
+function sendModel(request: FastifyRequest, reply: FastifyReply, dataType: string, data: Record<string, unknown>) {
   if (!/\b(application|text)\/xml\b/.test(request.headers.accept ?? '')) return reply.send(data);
-  return reply.type('application/xml; charset=utf-8').send(serializeFormData(data, 'xml', formModel(ctx, dataType)));
+  return reply.type('application/xml; charset=utf-8').send(serializeFormData(data, 'xml', formModel(request.appContext, dataType)));
 }
 
 const AnonymousQuery = Type.Object({ dataType: DataType, language: Type.Optional(Type.String({ maxLength: 8 })) }, { additionalProperties: false });
@@ -45,9 +45,8 @@ function statelessCall(request: FastifyRequest) {
 
 /** The app's rules without an instance: calculate, prefill and validate form data; anonymously where a data type allows it. */
 const statelessRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const ctx = app.appContext;
   // XML models are read as text and parsed against the model (no DTDs), as form data is.
-  app.addContentTypeParser(['application/xml', 'text/xml'], { parseAs: 'string', bodyLimit: ctx.maxFormDataBytes }, (_request, text, done) => done(null, text));
+  app.addContentTypeParser(['application/xml', 'text/xml'], { parseAs: 'string', bodyLimit: app.appContext.maxFormDataBytes }, (_request, text, done) => done(null, text));
 
   app.post(
     '/v1/data',
@@ -63,7 +62,7 @@ const statelessRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const { caller, partyId } = statelessCall(request);
-      return sendModel(ctx, request, reply, request.query.dataType, await calculateStateless(ctx, caller, request.query.dataType, request.body, partyId));
+      return sendModel(request, reply, request.query.dataType, await calculateStateless(request.appContext, caller, request.query.dataType, request.body, partyId));
     },
   );
 
@@ -74,7 +73,7 @@ const statelessRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const { caller, partyId } = statelessCall(request);
-      return sendModel(ctx, request, reply, request.query.dataType, await prefillStateless(ctx, caller, request.query.dataType, partyId));
+      return sendModel(request, reply, request.query.dataType, await prefillStateless(request.appContext, caller, request.query.dataType, partyId));
     },
   );
 
@@ -92,8 +91,8 @@ const statelessRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request) => {
       const { caller, partyId } = statelessCall(request);
-      anonymousModel(ctx, request.query.dataType, false);
-      return toAltinnIssues(await validateStateless(ctx, caller, request.query.dataType, request.body, partyId));
+      anonymousModel(request.appContext, request.query.dataType, false);
+      return toAltinnIssues(await validateStateless(request.appContext, caller, request.query.dataType, request.body, partyId));
     },
   );
 
@@ -110,8 +109,8 @@ const statelessRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      anonymousModel(ctx, request.query.dataType, true);
-      return sendModel(ctx, request, reply, request.query.dataType, await calculateStateless(ctx, undefined, request.query.dataType, request.body, ''));
+      anonymousModel(request.appContext, request.query.dataType, true);
+      return sendModel(request, reply, request.query.dataType, await calculateStateless(request.appContext, undefined, request.query.dataType, request.body, ''));
     },
   );
 
@@ -122,8 +121,8 @@ const statelessRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: { tags, summary: 'A prefilled model without a token, for data types with allowAnonymousOnStateless', querystring: AnonymousQuery, response: { 200: ModelAnswer, ...problems(400, 403) } },
     },
     async (request, reply) => {
-      anonymousModel(ctx, request.query.dataType, true);
-      return sendModel(ctx, request, reply, request.query.dataType, await prefillStateless(ctx, undefined, request.query.dataType, ''));
+      anonymousModel(request.appContext, request.query.dataType, true);
+      return sendModel(request, reply, request.query.dataType, await prefillStateless(request.appContext, undefined, request.query.dataType, ''));
     },
   );
 };
