@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { Readable } from 'node:stream';
 import contentDisposition from 'content-disposition';
-import { Agent, request, type Dispatcher } from 'undici';
+import { Agent, type Dispatcher } from 'undici';
 import { ACCESS_TOKEN_HEADER, DomainError, STATUS_BY_KIND } from '@forms/contracts';
 import type { ErrorKind } from '@forms/contracts';
 import type { Deadline } from './deadline';
@@ -121,6 +121,9 @@ export class HttpClient {
   private readonly dispatcher: Dispatcher;
 
   private readonly accessToken: (() => Promise<string>) | undefined;
+  /** The base URL's origin and path: a call goes to the dispatcher as these, its URL never parsed again. */
+  private readonly origin: string;
+  private readonly basePath: string;
 
   constructor(
     private readonly options: HttpClientOptions,
@@ -132,6 +135,9 @@ export class HttpClient {
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.dispatcher = options.dispatcher ?? sharedDispatcher;
     this.accessToken = options.accessToken;
+    const base = new URL(this.baseUrl);
+    this.origin = base.origin;
+    this.basePath = base.pathname.replace(/\/+$/, '');
   }
 
   /** This client (same pool, same token), each call bounded also by what is left of `deadline`. */
@@ -203,7 +209,7 @@ export class HttpClient {
    * progress moves that on too. Non-2xx answers become DomainErrors.
    */
   private async exchange<T>(pathOrUrl: string, call: Call, read: Reader<T>, options: { streamed?: boolean } = {}): Promise<T> {
-    const url = /^https?:\/\//.test(pathOrUrl) ? pathOrUrl : `${this.baseUrl}${pathOrUrl}`;
+    const target = /^https?:\/\//.test(pathOrUrl) ? originAndPath(new URL(pathOrUrl)) : { origin: this.origin, path: `${this.basePath}${pathOrUrl}` };
     const headers: Record<string, string> = { ...call.headers };
     if (call.token) headers.authorization = `Bearer ${call.token}`;
     if (this.accessToken) {
@@ -263,8 +269,8 @@ export class HttpClient {
 
     let answer: Dispatcher.ResponseData;
     try {
-      answer = await request(url, {
-        dispatcher: this.dispatcher,
+      answer = await this.dispatcher.request({
+        ...target,
         method: (call.method ?? 'GET') as Dispatcher.HttpMethod,
         headers,
         body,
@@ -393,6 +399,8 @@ async function* chunksMovingDeadline(
     await chunks.return?.();
   }
 }
+
+const originAndPath = (url: URL) => ({ origin: url.origin, path: `${url.pathname}${url.search}` });
 
 export function filenameOf(header: string | null): string | undefined {
   if (!header) return undefined;
