@@ -3,7 +3,8 @@ import { multipartCreation } from './multipart';
 
 /** Altinn's ProcessHistoryItem (as the app answers it, from storage) and SimpleInstance (a party's active instances). */
 export type { ProcessHistoryItem, SimpleInstance };
-import { HttpClient, ifMatch, parseEtag, segments, toSearchParams, type Body, type ContentOptions, type DataDownload, type HttpResponse, type Versioned } from './http';
+import { HttpClient, type Body, type ContentOptions, type DataDownload, type HttpResponse, type Versioned } from './http';
+import { ifMatch, parseEtag, segments, toSearchParams } from './http-values';
 
 /**
  * Typed client of one app's API (`<baseUrl>/<org>/<app>`), for end-user systems, integrations and the CLI.

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { CloudEvent, CreatedEventSubscription, EventDeadLetter, EventSubscription, SubscriptionRequest } from '@forms/contracts';
-import { HttpClient, segments, toSearchParams } from './http';
+import { HttpClient } from './http';
+import { segments, toSearchParams } from './http-values';
 
 /**
  * Typed client of the events service (`<baseUrl>/events/api/v1`): subscriptions and the pull feed. Errors are

@@ -1,10 +1,10 @@
 import { EventEmitter } from 'node:events';
 import { Readable } from 'node:stream';
-import contentDisposition from 'content-disposition';
 import { Agent, type Dispatcher } from 'undici';
 import { ACCESS_TOKEN_HEADER, DomainError, STATUS_BY_KIND } from '@forms/contracts';
 import type { ErrorKind } from '@forms/contracts';
 import type { Deadline } from './deadline';
+import { attachmentDisposition, filenameOf, headerValue, originAndPath, parseEtag } from './http-values';
 
 /**
  * The request, error and timeout machinery every client in this package shares (internal: index.ts only
@@ -64,29 +64,6 @@ const PROBLEM_MEMBERS = new Set(['type', 'title', 'status', 'code', 'detail', 'i
 
 export function kindForStatus(status: number): ErrorKind {
   return KIND_BY_STATUS.get(status) ?? (status >= 500 ? 'unavailable' : 'invalid');
-}
-
-/** The version in an ETag `"<version>"` (weak or strong); undefined when there is none. */
-export function parseEtag(etag: string | null | undefined): number | undefined {
-  const match = etag ? /^\s*(?:W\/)?"(\d{1,15})"\s*$/.exec(etag) : null;
-  return match ? Number(match[1]) : undefined;
-}
-
-/** `<a>/<b>` ids (app ids, instance ids) as path segments, each encoded. */
-export const segments = (id: string) => id.split('/').map(encodeURIComponent).join('/');
-
-export const ifMatch = (version: number | undefined): Record<string, string> => (version === undefined ? {} : { 'if-match': `"${version}"` });
-
-export type QueryValues = Record<string, string | number | boolean | string[] | undefined>;
-
-export function toSearchParams(query: QueryValues): string {
-  const params = new URLSearchParams();
-  for (const [key, value] of Object.entries(query)) {
-    if (value === undefined) continue;
-    for (const item of Array.isArray(value) ? value : [value]) params.append(key, String(item));
-  }
-  const text = params.toString();
-  return text ? `?${text}` : '';
 }
 
 /** An answer whose status was 2xx: headers, and the body as a Node stream (read it, or discard it). */
@@ -242,7 +219,7 @@ export class HttpClient {
     } else if (call.content) {
       const { options: content } = call.content;
       headers['content-type'] = content.contentType;
-      if (content.filename) headers['content-disposition'] = contentDisposition(content.filename, { type: 'attachment' });
+      if (content.filename) headers['content-disposition'] = attachmentDisposition(content.filename);
       if (call.content.body instanceof Readable) {
         upload = call.content.body;
         // Strings and buffers are measured by undici; a stream's length is only known when the caller says so.
@@ -364,10 +341,6 @@ export class HttpClient {
   }
 }
 
-function headerValue(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value[0] : value;
-}
-
 /**
  * The upload's chunks, as they are read (backpressure kept), restarting the call's deadline with each one and
  * moving on the deadline the client is bounded by (within).
@@ -397,16 +370,5 @@ async function* chunksMovingDeadline(
     }
   } finally {
     await chunks.return?.();
-  }
-}
-
-const originAndPath = (url: URL) => ({ origin: url.origin, path: `${url.pathname}${url.search}` });
-
-export function filenameOf(header: string | null): string | undefined {
-  if (!header) return undefined;
-  try {
-    return contentDisposition.parse(header).parameters.filename;
-  } catch {
-    return undefined; // a malformed header loses only the filename, not the download
   }
 }

@@ -20,12 +20,14 @@ import type {
   ReadStatus,
   Substatus,
 } from '@forms/contracts';
-import { HttpClient, ifMatch, segments, toSearchParams, type ContentOptions, type DataDownload, type QueryValues, type Versioned } from './http';
+import { HttpClient, type ContentOptions, type DataDownload, type Versioned } from './http';
+import { ifMatch, segments, toSearchParams, type QueryValues } from './http-values';
 import { creationRequest } from './creation-request';
 import type { Deadline } from './deadline';
 import { multipartCreation, type InitialDataPart } from './multipart';
 
-export { kindForStatus, parseEtag, type ContentOptions, type DataDownload, type Versioned } from './http';
+export { kindForStatus, type ContentOptions, type DataDownload, type Versioned } from './http';
+export { parseEtag } from './http-values';
 export type { InitialDataPart } from './multipart';
 
 /**
