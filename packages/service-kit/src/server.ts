@@ -73,8 +73,10 @@ export function createServer(options: ServerOptions): TypedFastify {
     forceCloseConnections: 'idle',
   }).withTypeProvider<TypeBoxTypeProvider>();
 
-  app.addHook('onRequest', async (request, reply) => {
+  // Hooks that run on every request take a callback: an async one costs a promise and a microtask each time.
+  app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
+    done();
   });
   refuseDeepJson(app);
   discardUnreadBodyOnAnswer(app);
@@ -116,7 +118,7 @@ function closeKeepAliveAfterShutdownStarts(app: TypedFastify): void {
 const discard = (): void => undefined;
 
 function discardUnreadBodyOnAnswer(app: TypedFastify): void {
-  app.addHook('onSend', async (request) => {
+  app.addHook('onSend', (request, _reply, payload, done) => {
     const body = request.raw;
     if (!body.complete && !body.destroyed) {
       body.unpipe();
@@ -126,6 +128,7 @@ function discardUnreadBodyOnAnswer(app: TypedFastify): void {
       body.on('data', discard);
       body.resume();
     }
+    done(null, payload);
   });
 }
 
