@@ -102,11 +102,12 @@ export class HttpClient {
   private readonly origin: string;
   private readonly basePath: string;
 
+  /** Bounds every call besides `timeoutMs` (see `within`). */
+  private readonly deadline: Deadline | undefined = undefined;
+
   constructor(
-    private readonly options: HttpClientOptions,
+    options: HttpClientOptions,
     private readonly service: ServiceIdentity,
-    /** Bounds every call besides `timeoutMs` (see `within`). */
-    private readonly deadline?: Deadline,
   ) {
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
@@ -119,7 +120,10 @@ export class HttpClient {
 
   /** This client (same pool, same token), each call bounded also by what is left of `deadline`. */
   within(deadline: Deadline): HttpClient {
-    return new HttpClient(this.options, this.service, deadline);
+    // A view sharing everything but the deadline: made once per incoming request, it parses and copies nothing.
+    const bounded = Object.create(this) as { deadline: Deadline | undefined };
+    bounded.deadline = deadline;
+    return bounded as unknown as HttpClient;
   }
 
   async json<T>(path: string, call: Call): Promise<T> {
