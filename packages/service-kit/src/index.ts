@@ -1,5 +1,6 @@
 export * from './server';
 export * from './problem-handler';
+export * from './multipart';
 export * from './health';
 export * from './openapi';
 export * from './run';

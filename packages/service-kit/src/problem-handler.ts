@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { isDomainError, STATUS_BY_KIND, type ProblemDetails } from '@forms/contracts';
+import { isMalformedMultipart } from './multipart';
 
 const PROBLEM_CONTENT_TYPE = 'application/problem+json; charset=utf-8';
 
@@ -62,6 +63,9 @@ function toProblem(error: FastifyError & { code?: string }): ProblemDetails {
     return problem(400, 'VALIDATION_FAILED', error.message, {
       errors: error.validation.map((v) => ({ path: v.instancePath, message: v.message, params: v.params })),
     });
+  }
+  if (isMalformedMultipart(error)) {
+    return problem(400, 'MALFORMED_MULTIPART', `The multipart body is malformed: ${error.message}.`);
   }
   const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 600 ? error.statusCode : 500;
   if (status >= 500 && !error.code?.startsWith('FST_') && status !== 503 && status !== 504) {

@@ -213,6 +213,26 @@ describe('instantiation leaves nothing behind when it fails', () => {
     expectProblem(response, 400, 'INSTANCE_PART_REQUIRED');
   });
 
+  test.each([
+    ['without a boundary', (contentType: string) => contentType.replace(/;.*$/, ''), (payload: Buffer) => payload],
+    ['cut off in an attachment', (contentType: string) => contentType, (payload: Buffer) => payload.subarray(0, payload.length - 40)],
+    ['cut off before its closing boundary', (contentType: string) => contentType, (payload: Buffer) => payload.subarray(0, payload.length - 4)],
+  ])('a multipart body %s: 400 MALFORMED_MULTIPART, and no instance in storage', async (_name, contentTypeOf, cut) => {
+    const before = await instanceCount(h, skd, SYSTEM_PARTY);
+    const body = multipart([
+      { name: 'instance', contentType: 'application/json', body: '{}' },
+      { name: 'receipt', contentType: 'application/pdf', body: Buffer.concat([Buffer.from('%PDF-1.7\n'), Buffer.alloc(2000, 7), Buffer.from('\n%%EOF\n')]), filename: 'receipt.pdf' },
+    ]);
+    const response = await h.app.inject({
+      method: 'POST',
+      url: `${h.base}/instances?instanceOwnerPartyId=${SYSTEM_PARTY}`,
+      headers: { ...system, 'content-type': contentTypeOf(body.contentType) },
+      payload: cut(Buffer.from(body.payload)),
+    });
+    expectProblem(response, 400, 'MALFORMED_MULTIPART');
+    expect(await instanceCount(h, skd, SYSTEM_PARTY)).toBe(before);
+  });
+
   test("the app's onInstantiate rule refuses synthetic parties with 403", async () => {
     const syntheticUser = bearer(h.storage.issuer.userToken({ userId: 9, partyId: '90001', scopes: [Scopes.instancesRead, Scopes.instancesWrite] }));
     const response = await h.app.inject({ method: 'POST', url: `${h.base}/instances?instanceOwnerPartyId=90001`, headers: syntheticUser, payload: {} });

@@ -7,7 +7,7 @@ import { Type } from '@sinclair/typebox';
 import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
 import { DataValues, DomainError, Instance, PartyId, Timestamp } from '@forms/contracts';
-import { etagOf } from '@forms/service-kit';
+import { etagOf, multipartParts } from '@forms/service-kit';
 import { AppErrors, loadInstance } from '../domain/app-context';
 import { toAltinnIssues } from '../domain/issues';
 import { instantiate, type DataPart, type InstanceTemplate } from '../domain/instantiation';
@@ -89,7 +89,7 @@ function parseTemplate(raw: string): InstanceTemplate {
 
 /** Reads `instance` (the template) and then the data parts of a multipart instantiation, in order. */
 async function multipartRequest(request: FastifyRequest): Promise<{ template: InstanceTemplate; parts: AsyncIterable<DataPart> }> {
-  const iterator = request.parts({ limits: { fileSize: MAX_PART_BYTES, parts: 50, fieldSize: MAX_TEMPLATE_BYTES } })[Symbol.asyncIterator]();
+  const iterator = multipartParts(request, { limits: { fileSize: MAX_PART_BYTES, parts: 50, fieldSize: MAX_TEMPLATE_BYTES } });
   const first = await iterator.next();
   if (first.done || first.value.fieldname !== 'instance') {
     throw new DomainError('invalid', 'INSTANCE_PART_REQUIRED', "The first part of a multipart instantiation must be 'instance'.");

@@ -2,6 +2,7 @@ import type { Readable } from 'node:stream';
 import type { MultipartFile, MultipartValue } from '@fastify/multipart';
 import type { FastifyRequest } from 'fastify';
 import { InstanceCreate } from '@forms/contracts';
+import { multipartParts } from '@forms/service-kit';
 import type { InitialData } from '../domain/instance-creation';
 import { StorageErrors } from '../domain/errors';
 import { storedFilename } from './initial-data';
@@ -20,7 +21,7 @@ export async function readMultipartCreation(
   request: FastifyRequest,
   maxPartBytes: number,
 ): Promise<{ input: InstanceCreate; parts: AsyncIterable<InitialData> }> {
-  const iterator = request.parts({ limits: { fileSize: maxPartBytes, parts: 51, fieldSize: MAX_INSTANCE_PART_BYTES } })[Symbol.asyncIterator]();
+  const iterator = multipartParts(request, { limits: { fileSize: maxPartBytes, parts: 51, fieldSize: MAX_INSTANCE_PART_BYTES } });
   // A sender that gives up half-way drops the connection; the part being read, or the wait for the
   // next one, would otherwise last forever (and hold up shutdown).
   let current: Readable | undefined;

@@ -137,6 +137,41 @@ describe.each<AdapterSet>(['embedded', 'mongo-s3'])('creating an instance with i
     expect(response.statusCode).toBe(400);
     expect(response.json()).toMatchObject({ code: 'INSTANCE_PART_REQUIRED' });
   });
+
+  const instancePart = (boundary: string, instanceGuid: string) =>
+    `--${boundary}\r\nContent-Disposition: form-data; name="instance"\r\nContent-Type: application/json\r\n\r\n` +
+    `${JSON.stringify({ instanceOwner: { partyId: OWNER_PARTY }, instanceGuid })}\r\n`;
+  it.each([
+    ['without a boundary', 'multipart/form-data', (guid: string) => instancePart('x', guid)],
+    ['with an empty boundary', 'multipart/form-data; boundary=""', (guid: string) => instancePart('x', guid)],
+    ['with a boundary longer than 70 characters', `multipart/form-data; boundary=${'b'.repeat(300)}`, (guid: string) => instancePart('b'.repeat(300), guid)],
+    [
+      'cut off in the middle of a data part',
+      'multipart/form-data; boundary=x',
+      (guid: string) => `${instancePart('x', guid)}--x\r\nContent-Disposition: form-data; name="attachment"; filename="proof.pdf"\r\nContent-Type: application/pdf\r\n\r\n%PDF-1.7\n${'7'.repeat(5000)}`,
+    ],
+    ['cut off in the instance part', 'multipart/form-data; boundary=x', (guid: string) => instancePart('x', guid)],
+    ['cut off in the headers of a part', 'multipart/form-data; boundary=x', (guid: string) => `${instancePart('x', guid)}--x\r\nContent-Disposition: form-da`],
+    [
+      'whose parts are whole but which has no closing boundary',
+      'multipart/form-data; boundary=x',
+      (guid: string) => `${instancePart('x', guid)}--x\r\nContent-Disposition: form-data; name="attachment"; filename="proof.pdf"\r\nContent-Type: application/pdf\r\n\r\n%PDF-1.7\n%%EOF\n\r\n--x\r\n`,
+    ],
+  ])('refuses a multipart body %s with 400 MALFORMED_MULTIPART, and stores nothing', async (_name, contentType, payload) => {
+    const instanceGuid = randomUUID();
+    const response = await h.app.inject({
+      method: 'POST',
+      url: `${API}/instances?appId=nav/sample-app`,
+      headers: { ...viaApp(h, h.auth.owner), 'content-type': contentType },
+      payload: payload(instanceGuid),
+    });
+    expect(response.statusCode).toBe(400);
+    expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(response.json()).toMatchObject({ code: 'MALFORMED_MULTIPART' });
+    expect(await h.app.storage.context.store.instances.get(instanceGuid)).toBeNull();
+    expect(await pendingUploads()).toEqual([]);
+    expect(await listStoredBlobs(h.config, `nav/sample-app/${instanceGuid}/`)).toEqual([]);
+  });
 });
 
 describe('a creation whose sender fails half-way', () => {
