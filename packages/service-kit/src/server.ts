@@ -79,8 +79,9 @@ export function createServer(options: ServerOptions): TypedFastify {
     done();
   });
   refuseDeepJson(app);
-  discardUnreadBodyOnAnswer(app);
-  closeKeepAliveAfterShutdownStarts(app);
+  const answeredMidBody = new Set<Socket>();
+  discardUnreadBodyOnAnswer(app, answeredMidBody);
+  closeKeepAliveAfterShutdownStarts(app, answeredMidBody);
   void app.register(problemHandler);
   return app;
 }
@@ -88,9 +89,10 @@ export function createServer(options: ServerOptions): TypedFastify {
 /**
  * `close()` ends idle keep-alive connections only once; a connection still busy at that moment (sending its
  * answer, or reading the rest of a refused body) would then idle on until its keep-alive timeout and hold
- * shutdown up. Until the server has closed, connections are ended as soon as they fall idle.
+ * shutdown up. Until the server has closed, connections are ended as soon as they fall idle, and so are those
+ * whose request was answered while its body was still coming (see discardUnreadBodyOnAnswer).
  */
-function closeKeepAliveAfterShutdownStarts(app: TypedFastify): void {
+function closeKeepAliveAfterShutdownStarts(app: TypedFastify, answeredMidBody: ReadonlySet<Socket>): void {
   let sweeper: NodeJS.Timeout | undefined;
   // Connections that never sent a byte (an HTTP client's spare one, say) are not "idle" to Node, and would
   // hold shutdown up until the headers timeout; with no request on them, dropping them loses nothing.
@@ -102,7 +104,7 @@ function closeKeepAliveAfterShutdownStarts(app: TypedFastify): void {
   app.addHook('preClose', async () => {
     sweeper = setInterval(() => {
       app.server.closeIdleConnections();
-      for (const socket of connections) if (socket.bytesRead === 0) socket.destroy();
+      for (const socket of connections) if (socket.bytesRead === 0 || answeredMidBody.has(socket)) socket.destroy();
     }, 50);
     sweeper.unref();
   });
@@ -117,8 +119,8 @@ function closeKeepAliveAfterShutdownStarts(app: TypedFastify): void {
  */
 const discard = (): void => undefined;
 
-function discardUnreadBodyOnAnswer(app: TypedFastify): void {
-  app.addHook('onSend', (request, _reply, payload, done) => {
+function discardUnreadBodyOnAnswer(app: TypedFastify, answeredMidBody: Set<Socket>): void {
+  app.addHook('onSend', (request, reply, payload, done) => {
     const body = request.raw;
     if (!body.complete && !body.destroyed) {
       body.unpipe();
@@ -127,6 +129,15 @@ function discardUnreadBodyOnAnswer(app: TypedFastify): void {
       // body that has 'data' listeners, so the rest is drained however late the reader lets go.
       body.on('data', discard);
       body.resume();
+      // A client that stops sending the rest keeps the request open until Node's request timeout (5 minutes):
+      // once the answer has gone out, shutdown may drop the connection (it loses nothing).
+      const socket = body.socket;
+      const settled = () => answeredMidBody.delete(socket);
+      reply.raw.once('finish', () => {
+        if (!body.complete) answeredMidBody.add(socket);
+      });
+      body.once('end', settled);
+      socket.once('close', settled);
     }
     done(null, payload);
   });

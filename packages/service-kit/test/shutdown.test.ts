@@ -89,3 +89,31 @@ test('an answer given before the body was read: the client finishes sending, rea
   await app.close();
   agent.destroy();
 }, 10_000);
+
+test('a client that stops sending the rest of a body already answered does not hold shutdown up', async () => {
+  const app = createServer({ name: 'stalled-body-test', logger: false });
+  app.addContentTypeParser('application/octet-stream', (_request, payload, done) => done(null, payload));
+  app.post('/upload', async (_request, reply) => reply.code(415).send({ refused: true }));
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const { port } = app.server.address() as AddressInfo;
+  const agent = new Agent({ keepAlive: true });
+
+  // A declared 8 MiB of which the client sends 64 KiB, reads the answer, and then sends nothing more: without the
+  // sweep, the server would wait for the rest until Node's request timeout (5 minutes).
+  let dropped: () => void = () => undefined;
+  const connectionDropped = new Promise<void>((resolve) => (dropped = resolve));
+  const answer = await new Promise<number>((resolve, reject) => {
+    const upload = request({ host: '127.0.0.1', port, path: '/upload', method: 'POST', agent, headers: { 'content-type': 'application/octet-stream', 'content-length': 8 * 1024 * 1024 } }, (response) => {
+      response.resume();
+      resolve(response.statusCode ?? 0);
+    });
+    upload.on('error', reject);
+    upload.on('close', () => dropped());
+    upload.write(Buffer.alloc(64 * 1024, 1));
+  });
+  expect(answer).toBe(415);
+  await app.close();
+  await connectionDropped;
+  expect(app.server.listening).toBe(false);
+  agent.destroy();
+}, 10_000);
