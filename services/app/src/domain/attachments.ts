@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import type { DataElement } from '@forms/contracts';
 import { AppErrors, loadInstance, type AppContext, type Caller } from './app-context';
+import { assertMayChangeData, dataTypeOf } from './data-access';
 import { ContentInspector, HEAD_BYTES, headMatchesDeclaredType, mediaTypeOf } from '@forms/content-check';
 
 export interface BinaryContent {
@@ -47,11 +48,13 @@ export function assertAttachmentType(ctx: AppContext, dataType: string): void {
  * Streams an attachment through to storage. The first bytes decide whether the content is what its
  * Content-Type claims before storage is called; a PDF's trailer is checked as the stream ends (a failure
  * aborts the upload, and storage keeps nothing). Storage checks the content again, and enforces the data
- * type's allowed types, size (while streaming) and count.
+ * type's allowed types, size (while streaming) and count; the app first holds the caller to the type's task and
+ * contributors (assertMayChangeData).
  */
 export async function addAttachment(ctx: AppContext, caller: Caller, instanceId: string, dataType: string, input: BinaryContent): Promise<DataElement> {
   assertAttachmentType(ctx, dataType);
-  await loadInstance(ctx, caller, instanceId);
+  const { instance } = await loadInstance(ctx, caller, instanceId);
+  assertMayChangeData(caller, instance, dataTypeOf(ctx, dataType));
   return storeAttachment(ctx, caller, instanceId, dataType, input);
 }
 

@@ -3,6 +3,7 @@ import { text } from 'node:stream/consumers';
 import { parseFormData, type FormModel, type ValidationIssue } from '@forms/app-definition';
 import { DomainError, type DataElement, type Instance } from '@forms/contracts';
 import { AppErrors, formModel, loadInstance, ruleContext, type AppContext, type Caller } from './app-context';
+import { assertMayChangeData, dataTypeOf, findElement } from './data-access';
 
 /** Form data is kept in storage as JSON; the app service converts to and from XML at its edge. */
 export const STORED_FORM_CONTENT_TYPE = 'application/json';
@@ -97,12 +98,6 @@ export interface FormDataResult {
   changedFields: Record<string, unknown>;
 }
 
-export function findElement(instance: Instance, dataId: string): DataElement {
-  const element = instance.data.find((d) => d.id === dataId);
-  if (!element) throw AppErrors.dataElementNotFound();
-  return element;
-}
-
 /** POST data?dataType=<form type>: parse, check, calculate, store. */
 export async function createFormData(
   ctx: AppContext,
@@ -114,6 +109,7 @@ export async function createFormData(
 ): Promise<FormDataResult> {
   const model = formModel(ctx, dataType);
   const { instance } = await loadInstance(ctx, caller, instanceId);
+  assertMayChangeData(caller, instance, dataTypeOf(ctx, dataType));
   const parsed = parseAndCheck(model, body, format);
   const calculated = await calculate(ctx, caller, dataType, parsed, instance.instanceOwner.partyId, instance);
   const payload = jsonBody(calculated.data);
@@ -162,6 +158,7 @@ export async function storeReplacement(
   data: Record<string, unknown>,
   expectedVersion?: number,
 ): Promise<FormDataResult> {
+  assertMayChangeData(caller, instance, dataTypeOf(ctx, element.dataType));
   const calculated = await calculate(ctx, caller, element.dataType, data, instance.instanceOwner.partyId, instance);
   const payload = jsonBody(calculated.data);
   const dataElement = await ctx.storage.replaceData(caller.token, instance.id, element.id, payload, {

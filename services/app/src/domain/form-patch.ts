@@ -2,7 +2,8 @@ import jsonPatch, { type Operation } from 'fast-json-patch';
 import type { ValidationIssue } from '@forms/app-definition';
 import { DomainError, type DataElement, type Instance } from '@forms/contracts';
 import { AppErrors, formModel, loadInstance, type AppContext, type Caller } from './app-context';
-import { findElement, readStoredFormData, storeReplacement, structuralIssues } from './form-data';
+import { findElement } from './data-access';
+import { readStoredFormData, storeReplacement, structuralIssues } from './form-data';
 import { validateInstance } from './validation';
 
 /** Paths through `__proto__`, `constructor` or `prototype` would reach into objects' prototypes: never data. */

@@ -8,6 +8,7 @@ import { DataElement, DomainError } from '@forms/contracts';
 import { etagOf, expectedVersion } from '@forms/service-kit';
 import { AppErrors, loadInstance } from '../domain/app-context';
 import { addAttachment } from '../domain/attachments';
+import { deleteDataElement } from '../domain/data-access';
 import {
   createFormData,
   formatOf,
@@ -140,10 +141,7 @@ const dataRoutes: FastifyPluginAsyncTypebox = async (app) => {
     `${INSTANCE_PATH}/data/:dataGuid`,
     { schema: { tags, summary: 'Delete a data element', params: DataParams, response: { 204: Type.Null(), ...problems(401, 403, 404, 409, 412) } } },
     async (request, reply) => {
-      const caller = callerOf(request);
-      const instanceId = instanceIdOf(request.params);
-      await loadInstance(request.appContext, caller, instanceId);
-      await request.appContext.storage.deleteData(caller.token, instanceId, request.params.dataGuid.toLowerCase(), expectedVersion(request));
+      await deleteDataElement(request.appContext, callerOf(request), instanceIdOf(request.params), request.params.dataGuid.toLowerCase(), expectedVersion(request));
       return reply.code(204).send(null);
     },
   );
