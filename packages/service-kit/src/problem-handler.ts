@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { isDomainError, STATUS_BY_KIND, type ProblemDetails } from '@forms/contracts';
@@ -30,6 +31,7 @@ const TITLES: Record<number, string> = {
   416: 'Range Not Satisfiable',
   428: 'Precondition Required',
   429: 'Too Many Requests',
+  431: 'Request Header Fields Too Large',
   500: 'Internal Server Error',
   502: 'Bad Gateway',
   503: 'Service Unavailable',
@@ -74,6 +76,29 @@ function toProblem(error: FastifyError & { code?: string }): ProblemDetails {
   }
   const code = (error.code && FASTIFY_CODES[error.code]) ?? (error.code && !error.code.startsWith('FST_') ? error.code : undefined);
   return problem(status, code ?? `HTTP_${status}`, error.message);
+}
+
+/**
+ * What Node's HTTP parser refuses before there is a request to route (not HTTP, headers over its limit, a request
+ * not received within the request timeout), answered as problem details like every other error instead of
+ * Fastify's own JSON. Fastify's `clientErrorHandler`; the connection is closed after the answer, as Node does.
+ */
+export function answerClientError(this: FastifyInstance, error: Error & { code?: string }, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, code, detail] =
+    error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? [408, 'REQUEST_TIMEOUT', 'The request was not received in time.']
+      : error.code === 'HPE_HEADER_OVERFLOW'
+        ? [431, 'HEADERS_TOO_LARGE', 'The request headers exceed the size limit.']
+        : [400, 'MALFORMED_REQUEST', 'The request is not valid HTTP/1.1.'];
+  this.log.debug({ err: error }, 'client error');
+  const body = JSON.stringify(problem(status, code, detail));
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${status} ${TITLES[status]}\r\nConnection: close\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(error);
 }
 
 /** Renders every error, and unknown routes, as RFC 7807 problem details with a stable `code`. */

@@ -7,7 +7,7 @@ import type { LoggerOptions } from 'pino';
 
 export type { LoggerOptions };
 import { assertJsonDepth } from '@forms/contracts';
-import { problemHandler } from './problem-handler';
+import { answerClientError, problemHandler } from './problem-handler';
 import { buildResponseSerializer } from './response-serializer';
 
 declare module 'fastify' {
@@ -71,6 +71,7 @@ export function createServer(options: ServerOptions): TypedFastify {
     schemaController: { compilersFactory: { buildSerializer: buildResponseSerializer } },
     return503OnClosing: true,
     forceCloseConnections: 'idle',
+    clientErrorHandler: answerClientError,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   // Hooks that run on every request take a callback: an async one costs a promise and a microtask each time.
