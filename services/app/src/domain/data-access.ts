@@ -9,9 +9,9 @@ export const DataAccessErrors = {
 };
 
 /**
- * May the caller create, change or delete data of this type through the app? Storage lets the app change any data type of
- * its instances until the process ends (the app is the authority), so the app holds a party to the rules storage
- * holds a party to when it calls directly (and Altinn's app API to its callers):
+ * May the caller create, change or delete data of this type through the app? Storage lets the app change any data
+ * type of its instances until the process ends (the app is the authority), so the app holds a party to the rules
+ * storage holds a party to when it calls directly (as Altinn's app API holds its callers):
  * - a type bound to a task changes only while the process is in that task (409 NOT_IN_TASK);
  * - an attachment type whose `allowedContributors` are set (orgs, or `app:owned`) is not the party's to write
  *   (403 DATA_TYPE_NOT_WRITABLE); form data (types with `appLogic`) is, through the app's checks and rules.
