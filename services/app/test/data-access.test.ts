@@ -4,7 +4,8 @@
  * only in that task, and a type whose contributors are orgs is not the party's to write. Checked through the app
  * and, for the same change, against storage directly: the two answer alike, and nothing changes.
  *
- * The app is nav/child-benefit with one more data type, `decision`, that only nav contributes to (no task).
+ * The app is nav/child-benefit with two more data types: `decision`, that only nav contributes to (no task), and
+ * `statement`, an attachment of the confirmation task (Task_2).
  */
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,7 +13,7 @@ import { join } from 'node:path';
 import type { DataElement, Instance } from '@forms/contracts';
 import { OWNER_PARTY } from '../../storage/test/support/storage-harness';
 import { appFolder, startApp, type AppHarness } from './support/app-harness';
-import { createInstance, expectProblem, PDF, STORAGE_API, storedInstance } from './support/fixtures';
+import { createInstance, expectProblem, instanceCount, PDF, STORAGE_API, storedInstance } from './support/fixtures';
 
 let folder: string;
 let h: AppHarness;
@@ -24,7 +25,10 @@ function appWithOrgDecisions(): string {
   const source = appFolder('nav/child-benefit');
   for (const entry of ['models', 'texts', 'process.bpmn']) cpSync(join(source, entry), join(target, entry), { recursive: true });
   const metadata = JSON.parse(readFileSync(join(source, 'applicationmetadata.json'), 'utf8')) as { dataTypes: object[] };
-  metadata.dataTypes.push({ id: 'decision', allowedContentTypes: ['application/pdf'], allowedContributors: ['org:nav'], minCount: 0, maxCount: 1 });
+  metadata.dataTypes.push(
+    { id: 'decision', allowedContentTypes: ['application/pdf'], allowedContributors: ['org:nav'], minCount: 0, maxCount: 1 },
+    { id: 'statement', allowedContentTypes: ['application/pdf'], taskId: 'Task_2', minCount: 0, maxCount: 1 },
+  );
   writeFileSync(join(target, 'applicationmetadata.json'), JSON.stringify(metadata));
   writeFileSync(join(target, 'rules.ts'), `export { default } from ${JSON.stringify(join(source, 'rules'))};\n`);
   return target;
@@ -79,4 +83,29 @@ test('a type only the org contributes to: the party may not add or delete it thr
   expect(await dataTypes(instance)).toEqual(['decision', 'model']);
   expect((await remove(instance, decision.json<DataElement>(), nav)).statusCode).toBe(204);
   expect(await dataTypes(instance)).toEqual(['model']);
+});
+
+test('a multipart instantiation is held to the same rules: its parts are of types the party may write in the first task', async () => {
+  const multipart = (dataType: string) => {
+    const boundary = 'data-access-boundary';
+    const payload = Buffer.concat([
+      Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="instance"\r\nContent-Type: application/json\r\n\r\n{}\r\n`),
+      Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${dataType}"; filename="${dataType}.pdf"\r\nContent-Type: application/pdf\r\n\r\n`),
+      PDF,
+      Buffer.from(`\r\n--${boundary}--\r\n`),
+    ]);
+    return h.app.inject({
+      method: 'POST',
+      url: `${h.base}/instances?instanceOwnerPartyId=${OWNER_PARTY}`,
+      headers: { ...owner, 'content-type': `multipart/form-data; boundary=${boundary}` },
+      payload,
+    });
+  };
+  const before = await instanceCount(h, nav, OWNER_PARTY);
+  expectProblem(await multipart('decision'), 403, 'DATA_TYPE_NOT_WRITABLE');
+  expectProblem(await multipart('statement'), 409, 'NOT_IN_TASK');
+  expect(await instanceCount(h, nav, OWNER_PARTY)).toBe(before);
+  const proof = await multipart('proof');
+  expect(proof.statusCode).toBe(201);
+  expect(proof.json<Instance>().data.map((element) => element.dataType).sort()).toEqual(['model', 'proof']);
 });

@@ -3,6 +3,7 @@ import type { InitialDataPart } from '@forms/client';
 import { DomainError, timeOrderedUuid, type DataValues, type Instance, type InstanceCreate, type InstanceOwner } from '@forms/contracts';
 import { AppErrors, ruleContext, type AppContext, type Caller } from './app-context';
 import { assertAttachmentType, checkedContent, type BinaryContent } from './attachments';
+import { assertMayChangeData, dataTypeOf } from './data-access';
 import { calculated, checkFormData, formatOf, parseAndCheck, readText, STORED_FORM_CONTENT_TYPE } from './form-data';
 
 export interface InstanceTemplate {
@@ -90,6 +91,7 @@ export async function instantiate(
     const provided = new Set<string>();
     for await (const part of parts) {
       provided.add(part.dataType);
+      assertMayChangeData(caller, provisional, dataTypeOf(ctx, part.dataType));
       const model = ctx.definition.models.get(part.dataType);
       if (model) {
         const data = parseAndCheck(model, await readText(part.body, ctx.maxFormDataBytes), formatOf(part.contentType));
