@@ -1,6 +1,6 @@
 import type { AppDefinition, FormModel, RuleContext, ValidationIssue } from '@forms/app-definition';
 import type { StorageApi } from '@forms/client';
-import { DomainError, type Instance, type Principal } from '@forms/contracts';
+import { DomainError, isDomainError, type Instance, type Principal } from '@forms/contracts';
 import { toAltinnIssues } from './issues';
 
 /** Where use cases report what the caller is not told (pino's interface). */
@@ -59,6 +59,8 @@ export const AppErrors = {
     new DomainError('forbidden', 'PARTY_TYPE_NOT_ALLOWED', `This app may not be used by a party of type '${partyType}'.`),
   instanceNotOfThisApp: () => new DomainError('not_found', 'INSTANCE_NOT_FOUND', 'No such instance, or you may not see it.'),
   patchTestFailed: (detail: string) => new DomainError('conflict', 'PATCH_TEST_FAILED', detail),
+  changedMeanwhile: () =>
+    new DomainError('conflict', 'CHANGED_MEANWHILE', 'The instance changed while this request was handled. Read it again and retry.'),
   invalidPatch: (detail: string) => new DomainError('invalid', 'INVALID_PATCH', detail),
 };
 
@@ -79,4 +81,18 @@ export async function loadInstance(ctx: AppContext, caller: Caller, instanceId: 
   const { value, version } = await ctx.storage.getInstance(caller.token, instanceId);
   if (value.appId !== ctx.definition.metadata.id) throw AppErrors.instanceNotOfThisApp();
   return { instance: value, version };
+}
+
+/**
+ * A write the app guards with the version it read itself, so that what it decided on is still what it changes (the
+ * process it validated, the form data a patch was applied to). Losing that race is the caller's failed precondition
+ * (412) only when the caller sent one (If-Match); otherwise it is a conflict (409 CHANGED_MEANWHILE).
+ */
+export async function guardedByOwnRead<T>(callerExpectedVersion: number | undefined, write: () => Promise<T>): Promise<T> {
+  try {
+    return await write();
+  } catch (error) {
+    if (callerExpectedVersion === undefined && isDomainError(error) && error.code === 'VERSION_MISMATCH') throw AppErrors.changedMeanwhile();
+    throw error;
+  }
 }

@@ -1,7 +1,7 @@
 import jsonPatch, { type Operation } from 'fast-json-patch';
 import type { ValidationIssue } from '@forms/app-definition';
 import { DomainError, type DataElement, type Instance } from '@forms/contracts';
-import { AppErrors, formModel, loadInstance, type AppContext, type Caller } from './app-context';
+import { AppErrors, formModel, guardedByOwnRead, loadInstance, type AppContext, type Caller } from './app-context';
 import { findElement } from './data-access';
 import { readStoredFormData, storeReplacement, structuralIssues } from './form-data';
 import { validateInstance } from './validation';
@@ -73,8 +73,8 @@ export async function patchFormElements(
   const newDataModels: PatchOutcome['newDataModels'] = [];
   const dataElements: DataElement[] = [];
   for (const { element, patched } of prepared) {
-    const version = prepared.length === 1 ? (options.expectedVersion ?? element.version) : element.version;
-    const result = await storeReplacement(ctx, caller, instance, element, patched, version);
+    const callerVersion = prepared.length === 1 ? options.expectedVersion : undefined;
+    const result = await guardedByOwnRead(callerVersion, () => storeReplacement(ctx, caller, instance, element, patched, callerVersion ?? element.version));
     newDataModels.push({ dataElementId: element.id, data: result.data });
     dataElements.push(result.dataElement);
   }

@@ -1,6 +1,6 @@
 import { advanceProcess } from '@forms/app-definition';
 import { versionMismatch, type Instance, type ProcessHistoryItem } from '@forms/contracts';
-import { AppErrors, loadInstance, ruleContext, type AppContext, type Caller } from './app-context';
+import { AppErrors, guardedByOwnRead, loadInstance, ruleContext, type AppContext, type Caller } from './app-context';
 import { hasErrors, loadFormData, validateInstance } from './validation';
 
 
@@ -23,7 +23,7 @@ export const PROCESS_ACTIONS = ['submit', 'write', 'confirm'] as const;
 /**
  * Moves the instance to its next task (through gateways) or to the end. A data task with validation errors
  * cannot be left. The storage write is guarded by the version the decision was based on, so two concurrent
- * "next" calls cannot both move the process.
+ * "next" calls cannot both move the process (the loser gets 412 with If-Match, else 409 CHANGED_MEANWHILE).
  */
 export async function moveToNextStep(ctx: AppContext, caller: Caller, instanceId: string, guard: NextStepGuard = {}): Promise<Instance> {
   const { instance, version } = await loadInstance(ctx, caller, instanceId);
@@ -50,7 +50,7 @@ export async function moveToNextStep(ctx: AppContext, caller: Caller, instanceId
   await ctx.definition.rules.onTaskEnd?.(currentTask.elementId, validationContext);
 
   const next = advanceProcess(ctx.definition.process, instance.process, formDataByType(formData), ctx.clock());
-  const updated = await ctx.storage.updateProcess(caller.token, instanceId, next.state, version);
+  const updated = await guardedByOwnRead(guard.expectedVersion, () => ctx.storage.updateProcess(caller.token, instanceId, next.state, version));
   if (next.ended) await ctx.definition.rules.onProcessEnd?.({ ...validationContext, instance: updated });
   return updated;
 }

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { loadAppDefinition } from '@forms/app-definition';
-import { StorageClient } from '@forms/client';
+import { StorageClient, type StorageApi } from '@forms/client';
 import { Scopes } from '@forms/contracts';
 import type { TypedFastify } from '@forms/service-kit';
 import { buildAppService } from '../../src/app';
@@ -33,6 +33,8 @@ export interface AppHarnessOptions {
   appDir?: string;
   /** An already running storage harness to use (and leave running on close) instead of a new one. */
   storage?: StorageHarness;
+  /** The storage client the app service gets, made from the real one (a test that makes storage misbehave). */
+  wrapStorage?: (client: StorageClient) => StorageApi;
 }
 
 /**
@@ -58,7 +60,7 @@ export async function startApp(appId: string, options: AppHarnessOptions = {}): 
   const appToken = options.appToken ?? storage.issuer.appToken({ app: appId, scopes: [Scopes.serviceOwnerRead, Scopes.serviceOwnerWrite] });
   const client = new StorageClient({ baseUrl: config.STORAGE_URL, timeoutMs: config.STORAGE_TIMEOUT_MS, accessToken: async () => appToken });
   await registerInStorage(definition, client, appToken);
-  const app = await buildAppService({ config, definition, storage: client, logger: false });
+  const app = await buildAppService({ config, definition, storage: options.wrapStorage?.(client) ?? client, logger: false });
   await app.ready();
   return {
     app,
