@@ -27,6 +27,7 @@ const TITLES: Record<number, string> = {
   409: 'Conflict',
   412: 'Precondition Failed',
   413: 'Payload Too Large',
+  414: 'URI Too Long',
   415: 'Unsupported Media Type',
   416: 'Range Not Satisfiable',
   428: 'Precondition Required',
@@ -99,6 +100,27 @@ export function answerClientError(this: FastifyInstance, error: Error & { code?:
     );
   }
   socket.destroy(error);
+}
+
+/**
+ * What Fastify's router refuses before a route runs, and so before the error handler (a URL that is not valid
+ * percent-encoding, a path parameter past `maxParamLength`): problem details too, where Fastify would answer its own
+ * JSON with the URL echoed back in it. Fastify's `frameworkErrors`.
+ */
+export function answerFrameworkError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  const [status, code, detail] =
+    error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+      ? [414, 'URI_TOO_LONG', 'A segment of the path is too long.']
+      : error.code === 'FST_ERR_BAD_URL'
+        ? [400, 'MALFORMED_URL', 'The path is not valid percent-encoding.']
+        : [400, 'BAD_REQUEST', 'The request cannot be routed.'];
+  request.log.info({ code, detail }, 'request rejected');
+  // Without `instance`: the URL is what is wrong (and may be long), so it is not sent back.
+  void reply
+    .code(status)
+    .header('x-request-id', request.id)
+    .type(PROBLEM_CONTENT_TYPE)
+    .send({ ...problem(status, code, detail), requestId: String(request.id) });
 }
 
 /** Renders every error, and unknown routes, as RFC 7807 problem details with a stable `code`. */

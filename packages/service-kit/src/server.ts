@@ -7,7 +7,7 @@ import type { LoggerOptions } from 'pino';
 
 export type { LoggerOptions };
 import { assertJsonDepth } from '@forms/contracts';
-import { answerClientError, problemHandler } from './problem-handler';
+import { answerClientError, answerFrameworkError, problemHandler } from './problem-handler';
 import { buildResponseSerializer } from './response-serializer';
 
 declare module 'fastify' {
@@ -72,6 +72,7 @@ export function createServer(options: ServerOptions): TypedFastify {
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     clientErrorHandler: answerClientError,
+    frameworkErrors: answerFrameworkError,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   // Hooks that run on every request take a callback: an async one costs a promise and a microtask each time.

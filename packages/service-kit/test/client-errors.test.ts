@@ -20,6 +20,7 @@ describe('what the HTTP parser refuses is answered as problem details too', () =
   beforeAll(async () => {
     app = createServer({ name: 'client-errors-test', logger: false });
     app.get('/', async () => ({ ok: true }));
+    app.get('/items/:id', async (request) => request.params);
     await app.listen({ host: '127.0.0.1', port: 0 });
     port = (app.server.address() as AddressInfo).port;
   });
@@ -36,5 +37,27 @@ describe('what the HTTP parser refuses is answered as problem details too', () =
     expect(JSON.parse(body)).toEqual({ type: 'about:blank', title, status, code, detail: expect.any(String) });
     // The server still answers well-formed requests.
     expect((await app.inject({ url: '/' })).json()).toEqual({ ok: true });
+  });
+});
+
+describe('what the router refuses before a route runs is answered as problem details too', () => {
+  let app: FastifyInstance;
+  beforeAll(async () => {
+    app = createServer({ name: 'framework-errors-test', logger: false });
+    app.get('/items/:id', async (request) => request.params);
+    await app.ready();
+  });
+  afterAll(() => app.close());
+
+  it.each([
+    ['a path that is not valid percent-encoding', '/items/%E0%A4%A', 400, 'MALFORMED_URL'],
+    ['a path parameter past the length limit', `/items/${'x'.repeat(5000)}`, 414, 'URI_TOO_LONG'],
+  ])('%s', async (_name, url, status, code) => {
+    const response = await app.inject({ url, headers: { 'x-request-id': 'framework-error-1' } });
+    expect(response.statusCode).toBe(status);
+    expect(response.headers['content-type']).toBe('application/problem+json; charset=utf-8');
+    expect(response.headers['x-request-id']).toBe('framework-error-1');
+    expect(response.json()).toMatchObject({ status, code, requestId: 'framework-error-1' });
+    expect(response.body).not.toContain('x'.repeat(200));
   });
 });
