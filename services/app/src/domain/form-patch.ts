@@ -3,7 +3,7 @@ import type { ValidationIssue } from '@forms/app-definition';
 import { DomainError, type DataElement, type Instance } from '@forms/contracts';
 import { AppErrors, formModel, guardedByOwnRead, loadInstance, type AppContext, type Caller } from './app-context';
 import { findElement } from './data-access';
-import { readStoredFormData, storeReplacement, structuralIssues } from './form-data';
+import { readStoredFormData, STORED_FORM_CONTENT_TYPE, storeReplacement, structuralIssues } from './form-data';
 import { validateInstance } from './validation';
 
 /** Paths through `__proto__`, `constructor` or `prototype` would reach into objects' prototypes: never data. */
@@ -67,21 +67,47 @@ export async function patchFormElements(
       const patched = jsonPatch.applyPatch(structuredClone(current), patch, false, false).newDocument;
       const issues = structuralIssues(model, patched);
       if (issues.length > 0) throw AppErrors.formDataInvalid(issues);
-      return { element, patched: patched as Record<string, unknown> };
+      return { element, current, patched: patched as Record<string, unknown> };
     }),
   );
   const newDataModels: PatchOutcome['newDataModels'] = [];
   const dataElements: DataElement[] = [];
   for (const { element, patched } of prepared) {
     const callerVersion = prepared.length === 1 ? options.expectedVersion : undefined;
-    const result = await guardedByOwnRead(callerVersion, () => storeReplacement(ctx, caller, instance, element, patched, callerVersion ?? element.version));
-    newDataModels.push({ dataElementId: element.id, data: result.data });
-    dataElements.push(result.dataElement);
+    try {
+      const result = await guardedByOwnRead(callerVersion, () => storeReplacement(ctx, caller, instance, element, patched, callerVersion ?? element.version));
+      newDataModels.push({ dataElementId: element.id, data: result.data });
+      dataElements.push(result.dataElement);
+    } catch (error) {
+      await restoreWritten(ctx, caller, instanceId, prepared, dataElements);
+      throw error;
+    }
   }
   const { instance: updated } = await loadInstance(ctx, caller, instanceId);
   const ignored = new Set(options.ignoredValidators ?? []);
   const issues = (await validateInstance(ctx, caller, updated)).filter((issue) => !ignored.has(issue.source));
   return { validationIssues: issues, newDataModels, instance: updated, dataElements };
+}
+
+/**
+ * Storage writes one data element at a time: when a later element of a patch fails (it changed meanwhile, say), the
+ * elements already written get back the content they had, each guarded by the version this patch gave it. A restore
+ * refused because the element changed again is left alone: the later write replaced this patch's anyway. The
+ * request answers with the failure that stopped it; a restore that fails too (storage gone) cannot be helped here.
+ */
+async function restoreWritten(
+  ctx: AppContext,
+  caller: Caller,
+  instanceId: string,
+  prepared: ReadonlyArray<{ element: DataElement; current: unknown }>,
+  written: readonly DataElement[],
+): Promise<void> {
+  for (const [index, element] of written.entries()) {
+    const before = Buffer.from(JSON.stringify(prepared[index]?.current));
+    await ctx.storage
+      .replaceData(caller.token, instanceId, element.id, before, { contentType: STORED_FORM_CONTENT_TYPE, contentLength: before.length, expectedVersion: element.version })
+      .catch(() => undefined);
+  }
 }
 
 const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
