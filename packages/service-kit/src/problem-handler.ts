@@ -79,6 +79,26 @@ function toProblem(error: FastifyError & { code?: string }): ProblemDetails {
   return problem(status, code ?? `HTTP_${status}`, error.message);
 }
 
+interface EarlyError {
+  status: number;
+  code: string;
+  detail: string;
+}
+
+/** By the code of Node's error; anything else it refuses is not HTTP. */
+const CLIENT_ERRORS: Record<string, EarlyError> = {
+  ERR_HTTP_REQUEST_TIMEOUT: { status: 408, code: 'REQUEST_TIMEOUT', detail: 'The request was not received in time.' },
+  HPE_HEADER_OVERFLOW: { status: 431, code: 'HEADERS_TOO_LARGE', detail: 'The request headers exceed the size limit.' },
+};
+const NOT_HTTP: EarlyError = { status: 400, code: 'MALFORMED_REQUEST', detail: 'The request is not valid HTTP/1.1.' };
+
+/** By the code of Fastify's error. */
+const ROUTER_ERRORS: Record<string, EarlyError> = {
+  FST_ERR_MAX_PARAM_LENGTH: { status: 414, code: 'URI_TOO_LONG', detail: 'A segment of the path is too long.' },
+  FST_ERR_BAD_URL: { status: 400, code: 'MALFORMED_URL', detail: 'The path is not valid percent-encoding.' },
+};
+const UNROUTABLE: EarlyError = { status: 400, code: 'BAD_REQUEST', detail: 'The request cannot be routed.' };
+
 /**
  * What Node's HTTP parser refuses before there is a request to route (not HTTP, headers over its limit, a request
  * not received within the request timeout), answered as problem details like every other error instead of
@@ -86,12 +106,7 @@ function toProblem(error: FastifyError & { code?: string }): ProblemDetails {
  */
 export function answerClientError(this: FastifyInstance, error: Error & { code?: string }, socket: Socket): void {
   if (error.code === 'ECONNRESET' || socket.destroyed) return;
-  const [status, code, detail] =
-    error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-      ? [408, 'REQUEST_TIMEOUT', 'The request was not received in time.']
-      : error.code === 'HPE_HEADER_OVERFLOW'
-        ? [431, 'HEADERS_TOO_LARGE', 'The request headers exceed the size limit.']
-        : [400, 'MALFORMED_REQUEST', 'The request is not valid HTTP/1.1.'];
+  const { status, code, detail } = CLIENT_ERRORS[error.code ?? ''] ?? NOT_HTTP;
   this.log.debug({ err: error }, 'client error');
   const body = JSON.stringify(problem(status, code, detail));
   if (socket.writable) {
@@ -108,12 +123,7 @@ export function answerClientError(this: FastifyInstance, error: Error & { code?:
  * JSON with the URL echoed back in it. Fastify's `frameworkErrors`.
  */
 export function answerFrameworkError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
-  const [status, code, detail] =
-    error.code === 'FST_ERR_MAX_PARAM_LENGTH'
-      ? [414, 'URI_TOO_LONG', 'A segment of the path is too long.']
-      : error.code === 'FST_ERR_BAD_URL'
-        ? [400, 'MALFORMED_URL', 'The path is not valid percent-encoding.']
-        : [400, 'BAD_REQUEST', 'The request cannot be routed.'];
+  const { status, code, detail } = ROUTER_ERRORS[error.code] ?? UNROUTABLE;
   request.log.info({ code, detail }, 'request rejected');
   // Without `instance`: the URL is what is wrong (and may be long), so it is not sent back.
   void reply
