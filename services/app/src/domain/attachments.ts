@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import type { DataElement } from '@forms/contracts';
+import type { DataElement, DataType } from '@forms/contracts';
 import { AppErrors, loadInstance, type AppContext, type Caller } from './app-context';
 import { assertMayChangeData, dataTypeOf } from './data-access';
 import { ContentInspector, HEAD_BYTES, headMatchesDeclaredType, mediaTypeOf } from '@forms/content-check';
@@ -39,9 +39,10 @@ export async function peek(body: Readable, bytes: number): Promise<{ head: Buffe
   return { head: Buffer.concat(buffered).subarray(0, bytes), content, abandon };
 }
 
-export function assertAttachmentType(ctx: AppContext, dataType: string): void {
+/** The app's attachment type of this id (not a form type, and one the app has). */
+export function attachmentType(ctx: AppContext, dataType: string): DataType {
   if (ctx.definition.models.has(dataType)) throw AppErrors.notAttachment(dataType);
-  if (!ctx.definition.metadata.dataTypes.some((t) => t.id === dataType)) throw AppErrors.unknownDataType(dataType);
+  return dataTypeOf(ctx, dataType);
 }
 
 /**
@@ -52,9 +53,9 @@ export function assertAttachmentType(ctx: AppContext, dataType: string): void {
  * contributors (assertMayChangeData).
  */
 export async function addAttachment(ctx: AppContext, caller: Caller, instanceId: string, dataType: string, input: BinaryContent): Promise<DataElement> {
-  assertAttachmentType(ctx, dataType);
+  const type = attachmentType(ctx, dataType);
   const { instance } = await loadInstance(ctx, caller, instanceId);
-  assertMayChangeData(caller, instance, dataTypeOf(ctx, dataType));
+  assertMayChangeData(caller, instance, type);
   return storeAttachment(ctx, caller, instanceId, dataType, input);
 }
 

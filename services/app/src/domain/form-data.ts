@@ -90,7 +90,8 @@ export async function readStoredFormData(ctx: AppContext, caller: Caller, instan
   return JSON.parse(await text(download.body)) as Record<string, unknown>;
 }
 
-const jsonBody = (data: unknown) => Buffer.from(JSON.stringify(data));
+/** Form data as storage keeps it (STORED_FORM_CONTENT_TYPE). */
+export const jsonBody = (data: unknown) => Buffer.from(JSON.stringify(data));
 
 export interface FormDataResult {
   dataElement: DataElement;

@@ -3,7 +3,7 @@ import type { ValidationIssue } from '@forms/app-definition';
 import { DomainError, type DataElement, type Instance } from '@forms/contracts';
 import { AppErrors, formModel, guardedByOwnRead, loadInstance, type AppContext, type Caller } from './app-context';
 import { findElement } from './data-access';
-import { readStoredFormData, STORED_FORM_CONTENT_TYPE, storeReplacement, structuralIssues } from './form-data';
+import { jsonBody, readStoredFormData, STORED_FORM_CONTENT_TYPE, storeReplacement, structuralIssues } from './form-data';
 import { validateInstance } from './validation';
 
 /** Paths through `__proto__`, `constructor` or `prototype` would reach into objects' prototypes: never data. */
@@ -103,7 +103,7 @@ async function restoreWritten(
   written: readonly DataElement[],
 ): Promise<void> {
   for (const [index, element] of written.entries()) {
-    const before = Buffer.from(JSON.stringify(prepared[index]?.current));
+    const before = jsonBody(prepared[index]?.current);
     await ctx.storage
       .replaceData(caller.token, instanceId, element.id, before, { contentType: STORED_FORM_CONTENT_TYPE, contentLength: before.length, expectedVersion: element.version })
       .catch(() => undefined);

@@ -2,7 +2,7 @@ import { isRuleViolation, startProcess } from '@forms/app-definition';
 import type { InitialDataPart } from '@forms/client';
 import { DomainError, timeOrderedUuid, type DataValues, type Instance, type InstanceCreate, type InstanceOwner } from '@forms/contracts';
 import { AppErrors, ruleContext, type AppContext, type Caller } from './app-context';
-import { assertAttachmentType, checkedContent, type BinaryContent } from './attachments';
+import { checkedContent, type BinaryContent } from './attachments';
 import { assertMayChangeData, dataTypeOf } from './data-access';
 import { calculated, checkFormData, formatOf, parseAndCheck, readText, STORED_FORM_CONTENT_TYPE } from './form-data';
 
@@ -97,7 +97,7 @@ export async function instantiate(
         const data = parseAndCheck(model, await readText(part.body, ctx.maxFormDataBytes), formatOf(part.contentType));
         yield await formPart(ctx, caller, provisional, part.dataType, data);
       } else {
-        assertAttachmentType(ctx, part.dataType);
+        // A data type of the app (checked above) without a model: an attachment.
         yield { dataType: part.dataType, contentType: part.contentType, ...(part.filename !== undefined && { filename: part.filename }), body: await checkedContent(part) };
       }
     }

@@ -6,9 +6,9 @@ import { Type } from '@sinclair/typebox';
 import { serializeFormData } from '@forms/app-definition';
 import { DataElement, DomainError } from '@forms/contracts';
 import { etagOf, expectedVersion } from '@forms/service-kit';
-import { AppErrors, loadInstance } from '../domain/app-context';
+import { loadInstance } from '../domain/app-context';
 import { addAttachment } from '../domain/attachments';
-import { deleteDataElement } from '../domain/data-access';
+import { deleteDataElement, findElement } from '../domain/data-access';
 import {
   createFormData,
   formatOf,
@@ -95,8 +95,8 @@ const dataRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const instanceId = instanceIdOf(request.params);
       const dataId = request.params.dataGuid.toLowerCase();
       const { instance } = await loadInstance(request.appContext, caller, instanceId);
-      const element = instance.data.find((d) => d.id === dataId);
-      if (element && request.appContext.definition.models.has(element.dataType)) {
+      const element = findElement(instance, dataId);
+      if (request.appContext.definition.models.has(element.dataType)) {
         const { data, model } = await readFormData(request.appContext, caller, instance, element);
         const format = acceptedFormat(request);
         return reply
@@ -104,7 +104,6 @@ const dataRoutes: FastifyPluginAsyncTypebox = async (app) => {
           .type(format === 'xml' ? 'application/xml; charset=utf-8' : 'application/json; charset=utf-8')
           .send(serializeFormData(data, format, model));
       }
-      if (!element) throw AppErrors.dataElementNotFound();
       const download = await request.appContext.storage.downloadData(caller.token, instanceId, dataId);
       // Never rendered inline on the app's origin, never sniffed into another type.
       reply.header('content-disposition', attachmentDisposition(download.filename)).header('x-content-type-options', 'nosniff');

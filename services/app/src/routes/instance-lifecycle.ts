@@ -10,7 +10,6 @@ const tags = ['Instances'];
 
 /** After instantiation: a party's unfinished instances, the org's confirmation and substatus, deletion. All through storage. */
 const instanceLifecycleRoutes: FastifyPluginAsyncTypebox = async (app) => {
-
   app.get(
     '/instances/:instanceOwnerPartyId/active',
     {
