@@ -58,6 +58,7 @@ export async function buildStorageApp(options: StorageAppOptions): Promise<Typed
     clock: options.clock ?? monotonicClock(config.CLOCK_OFFSET_MS),
     apiBaseUrl: `${publicBaseUrl(config)}${API_PREFIX}`,
     limits: { maxDataElementBytes: config.MAX_DATA_ELEMENT_MB * 1024 * 1024, inlineContentMaxBytes: config.INLINE_CONTENT_MAX_KB * 1024 },
+    instanceLimits: { maxDataElements: config.MAX_DATA_ELEMENTS_PER_INSTANCE, maxDocumentBytes: config.MAX_INSTANCE_KB * 1024 },
     reaper: { intervalMs: config.REAPER_INTERVAL_SECONDS * 1000, staleAfterMs: config.REAPER_STALE_AFTER_SECONDS * 1000 },
     hardDeleteCleanup: {
       intervalMs: config.HARD_DELETE_CLEANUP_INTERVAL_SECONDS * 1000,

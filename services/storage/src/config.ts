@@ -47,6 +47,18 @@ export const StorageConfigSchema = Type.Object({
     description: 'Content up to this size is kept in the embedded metadata store, in the transaction that records it (ADR 0018); 0: always in the blob store',
   }),
   MAX_JSON_BODY_KB: Type.Integer({ default: 1024, minimum: 1 }),
+  MAX_DATA_ELEMENTS_PER_INSTANCE: Type.Integer({
+    default: 1000,
+    minimum: 1,
+    maximum: 10_000,
+    description: 'every write of an instance rewrites all of its data elements; more are refused with 409 INSTANCE_DATA_ELEMENT_LIMIT',
+  }),
+  MAX_INSTANCE_KB: Type.Integer({
+    default: 2048,
+    minimum: 64,
+    maximum: 8192,
+    description: "the most an instance's JSON may hold (MongoDB refuses documents from 16 MiB); a change past it is refused with 409 INSTANCE_TOO_LARGE",
+  }),
   QUERY_DEFAULT_SIZE: Type.Integer({ default: 100, minimum: 1, maximum: 1000 }),
   REAPER_INTERVAL_SECONDS: Type.Integer({ default: 60, minimum: 0, description: '0 disables the reaper' }),
   REAPER_STALE_AFTER_SECONDS: Type.Integer({
@@ -80,6 +92,9 @@ export const StorageConfigSchema = Type.Object({
   SHUTDOWN_GRACE_SECONDS: Type.Integer({ default: 10, minimum: 0 }),
 });
 export type StorageConfig = Static<typeof StorageConfigSchema>;
+
+/** What storage adds to a new instance beyond its request: the metadata of its at most 50 initial data elements, and more. */
+const CREATION_OVERHEAD_KB = 128;
 
 /** Reads and checks the configuration; throws, naming the variables, on anything it would not run with. */
 export function loadStorageConfig(env?: Record<string, string | undefined>): StorageConfig {
@@ -118,6 +133,12 @@ function checkDeployment(config: StorageConfig): void {
     } catch {
       throw new Error(`PUBLIC_URL "${config.PUBLIC_URL}" is not an absolute http(s) URL`);
     }
+  }
+  // A new instance is checked for its count of data elements only: its size is bounded by its request.
+  if (config.MAX_INSTANCE_KB < config.MAX_JSON_BODY_KB + CREATION_OVERHEAD_KB) {
+    throw new Error(
+      `MAX_INSTANCE_KB (${config.MAX_INSTANCE_KB}) must be at least MAX_JSON_BODY_KB + ${CREATION_OVERHEAD_KB} (${config.MAX_JSON_BODY_KB + CREATION_OVERHEAD_KB}), so that every instance a request may create fits`,
+    );
   }
   const production = config.PRODUCTION || /^prod(uction)?$/.test((config.NODE_ENV ?? '').trim().toLowerCase());
   if (config.CLOCK_OFFSET_MS !== 0 && production) throw new Error('CLOCK_OFFSET_MS is for tests and must not be set in production');

@@ -44,4 +44,11 @@ describe('storage configuration for one node or several replicas', () => {
     expect(() => loadStorageConfig({ CLOCK_OFFSET_MS: '-2000', NODE_ENV: 'production' })).toThrow(/CLOCK_OFFSET_MS/);
     expect(() => loadStorageConfig({ CLOCK_OFFSET_MS: '5', PRODUCTION: 'true' })).toThrow(/CLOCK_OFFSET_MS/);
   });
+
+  it('refuses an instance size limit that an instance created by one request could pass', () => {
+    expect(loadStorageConfig({}).MAX_INSTANCE_KB).toBe(2048);
+    expect(() => loadStorageConfig({ MAX_JSON_BODY_KB: '4096' })).toThrow(/MAX_INSTANCE_KB \(2048\) must be at least MAX_JSON_BODY_KB \+ 128 \(4224\)/);
+    expect(loadStorageConfig({ MAX_JSON_BODY_KB: '4096', MAX_INSTANCE_KB: '4224' }).MAX_INSTANCE_KB).toBe(4224);
+    expect(() => loadStorageConfig({ MAX_INSTANCE_KB: '9000' })).toThrow(/MAX_INSTANCE_KB/);
+  });
 });

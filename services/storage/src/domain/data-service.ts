@@ -7,6 +7,7 @@ import { authorizeDataWrite, principalId, type Role } from './authorization';
 import { ContentMeter } from './content-meter';
 import { StorageErrors } from './errors';
 import type { InstanceRef, InstanceService } from './instance-service';
+import { assertRoomForDataElement } from './instance-limits';
 import type { StorageContext } from './storage-context';
 import { removeBlobsDurably } from './blob-cleanup';
 import { deleteContent, readContent, readSmall } from './content';
@@ -123,7 +124,7 @@ export class DataService {
     const dataType = await this.dataType(instance, dataTypeId);
     authorizeDataWrite(role, instance, dataType);
     if (!isContentTypeAllowed(dataType, input.contentType)) throw StorageErrors.contentTypeNotAllowed(mediaType(input.contentType), dataType.id);
-    this.assertBelowMaxCount(instance, dataType);
+    this.assertRoomFor(instance, dataType);
 
     const dataId = timeOrderedUuid();
     const blobStoragePath = this.blobPath(instance, dataId);
@@ -133,7 +134,7 @@ export class DataService {
       const scanFields = await this.scanning.conclude(content.scan, dataId, ref.instanceGuid, blobStoragePath);
       await this.instances.change(principal, ref, { access: 'write', dataId, ...recorded([{ content, uploadId: dataId }]) }, (draft, now, role) => {
         authorizeDataWrite(role, draft, dataType);
-        this.assertBelowMaxCount(draft, dataType);
+        this.assertRoomFor(draft, dataType);
         element = {
           ...newDataElement(draft, { id: dataId, dataType: dataType.id, input, blobStoragePath, content }, principalId(principal), now),
           ...scanFields,
@@ -360,10 +361,12 @@ export class DataService {
     return element;
   }
 
-  assertBelowMaxCount(instance: Pick<Instance, 'data'>, dataType: DataType): void {
+  /** Refuses one more element of `dataType` beyond its maxCount, or beyond what an instance may hold. */
+  assertRoomFor(instance: Pick<Instance, 'data'>, dataType: DataType): void {
     if (dataType.maxCount > 0 && instance.data.filter((d) => d.dataType === dataType.id).length >= dataType.maxCount) {
       throw StorageErrors.tooManyDataElements(dataType.id, dataType.maxCount);
     }
+    assertRoomForDataElement(instance, this.instances.limits);
   }
 
   blobPath(instance: Pick<Instance, 'appId' | 'id'>, dataId: string): string {

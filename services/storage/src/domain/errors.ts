@@ -17,6 +17,10 @@ export const StorageErrors = {
     new DomainError('unsupported_media_type', 'CONTENT_TYPE_NOT_ALLOWED', `Content type '${contentType}' is not allowed for data type '${dataType}'.`),
   tooManyDataElements: (dataType: string, maxCount: number) =>
     new DomainError('conflict', 'DATA_TYPE_MAX_COUNT', `Data type '${dataType}' allows at most ${maxCount} element(s) per instance.`),
+  instanceDataElementLimit: (limit: number) =>
+    new DomainError('conflict', 'INSTANCE_DATA_ELEMENT_LIMIT', `An instance may have at most ${limit} data elements; delete one first.`),
+  instanceTooLarge: (limitBytes: number) =>
+    new DomainError('conflict', 'INSTANCE_TOO_LARGE', `The change would take the instance past ${limitBytes} bytes, the most an instance may hold.`),
   dataTooLarge: (limitBytes: number) =>
     new DomainError('too_large', 'DATA_TOO_LARGE', `The content exceeds the limit of ${limitBytes} bytes for this data type.`),
   dataElementLocked: () => new DomainError('conflict', 'DATA_ELEMENT_LOCKED', 'The data element is locked and cannot be changed.'),

@@ -88,7 +88,7 @@ export class InstanceCreation {
         const dataType = dataTypeOf(application, part.dataType);
         authorizeDataWrite(role, instance, dataType);
         if (!isContentTypeAllowed(dataType, part.contentType)) throw StorageErrors.contentTypeNotAllowed(mediaType(part.contentType), dataType.id);
-        this.data.assertBelowMaxCount(instance, dataType);
+        this.data.assertRoomFor(instance, dataType);
         const dataId = timeOrderedUuid();
         const blobStoragePath = this.data.blobPath(instance, dataId);
         const content = await this.data.storeContent(instance, dataId, blobStoragePath, dataType, part);

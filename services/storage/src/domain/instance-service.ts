@@ -16,6 +16,7 @@ import { instanceEvent } from './events';
 import { checkProcessChange, processChangeEvents, type ProcessEvent } from './process-rules';
 import { removeBlobsDurably } from './blob-cleanup';
 import { withoutEmptyTexts } from './instance-texts';
+import { assertChangeWithinLimits, DEFAULT_INSTANCE_LIMITS, type InstanceLimits } from './instance-limits';
 import type { StorageContext } from './storage-context';
 import { backOff, changeTime, MAX_WRITE_ATTEMPTS, sameDocument } from './write-retry';
 
@@ -53,7 +54,10 @@ export interface ChangeOptions {
 
 
 export class InstanceService {
-  constructor(private readonly ctx: StorageContext) {}
+  constructor(
+    private readonly ctx: StorageContext,
+    readonly limits: InstanceLimits = DEFAULT_INSTANCE_LIMITS,
+  ) {}
 
   selfLink(instanceId: string): string {
     return `${this.ctx.apiBaseUrl}/instances/${instanceId}`;
@@ -92,6 +96,7 @@ export class InstanceService {
       const draft = structuredClone(current);
       const events = await apply(draft, now, role);
       if (events === UNCHANGED || sameDocument(draft, current)) return current;
+      assertChangeWithinLimits(draft, current, this.limits);
       draft.version = current.version + 1;
       draft.lastChanged = now;
       draft.lastChangedBy = principalId(principal);

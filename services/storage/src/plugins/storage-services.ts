@@ -9,6 +9,7 @@ import { DataElementMetadata } from '../domain/data-element-metadata';
 import { InstanceAudit } from '../domain/instance-audit';
 import { InstanceCreation } from '../domain/instance-creation';
 import { InstanceService } from '../domain/instance-service';
+import type { InstanceLimits } from '../domain/instance-limits';
 import type { StorageContext } from '../domain/storage-context';
 import { runReaper } from '../domain/orphan-reaper';
 import { purgeHardDeleted } from '../domain/hard-delete-cleanup';
@@ -39,6 +40,7 @@ export interface StorageServicesOptions {
   clock: Clock;
   apiBaseUrl: string;
   limits: DataLimits;
+  instanceLimits: InstanceLimits;
   reaper: { intervalMs: number; staleAfterMs: number };
   /** Removal of hard-deleted instances after their retention; intervalMs 0: never. */
   hardDeleteCleanup: { intervalMs: number; retentionMs: number };
@@ -54,7 +56,7 @@ export const storageServices = fp(
     await store.init((level, message, details) => app.log[level](details ?? {}, message));
     await blobs.init();
     const context: StorageContext = { store, blobs, clock, apiBaseUrl };
-    const instances = new InstanceService(context);
+    const instances = new InstanceService(context, options.instanceLimits);
     const scanning = new Scanning(context, options.scanning);
     const data = new DataService(context, instances, options.limits, scanning);
     app.decorate('storage', {
