@@ -1,5 +1,5 @@
 import envSchema from 'env-schema';
-import type { Static, TObject } from '@sinclair/typebox';
+import { Type, type Static, type TObject } from '@sinclair/typebox';
 
 /**
  * Reads and validates configuration once, at start-up. Services pass their TypeBox schema;
@@ -8,3 +8,12 @@ import type { Static, TObject } from '@sinclair/typebox';
 export function loadConfig<T extends TObject>(schema: T, env: Record<string, string | undefined> = process.env): Static<T> {
   return envSchema<Static<T>>({ schema, data: env, dotenv: false });
 }
+
+/** What every service's HTTP server takes from the environment; spread into each service's config schema. */
+export const ServerConfig = {
+  IDLE_TIMEOUT_SECONDS: Type.Integer({
+    default: 90,
+    minimum: 1,
+    description: 'a connection that sends and takes nothing this long is closed, also mid-request (above the 72 s keep-alive)',
+  }),
+};

@@ -34,7 +34,18 @@ export interface ServerOptions {
   trustProxy?: boolean;
   /** Further log paths to censor (pino redact syntax), on top of the credentials every service hides. */
   redact?: string[];
+  /** A connection that neither sends nor takes a byte this long is closed (IDLE_TIMEOUT_SECONDS). */
+  idleTimeoutMs?: number;
 }
+
+/**
+ * Node's HTTP server has no idle timeout, and Fastify none by default: a client that stops sending in the
+ * middle of a body (an upload, say) held its connection, its upload and a file descriptor for ever, and enough of
+ * them would take a service down for everyone. The whole request has no time limit, as an upload of a GiB on a
+ * slow line takes long; only silence does. Above Fastify's keep-alive timeout (72 s), so idle keep-alive
+ * connections are still ended by that, gracefully.
+ */
+export const DEFAULT_IDLE_TIMEOUT_MS = 90_000;
 
 const REQUEST_ID_PATTERN = /^[A-Za-z0-9._-]{1,128}$/;
 
@@ -61,6 +72,7 @@ export function createServer(options: ServerOptions): TypedFastify {
             ],
           },
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
+    connectionTimeout: options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
     trustProxy: options.trustProxy ?? false,
     requestIdHeader: false,
     genReqId: (request) => {

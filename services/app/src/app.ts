@@ -29,6 +29,7 @@ export async function buildAppService(options: AppServiceOptions): Promise<Typed
     name: `app:${definition.metadata.id}`,
     logger: options.logger ?? { level: config.LOG_LEVEL },
     bodyLimit: maxFormDataBytes,
+    idleTimeoutMs: config.IDLE_TIMEOUT_SECONDS * 1000,
   });
 
   await app.register(openApi, {

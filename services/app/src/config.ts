@@ -1,7 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { TOKEN_PATH } from '@forms/client';
 import { TokenVerificationConfig } from '@forms/auth-plugin';
-import { loadConfig } from '@forms/service-kit';
+import { loadConfig, ServerConfig } from '@forms/service-kit';
 
 /** Configuration of one app service container (one `<org>/<app>`). */
 export const AppServiceConfigSchema = Type.Object({
@@ -27,6 +27,7 @@ export const AppServiceConfigSchema = Type.Object({
   ),
   MAX_FORM_DATA_KB: Type.Integer({ default: 1024, minimum: 1 }),
   SHUTDOWN_GRACE_SECONDS: Type.Integer({ default: 10, minimum: 0 }),
+  ...ServerConfig,
 });
 export type AppServiceConfig = Static<typeof AppServiceConfigSchema>;
 

@@ -50,6 +50,7 @@ export async function buildAuthService(options: AuthServiceOptions): Promise<Typ
     name: 'auth',
     logger: options.logger ?? { level: config.LOG_LEVEL },
     trustProxy: config.TRUST_PROXY,
+    idleTimeoutMs: config.IDLE_TIMEOUT_SECONDS * 1000,
     redact: ['req.body.client_assertion', 'req.body.assertion', 'req.headers["x-api-key"]'],
   });
   app.addHook('onClose', async () => {

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Type, type Static } from '@sinclair/typebox';
-import { loadConfig } from '@forms/service-kit';
+import { loadConfig, ServerConfig } from '@forms/service-kit';
 
 /**
  * Everything the token service reads from its environment. With nothing set it runs embedded: clients and
@@ -39,6 +39,7 @@ export const AuthConfigSchema = Type.Object({
   RATE_LIMIT_WINDOW_SECONDS: Type.Integer({ default: 60, minimum: 1 }),
   TRUST_PROXY: Type.Boolean({ default: false }),
   SHUTDOWN_GRACE_SECONDS: Type.Integer({ default: 10, minimum: 0 }),
+  ...ServerConfig,
 });
 
 export type AuthConfig = Static<typeof AuthConfigSchema> & {

@@ -27,7 +27,12 @@ export function publicBaseUrl(config: EventsConfig): string {
 /** The events service: storage's changes as CloudEvents, subscriptions with signed delivery, and the pull feed. */
 export async function buildEventsApp(options: EventsAppOptions): Promise<TypedFastify> {
   const { config, store } = options;
-  const app = createServer({ name: 'events', logger: options.logger ?? { level: config.LOG_LEVEL }, bodyLimit: 64 * 1024 });
+  const app = createServer({
+    name: 'events',
+    logger: options.logger ?? { level: config.LOG_LEVEL },
+    bodyLimit: 64 * 1024,
+    idleTimeoutMs: config.IDLE_TIMEOUT_SECONDS * 1000,
+  });
   await app.register(openApi, {
     title: 'Events API',
     description: 'CloudEvents of instances: subscriptions with signed push delivery, and a pull feed per app.',

@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { TokenVerificationConfig } from '@forms/auth-plugin';
-import { loadConfig } from '@forms/service-kit';
+import { loadConfig, ServerConfig } from '@forms/service-kit';
 
 /**
  * Everything the events service reads from its environment, validated once at start-up. With nothing set it
@@ -41,6 +41,7 @@ export const EventsConfigSchema = Type.Object({
   ALLOW_PRIVATE_ENDPOINTS: Type.Boolean({ default: false }),
   FEED_MAX_PAGE_SIZE: Type.Integer({ default: 1000, minimum: 1, maximum: 10_000 }),
   SHUTDOWN_GRACE_SECONDS: Type.Integer({ default: 10, minimum: 0 }),
+  ...ServerConfig,
 });
 export type EventsConfig = Static<typeof EventsConfigSchema>;
 

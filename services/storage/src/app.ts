@@ -39,6 +39,7 @@ export async function buildStorageApp(options: StorageAppOptions): Promise<Typed
     name: 'storage',
     logger: options.logger ?? { level: config.LOG_LEVEL },
     bodyLimit: config.MAX_JSON_BODY_KB * 1024,
+    idleTimeoutMs: config.IDLE_TIMEOUT_SECONDS * 1000,
   });
 
   await app.register(openApi, {

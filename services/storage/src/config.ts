@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { TokenVerificationConfig } from '@forms/auth-plugin';
-import { loadConfig } from '@forms/service-kit';
+import { loadConfig, ServerConfig } from '@forms/service-kit';
 
 /**
  * Everything the storage service reads from its environment. With nothing set it runs embedded, as one
@@ -90,6 +90,7 @@ export const StorageConfigSchema = Type.Object({
   SCAN_RETRY_MAX_SECONDS: Type.Integer({ default: 3600, minimum: 1 }),
   SCAN_WORKER_INTERVAL_SECONDS: Type.Integer({ default: 10, minimum: 0, description: '0 disables the rescan worker' }),
   SHUTDOWN_GRACE_SECONDS: Type.Integer({ default: 10, minimum: 0 }),
+  ...ServerConfig,
 });
 export type StorageConfig = Static<typeof StorageConfigSchema>;
 
