@@ -81,7 +81,11 @@ export async function buildStorageApp(options: StorageAppOptions): Promise<Typed
     async (api) => {
       await api.register(scanSignatures);
       await api.register(applicationRoutes);
-      await api.register(instanceRoutes, { defaultPageSize: config.QUERY_DEFAULT_SIZE, maxDataElementBytes: config.MAX_DATA_ELEMENT_MB * 1024 * 1024 });
+      await api.register(instanceRoutes, {
+        defaultPageSize: config.QUERY_DEFAULT_SIZE,
+        maxPageBytes: config.QUERY_PAGE_MAX_KB * 1024,
+        maxDataElementBytes: config.MAX_DATA_ELEMENT_MB * 1024 * 1024,
+      });
       await api.register(instanceStateRoutes);
       await api.register(dataRoutes);
       await api.register(dataElementRoutes);

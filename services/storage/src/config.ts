@@ -60,6 +60,11 @@ export const StorageConfigSchema = Type.Object({
     description: "the most an instance's JSON may hold (MongoDB refuses documents from 16 MiB); a change past it is refused with 409 INSTANCE_TOO_LARGE",
   }),
   QUERY_DEFAULT_SIZE: Type.Integer({ default: 100, minimum: 1, maximum: 1000 }),
+  QUERY_PAGE_MAX_KB: Type.Integer({
+    default: 4096,
+    minimum: 64,
+    description: 'a query page ends early once its instances hold this much JSON (next goes on), however many were asked for',
+  }),
   REAPER_INTERVAL_SECONDS: Type.Integer({ default: 60, minimum: 0, description: '0 disables the reaper' }),
   REAPER_STALE_AFTER_SECONDS: Type.Integer({
     default: 600,

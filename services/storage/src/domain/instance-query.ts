@@ -185,12 +185,17 @@ function appOnly(query: InstanceQuery, params: InstanceQueryParams, app: string)
   query.appIds = [app];
 }
 
-export async function queryInstances(store: MetadataStore, query: InstanceQuery): Promise<InstancePage> {
+/**
+ * One page of the query: at most `query.limit` instances, and fewer when they are large: the page ends with the
+ * instance that takes it to `maxPageBytes` (at least one is always taken), and `next` goes on from there.
+ */
+export async function queryInstances(store: MetadataStore, query: InstanceQuery, maxPageBytes: number): Promise<InstancePage> {
   // One extra row tells whether another page exists without a count query.
-  const rows = await store.instances.querySequenced({ ...query, limit: query.limit + 1 });
+  const rows = await store.instances.querySequenced({ ...query, limit: query.limit + 1, maxBytes: maxPageBytes });
   const page = rows.slice(0, query.limit);
   const last = page[page.length - 1];
-  const more = rows.length > query.limit && last;
+  const full = page.reduce((bytes, row) => bytes + row.bytes, 0) >= maxPageBytes;
+  const more = (rows.length > query.limit || full) && last;
   return { instances: page.map((row) => row.instance), continuationToken: more ? encodeContinuationToken(last.sequence, query.descending === true) : null };
 }
 

@@ -51,7 +51,7 @@ function canonicalQuery(query: Record<string, unknown>): Record<string, unknown>
 }
 
 /** Creating, reading, deleting and querying instances. */
-const instanceRoutes: FastifyPluginAsyncTypebox<{ defaultPageSize: number; maxDataElementBytes: number }> = async (app, options) => {
+const instanceRoutes: FastifyPluginAsyncTypebox<{ defaultPageSize: number; maxPageBytes: number; maxDataElementBytes: number }> = async (app, options) => {
   const { instances, creation, context } = app.storage;
   await app.register(multipart, { throwFileSizeLimit: true });
 
@@ -102,7 +102,7 @@ const instanceRoutes: FastifyPluginAsyncTypebox<{ defaultPageSize: number; maxDa
     },
     async (request) => {
       const query = buildInstanceQuery(requirePrincipal(request), request.query, options.defaultPageSize);
-      const page = await queryInstances(context.store, query);
+      const page = await queryInstances(context.store, query, options.maxPageBytes);
       const queryStart = request.url.indexOf('?');
       const self = new URL(`${context.apiBaseUrl}/instances${queryStart >= 0 ? request.url.slice(queryStart) : ''}`);
       let next: string | null = null;

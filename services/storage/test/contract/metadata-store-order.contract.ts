@@ -72,6 +72,22 @@ export function describeOrderContract(current: () => MetadataStore, reopen: (clo
       expect((await reopened.instances.query({ limit: 100 })).map(guidOf)).toEqual([...instances, later].map(guidOf));
     });
 
+    it('ends a result at maxBytes with the instance that reaches it, at least one, in order and either direction', async () => {
+      const instances = await seed();
+      const large = { ...buildInstance(), dataValues: { notes: 'x'.repeat(20_000) } };
+      await current().instances.insert(large);
+      const all = await current().instances.querySequenced({ limit: 100 });
+      const small = all[0]!.bytes;
+      expect(small).toBeGreaterThan(100);
+      expect(all.at(-1)!.bytes).toBeGreaterThan(small + 19_000);
+
+      const cut = await current().instances.querySequenced({ limit: 100, maxBytes: small * 2.5 });
+      expect(cut.map((row) => guidOf(row.instance))).toEqual(instances.slice(0, 3).map(guidOf));
+      const newestFirst = await current().instances.querySequenced({ limit: 100, maxBytes: 1, descending: true });
+      expect(newestFirst.map((row) => guidOf(row.instance))).toEqual([guidOf(large)]);
+      expect(await current().instances.querySequenced({ limit: 100, maxBytes: 10_000_000 })).toHaveLength(25);
+    });
+
     /** Follows `after` from page to page, as the query endpoint's `next` link does. */
     async function walk(filters: Omit<InstanceQuery, 'limit' | 'after'>, pageSize: number, start?: InstanceQuery['after']): Promise<string[]> {
       const seen: string[] = [];

@@ -75,8 +75,8 @@ export class MongoInstanceRepository implements InstanceRepository {
       ? { _seq: { $gt: 0, $lte: after === undefined ? watermark : Math.min(watermark, after - 1) } }
       : { _seq: { $gt: after ?? 0, $lte: watermark } };
     const filter = instanceQueryFilter(query);
-    const rows = await this.instances.findRaw({ $and: [filter, upToWatermark] }, { _seq: query.descending ? -1 : 1 }, query.limit);
-    return rows.map((stored) => ({ instance: fromStored<Instance>(stored), sequence: Number(stored._seq) }));
+    const rows = await this.instances.findRawSized({ $and: [filter, upToWatermark] }, { _seq: query.descending ? -1 : 1 }, query.limit, query.maxBytes);
+    return rows.map(({ stored, bytes }) => ({ instance: fromStored<Instance>(stored), sequence: Number(stored._seq), bytes }));
   }
 
   /** A write under a sequence of its own; see MongoSequence.write. */

@@ -1,4 +1,4 @@
-import type { Collection, Document, Filter, Sort } from 'mongodb';
+import { BSON, type Collection, type Document, type Filter, type Sort } from 'mongodb';
 import { idForKey, isConnectivityError, isDuplicateKeyError } from '@forms/mongo-support';
 import { DuplicateKeyError } from '../../domain/ports/metadata-store';
 import { metadataStoreUnavailable as unavailable } from './metadata-support';
@@ -31,6 +31,26 @@ export class KeyedCollection<T extends object> {
       const cursor = this.collection.find(filter).sort(sort);
       if (limit !== undefined) cursor.limit(limit);
       return cursor.toArray();
+    });
+  }
+
+  /**
+   * As `findRaw`, with the BSON size of each document, ending with the one that takes them to `maxBytes` or more:
+   * the rest of the cursor is never fetched (the driver holds one batch at most).
+   */
+  async findRawSized(filter: Filter<Document>, sort: Sort, limit: number, maxBytes = Infinity): Promise<{ stored: Document; bytes: number }[]> {
+    if (limit === 0) return [];
+    return translateErrors(async () => {
+      const taken: { stored: Document; bytes: number }[] = [];
+      let total = 0;
+      // Leaving the loop closes the cursor.
+      for await (const stored of this.collection.find(filter).sort(sort).limit(limit)) {
+        const bytes = BSON.calculateObjectSize(stored);
+        taken.push({ stored, bytes });
+        total += bytes;
+        if (total >= maxBytes) break;
+      }
+      return taken;
     });
   }
 

@@ -110,6 +110,8 @@ export interface InstanceRepository {
 export interface SequencedInstance {
   instance: Instance;
   sequence: number;
+  /** Its size as stored (its JSON, or its BSON on MongoDB), for `maxBytes`. */
+  bytes: number;
 }
 
 /**
@@ -155,6 +157,11 @@ export interface InstanceQuery {
   /** Keyset cursor: only instances whose last write has a sequence strictly above this one (below, when descending). */
   after?: { sequence: number };
   limit: number;
+  /**
+   * The result ends with the instance that takes the size of those taken (`SequencedInstance.bytes`) to this or more,
+   * even short of `limit`, so that a page of large instances stays a bounded amount of memory. Unset: no bound.
+   */
+  maxBytes?: number;
 }
 
 export interface EventQuery {

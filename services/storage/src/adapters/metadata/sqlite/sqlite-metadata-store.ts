@@ -29,6 +29,19 @@ import { startIntegrityCheck, type IntegrityReport } from './integrity';
 
 export const METADATA_DATABASE_FILE = 'metadata.sqlite';
 
+/** The rows of a query, ending with the one that takes their documents to `maxBytes` characters or more. */
+function takeUpTo<Row extends { doc: string }>(rows: IterableIterator<Row>, maxBytes = Infinity): Row[] {
+  const taken: Row[] = [];
+  let bytes = 0;
+  for (const row of rows) {
+    taken.push(row);
+    bytes += row.doc.length;
+    // Leaving the loop ends the statement (better-sqlite3 closes the iterator).
+    if (bytes >= maxBytes) break;
+  }
+  return taken;
+}
+
 /** Rolls back a replace whose version check failed (its sequence with it). */
 class StaleVersion extends Error {}
 
@@ -263,9 +276,9 @@ function createRepositories(db: SqliteDatabase, commits: GroupCommit, onFull: ()
     assertValidLimit(query.limit);
     if (query.limit === 0) return [];
     const { sql, params } = instanceQuerySql(query);
-    const rows = read(() => cached(sql).all(params) as { doc: string; sequence: number }[]);
+    const rows = read(() => takeUpTo(cached(sql).iterate(params) as IterableIterator<{ doc: string; sequence: number }>, query.maxBytes));
     // Rows come in sequence order: the page ends at the durable watermark (cut here, so the query plan is unchanged).
-    return untilDurable(rows).map((row) => ({ instance: JSON.parse(row.doc) as Instance, sequence: row.sequence }));
+    return untilDurable(rows).map((row) => ({ instance: JSON.parse(row.doc) as Instance, sequence: row.sequence, bytes: row.doc.length }));
   };
 
   return {
