@@ -1,11 +1,12 @@
-import type { InstanceEvent, InstanceEventInput, Principal, ProcessHistoryItem } from '@forms/contracts';
+import type { InstanceEvent, InstanceEventInput, InstanceEventType, Principal, ProcessHistoryItem } from '@forms/contracts';
 import { requireRole } from './authorization';
 import { StorageErrors } from './errors';
 import { instanceEvent } from './events';
 import type { InstanceRef, InstanceService } from './instance-service';
+import { eventPages } from './event-pages';
 import type { StorageContext } from './storage-context';
 
-const PROCESS_EVENTS = new Set(['process_StartEvent', 'process_StartTask', 'process_EndTask', 'process_AbandonTask', 'process_EndEvent']);
+const PROCESS_EVENTS: InstanceEventType[] = ['process_StartEvent', 'process_StartTask', 'process_EndTask', 'process_AbandonTask', 'process_EndEvent'];
 
 /** The audit log of an instance as Altinn's InstanceEvents and Process controllers show it. */
 export class InstanceAudit {
@@ -33,16 +34,20 @@ export class InstanceAudit {
 
   async get(principal: Principal, ref: InstanceRef, eventId: string): Promise<InstanceEvent> {
     const instance = await this.instances.get(principal, ref, 'read');
-    const event = (await this.ctx.store.events.list(instance.id, {})).find((candidate) => candidate.id === eventId.toLowerCase());
-    if (!event) throw StorageErrors.eventNotFound();
-    return event;
+    const id = eventId.toLowerCase();
+    for await (const page of eventPages(this.ctx.store.events, instance.id, {})) {
+      const event = page.find((candidate) => candidate.id === id);
+      if (event) return event;
+    }
+    throw StorageErrors.eventNotFound();
   }
 
   /** Altinn's process history: one item per process event, oldest first. */
   async processHistory(principal: Principal, ref: InstanceRef): Promise<ProcessHistoryItem[]> {
     const instance = await this.instances.get(principal, ref, 'read');
-    const events = await this.ctx.store.events.list(instance.id, {});
-    return events.filter((event) => PROCESS_EVENTS.has(event.eventType)).map(historyItem);
+    const history: ProcessHistoryItem[] = [];
+    for await (const page of eventPages(this.ctx.store.events, instance.id, { eventTypes: PROCESS_EVENTS })) history.push(...page.map(historyItem));
+    return history;
   }
 }
 

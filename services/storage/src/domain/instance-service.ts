@@ -17,6 +17,7 @@ import { checkProcessChange, processChangeEvents, type ProcessEvent } from './pr
 import { removeBlobsDurably } from './blob-cleanup';
 import { withoutEmptyTexts } from './instance-texts';
 import { assertChangeWithinLimits, DEFAULT_INSTANCE_LIMITS, type InstanceLimits } from './instance-limits';
+import { eventPages } from './event-pages';
 import type { StorageContext } from './storage-context';
 import { backOff, changeTime, MAX_WRITE_ATTEMPTS, sameDocument } from './write-retry';
 
@@ -239,9 +240,10 @@ export class InstanceService {
     });
   }
 
-  async listEvents(principal: Principal, ref: InstanceRef, query: EventQuery): Promise<InstanceEvent[]> {
+  /** The instance's events page by page, once the principal is known to see the instance. */
+  async listEvents(principal: Principal, ref: InstanceRef, query: EventQuery): Promise<AsyncGenerator<InstanceEvent[], void, undefined>> {
     const instance = await this.get(principal, ref, 'read');
-    return this.ctx.store.events.list(instance.id, query);
+    return eventPages(this.ctx.store.events, instance.id, query);
   }
 
   private async load(ref: InstanceRef): Promise<Instance> {

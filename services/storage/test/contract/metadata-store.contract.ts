@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { Instance } from '@forms/contracts';
-import { DuplicateKeyError, type InstanceQuery, type MetadataStore } from '../../src/domain/ports/metadata-store';
+import type { Instance, InstanceEvent } from '@forms/contracts';
+import { DuplicateKeyError, type EventQuery, type InstanceQuery, type MetadataStore } from '../../src/domain/ports/metadata-store';
 import {
   at,
   buildApplication,
@@ -392,6 +392,19 @@ export function describeMetadataStoreContract(name: string, target: MetadataStor
         expect(await store.events.list(instance.id, { from: at(2), to: at(3) })).toEqual([savedEarly, savedLate, submitted]);
         expect(await store.events.list(instance.id, { from: at(2), to: at(3), eventTypes: ['Submited'] })).toEqual([submitted]);
         expect(await store.events.list(instance.id, { from: at(5) })).toEqual([]);
+      });
+
+      it('pages with limit and the keyset cursor, across a tie, each event once, filters kept', async () => {
+        const page = (query: EventQuery) => store.events.list(instance.id, query);
+        const cursor = (event: InstanceEvent) => ({ created: event.created, id: event.id });
+        expect(await page({ limit: 2 })).toEqual([created, savedEarly]);
+        expect(await page({ limit: 2, after: cursor(savedEarly) })).toEqual([savedLate, submitted]);
+        expect(await page({ limit: 2, after: cursor(submitted) })).toEqual([endEvent]);
+        expect(await page({ limit: 2, after: cursor(endEvent) })).toEqual([]);
+        expect(await page({ after: cursor(created) })).toEqual([savedEarly, savedLate, submitted, endEvent]);
+        expect(await page({ limit: 1, after: cursor(created), eventTypes: ['Saved', 'process_EndEvent'] })).toEqual([savedEarly]);
+        expect(await page({ limit: 5, after: cursor(savedEarly), eventTypes: ['Saved', 'process_EndEvent'], to: at(3) })).toEqual([savedLate]);
+        expect(await page({ limit: 0 })).toEqual([]);
       });
 
       it('rejects a second event with the same id with DuplicateKeyError', async () => {

@@ -32,26 +32,38 @@ export class MongoEventRepository implements InstanceEventRepository {
     );
   }
 
-  /** The events collection and, merged in, events still in the instance's outbox. */
+  /**
+   * The events collection and, merged in, events still in the instance's outbox. A page (`limit`) takes the
+   * outbox's events up to its last stored one, or all of them on the last page; the next page goes on after
+   * the last event returned, so each is listed once wherever it was.
+   */
   async list(instanceId: string, query: EventQuery): Promise<InstanceEvent[]> {
+    if (query.limit !== undefined) assertValidLimit(query.limit);
+    if (query.limit === 0) return [];
     const filter: Filter<Document> = { instanceId };
     if (query.eventTypes !== undefined) filter.eventType = { $in: query.eventTypes };
     const created = rangeFilter({ gte: query.from, lte: query.to });
     if (created) filter.created = created;
-    const stored = await this.events.find(filter, { created: 1, _key: 1 });
+    const after = query.after;
+    const page = after ? { $and: [filter, { $or: [{ created: { $gt: after.created } }, { created: after.created, _key: { $gt: after.id } }] }] } : filter;
+    const stored = await this.events.find(page, { created: 1, _key: 1 }, query.limit);
     const guid = instanceId.split('/')[1];
     const outboxed = guid ? await translateErrors(() => this.outbox.pendingEvents(guid)) : [];
     const seen = new Set(stored.map((event) => event.id));
+    const lastStored = stored.at(-1);
+    const morePages = query.limit !== undefined && stored.length === query.limit && lastStored !== undefined;
     const pending = outboxed.filter(
       (event) =>
         !seen.has(event.id) &&
         event.instanceId === instanceId &&
         (query.eventTypes === undefined || query.eventTypes.includes(event.eventType)) &&
         (query.from === undefined || event.created >= query.from) &&
-        (query.to === undefined || event.created <= query.to),
+        (query.to === undefined || event.created <= query.to) &&
+        (after === undefined || compareEvents(event, after) > 0) &&
+        (!morePages || compareEvents(event, lastStored) < 0),
     );
     if (pending.length === 0) return stored;
-    return [...stored, ...pending].sort((a, b) => (a.created < b.created ? -1 : a.created > b.created ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    return [...stored, ...pending].sort(compareEvents).slice(0, query.limit);
   }
 
   removeForInstance(instanceId: string): Promise<void> {
@@ -88,4 +100,9 @@ function mergeEvents(stored: SequencedInstanceEvent[], outboxed: SequencedInstan
   const seen = new Set(stored.map((event) => event.id));
   const merged = [...stored, ...outboxed.filter((event) => !seen.has(event.id))];
   return merged.sort((a, b) => a.sequence - b.sequence || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+}
+
+/** The order of an instance's events: by `created`, then id. */
+function compareEvents(a: Pick<InstanceEvent, 'created' | 'id'>, b: Pick<InstanceEvent, 'created' | 'id'>): number {
+  return a.created < b.created ? -1 : a.created > b.created ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
 }

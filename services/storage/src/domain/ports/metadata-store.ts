@@ -168,6 +168,10 @@ export interface EventQuery {
   eventTypes?: InstanceEventType[];
   from?: string;
   to?: string;
+  /** Keyset cursor: only events after this one in the list's order (created, then id). */
+  after?: { created: string; id: string };
+  /** At most this many events (unset: all). */
+  limit?: number;
 }
 
 export interface InstanceEventRepository {

@@ -36,9 +36,6 @@ export function prepareStatements(db: SqliteDatabase) {
     // The write lock is held from the first statement of a write transaction to its commit, so sequences
     // are handed out in commit order; the counter is the committed watermark of every reader's snapshot.
     nextSequence: db.prepare<[], number>('UPDATE sequence_counter SET value = value + 1 WHERE id = 1 RETURNING value').pluck(),
-    listEvents: db.prepare<[string, string, string], { doc: string; event_type: string }>(
-      'SELECT doc, event_type FROM events WHERE instance_id = ? AND created >= ? AND created <= ? ORDER BY created, id',
-    ),
     removeEvents: db.prepare('DELETE FROM events WHERE instance_id = ?'),
     restOfWrite: db.prepare('SELECT doc, sequence, app_id FROM events WHERE sequence = ? AND id > ? ORDER BY id'),
     insertUpload: db.prepare('INSERT INTO pending_uploads (data_element_id, started, doc) VALUES (?, ?, ?)'),
