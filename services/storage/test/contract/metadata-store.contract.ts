@@ -404,6 +404,8 @@ export function describeMetadataStoreContract(name: string, target: MetadataStor
         expect(await page({ after: cursor(created) })).toEqual([savedEarly, savedLate, submitted, endEvent]);
         expect(await page({ limit: 1, after: cursor(created), eventTypes: ['Saved', 'process_EndEvent'] })).toEqual([savedEarly]);
         expect(await page({ limit: 5, after: cursor(savedEarly), eventTypes: ['Saved', 'process_EndEvent'], to: at(3) })).toEqual([savedLate]);
+        expect(await page({ after: cursor(created), from: at(3) })).toEqual([submitted, endEvent]);
+        expect(await page({ after: cursor(submitted), from: at(2) })).toEqual([endEvent]);
         expect(await page({ limit: 0 })).toEqual([]);
       });
 

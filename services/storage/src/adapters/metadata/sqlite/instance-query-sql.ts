@@ -1,4 +1,4 @@
-import type { InstanceQuery, TimeRange } from '../../../domain/ports/metadata-store';
+import type { EventQuery, InstanceQuery, TimeRange } from '../../../domain/ports/metadata-store';
 
 export interface SqlQuery {
   sql: string;
@@ -83,4 +83,40 @@ export function instanceQuerySql(query: InstanceQuery): SqlQuery {
   params.push(query.limit);
   // Every index ends in sequence, so either direction is the same index walked forwards or backwards.
   return { sql: `SELECT doc, sequence FROM instances${whereClause} ORDER BY sequence${query.descending ? ' DESC' : ''} LIMIT ?`, params };
+}
+
+/** The rows of a query, ending with the one that takes their documents to `maxBytes` characters or more. */
+export function takeUpTo<Row extends { doc: string }>(rows: IterableIterator<Row>, maxBytes = Infinity): Row[] {
+  const taken: Row[] = [];
+  let bytes = 0;
+  for (const row of rows) {
+    taken.push(row);
+    bytes += row.doc.length;
+    // Leaving the loop ends the statement (better-sqlite3 closes the iterator).
+    if (bytes >= maxBytes) break;
+  }
+  return taken;
+}
+
+/** The events of one instance in the order of `created`, then id (the index events_by_instance), as EventQuery asks. */
+export function eventListSql(instanceId: string, query: EventQuery): SqlQuery {
+  const from = query.from ?? '';
+  const where = ['instance_id = ?', 'created <= ?'];
+  const params: (string | number)[] = [instanceId, query.to ?? '\uffff'];
+  // One lower bound, so the index seeks to it: the cursor (a row value) when there is one within the range, else `from`.
+  // With both, SQLite would start at `from` and step over every earlier page (20 ms a page at 200 000 events, not 0.2).
+  if (query.after && query.after.created >= from) {
+    where.push('(created, id) > (?, ?)');
+    params.push(query.after.created, query.after.id);
+  } else {
+    where.push('created >= ?');
+    params.push(from);
+  }
+  if (query.eventTypes) {
+    where.push(`event_type IN (${query.eventTypes.map(() => '?').join(', ')})`);
+    params.push(...query.eventTypes);
+  }
+  const limit = query.limit === undefined ? '' : ' LIMIT ?';
+  if (query.limit !== undefined) params.push(query.limit);
+  return { sql: `SELECT doc FROM events WHERE ${where.join(' AND ')} ORDER BY created, id${limit}`, params };
 }

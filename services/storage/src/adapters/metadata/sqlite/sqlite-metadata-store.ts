@@ -19,7 +19,7 @@ import type {
 } from '../../../domain/ports/metadata-store';
 import type { ScanJob, ScanQueueRepository } from '../../../domain/ports/scan-queue';
 import { assertValidLimit, instanceGuidOf, metadataStoreUnavailable as unavailable } from '../metadata-support';
-import { instanceQuerySql } from './instance-query-sql';
+import { eventListSql, instanceQuerySql, takeUpTo } from './instance-query-sql';
 import { instanceRow } from './instance-row';
 import { prepareStatements } from './statements';
 import { importJournals } from './journal-import';
@@ -28,36 +28,6 @@ import { translateSqliteError, translateSqliteErrors as translate } from './sqli
 import { startIntegrityCheck, type IntegrityReport } from './integrity';
 
 export const METADATA_DATABASE_FILE = 'metadata.sqlite';
-
-/** The rows of a query, ending with the one that takes their documents to `maxBytes` characters or more. */
-function takeUpTo<Row extends { doc: string }>(rows: IterableIterator<Row>, maxBytes = Infinity): Row[] {
-  const taken: Row[] = [];
-  let bytes = 0;
-  for (const row of rows) {
-    taken.push(row);
-    bytes += row.doc.length;
-    // Leaving the loop ends the statement (better-sqlite3 closes the iterator).
-    if (bytes >= maxBytes) break;
-  }
-  return taken;
-}
-
-/** The events of one instance in the order of `created`, then id (the index events_by_instance), as EventQuery asks. */
-function eventListSql(instanceId: string, query: EventQuery): { sql: string; params: unknown[] } {
-  const where = ['instance_id = ?', 'created >= ?', 'created <= ?'];
-  const params: unknown[] = [instanceId, query.from ?? '', query.to ?? '\uffff'];
-  if (query.after) {
-    where.push('(created > ? OR (created = ? AND id > ?))');
-    params.push(query.after.created, query.after.created, query.after.id);
-  }
-  if (query.eventTypes) {
-    where.push(`event_type IN (${query.eventTypes.map(() => '?').join(', ')})`);
-    params.push(...query.eventTypes);
-  }
-  const limit = query.limit === undefined ? '' : ' LIMIT ?';
-  if (query.limit !== undefined) params.push(query.limit);
-  return { sql: `SELECT doc FROM events WHERE ${where.join(' AND ')} ORDER BY created, id${limit}`, params };
-}
 
 /** Rolls back a replace whose version check failed (its sequence with it). */
 class StaleVersion extends Error {}
