@@ -40,13 +40,15 @@ export class MongoEventRepository implements InstanceEventRepository {
   async list(instanceId: string, query: EventQuery): Promise<InstanceEvent[]> {
     if (query.limit !== undefined) assertValidLimit(query.limit);
     if (query.limit === 0) return [];
+    const after = query.after;
     const filter: Filter<Document> = { instanceId };
     if (query.eventTypes !== undefined) filter.eventType = { $in: query.eventTypes };
-    const created = rangeFilter({ gte: query.from, lte: query.to });
+    // The cursor is the lower bound of `created` (so the index scan starts there); of its own millisecond, only later ids.
+    const from = after && (query.from === undefined || after.created >= query.from) ? after.created : query.from;
+    const created = rangeFilter({ gte: from, lte: query.to });
     if (created) filter.created = created;
-    const after = query.after;
-    const page = after ? { $and: [filter, { $or: [{ created: { $gt: after.created } }, { created: after.created, _key: { $gt: after.id } }] }] } : filter;
-    const stored = await this.events.find(page, { created: 1, _key: 1 }, query.limit);
+    if (after) filter.$or = [{ created: { $gt: after.created } }, { _key: { $gt: after.id } }];
+    const stored = await this.events.find(filter, { created: 1, _key: 1 }, query.limit);
     const guid = instanceId.split('/')[1];
     const outboxed = guid ? await translateErrors(() => this.outbox.pendingEvents(guid)) : [];
     const seen = new Set(stored.map((event) => event.id));
