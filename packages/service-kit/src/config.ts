@@ -9,8 +9,10 @@ export function loadConfig<T extends TObject>(schema: T, env: Record<string, str
   return envSchema<Static<T>>({ schema, data: env, dotenv: false });
 }
 
-/** What every service's HTTP server takes from the environment; spread into each service's config schema. */
+/** What every service's server takes from the environment; spread into each service's config schema. */
 export const ServerConfig = {
+  LOG_LEVEL: Type.String({ default: 'info' }),
+  SHUTDOWN_GRACE_SECONDS: Type.Integer({ default: 10, minimum: 0, description: 'how long in-flight requests get on SIGTERM' }),
   IDLE_TIMEOUT_SECONDS: Type.Integer({
     default: 90,
     minimum: 1,

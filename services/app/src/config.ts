@@ -8,7 +8,6 @@ export const AppServiceConfigSchema = Type.Object({
   APP_DIR: Type.String({ description: 'Folder of the app definition' }),
   HOST: Type.String({ default: '127.0.0.1' }),
   PORT: Type.Integer({ default: 5110, minimum: 0, maximum: 65535 }),
-  LOG_LEVEL: Type.String({ default: 'info' }),
   STORAGE_URL: Type.String({ default: 'http://127.0.0.1:5101/storage/api/v1' }),
   // Below the SDK's default of 10 s, so a caller with it sees the app's 504 rather than its own timeout.
   STORAGE_TIMEOUT_MS: Type.Integer({ default: 5_000, minimum: 100 }),
@@ -26,7 +25,6 @@ export const AppServiceConfigSchema = Type.Object({
     Type.String({ description: 'Instead of ORG_CLIENT_ID/ORG_CLIENT_SECRET: a JSON file with them, e.g. what the token service CLI `clients add` prints' }),
   ),
   MAX_FORM_DATA_KB: Type.Integer({ default: 1024, minimum: 1 }),
-  SHUTDOWN_GRACE_SECONDS: Type.Integer({ default: 10, minimum: 0 }),
   ...ServerConfig,
 });
 export type AppServiceConfig = Static<typeof AppServiceConfigSchema>;

@@ -13,7 +13,6 @@ export const AuthConfigSchema = Type.Object({
   PORT: Type.Integer({ default: 5100, minimum: 0, maximum: 65535 }),
   ISSUER: Type.String({ default: 'http://127.0.0.1:5100', description: 'Public base URL; the `iss` of every token' }),
   AUDIENCE: Type.String({ default: 'forms-platform', minLength: 1, description: 'The `aud` of every token' }),
-  LOG_LEVEL: Type.String({ default: 'info' }),
   DATA_DIR: Type.String({ default: '.data/auth' }),
   MONGODB_URL: Type.Optional(Type.String()),
   MONGODB_DATABASE: Type.String({ default: 'auth' }),
@@ -38,7 +37,6 @@ export const AuthConfigSchema = Type.Object({
   RATE_LIMIT_MAX: Type.Integer({ default: 60, minimum: 0, description: 'Token requests per client and window; 0 disables' }),
   RATE_LIMIT_WINDOW_SECONDS: Type.Integer({ default: 60, minimum: 1 }),
   TRUST_PROXY: Type.Boolean({ default: false }),
-  SHUTDOWN_GRACE_SECONDS: Type.Integer({ default: 10, minimum: 0 }),
   ...ServerConfig,
 });
 

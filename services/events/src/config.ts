@@ -10,7 +10,6 @@ export const EventsConfigSchema = Type.Object({
   HOST: Type.String({ default: '127.0.0.1' }),
   PORT: Type.Integer({ default: 5102, minimum: 0, maximum: 65535 }),
   PUBLIC_URL: Type.Optional(Type.String({ description: 'Public base URL, e.g. https://events.example.no' })),
-  LOG_LEVEL: Type.String({ default: 'info' }),
   DATA_DIR: Type.String({ default: '.data/events' }),
   MONGODB_URL: Type.Optional(Type.String()),
   MONGODB_DATABASE: Type.String({ default: 'events' }),
@@ -40,7 +39,6 @@ export const EventsConfigSchema = Type.Object({
   /** Subscriber endpoints on private, loopback or link-local addresses; on only in local development. */
   ALLOW_PRIVATE_ENDPOINTS: Type.Boolean({ default: false }),
   FEED_MAX_PAGE_SIZE: Type.Integer({ default: 1000, minimum: 1, maximum: 10_000 }),
-  SHUTDOWN_GRACE_SECONDS: Type.Integer({ default: 10, minimum: 0 }),
   ...ServerConfig,
 });
 export type EventsConfig = Static<typeof EventsConfigSchema>;

@@ -28,7 +28,6 @@ export const StorageConfigSchema = Type.Object({
   CLOCK_OFFSET_MS: Type.Integer({ default: 0, description: 'Tests only: shifts this process clock (refused in production)' }),
   NODE_ENV: Type.Optional(Type.String()),
   PRODUCTION: Type.Boolean({ default: false }),
-  LOG_LEVEL: Type.String({ default: 'info' }),
   DATA_DIR: Type.String({ default: '.data/storage' }),
   MONGODB_URL: Type.Optional(Type.String()),
   MONGODB_DATABASE: Type.String({ default: 'storage' }),
@@ -94,7 +93,6 @@ export const StorageConfigSchema = Type.Object({
   SCAN_RETRY_INITIAL_SECONDS: Type.Integer({ default: 30, minimum: 1 }),
   SCAN_RETRY_MAX_SECONDS: Type.Integer({ default: 3600, minimum: 1 }),
   SCAN_WORKER_INTERVAL_SECONDS: Type.Integer({ default: 10, minimum: 0, description: '0 disables the rescan worker' }),
-  SHUTDOWN_GRACE_SECONDS: Type.Integer({ default: 10, minimum: 0 }),
   ...ServerConfig,
 });
 export type StorageConfig = Static<typeof StorageConfigSchema>;

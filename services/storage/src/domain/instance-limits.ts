@@ -14,8 +14,6 @@ export interface InstanceLimits {
   maxDocumentBytes: number;
 }
 
-export const DEFAULT_INSTANCE_LIMITS: InstanceLimits = { maxDataElements: 1000, maxDocumentBytes: 2 * 1024 * 1024 };
-
 /** Refuses one more data element on an instance that has as many as an instance may have. */
 export function assertRoomForDataElement(instance: Pick<Instance, 'data'>, limits: InstanceLimits): void {
   if (instance.data.length >= limits.maxDataElements) throw StorageErrors.instanceDataElementLimit(limits.maxDataElements);

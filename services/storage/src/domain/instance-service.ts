@@ -16,7 +16,7 @@ import { instanceEvent } from './events';
 import { checkProcessChange, processChangeEvents, type ProcessEvent } from './process-rules';
 import { removeBlobsDurably } from './blob-cleanup';
 import { withoutEmptyTexts } from './instance-texts';
-import { assertChangeWithinLimits, DEFAULT_INSTANCE_LIMITS, type InstanceLimits } from './instance-limits';
+import { assertChangeWithinLimits, type InstanceLimits } from './instance-limits';
 import { eventPages } from './event-pages';
 import type { StorageContext } from './storage-context';
 import { backOff, changeTime, MAX_WRITE_ATTEMPTS, sameDocument } from './write-retry';
@@ -57,7 +57,7 @@ export interface ChangeOptions {
 export class InstanceService {
   constructor(
     private readonly ctx: StorageContext,
-    readonly limits: InstanceLimits = DEFAULT_INSTANCE_LIMITS,
+    readonly limits: InstanceLimits,
   ) {}
 
   selfLink(instanceId: string): string {
