@@ -1,6 +1,6 @@
-import { ListMultipartUploadsCommand, S3Client } from '@aws-sdk/client-s3';
 import type { DataElement } from '@forms/contracts';
 import { API, createInstance, instanceUrl, registerApp, startStorage, type StorageHarness } from '../support/storage-harness';
+import { listUnfinishedUploads } from '../support/blob-listing';
 import { downloadOverHttp, uploadOverHttp } from '../support/http-transfer';
 import { pseudoRandomStream, sha256Of } from '../support/streams';
 
@@ -10,25 +10,14 @@ const MB = 1024 * 1024;
 
 let h: StorageHarness;
 let baseUrl: string;
-let s3: S3Client;
 beforeAll(async () => {
   h = await startStorage('mongo-s3');
   await registerApp(h);
   baseUrl = await h.app.listen({ host: '127.0.0.1', port: 0 });
-  s3 = new S3Client({
-    endpoint: process.env.TEST_S3_ENDPOINT,
-    region: 'us-east-1',
-    forcePathStyle: true,
-    credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
-  });
 });
-afterAll(async () => {
-  s3?.destroy();
-  await h.close();
-});
+afterAll(() => h.close());
 
-const incompleteUploads = async () =>
-  (await s3.send(new ListMultipartUploadsCommand({ Bucket: h.config.S3_BUCKET! }))).Uploads ?? [];
+const incompleteUploads = () => listUnfinishedUploads(h.config);
 
 it.each([
   ['2 MB', 2 * MB],

@@ -1,6 +1,6 @@
 import { readdir } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { ListMultipartUploadsCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import type { Instance } from '@forms/contracts';
 import Database from 'better-sqlite3';
 import type { StorageConfig } from '../../src/config';
@@ -42,7 +42,8 @@ export async function listBlobFiles(config: StorageConfig, prefix: string): Prom
     .sort();
 }
 
-async function listBucket(config: StorageConfig, prefix: string): Promise<string[]> {
+/** Runs `use` with a client of the storage service's bucket. */
+async function withBucket<T>(config: StorageConfig, use: (client: S3Client) => Promise<T>): Promise<T> {
   const client = new S3Client({
     endpoint: config.S3_ENDPOINT,
     region: config.S3_REGION,
@@ -50,6 +51,14 @@ async function listBucket(config: StorageConfig, prefix: string): Promise<string
     credentials: { accessKeyId: config.S3_ACCESS_KEY_ID ?? '', secretAccessKey: config.S3_SECRET_ACCESS_KEY ?? '' },
   });
   try {
+    return await use(client);
+  } finally {
+    client.destroy();
+  }
+}
+
+function listBucket(config: StorageConfig, prefix: string): Promise<string[]> {
+  return withBucket(config, async (client) => {
     const keys: string[] = [];
     let token: string | undefined;
     do {
@@ -58,7 +67,13 @@ async function listBucket(config: StorageConfig, prefix: string): Promise<string
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
     return keys.sort();
-  } finally {
-    client.destroy();
-  }
+  });
+}
+
+/** The keys of S3 multipart uploads begun and neither completed nor aborted; none without S3. */
+export async function listUnfinishedUploads(config: StorageConfig): Promise<string[]> {
+  if (!config.S3_ENDPOINT) return [];
+  return withBucket(config, async (client) =>
+    ((await client.send(new ListMultipartUploadsCommand({ Bucket: config.S3_BUCKET }))).Uploads ?? []).map((upload) => upload.Key ?? ''),
+  );
 }

@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
 import { request } from 'node:http';
+import { connect } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 
@@ -25,6 +27,25 @@ export function uploadOverHttp(url: string, headers: Record<string, string>, bod
     req.on('error', reject);
     pipeline(body, req).catch(() => undefined);
   });
+}
+
+/**
+ * Sends the headers of an upload declaring `declaredLength` bytes and the first `sent` bytes, then nothing more, as a
+ * client on a dead line would. Resolves with how long after the last byte the server closed the connection, or
+ * undefined when it had not within `waitMs`.
+ */
+export async function stallUpload(url: string, headers: Record<string, string>, declaredLength: number, sent: Buffer, waitMs = 15_000): Promise<number | undefined> {
+  const { hostname, port, pathname, search } = new URL(url);
+  const socket = connect(Number(port), hostname);
+  socket.on('error', () => undefined);
+  const closed = new Promise<number>((resolve) => socket.on('close', () => resolve(Date.now())));
+  const lines = Object.entries({ ...headers, host: hostname, 'content-length': String(declaredLength) }).map(([name, value]) => `${name}: ${value}`);
+  socket.write(`POST ${pathname}${search} HTTP/1.1\r\n${lines.join('\r\n')}\r\n\r\n`);
+  await new Promise<void>((resolve) => socket.write(sent, () => resolve()));
+  const lastByte = Date.now();
+  const closedAt = await Promise.race([closed, sleep(waitMs).then(() => undefined)]);
+  socket.destroy();
+  return closedAt === undefined ? undefined : closedAt - lastByte;
 }
 
 export interface DownloadResult {
