@@ -252,8 +252,11 @@ export class DataService {
       damaged(reason);
       throw StorageErrors.contentDamaged(reason);
     }
-    // Metadata without content would be a broken invariant, not a client error.
-    if (!blob) throw new Error(`blob missing for data element ${element.id}`);
+    // Content lost from under its element (a deleted file, a backup restored without it): damage, as a wrong size is.
+    if (!blob) {
+      damaged('no stored content');
+      throw StorageErrors.contentDamaged('no stored content');
+    }
     if (blob.totalSize !== element.size) {
       blob.body.destroy();
       const reason = `size ${blob.totalSize} != recorded ${element.size}`;

@@ -1,6 +1,6 @@
-import { readFile, truncate, writeFile } from 'node:fs/promises';
+import { readFile, rm, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { DataElement, Instance } from '@forms/contracts';
 import { API, createInstance, instanceUrl, registerApp, startStorage, type AdapterSet, type StorageHarness } from '../support/storage-harness';
 import { downloadOverHttp, uploadOverHttp } from '../support/http-transfer';
@@ -12,6 +12,7 @@ const SIZE = 3 * 1024 * 1024 + 17;
 interface Tamperer {
   read(path: string): Promise<Buffer>;
   write(path: string, content: Buffer): Promise<void>;
+  remove(path: string): Promise<void>;
   close(): void;
 }
 
@@ -21,6 +22,7 @@ function tamperer(h: StorageHarness, adapters: AdapterSet): Tamperer {
     return {
       read: (path) => readFile(file(path)),
       write: (path, content) => writeFile(file(path), content),
+      remove: (path) => rm(file(path)),
       close: () => undefined,
     };
   }
@@ -35,6 +37,9 @@ function tamperer(h: StorageHarness, adapters: AdapterSet): Tamperer {
     read: async (Key) => Buffer.from(await (await s3.send(new GetObjectCommand({ Bucket, Key }))).Body!.transformToByteArray()),
     write: async (Key, Body) => {
       await s3.send(new PutObjectCommand({ Bucket, Key, Body, ContentLength: Body.length }));
+    },
+    remove: async (Key) => {
+      await s3.send(new DeleteObjectCommand({ Bucket, Key }));
     },
     close: () => s3.destroy(),
   };
@@ -118,6 +123,17 @@ describe.each<AdapterSet>(['embedded', 'mongo-s3'])('integrity on read (%s)', (a
 
     const marked = await waitForMark(() => elementNow(instance, element.id));
     expect(marked.damaged).toMatchObject({ reason: `size ${SIZE - 1000} != recorded ${SIZE}` });
+  });
+
+  it('answers for content gone from under its element (lost, or not in a restored backup) as damaged, and marks it', async () => {
+    const { instance, element, url } = await uploaded();
+    await blobs.remove(element.blobStoragePath);
+
+    const download = await downloadOverHttp(url, h.auth.owner);
+    expect(download.status).toBe(500);
+    expect(JSON.parse(download.text)).toMatchObject({ code: 'DATA_CONTENT_DAMAGED', detail: expect.stringContaining('(no stored content)') });
+    const marked = await waitForMark(() => elementNow(instance, element.id));
+    expect(marked.damaged).toMatchObject({ reason: 'no stored content' });
   });
 
   it('clears the mark when the content is replaced', async () => {
