@@ -48,8 +48,10 @@ describe('README command blocks', () => {
       if (block.marking === 'needs Docker') expect({ where, commands }).toEqual({ where, commands: docker });
       else if (block.marking === 'needs Kubernetes') expect({ where, commands }).toEqual({ where, commands: kubectl });
       else if (block.marking === 'maintenance') {
-        // Only storage's maintenance command and the file-level steps of a repair (copy, sqlite3 .recover).
-        const other = commands.filter((command) => !/^(cd \.data\/storage && cp |sqlite3 |DATA_DIR=\S+ npm (--prefix \S+ )?run -s storage-check\b)/.test(command));
+        // Only the maintenance commands (check, backups) and the file-level steps of a repair (copy, sqlite3 .recover).
+        const other = commands.filter(
+          (command) => !/^(cd \.data\/storage && cp |sqlite3 |(DATA_DIR=\S+ )?npm (--prefix \S+ )?run -s (storage-check|storage-backup|backup)\b)/.test(command),
+        );
         expect({ where, other, docker, kubectl }).toEqual({ where, other: [], docker: [], kubectl: [] });
       }
       else expect({ where, docker, kubectl }).toEqual({ where, docker: [], kubectl: [] });

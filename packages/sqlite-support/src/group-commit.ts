@@ -1,6 +1,7 @@
-import { close as closeFd, closeSync, existsSync, fdatasync, fdatasyncSync, open, openSync } from 'node:fs';
+import { close as closeFd, existsSync, fdatasync, open } from 'node:fs';
 import { promisify } from 'node:util';
 import type Database from 'better-sqlite3';
+import { syncFileData } from './durable-files';
 
 type SqliteDatabase = Database.Database;
 
@@ -70,15 +71,6 @@ class KeptOpenFile {
   }
 }
 
-function syncFileDataNow(path: string): void {
-  const fd = openSync(path, 'r');
-  try {
-    fdatasyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-}
-
 /**
  * Group commit: the writes that arrive in one turn of the event loop run in one SQLite transaction; while a sync
  * of the write-ahead log is under way, writes wait and commit together when it returns, and the next sync makes
@@ -141,7 +133,7 @@ export class GroupCommit {
     db.pragma('temp_store = MEMORY');
     // What an earlier process committed may not have been synced (it was killed between a commit and its sync):
     // synced now, so everything a reader finds at start-up is durable.
-    if (existsSync(this.walPath)) syncFileDataNow(this.walPath);
+    if (existsSync(this.walPath)) syncFileData(this.walPath);
     this.statements = {
       begin: db.prepare('BEGIN IMMEDIATE'),
       beginRead: db.prepare('BEGIN DEFERRED'),
@@ -209,7 +201,7 @@ export class GroupCommit {
     if (!this.syncing) this.wal.close();
     if (group.length === 0) return;
     try {
-      syncFileDataNow(this.walPath);
+      syncFileData(this.walPath);
       this.settle(group);
     } catch (error) {
       this.fail(group, error);

@@ -6,6 +6,9 @@ export type SqliteDatabase = Database.Database;
 export { GroupCommit, GroupCommitClosedError, WalSyncError, type GroupCommitOptions } from './group-commit';
 export { BackgroundCheckpointer, type BackgroundCheckpointOptions } from './background-checkpoint';
 export { driverPath } from './driver';
+export { assertSeparateFolders, BackupTargetError, snapshotDatabase } from './snapshot';
+export { copyFileDurably, syncDirectory, syncFileData } from './durable-files';
+export { openReadOnly } from './read-only';
 
 /** One schema step. Steps run in order, each in its own transaction; `PRAGMA user_version` counts the steps applied. */
 export type Migration = (db: SqliteDatabase) => void;
@@ -145,9 +148,4 @@ export function checkIntegrity(db: SqliteDatabase, full = false): string[] {
   const rows = db.pragma(full ? 'integrity_check' : 'quick_check') as Record<string, string>[];
   const messages = rows.map((row) => Object.values(row)[0] ?? '');
   return messages.length === 1 && messages[0] === 'ok' ? [] : messages;
-}
-
-/** Opens a database read-only for a check (in a worker thread, or from a maintenance command). */
-export function openReadOnly(path: string): SqliteDatabase {
-  return new Database(path, { readonly: true, fileMustExist: true, timeout: 5_000 });
 }

@@ -5,7 +5,7 @@
  *   <!-- readme-test: quick start (...) -->        the two set-up commands (npm run up / npm run check)
  *   <!-- readme-test: not run (needs Docker) -->
  *   <!-- readme-test: not run (needs Kubernetes) -->
- *   <!-- readme-test: not run (maintenance: ...) -->  storage's maintenance commands (check, repair), run by their own tests
+ *   <!-- readme-test: not run (maintenance: ...) -->  the maintenance commands (check, backups, repair), run by their own tests
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -13,7 +13,9 @@ export function createClientStore(config: AuthConfig): ClientStore {
     : new SqliteClientStore(config.DATA_DIR, join(config.DATA_DIR, 'db'));
 }
 
-export const keyringPath = (config: Pick<AuthConfig, 'DATA_DIR'>): string => join(config.DATA_DIR, 'signing-keys.json');
+/** The managed keyring's file in DATA_DIR. */
+export const SIGNING_KEYS_FILE = 'signing-keys.json';
+export const keyringPath = (config: Pick<AuthConfig, 'DATA_DIR'>): string => join(config.DATA_DIR, SIGNING_KEYS_FILE);
 
 /** The keys from SIGNING_KEY_PEM when set; otherwise the managed keyring in DATA_DIR (generated on first start). */
 export function openKeyring(config: AuthConfig, now?: () => number): Promise<Keyring> {

@@ -1,0 +1,31 @@
+import { closeSync, constants, copyFileSync, fdatasyncSync, fsyncSync, openSync, renameSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+
+/** Copies a small file (a key, a settings file) so that `target` is the old or the new content, durably. */
+export function copyFileDurably(source: string, target: string): void {
+  const partial = join(dirname(target), `.${basename(target)}.partial`);
+  copyFileSync(source, partial, constants.COPYFILE_FICLONE);
+  syncFileData(partial);
+  renameSync(partial, target);
+  syncDirectory(dirname(target));
+}
+
+/** fdatasync of a file by its path: its data is on disk when this returns. */
+export function syncFileData(path: string): void {
+  const fd = openSync(path, 'r');
+  try {
+    fdatasyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Makes a rename (or a new file) in `folder` durable. */
+export function syncDirectory(folder: string): void {
+  const fd = openSync(folder, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
