@@ -34,12 +34,9 @@ export class InstanceAudit {
 
   async get(principal: Principal, ref: InstanceRef, eventId: string): Promise<InstanceEvent> {
     const instance = await this.instances.get(principal, ref, 'read');
-    const id = eventId.toLowerCase();
-    for await (const page of eventPages(this.ctx.store.events, instance.id, {})) {
-      const event = page.find((candidate) => candidate.id === id);
-      if (event) return event;
-    }
-    throw StorageErrors.eventNotFound();
+    const event = await this.ctx.store.events.get(instance.id, eventId.toLowerCase());
+    if (!event) throw StorageErrors.eventNotFound();
+    return event;
   }
 
   /** Altinn's process history: one item per process event, oldest first. */

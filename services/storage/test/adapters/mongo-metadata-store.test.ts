@@ -100,6 +100,7 @@ describe('MongoMetadataStore outbox: a write interrupted between the instance do
       });
       expect(await store.instances.get(key)).toEqual(instance);
       expect(await store.events.list(instance.id, {})).toEqual([createdEvent]);
+      expect(await store.events.get(instance.id, createdEvent.id)).toEqual(createdEvent);
 
       const saved = buildEvent(instance, 'Saved', at(1), '00000000-0000-4000-8000-000000000002');
       expect(await store.instances.replace({ ...instance, version: 2, lastChanged: at(1) }, 1, { events: [saved] })).toBe(true);

@@ -409,6 +409,13 @@ export function describeMetadataStoreContract(name: string, target: MetadataStor
         expect(await page({ limit: 0 })).toEqual([]);
       });
 
+      it('finds one event of an instance by its id, and none of another instance', async () => {
+        expect(await store.events.get(instance.id, savedLate.id)).toEqual(savedLate);
+        expect(await store.events.get(otherInstance.id, otherEvent.id)).toEqual(otherEvent);
+        expect(await store.events.get(otherInstance.id, savedLate.id)).toBeNull();
+        expect(await store.events.get(instance.id, randomUUID())).toBeNull();
+      });
+
       it('rejects a second event with the same id with DuplicateKeyError', async () => {
         await expect(store.events.insert({ ...created, eventType: 'Deleted' })).rejects.toBeInstanceOf(DuplicateKeyError);
       });
@@ -474,6 +481,7 @@ export function describeMetadataStoreContract(name: string, target: MetadataStor
         await store.instances.insert(instance, { events, pendingUploads: [upload] });
         expect(await store.instances.get(guidOf(instance))).toEqual(instance);
         expect(await store.events.list(instance.id, {})).toEqual(events);
+        expect(await store.events.get(instance.id, events[1]!.id)).toEqual(events[1]);
         expect(await store.pendingUploads.listStartedBefore(at(9), 10)).toEqual([upload]);
       });
 

@@ -68,6 +68,14 @@ export class MongoEventRepository implements InstanceEventRepository {
     return [...stored, ...pending].sort(compareEvents).slice(0, query.limit);
   }
 
+  /** The outbox is read before the collection, as in `feed`: an event a drain moves meanwhile is found in one of them. */
+  async get(instanceId: string, eventId: string): Promise<InstanceEvent | null> {
+    const guid = instanceId.split('/')[1];
+    const outboxed = guid ? await translateErrors(() => this.outbox.pendingEvents(guid)) : [];
+    const event = outboxed.find((candidate) => candidate.id === eventId) ?? (await this.events.get(eventId));
+    return event?.instanceId === instanceId ? event : null;
+  }
+
   removeForInstance(instanceId: string): Promise<void> {
     return this.events.removeMany({ instanceId });
   }

@@ -179,6 +179,8 @@ export interface InstanceEventRepository {
   insert(event: InstanceEvent): Promise<void>;
   /** Events of one instance ordered by `created` ascending (ties by id). `from` inclusive, `to` inclusive. */
   list(instanceId: string, query: EventQuery): Promise<InstanceEvent[]>;
+  /** One event of the instance by its id (a lookup, however long the log); null when the instance has none such. */
+  get(instanceId: string, eventId: string): Promise<InstanceEvent | null>;
   removeForInstance(instanceId: string): Promise<void>;
   /**
    * Events of committed writes with sequence in (after, watermark], ordered by (sequence, id), at most `limit`

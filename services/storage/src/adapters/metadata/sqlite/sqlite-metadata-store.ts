@@ -316,6 +316,10 @@ function createRepositories(db: SqliteDatabase, commits: GroupCommit, onFull: ()
         const { sql, params } = eventListSql(instanceId, query);
         return read(() => (cached(sql).all(params) as { doc: string }[]).map((row) => JSON.parse(row.doc) as InstanceEvent));
       },
+      get: async (instanceId, eventId) => {
+        const doc = read(() => statements.getEvent.get(eventId, instanceId));
+        return doc === undefined ? null : (JSON.parse(doc) as InstanceEvent);
+      },
       removeForInstance: async (instanceId) => {
         await write(() => statements.removeEvents.run(instanceId));
       },

@@ -37,6 +37,7 @@ export function prepareStatements(db: SqliteDatabase) {
     // are handed out in commit order; the counter is the committed watermark of every reader's snapshot.
     nextSequence: db.prepare<[], number>('UPDATE sequence_counter SET value = value + 1 WHERE id = 1 RETURNING value').pluck(),
     removeEvents: db.prepare('DELETE FROM events WHERE instance_id = ?'),
+    getEvent: db.prepare<[string, string], string>('SELECT doc FROM events WHERE id = ? AND instance_id = ?').pluck(),
     restOfWrite: db.prepare('SELECT doc, sequence, app_id FROM events WHERE sequence = ? AND id > ? ORDER BY id'),
     insertUpload: db.prepare('INSERT INTO pending_uploads (data_element_id, started, doc) VALUES (?, ?, ?)'),
     removeUpload: db.prepare('DELETE FROM pending_uploads WHERE data_element_id = ?'),
