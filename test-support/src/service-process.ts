@@ -16,11 +16,31 @@ export interface ServiceProcessOptions {
 
 /** A service as a real child process (for tests that SIGKILL it), with its log lines collected. */
 export class ServiceProcess {
+  /** Resolves once the process has exited, however it ended. */
+  readonly exited: Promise<void>;
+
   private constructor(
     private readonly child: ChildProcess,
     readonly baseUrl: string,
     readonly lines: string[],
-  ) {}
+  ) {
+    this.exited = child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise((resolve) => child.once('exit', () => resolve()));
+  }
+
+  /** Everything it printed so far, one line after another. */
+  output(): string {
+    return this.lines.join('\n');
+  }
+
+  /** The signal that ended it (`SIGKILL`, ...), or null while it runs or when it exited by itself. */
+  get signalCode(): NodeJS.Signals | null {
+    return this.child.signalCode;
+  }
+
+  /** Sends a signal without waiting: SIGSTOP to make it hang with its connections open, SIGCONT to go on. */
+  send(signal: NodeJS.Signals): void {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill(signal);
+  }
 
   static async start(options: ServiceProcessOptions): Promise<ServiceProcess> {
     const { name, ready, startTimeoutMs = 60_000 } = options;
@@ -79,9 +99,7 @@ export class ServiceProcess {
   }
 
   private async signal(signal: NodeJS.Signals): Promise<void> {
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
-    const exited = new Promise((resolve) => this.child.once('exit', resolve));
-    this.child.kill(signal);
-    await exited;
+    this.send(signal);
+    await this.exited;
   }
 }

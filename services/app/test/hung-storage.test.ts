@@ -16,7 +16,7 @@ import { TestIssuer } from '@forms/test-support';
 import { buildAppService } from '../src/app';
 import { loadAppServiceConfig } from '../src/config';
 import { registerInStorage } from '../src/domain/registration';
-import { startStorageProcess, stopStorageProcess, type StorageProcess } from '../../storage/test/support/storage-child';
+import { StorageProcess } from '../../storage/test/support/storage-process';
 import { appFolder } from './support/app-harness';
 
 const TIMEOUT_MS = 3000;
@@ -34,8 +34,8 @@ let stallAfterRead = false;
 beforeAll(async () => {
   issuer = await TestIssuer.start();
   dataDir = mkdtempSync(join(tmpdir(), 'hung-storage-'));
-  storage = await startStorageProcess({ DATA_DIR: dataDir, JWKS_URL: issuer.jwksUrl, TOKEN_ISSUER: issuer.issuer, REAPER_INTERVAL_SECONDS: '0' });
-  storageUrl = `${storage.baseUrl}/storage/api/v1`;
+  storage = await StorageProcess.start({ DATA_DIR: dataDir, JWKS_URL: issuer.jwksUrl, TOKEN_ISSUER: issuer.issuer, REAPER_INTERVAL_SECONDS: '0' });
+  storageUrl = storage.baseUrl;
   owner = { authorization: `Bearer ${issuer.userToken({ userId: 1001, partyId: PARTY, scopes: [Scopes.instancesRead, Scopes.instancesWrite] })}` };
 
   const config = loadAppServiceConfig({
@@ -57,13 +57,13 @@ beforeAll(async () => {
   const stopping: StorageApi = Object.assign(Object.create(real) as StorageClient, {
     async getInstance(this: StorageClient, ...args: Parameters<StorageClient['getInstance']>) {
       if (!stallAfterRead) return getInstance.apply(this, args);
-      storage.child.kill('SIGSTOP');
-      const resume = setTimeout(() => storage.child.kill('SIGCONT'), TIMEOUT_MS * 0.6);
+      storage.send('SIGSTOP');
+      const resume = setTimeout(() => storage.send('SIGCONT'), TIMEOUT_MS * 0.6);
       try {
         return await getInstance.apply(this, args);
       } finally {
         clearTimeout(resume);
-        storage.child.kill('SIGSTOP');
+        storage.send('SIGSTOP');
       }
     },
   });
@@ -73,8 +73,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await app?.close();
-  storage?.child.kill('SIGCONT');
-  await stopStorageProcess(storage, 'SIGKILL');
+  storage?.send('SIGCONT');
+  await storage?.kill();
   await issuer?.stop();
   rmSync(dataDir, { recursive: true, force: true });
 });
@@ -90,7 +90,7 @@ test('a request needing several storage calls gets 504 within one storage timeou
   const read = await app.inject({ method: 'GET', url: `/nav/child-benefit/instances/${instance.id}/data/${form.id}`, headers: owner });
   const elapsed = Date.now() - started;
   stallAfterRead = false;
-  storage.child.kill('SIGCONT');
+  storage.send('SIGCONT');
   expect(read.statusCode).toBe(504);
   expect(read.json()).toMatchObject({ code: 'STORAGE_TIMEOUT' });
   // One deadline for the whole request: with a timeout per call, the download after the slow read would end at

@@ -3,11 +3,9 @@
  * 504 within one storage timeout, also when it hangs in the middle of an instantiation; since the instance and its
  * form are one storage call, a hang can never leave an instance without its form. Storage runs as its own process.
  */
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { loadAppDefinition } from '@forms/app-definition';
 import { StorageClient } from '@forms/client';
 import { Scopes } from '@forms/contracts';
@@ -16,60 +14,31 @@ import { TestIssuer } from '@forms/test-support';
 import { buildAppService } from '../src/app';
 import { loadAppServiceConfig } from '../src/config';
 import { registerInStorage } from '../src/domain/registration';
-import { appFolder, REPO_ROOT } from './support/app-harness';
+import { StorageProcess } from '../../storage/test/support/storage-process';
+import { appFolder } from './support/app-harness';
 
 const APP_ID = 'nav/child-benefit';
 const PARTY = '50001';
 const TIMEOUT_MS = 1_000;
 
 let issuer: TestIssuer;
-let storage: ChildProcessWithoutNullStreams;
+let storage: StorageProcess;
 let dataDir: string;
 let storageUrl: string;
 let app: TypedFastify;
 /** Set to stop storage from the app's prefill rule: after the instance is created, before its form is stored. */
 let stopStorageOnPrefill = false;
 
-/**
- * Starts `services/storage` in a child process (tsx's loader in that same process, so signals reach storage itself)
- * and resolves with its API URL (from its start-up log).
- */
-async function startStorageProcess(env: Record<string, string>): Promise<string> {
-  const tsxLoader = pathToFileURL(join(REPO_ROOT, 'node_modules/tsx/dist/loader.mjs')).href;
-  storage = spawn(process.execPath, ['--import', tsxLoader, join(REPO_ROOT, 'services/storage/src/server.ts')], {
-    env: { ...process.env, ...env },
-    stdio: 'pipe',
-  });
-  return new Promise((resolve, reject) => {
-    let output = '';
-    const timer = setTimeout(() => reject(new Error(`storage did not start within 25 s:\n${output}`)), 25_000);
-    storage.stdout.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = /storage API at (http:\/\/[^\s,"]+)/.exec(output);
-      if (match?.[1]) {
-        clearTimeout(timer);
-        resolve(match[1]);
-      }
-    });
-    storage.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    storage.once('exit', (code) => reject(new Error(`storage exited with ${code}:\n${output}`)));
-  });
-}
-
-const signal = (name: 'SIGSTOP' | 'SIGCONT') => process.kill(storage.pid as number, name);
-
 beforeAll(async () => {
   issuer = await TestIssuer.start();
   dataDir = mkdtempSync(join(tmpdir(), 'storage-hang-'));
-  storageUrl = await startStorageProcess({
-    HOST: '127.0.0.1',
-    PORT: '0',
+  storage = await StorageProcess.start({
     DATA_DIR: dataDir,
     JWKS_URL: issuer.jwksUrl,
     TOKEN_ISSUER: issuer.issuer,
-    LOG_LEVEL: 'info',
     REAPER_INTERVAL_SECONDS: '0',
   });
+  storageUrl = storage.baseUrl;
   const loaded = await loadAppDefinition(appFolder(APP_ID));
   const prefill = loaded.rules.prefill;
   const definition = {
@@ -77,7 +46,7 @@ beforeAll(async () => {
     rules: {
       ...loaded.rules,
       prefill: async (...args: Parameters<NonNullable<typeof prefill>>) => {
-        if (stopStorageOnPrefill) signal('SIGSTOP');
+        if (stopStorageOnPrefill) storage.send('SIGSTOP');
         return (await prefill?.(...args)) ?? {};
       },
     },
@@ -99,12 +68,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   stopStorageOnPrefill = false;
-  if (storage && storage.exitCode === null) {
-    signal('SIGCONT');
-    const exited = new Promise((resolve) => storage.once('exit', resolve));
-    storage.kill('SIGKILL');
-    await exited;
-  }
+  storage?.send('SIGCONT');
+  await storage?.kill();
   await app?.close();
   await issuer?.stop();
   rmSync(dataDir, { recursive: true, force: true });
@@ -131,13 +96,13 @@ async function instanceCount(): Promise<number> {
 
 test('a stopped storage: 504 STORAGE_TIMEOUT within one timeout', async () => {
   expect((await createInstance()).status).toBe(201);
-  signal('SIGSTOP');
+  storage.send('SIGSTOP');
   try {
     const result = await createInstance();
     expect(result).toMatchObject({ status: 504, code: 'STORAGE_TIMEOUT' });
     expect(result.elapsedMs).toBeLessThan(1.6 * TIMEOUT_MS);
   } finally {
-    signal('SIGCONT');
+    storage.send('SIGCONT');
   }
 });
 
@@ -149,7 +114,7 @@ test('storage stopping in the middle of an instantiation: 504 within one timeout
     result = await createInstance();
   } finally {
     stopStorageOnPrefill = false;
-    signal('SIGCONT');
+    storage.send('SIGCONT');
   }
   expect(result).toMatchObject({ status: 504, code: 'STORAGE_TIMEOUT' });
   expect(result.elapsedMs).toBeLessThan(1.6 * TIMEOUT_MS);

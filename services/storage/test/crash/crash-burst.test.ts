@@ -3,64 +3,31 @@
  * burst of instantiations, started again on the same data, and every instantiation it acknowledged must be
  * there whole: the instance, its Created event and its form. Nothing half-made may be there either.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { StorageClient } from '@forms/client';
 import { Scopes, type Instance } from '@forms/contracts';
 import { freePort, TestIssuer } from '@forms/test-support';
 import { SAMPLE_APP } from '../support/storage-harness';
+import { StorageProcess } from '../support/storage-process';
 
 jest.setTimeout(120_000);
 
-const ROOT = resolve(__dirname, '../../../..');
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
-
-interface StorageProcess {
-  child: ChildProcess;
-  output: () => string;
-}
-
-async function startStorageProcess(env: Record<string, string>, baseUrl: string): Promise<StorageProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'services/storage/src/server.ts'], {
-    cwd: ROOT,
-    env: { ...process.env, LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const client = new StorageClient({ baseUrl, timeoutMs: 2000 });
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`storage exited with ${child.exitCode}: ${output}`);
-    if (await client.ready().then(() => true, () => false)) return { child, output: () => output };
-    if (Date.now() > deadline) throw new Error(`storage did not become ready: ${output}`);
-    await new Promise((wait) => setTimeout(wait, 200));
-  }
-}
-
-function stop(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((done) => {
-    child.once('exit', () => done());
-    child.kill(signal);
-  });
-}
 
 describe.each(['embedded', 'mongo'] as const)('SIGKILL during a burst of instantiations (%s)', (adapters) => {
   let issuer: TestIssuer;
   let dataDir: string;
-  const children: ChildProcess[] = [];
+  const running: StorageProcess[] = [];
 
   beforeAll(async () => {
     issuer = await TestIssuer.start();
     dataDir = mkdtempSync(join(tmpdir(), 'storage-crash-'));
   });
   afterAll(async () => {
-    for (const child of children) await stop(child, 'SIGKILL');
+    for (const storage of running) await storage.kill();
     await issuer.stop();
     rmSync(dataDir, { recursive: true, force: true });
   });
@@ -77,8 +44,8 @@ describe.each(['embedded', 'mongo'] as const)('SIGKILL during a burst of instant
       // Blobs in DATA_DIR: one process only, which SINGLE_NODE says.
       ...(adapters === 'mongo' && { MONGODB_URL: process.env.TEST_MONGODB_URL as string, MONGODB_DATABASE: `crash_${randomUUID().slice(0, 8)}`, SINGLE_NODE: 'true' }),
     };
-    const first = await startStorageProcess(env, baseUrl);
-    children.push(first.child);
+    const first = await StorageProcess.start(env);
+    running.push(first);
     // As the app service calls storage: its own token beside the party's (storage creates instances only then).
     const appToken = issuer.appToken({ app: 'nav/sample-app' });
     const client = new StorageClient({ baseUrl, timeoutMs: 10_000, accessToken: async () => appToken });
@@ -109,14 +76,13 @@ describe.each(['embedded', 'mongo'] as const)('SIGKILL during a burst of instant
     const workers = Array.from({ length: 8 }, (_, index) => worker(index));
     // Kill once the burst is well under way.
     while (acknowledged.length < 40) await new Promise((wait) => setTimeout(wait, 20));
-    first.child.kill('SIGKILL');
-    await new Promise((done) => first.child.once('exit', done));
+    await first.kill();
     killed = true;
     await Promise.all(workers);
-    expect(first.child.signalCode).toBe('SIGKILL');
+    expect(first.signalCode).toBe('SIGKILL');
 
-    const second = await startStorageProcess(env, baseUrl);
-    children.push(second.child);
+    const second = await StorageProcess.start(env);
+    running.push(second);
     for (const { instance, form } of acknowledged) {
       const token = issuer.userToken({ userId: 1, partyId: instance.instanceOwner.partyId, scopes: [Scopes.instancesRead] });
       const stored = (await client.getInstance(token, instance.id)).value;
@@ -140,6 +106,6 @@ describe.each(['embedded', 'mongo'] as const)('SIGKILL during a burst of instant
     expect(stored).toBeGreaterThanOrEqual(acknowledged.length);
     // The kill cut requests off in flight (otherwise this test proves nothing).
     expect(attempted).toBeGreaterThan(acknowledged.length);
-    await stop(second.child, 'SIGTERM');
+    await second.stop();
   });
 });

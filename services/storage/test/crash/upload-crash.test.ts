@@ -12,7 +12,7 @@ import { createMetadataStore } from '../../src/adapters';
 import { loadStorageConfig } from '../../src/config';
 import { SAMPLE_APP, viaApp, type AdapterSet } from '../support/storage-harness';
 import { uploadOverHttp } from '../support/http-transfer';
-import { startStorageProcess, stopStorageProcess, type StorageProcess } from '../support/storage-child';
+import { StorageProcess } from '../support/storage-process';
 import { pseudoRandomStream } from '../support/streams';
 
 // A storage process is killed (SIGKILL) half-way through a 500 MB upload, started again on the same
@@ -21,7 +21,6 @@ import { pseudoRandomStream } from '../support/streams';
 const MB = 1024 * 1024;
 const UPLOAD_SIZE = 500 * MB;
 const KILL_AFTER = 150 * MB;
-const API = '/storage/api/v1';
 
 async function walkFiles(folder: string): Promise<string[]> {
   const found: string[] = [];
@@ -67,7 +66,7 @@ describe.each<AdapterSet>(['embedded', 'mongo-s3'])('SIGKILL during a 500 MB upl
     }
   });
   afterAll(async () => {
-    await stopStorageProcess(storage, 'SIGKILL');
+    await storage?.kill();
     s3?.destroy();
     await issuer?.stop();
     rmSync(dataDir, { recursive: true, force: true });
@@ -95,9 +94,9 @@ describe.each<AdapterSet>(['embedded', 'mongo-s3'])('SIGKILL during a 500 MB upl
         authorization: `Bearer ${issuer.userToken({ userId: 1001, partyId: '50001', scopes: [Scopes.instancesRead, Scopes.instancesWrite] })}`,
       });
       // The first run has its reaper off: the crash must leave something for the second run to find.
-      storage = await startStorageProcess({ ...env, REAPER_INTERVAL_SECONDS: '0' });
+      storage = await StorageProcess.start({ ...env, REAPER_INTERVAL_SECONDS: '0' });
       const json = async (method: string, path: string, headers: Record<string, string>, body: unknown) => {
-        const response = await fetch(`${storage!.baseUrl}${API}${path}`, {
+        const response = await fetch(`${storage!.baseUrl}${path}`, {
           method,
           headers: { ...headers, 'content-type': 'application/json' },
           body: JSON.stringify(body),
@@ -108,7 +107,7 @@ describe.each<AdapterSet>(['embedded', 'mongo-s3'])('SIGKILL during a 500 MB upl
       await json('POST', '/applications/nav/sample-app', nav, SAMPLE_APP);
       const instance = (await json('POST', '/instances?appId=nav/sample-app', owner, { instanceOwner: { partyId: '50001' } })) as Instance;
       const kept = await uploadOverHttp(
-        `${storage.baseUrl}${API}/instances/${instance.id}/data?dataType=bigfile`,
+        `${storage.baseUrl}/instances/${instance.id}/data?dataType=bigfile`,
         { ...owner, 'content-type': 'application/octet-stream' },
         pseudoRandomStream(3 * MB, 1),
       );
@@ -121,12 +120,12 @@ describe.each<AdapterSet>(['embedded', 'mongo-s3'])('SIGKILL during a 500 MB upl
       const meter = new Transform({
         transform(chunk: Buffer, _encoding, callback) {
           sent += chunk.length;
-          if (sent >= KILL_AFTER && running.child.signalCode === null) running.child.kill('SIGKILL');
+          if (sent >= KILL_AFTER && running.signalCode === null) running.send('SIGKILL');
           callback(null, chunk);
         },
       });
       const crashed = await new Promise<string>((resolve) => {
-        const req = request(`${running.baseUrl}${API}/instances/${instance.id}/data?dataType=bigfile`, {
+        const req = request(`${running.baseUrl}/instances/${instance.id}/data?dataType=bigfile`, {
           method: 'POST',
           headers: { ...owner, 'content-type': 'application/octet-stream' },
         });
@@ -135,7 +134,7 @@ describe.each<AdapterSet>(['embedded', 'mongo-s3'])('SIGKILL during a 500 MB upl
         pseudoRandomStream(UPLOAD_SIZE, 2, 256 * 1024).pipe(meter).pipe(req);
       });
       await running.exited;
-      expect(running.child.signalCode).toBe('SIGKILL');
+      expect(running.signalCode).toBe('SIGKILL');
       expect(crashed).not.toMatch(/^answered/);
       // The crash did leave a partial upload behind (else this test would prove nothing).
       const afterCrash = await blobState();
@@ -146,15 +145,15 @@ describe.each<AdapterSet>(['embedded', 'mongo-s3'])('SIGKILL during a 500 MB upl
       }
 
       // Restart on the same data, with a reaper that acts after 1 s of silence, and let it run.
-      storage = await startStorageProcess({ ...env, REAPER_INTERVAL_SECONDS: '1', REAPER_STALE_AFTER_SECONDS: '1' });
+      storage = await StorageProcess.start({ ...env, REAPER_INTERVAL_SECONDS: '1', REAPER_STALE_AFTER_SECONDS: '1' });
       const restarted = storage;
       // The pass that removed the partial upload also settled its upload record; it reports once done.
       await eventually(() => restarted.output().includes('reaper removed leftovers of interrupted uploads'), { timeoutMs: 60_000, intervalMs: 250, what: 'a reaper pass' });
       expect((await blobState()).leftovers).toEqual([]);
-      const downloaded = await fetch(`${storage.baseUrl}${API}/instances/${instance.id}/data/${keptElement.id}`, { headers: owner });
+      const downloaded = await fetch(`${storage.baseUrl}/instances/${instance.id}/data/${keptElement.id}`, { headers: owner });
       expect(downloaded.status).toBe(200);
       expect(Buffer.from(await downloaded.arrayBuffer()).length).toBe(3 * MB);
-      await stopStorageProcess(storage);
+      await storage.stop();
 
       // Now look with the service stopped: one blob, that of the data element; no record of an upload in flight.
       const { blobs, leftovers } = await blobState();

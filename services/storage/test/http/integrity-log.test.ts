@@ -6,11 +6,10 @@ import { Scopes, type DataElement, type Instance } from '@forms/contracts';
 import { eventually, TestIssuer } from '@forms/test-support';
 import { SAMPLE_APP, viaApp } from '../support/storage-harness';
 import { downloadOverHttp, uploadOverHttp } from '../support/http-transfer';
-import { startStorageProcess, stopStorageProcess, type StorageProcess } from '../support/storage-child';
+import { StorageProcess } from '../support/storage-process';
 import { pseudoRandomStream } from '../support/streams';
 
 // What an operator sees: the storage process's own log names the damaged element, its blob and the reason.
-const API = '/storage/api/v1';
 let issuer: TestIssuer;
 let dataDir: string;
 let storage: StorageProcess | undefined;
@@ -18,16 +17,16 @@ let storage: StorageProcess | undefined;
 beforeAll(async () => {
   issuer = await TestIssuer.start();
   dataDir = mkdtempSync(join(tmpdir(), 'storage-integrity-log-'));
-  storage = await startStorageProcess({ DATA_DIR: dataDir, JWKS_URL: issuer.jwksUrl, TOKEN_ISSUER: issuer.issuer, REAPER_INTERVAL_SECONDS: '0' });
+  storage = await StorageProcess.start({ DATA_DIR: dataDir, JWKS_URL: issuer.jwksUrl, TOKEN_ISSUER: issuer.issuer, REAPER_INTERVAL_SECONDS: '0' });
 }, 90_000);
 afterAll(async () => {
-  await stopStorageProcess(storage, 'SIGKILL');
+  await storage?.kill();
   await issuer?.stop();
   rmSync(dataDir, { recursive: true, force: true });
 });
 
 it('logs damaged content at error level with the data element, its blob and the reason', async () => {
-  const base = `${storage!.baseUrl}${API}`;
+  const base = storage!.baseUrl;
   const nav = { authorization: `Bearer ${issuer.orgToken({ org: 'nav', scopes: [Scopes.serviceOwnerRead, Scopes.serviceOwnerWrite] })}` };
   // The party's requests as its app service makes them (storage takes instance creation only from the app).
   const owner = viaApp({ issuer }, { authorization: `Bearer ${issuer.userToken({ userId: 1001, partyId: '50001', scopes: [Scopes.instancesRead, Scopes.instancesWrite] })}` });

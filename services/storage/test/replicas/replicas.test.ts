@@ -14,7 +14,7 @@ import { StorageClient } from '@forms/client';
 import { Scopes, type Instance } from '@forms/contracts';
 import { TestIssuer } from '@forms/test-support';
 import { SAMPLE_APP } from '../support/storage-harness';
-import { startStorageProcess, stopStorageProcess, type StorageProcess } from '../support/storage-child';
+import { StorageProcess } from '../support/storage-process';
 
 jest.setTimeout(180_000);
 
@@ -56,16 +56,16 @@ describe('three storage replicas on one MongoDB and one S3', () => {
       ...(index === 2 && { CLOCK_OFFSET_MS: '-2000' }),
     });
     // The first creates the bucket and the counters; the other two join it.
-    replicas.push(await startStorageProcess(env(0)));
-    replicas.push(...(await Promise.all([startStorageProcess(env(1)), startStorageProcess(env(2))])));
+    replicas.push(await StorageProcess.start(env(0)));
+    replicas.push(...(await Promise.all([StorageProcess.start(env(1)), StorageProcess.start(env(2))])));
     const appToken = issuer.appToken({ app: APP });
     for (const replica of replicas) {
-      clients.push(new StorageClient({ baseUrl: `${replica.baseUrl}/storage/api/v1`, timeoutMs: 20_000, accessToken: async () => appToken }));
+      clients.push(new StorageClient({ baseUrl: replica.baseUrl, timeoutMs: 20_000, accessToken: async () => appToken }));
     }
   });
 
   afterAll(async () => {
-    for (const replica of replicas) await stopStorageProcess(replica, 'SIGKILL');
+    for (const replica of replicas) await replica.kill();
     await issuer?.stop();
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   });
@@ -138,7 +138,7 @@ describe('three storage replicas on one MongoDB and one S3', () => {
     // Kill the second replica once the burst is well under way: SIGKILL, requests in flight cut off.
     while (acknowledged.size < 60 && Date.now() - started < 8_000) await new Promise((wait) => setTimeout(wait, 20));
     dead.add(1);
-    await stopStorageProcess(replicas[1], 'SIGKILL');
+    await replicas[1]?.kill();
     const killedAt = acknowledged.size;
     // The burst goes on for a while after the kill, on the two replicas left.
     const burstEnd = setTimeout(() => (stop = true), Math.max(6_000, BURST_MS - (Date.now() - started)));
