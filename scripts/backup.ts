@@ -39,6 +39,11 @@ async function main(args: string[]): Promise<number> {
     console.error('usage: npm run backup -- <folder>   (backs up DATA_DIR, default ./.data, as npm run up keeps it)');
     return 2;
   }
+  const shared = ['MONGODB_URL', 'S3_ENDPOINT', 'S3_BUCKET'].filter((name) => process.env[name]);
+  if (shared.length > 0) {
+    console.error(`npm run backup: ${shared.join(', ')} set: the services keep their data there, not in DATA_DIR; back those stores up with their own tools (see the README's "Backups")`);
+    return 2;
+  }
   const dataRoot = resolve(process.env.DATA_DIR ?? '.data');
   const target = resolve(args[0] as string);
   try {

@@ -17,8 +17,8 @@ import { ROOT } from './support/readme';
 jest.setTimeout(120_000);
 const ADMIN_API_KEY = 'backup-test-admin-key';
 
-function npmBackup(args: string[], dataRoot: string): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  const child = spawn('npm', ['run', '-s', 'backup', '--', ...args], { cwd: ROOT, env: { ...process.env, DATA_DIR: dataRoot } });
+function npmBackup(args: string[], dataRoot: string, env: Record<string, string> = {}): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  const child = spawn('npm', ['run', '-s', 'backup', '--', ...args], { cwd: ROOT, env: { ...process.env, DATA_DIR: dataRoot, ...env } });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -115,12 +115,15 @@ describe('npm run backup', () => {
     expect(read.status).toBe(200);
   });
 
-  it('says how to use it, and refuses a backup folder inside DATA_DIR', async () => {
+  it('says how to use it, and refuses a backup folder inside DATA_DIR or a platform on MongoDB and S3', async () => {
     const usage = await npmBackup([], root);
     expect(usage.status).toBe(2);
     expect(usage.stderr).toMatch(/^usage: npm run backup -- <folder>/);
     const inside = await npmBackup([join(root, 'copy')], root);
     expect(inside.status).toBe(2);
     expect(inside.stderr).toBe(`npm run backup: the backup folder ${join(root, 'copy')} and DATA_DIR ${root} must be separate (neither inside the other)\n`);
+    const shared = await npmBackup([backup], root, { MONGODB_URL: 'mongodb://127.0.0.1:9/forms', S3_BUCKET: 'forms' });
+    expect(shared.status).toBe(2);
+    expect(shared.stderr).toMatch(/^npm run backup: MONGODB_URL, S3_BUCKET set: the services keep their data there, not in DATA_DIR/);
   });
 });

@@ -33,6 +33,11 @@ async function main(args: string[]): Promise<number> {
     console.error(`MONGODB_URL is set: this command is for the embedded SQLite database only (see the README's "Backups" for MongoDB and S3)`);
     return 2;
   }
+  if (isBackup && (config.S3_ENDPOINT || config.S3_BUCKET)) {
+    // The database would be backed up without the content its elements name.
+    console.error(`S3_ENDPOINT or S3_BUCKET is set: the blobs are in S3, not in DATA_DIR; back them up with the bucket (see the README's "Backups")`);
+    return 2;
+  }
   return isCheck ? check(config.DATA_DIR, options.includes('--full')) : backup(config.DATA_DIR, options[0] as string);
 }
 

@@ -28,14 +28,14 @@ interface Outcome {
 }
 
 /** The maintenance command as a child process, without blocking this one (its writer goes on meanwhile). */
-function maintenance(args: string[], dataDir: string): Promise<Outcome> {
-  return startMaintenance(args, dataDir).outcome;
+function maintenance(args: string[], dataDir: string, env: Record<string, string> = {}): Promise<Outcome> {
+  return startMaintenance(args, dataDir, env).outcome;
 }
 
-function startMaintenance(args: string[], dataDir: string): { child: ChildProcess; outcome: Promise<Outcome> } {
+function startMaintenance(args: string[], dataDir: string, env: Record<string, string> = {}): { child: ChildProcess; outcome: Promise<Outcome> } {
   const child = spawn(process.execPath, ['--import', 'tsx', 'services/storage/src/maintenance.ts', ...args], {
     cwd: ROOT,
-    env: { ...process.env, DATA_DIR: dataDir },
+    env: { ...process.env, DATA_DIR: dataDir, ...env },
   });
   let stdout = '';
   let stderr = '';
@@ -231,6 +231,11 @@ describe('backing up the embedded storage while it serves', () => {
     } finally {
       rmSync(fresh, { recursive: true, force: true });
     }
+
+    const inS3 = await maintenance(['backup', join(tmpdir(), 'never-written')], dataDir, { S3_BUCKET: 'forms', SINGLE_NODE: 'true' });
+    expect(inS3.status).toBe(2);
+    expect(inS3.stderr).toMatch(/^S3_ENDPOINT or S3_BUCKET is set: the blobs are in S3, not in DATA_DIR/);
+    expect(existsSync(join(tmpdir(), 'never-written'))).toBe(false);
 
     const inside = await maintenance(['backup', join(dataDir, 'backup')], dataDir);
     expect(inside.status).toBe(2);
