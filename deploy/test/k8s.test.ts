@@ -94,12 +94,18 @@ describe('deploy/k8s Deployments', () => {
     expect(services.filter((service) => service === 'app')).toHaveLength(repoApps().length);
   });
 
-  it('probes /ready (readiness) and /health (liveness) on the port the container listens on', () => {
+  it('probes /ready (readiness) and /health (liveness) on the port the container listens on; Prometheus scrapes its metrics port', () => {
     for (const deployment of deployments) {
       for (const container of containers(deployment)) {
         const ports = list(container.ports).map(record);
-        const listens = environment(container).PORT;
-        expect({ deployment: nameOf(deployment), ports: ports.map((port) => String(port.containerPort)) }).toEqual({ deployment: nameOf(deployment), ports: [listens] });
+        const { PORT: listens, METRICS_PORT: metrics } = environment(container);
+        const named = Object.fromEntries(ports.map((port) => [port.name, String(port.containerPort)]));
+        expect({ deployment: nameOf(deployment), named }).toEqual({ deployment: nameOf(deployment), named: { http: listens, metrics } });
+        const annotations = record(record(record(record(deployment.spec).template).metadata).annotations);
+        expect({ deployment: nameOf(deployment), annotations }).toEqual({
+          deployment: nameOf(deployment),
+          annotations: { 'prometheus.io/scrape': 'true', 'prometheus.io/port': metrics, 'prometheus.io/path': '/metrics' },
+        });
         for (const [probe, path] of [
           ['readinessProbe', '/ready'],
           ['livenessProbe', '/health'],

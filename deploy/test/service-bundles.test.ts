@@ -94,6 +94,8 @@ beforeAll(async () => {
     TOKEN_ISSUER: ISSUER,
     TOKEN_AUDIENCE: 'forms-platform',
     LOG_LEVEL: 'info',
+    // As the Kubernetes manifests run it (there on 9464).
+    METRICS_PORT: '0',
   });
 }, 120_000);
 
@@ -110,6 +112,16 @@ describe('production bundles of the token service and storage', () => {
         expect({ base, path, status: response.status }).toEqual({ base, path, status: 200 });
       }
     }
+  });
+
+  it('serve Prometheus metrics on their own port where METRICS_PORT says, with the requests so far', async () => {
+    expect((await fetch(`${storage.url}/health`)).status).toBe(200);
+    const metricsUrl = /"msg":"metrics at (http:\/\/[^"]+)"/.exec(storage.output())?.[1];
+    const text = await (await fetch(metricsUrl as string)).text();
+    expect(text).toMatch(/^http_request_duration_seconds_count\{method="GET",route="\/health",status_code="200"\} [1-9]\d*$/m);
+    expect(text).toMatch(/^process_resident_memory_bytes \d+/m);
+    // Not on the API: there it is a route like any unknown one (401 without a token).
+    expect((await fetch(`${storage.url}/metrics`)).status).not.toBe(200);
   });
 
   it('issue a token by client credentials that the storage bundle accepts, and only with it', async () => {

@@ -18,4 +18,7 @@ export const ServerConfig = {
     minimum: 1,
     description: 'a connection that sends and takes nothing this long is closed, also mid-request (above the 72 s keep-alive)',
   }),
+  METRICS_PORT: Type.Optional(
+    Type.Integer({ minimum: 0, maximum: 65535, description: 'Prometheus metrics at GET /metrics on this port (on HOST), never the API port; unset: off' }),
+  ),
 };

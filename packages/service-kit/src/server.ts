@@ -8,6 +8,7 @@ import type { LoggerOptions } from 'pino';
 export type { LoggerOptions };
 import { assertJsonDepth } from '@forms/contracts';
 import { answerClientError, answerFrameworkError, problemHandler } from './problem-handler';
+import { metrics, type MetricsOptions } from './metrics';
 import { buildResponseSerializer } from './response-serializer';
 
 declare module 'fastify' {
@@ -36,6 +37,8 @@ export interface ServerOptions {
   redact?: string[];
   /** A connection that neither sends nor takes a byte this long is closed (IDLE_TIMEOUT_SECONDS). */
   idleTimeoutMs?: number;
+  /** Prometheus metrics on a port of their own (METRICS_PORT); off when absent. */
+  metrics?: MetricsOptions;
 }
 
 /**
@@ -97,6 +100,7 @@ export function createServer(options: ServerOptions): TypedFastify {
   discardUnreadBodyOnAnswer(app, answeredMidBody);
   closeKeepAliveAfterShutdownStarts(app, answeredMidBody);
   void app.register(problemHandler);
+  if (options.metrics) void app.register(metrics, options.metrics);
   return app;
 }
 

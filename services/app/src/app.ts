@@ -1,7 +1,7 @@
 import type { AppDefinition } from '@forms/app-definition';
 import { authOptionsFromConfig, authPlugin } from '@forms/auth-plugin';
 import type { StorageApi } from '@forms/client';
-import { createServer, healthRoutes, openApi, type LoggerOptions, type TypedFastify } from '@forms/service-kit';
+import { createServer, healthRoutes, metricsFromConfig, openApi, type LoggerOptions, type TypedFastify } from '@forms/service-kit';
 import type { AppServiceConfig } from './config';
 import { appContextPlugin } from './plugins/app-context';
 import dataRoutes from './routes/data';
@@ -30,6 +30,7 @@ export async function buildAppService(options: AppServiceOptions): Promise<Typed
     logger: options.logger ?? { level: config.LOG_LEVEL },
     bodyLimit: maxFormDataBytes,
     idleTimeoutMs: config.IDLE_TIMEOUT_SECONDS * 1000,
+    ...metricsFromConfig(config),
   });
 
   await app.register(openApi, {

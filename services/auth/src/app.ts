@@ -1,5 +1,5 @@
 import rateLimit from '@fastify/rate-limit';
-import { createServer, healthRoutes, openApi, type LoggerOptions, type TypedFastify } from '@forms/service-kit';
+import { createServer, healthRoutes, metricsFromConfig, openApi, type LoggerOptions, type TypedFastify } from '@forms/service-kit';
 import { createClientStore, DataDirLock, openKeyring, type ClientStore } from './adapters';
 import { sharedRateLimitStore } from './shared-rate-limit';
 import { ADMIN_PREFIX, API_PREFIX, tokenEndpointUrl, type AuthConfig } from './config';
@@ -51,6 +51,7 @@ export async function buildAuthService(options: AuthServiceOptions): Promise<Typ
     logger: options.logger ?? { level: config.LOG_LEVEL },
     trustProxy: config.TRUST_PROXY,
     idleTimeoutMs: config.IDLE_TIMEOUT_SECONDS * 1000,
+    ...metricsFromConfig(config),
     redact: ['req.body.client_assertion', 'req.body.assertion', 'req.headers["x-api-key"]'],
   });
   app.addHook('onClose', async () => {

@@ -1,5 +1,5 @@
 import { authOptionsFromConfig, authPlugin } from '@forms/auth-plugin';
-import { createServer, healthRoutes, openApi, type LoggerOptions, type TypedFastify } from '@forms/service-kit';
+import { createServer, healthRoutes, metricsFromConfig, openApi, type LoggerOptions, type TypedFastify } from '@forms/service-kit';
 import type { AppBaseUrl } from './domain/cloud-event';
 import type { EndpointClient } from './domain/ports/endpoint';
 import type { EventStore } from './domain/ports/event-store';
@@ -32,6 +32,7 @@ export async function buildEventsApp(options: EventsAppOptions): Promise<TypedFa
     logger: options.logger ?? { level: config.LOG_LEVEL },
     bodyLimit: 64 * 1024,
     idleTimeoutMs: config.IDLE_TIMEOUT_SECONDS * 1000,
+    ...metricsFromConfig(config),
   });
   await app.register(openApi, {
     title: 'Events API',

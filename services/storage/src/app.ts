@@ -1,6 +1,6 @@
 import { authOptionsFromConfig, authPlugin } from '@forms/auth-plugin';
 import { ACCESS_TOKEN_HEADER } from '@forms/contracts';
-import { createServer, healthRoutes, openApi, type LoggerOptions, type TypedFastify } from '@forms/service-kit';
+import { createServer, healthRoutes, metricsFromConfig, openApi, type LoggerOptions, type TypedFastify } from '@forms/service-kit';
 import type { BlobStore } from './domain/ports/blob-store';
 import type { MetadataStore } from './domain/ports/metadata-store';
 import { API_PREFIX, type StorageConfig } from './config';
@@ -40,6 +40,7 @@ export async function buildStorageApp(options: StorageAppOptions): Promise<Typed
     logger: options.logger ?? { level: config.LOG_LEVEL },
     bodyLimit: config.MAX_JSON_BODY_KB * 1024,
     idleTimeoutMs: config.IDLE_TIMEOUT_SECONDS * 1000,
+    ...metricsFromConfig(config),
   });
 
   await app.register(openApi, {

@@ -1,0 +1,80 @@
+import { createServer as createHttpServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import { collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Where Prometheus scrapes this service (`http://host:port/metrics`), once it listens; unset when metrics are off. */
+    metricsUrl?: string;
+  }
+}
+
+export interface MetricsOptions {
+  /** The metrics listener's own port (0: any free one); never the API's, so /metrics is not public with it. */
+  port: number;
+  host: string;
+}
+
+/** Requests take from a fraction of a millisecond (a read) to minutes (an upload of a GiB). */
+const DURATION_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 120];
+
+/**
+ * Prometheus metrics of the service on a listener of their own (METRICS_PORT): the process's (CPU, memory, event
+ * loop delay, garbage collection, handles) and each request's duration by method, route pattern and status, so
+ * rates, error ratios and latency quantiles per route come from one histogram. The route is the pattern
+ * (`/instances/:instanceOwnerPartyId/:instanceGuid`), never the URL: ids would make a series per instance.
+ * Requests no route matched count under `unmatched`.
+ */
+export const metrics = fp<MetricsOptions>(
+  async (app: FastifyInstance, options) => {
+    app.decorate('metricsUrl', undefined as string | undefined);
+    const registry = new Registry();
+    collectDefaultMetrics({ register: registry });
+    const durations = new Histogram({
+      name: 'http_request_duration_seconds',
+      help: 'How long requests took, from their first byte to the last byte of their answer',
+      labelNames: ['method', 'route', 'status_code'] as const,
+      buckets: DURATION_BUCKETS,
+      registers: [registry],
+    });
+    // A callback hook: an async one costs a promise and a microtask on every request.
+    app.addHook('onResponse', (request, reply, done) => {
+      durations.observe({ method: request.method, route: request.routeOptions.url ?? 'unmatched', status_code: reply.statusCode }, reply.elapsedTime / 1000);
+      done();
+    });
+
+    const server: Server = createHttpServer((request, response) => {
+      if (request.method !== 'GET' || request.url?.split('?')[0] !== '/metrics') {
+        response.writeHead(404, { 'content-type': 'text/plain' }).end('not found: metrics are at GET /metrics\n');
+        return;
+      }
+      registry.metrics().then(
+        (text) => response.writeHead(200, { 'content-type': registry.contentType }).end(text),
+        (error: Error) => response.writeHead(500, { 'content-type': 'text/plain' }).end(`metrics could not be collected: ${error.message}\n`),
+      );
+    });
+    // Opens as the service gets ready (before it listens), and closes with it.
+    app.addHook('onReady', async () => {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(options.port, options.host, () => resolve());
+      });
+      const { address, port } = server.address() as AddressInfo;
+      app.metricsUrl = `http://${address.includes(':') ? `[${address}]` : address}:${port}/metrics`;
+      app.log.info(`metrics at ${app.metricsUrl}`);
+    });
+    app.addHook('onClose', async () => {
+      if (!server.listening) return;
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    });
+  },
+  { name: 'forms-metrics' },
+);
+
+/** The metrics options for `createServer` from a service's config: none while METRICS_PORT is unset. */
+export function metricsFromConfig(config: { METRICS_PORT?: number | undefined; HOST: string }): { metrics?: MetricsOptions } {
+  return config.METRICS_PORT === undefined ? {} : { metrics: { port: config.METRICS_PORT, host: config.HOST } };
+}

@@ -1,0 +1,72 @@
+import { Type } from '@sinclair/typebox';
+import { loadConfig, ServerConfig } from '../src/config';
+import { metricsFromConfig } from '../src/metrics';
+import { createServer, type TypedFastify } from '../src/server';
+
+/**
+ * Prometheus metrics on a port of their own: each request counted and timed under its route pattern and status,
+ * the process's own figures beside them, nothing on the API's port, and the port closed with the service.
+ */
+describe('metrics on METRICS_PORT', () => {
+  let app: TypedFastify;
+  let api: string;
+
+  beforeAll(async () => {
+    app = createServer({ name: 'metrics-test', logger: false, metrics: { port: 0, host: '127.0.0.1' } });
+    app.get('/items/:id', async (request) => ({ id: (request.params as { id: string }).id }));
+    app.post('/items', { schema: { body: Type.Object({ name: Type.String() }) } }, async () => ({ ok: true }));
+    api = await app.listen({ host: '127.0.0.1', port: 0 });
+  });
+  afterAll(() => app.close());
+
+  const scrape = async () => {
+    const response = await fetch(app.metricsUrl as string);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+    return response.text();
+  };
+  const count = (text: string, labels: string) => Number(new RegExp(`^http_request_duration_seconds_count\\{${labels}\\} (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
+
+  it('counts and times each request under its route pattern and status, never its URL', async () => {
+    const before = await scrape();
+    for (const id of ['1', '2', '3']) expect((await fetch(`${api}/items/${id}`)).status).toBe(200);
+    expect((await fetch(`${api}/items`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).status).toBe(400);
+    expect((await fetch(`${api}/nothing-here/42`)).status).toBe(404);
+
+    const after = await scrape();
+    const grew = (labels: string) => count(after, labels) - count(before, labels);
+    expect(grew('method="GET",route="/items/:id",status_code="200"')).toBe(3);
+    expect(grew('method="POST",route="/items",status_code="400"')).toBe(1);
+    expect(grew('method="GET",route="unmatched",status_code="404"')).toBe(1);
+    expect(after).not.toMatch(/route="\/items\/1"|nothing-here/);
+    expect(after).toMatch(/^http_request_duration_seconds_bucket\{le="0\.0005",method="GET",route="\/items\/:id",status_code="200"\} \d+$/m);
+    // The process's own figures.
+    expect(after).toMatch(/^process_cpu_user_seconds_total \d/m);
+    expect(after).toMatch(/^nodejs_eventloop_lag_seconds \d/m);
+    expect(after).toMatch(/^nodejs_heap_size_used_bytes \d/m);
+  });
+
+  it('serves nothing on the API port, and only GET /metrics on its own', async () => {
+    expect((await fetch(`${api}/metrics`)).status).toBe(404);
+    expect(new URL(app.metricsUrl as string).port).not.toBe(new URL(api).port);
+    expect((await fetch((app.metricsUrl as string).replace('/metrics', '/other'))).status).toBe(404);
+    expect((await fetch(app.metricsUrl as string, { method: 'POST' })).status).toBe(404);
+  });
+
+  it('closes its port with the service, and is off while METRICS_PORT is unset', async () => {
+    const other = createServer({ name: 'metrics-closing', logger: false, ...metricsFromConfig({ METRICS_PORT: 0, HOST: '127.0.0.1' }) });
+    await other.listen({ host: '127.0.0.1', port: 0 });
+    const url = other.metricsUrl as string;
+    expect((await fetch(url)).status).toBe(200);
+    await other.close();
+    await expect(fetch(url)).rejects.toThrow();
+
+    const config = loadConfig(Type.Object({ HOST: Type.String({ default: '127.0.0.1' }), ...ServerConfig }), {});
+    expect(metricsFromConfig(config)).toEqual({});
+    const off = createServer({ name: 'metrics-off', logger: false, ...metricsFromConfig(config) });
+    await off.listen({ host: '127.0.0.1', port: 0 });
+    expect(off.metricsUrl).toBeUndefined();
+    await off.close();
+    expect(() => loadConfig(Type.Object({ ...ServerConfig }), { METRICS_PORT: '70000' })).toThrow(/METRICS_PORT/);
+  });
+});
