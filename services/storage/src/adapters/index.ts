@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { StorageConfig } from '../config';
 import type { BlobStore } from '../domain/ports/blob-store';
-import { FilesystemBlobStore } from './blobs/filesystem-blob-store';
+import { BLOBS_FOLDER, FilesystemBlobStore } from './blobs/filesystem-blob-store';
 import { S3BlobStore } from './blobs/s3-blob-store';
 import type { MetadataStore } from '../domain/ports/metadata-store';
 import { MongoMetadataStore } from './metadata/mongo-metadata-store';
@@ -17,7 +17,7 @@ export function createMetadataStore(config: StorageConfig): MetadataStore {
 }
 
 export function createBlobStore(config: StorageConfig): BlobStore {
-  if (!config.S3_ENDPOINT && !config.S3_BUCKET) return new FilesystemBlobStore(join(config.DATA_DIR, 'blobs'));
+  if (!config.S3_ENDPOINT && !config.S3_BUCKET) return new FilesystemBlobStore(join(config.DATA_DIR, BLOBS_FOLDER));
   return new S3BlobStore({
     bucket: config.S3_BUCKET ?? 'forms-data',
     region: config.S3_REGION,

@@ -4,11 +4,9 @@ import { join, relative, resolve, sep } from 'node:path';
 import { Transform } from 'node:stream';
 import type { DataElement, Instance } from '@forms/contracts';
 import { assertSeparateFolders, BackupTargetError, openReadOnly, snapshotDatabase, syncDirectory, type SqliteDatabase } from '@forms/sqlite-support';
-import { FilesystemBlobStore } from '../blobs/filesystem-blob-store';
+import { BLOBS_FOLDER, FilesystemBlobStore } from '../blobs/filesystem-blob-store';
 import { METADATA_DATABASE_FILE } from '../metadata/sqlite/sqlite-metadata-store';
 
-/** The blob store's folder in DATA_DIR (adapters/index.ts), in a backup too: a backup is a DATA_DIR. */
-export const BLOBS_FOLDER = 'blobs';
 /** What the last backup in a folder did, beside the data it wrote. */
 export const BACKUP_REPORT_FILE = 'backup.json';
 const NEXT_SNAPSHOT = '.metadata.next.sqlite';

@@ -21,6 +21,9 @@ export class InvalidBlobKeyError extends Error {
   }
 }
 
+/** The filesystem blob store's folder in DATA_DIR (and in a backup of it, which is a DATA_DIR too). */
+export const BLOBS_FOLDER = 'blobs';
+
 /**
  * Puts in progress write here, below the root (so the rename onto the target stays on one filesystem). Key
  * segments may not start with a dot, so no key can reach it; one folder keeps the reaper's sweep small.
