@@ -12,7 +12,7 @@ import { join, resolve } from 'node:path';
 import { assertSeparateFolders } from '@forms/sqlite-support';
 import { backupEmbeddedAuth } from '../services/auth/src/adapters/embedded-backup';
 import { backupEmbeddedEvents } from '../services/events/src/adapters/embedded-backup';
-import { backupEmbeddedStorage, describeStorageBackup } from '../services/storage/src/adapters/backup/embedded-backup';
+import { backupEmbeddedStorage, describeBackupProblems, describeStorageBackup } from '../services/storage/src/adapters/backup/embedded-backup';
 
 type Step = (dataDir: string, target: string) => Promise<{ line: string; problems: string[] }>;
 
@@ -28,8 +28,7 @@ const STEPS: [service: string, folder: string, step: Step][] = [
     'storage',
     async (dataDir, target) => {
       const report = await backupEmbeddedStorage(dataDir, target);
-      const problems = [...report.missing, ...report.damaged].map(({ instanceId, dataElementId, reason }) => `data element ${dataElementId} of instance ${instanceId}: ${reason}`);
-      return { line: describeStorageBackup(report), problems };
+      return { line: describeStorageBackup(report), problems: describeBackupProblems(report) };
     },
   ],
 ];

@@ -14,7 +14,7 @@
  */
 import { join } from 'node:path';
 import { checkIntegrity, openReadOnly } from '@forms/sqlite-support';
-import { backupEmbeddedStorage, describeStorageBackup, type StorageBackupReport } from './adapters/backup/embedded-backup';
+import { backupEmbeddedStorage, describeBackupProblems, describeStorageBackup, type StorageBackupReport } from './adapters/backup/embedded-backup';
 import { METADATA_DATABASE_FILE } from './adapters/metadata/sqlite/sqlite-metadata-store';
 import { loadStorageConfig } from './config';
 
@@ -74,9 +74,9 @@ async function backup(dataDir: string, folder: string): Promise<number> {
     return 2;
   }
   console.log(describeStorageBackup(report));
-  for (const { instanceId, dataElementId, reason } of report.missing) console.error(`  missing: data element ${dataElementId} of instance ${instanceId}: ${reason}`);
-  for (const { instanceId, dataElementId, reason } of report.damaged) console.error(`  damaged: data element ${dataElementId} of instance ${instanceId}: ${reason}`);
-  return report.missing.length + report.damaged.length > 0 ? 1 : 0;
+  const problems = describeBackupProblems(report);
+  for (const problem of problems) console.error(`  ${problem}`);
+  return problems.length > 0 ? 1 : 0;
 }
 
 void main(process.argv.slice(2)).then((code) => {

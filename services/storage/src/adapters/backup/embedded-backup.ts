@@ -127,6 +127,12 @@ export function describeStorageBackup(report: StorageBackupReport): string {
   );
 }
 
+/** One line per element whose content is missing or damaged, for stderr. */
+export function describeBackupProblems(report: StorageBackupReport): string[] {
+  const line = (kind: string) => ({ instanceId, dataElementId, reason }: BlobProblem) => `${kind}: data element ${dataElementId} of instance ${instanceId}: ${reason}`;
+  return [...report.missing.map(line('missing')), ...report.damaged.map(line('damaged'))];
+}
+
 function assertBackupable(source: string, target: string): void {
   assertSeparateFolders(source, target);
   if (!existsSync(join(source, METADATA_DATABASE_FILE))) {
