@@ -6,7 +6,7 @@ import { collectDefaultMetrics, Histogram, Registry } from 'prom-client';
 
 declare module 'fastify' {
   interface FastifyInstance {
-    /** Where Prometheus scrapes this service (`http://host:port/metrics`), once it listens; unset when metrics are off. */
+    /** Where Prometheus scrapes this service (`http://host:port/metrics`), once it is ready; unset when metrics are off. */
     metricsUrl?: string;
   }
 }
