@@ -29,10 +29,11 @@ export const DEVELOPMENT_ADMIN_API_KEY = 'development-admin-key';
 const READY_TIMEOUT_MS = 60_000;
 
 /**
- * Each service listens on its own default port, so a PORT meant for one must not reach the others; a
- * DATA_DIR given for the whole platform holds one folder per service (default ./.data).
+ * Each service listens on its own default port, so a PORT meant for one must not reach the others (nor a
+ * METRICS_PORT: every service would try to take it); a DATA_DIR given for the whole platform holds one folder per
+ * service (default ./.data).
  */
-const { PORT: _port, DATA_DIR: dataDir, ...sharedEnv } = process.env;
+const { PORT: _port, METRICS_PORT: _metricsPort, DATA_DIR: dataDir, ...sharedEnv } = process.env;
 const dataRoot = resolve(dataDir ?? '.data');
 /** Request logs would drown the printed addresses; warnings and errors still show. */
 const logLevel = sharedEnv.LOG_LEVEL ?? 'warn';
