@@ -74,7 +74,3 @@ export const metrics = fp<MetricsOptions>(
   { name: 'forms-metrics' },
 );
 
-/** The metrics options for `createServer` from a service's config: none while METRICS_PORT is unset. */
-export function metricsFromConfig(config: { METRICS_PORT?: number | undefined; HOST: string }): { metrics?: MetricsOptions } {
-  return config.METRICS_PORT === undefined ? {} : { metrics: { port: config.METRICS_PORT, host: config.HOST } };
-}

@@ -41,6 +41,18 @@ export interface ServerOptions {
   metrics?: MetricsOptions;
 }
 
+/** What a service's ServerConfig settings (and HOST) ask of its server; `logger`, when given, replaces the LOG_LEVEL one. */
+export function serverOptionsFrom(
+  config: { LOG_LEVEL: string; IDLE_TIMEOUT_SECONDS: number; METRICS_PORT?: number | undefined; HOST: string },
+  logger?: LoggerOptions | false,
+): Pick<ServerOptions, 'logger' | 'idleTimeoutMs' | 'metrics'> {
+  return {
+    logger: logger ?? { level: config.LOG_LEVEL },
+    idleTimeoutMs: config.IDLE_TIMEOUT_SECONDS * 1000,
+    ...(config.METRICS_PORT !== undefined && { metrics: { port: config.METRICS_PORT, host: config.HOST } }),
+  };
+}
+
 /**
  * Node's HTTP server has no idle timeout, and Fastify none by default: a client that stops sending in the
  * middle of a body (an upload, say) held its connection, its upload and a file descriptor for ever, and enough of

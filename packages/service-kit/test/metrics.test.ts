@@ -1,7 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { loadConfig, ServerConfig } from '../src/config';
-import { metricsFromConfig } from '../src/metrics';
-import { createServer, type TypedFastify } from '../src/server';
+import { createServer, serverOptionsFrom, type TypedFastify } from '../src/server';
 
 /**
  * Prometheus metrics on a port of their own: each request counted and timed under its route pattern and status,
@@ -54,7 +53,7 @@ describe('metrics on METRICS_PORT', () => {
   });
 
   it('closes its port with the service, and is off while METRICS_PORT is unset', async () => {
-    const other = createServer({ name: 'metrics-closing', logger: false, ...metricsFromConfig({ METRICS_PORT: 0, HOST: '127.0.0.1' }) });
+    const other = createServer({ name: 'metrics-closing', ...serverOptionsFrom({ LOG_LEVEL: 'info', IDLE_TIMEOUT_SECONDS: 90, METRICS_PORT: 0, HOST: '127.0.0.1' }, false) });
     await other.listen({ host: '127.0.0.1', port: 0 });
     const url = other.metricsUrl as string;
     expect((await fetch(url)).status).toBe(200);
@@ -62,8 +61,8 @@ describe('metrics on METRICS_PORT', () => {
     await expect(fetch(url)).rejects.toThrow();
 
     const config = loadConfig(Type.Object({ HOST: Type.String({ default: '127.0.0.1' }), ...ServerConfig }), {});
-    expect(metricsFromConfig(config)).toEqual({});
-    const off = createServer({ name: 'metrics-off', logger: false, ...metricsFromConfig(config) });
+    expect(serverOptionsFrom(config)).toEqual({ logger: { level: 'info' }, idleTimeoutMs: 90_000 });
+    const off = createServer({ name: 'metrics-off', ...serverOptionsFrom(config, false) });
     await off.listen({ host: '127.0.0.1', port: 0 });
     expect(off.metricsUrl).toBeUndefined();
     await off.close();

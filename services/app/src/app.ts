@@ -1,7 +1,7 @@
 import type { AppDefinition } from '@forms/app-definition';
 import { authOptionsFromConfig, authPlugin } from '@forms/auth-plugin';
 import type { StorageApi } from '@forms/client';
-import { createServer, healthRoutes, metricsFromConfig, openApi, type LoggerOptions, type TypedFastify } from '@forms/service-kit';
+import { createServer, healthRoutes, serverOptionsFrom, openApi, type LoggerOptions, type TypedFastify } from '@forms/service-kit';
 import type { AppServiceConfig } from './config';
 import { appContextPlugin } from './plugins/app-context';
 import dataRoutes from './routes/data';
@@ -27,10 +27,8 @@ export async function buildAppService(options: AppServiceOptions): Promise<Typed
   const maxFormDataBytes = config.MAX_FORM_DATA_KB * 1024;
   const app = createServer({
     name: `app:${definition.metadata.id}`,
-    logger: options.logger ?? { level: config.LOG_LEVEL },
     bodyLimit: maxFormDataBytes,
-    idleTimeoutMs: config.IDLE_TIMEOUT_SECONDS * 1000,
-    ...metricsFromConfig(config),
+    ...serverOptionsFrom(config, options.logger),
   });
 
   await app.register(openApi, {

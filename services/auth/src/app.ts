@@ -1,5 +1,5 @@
 import rateLimit from '@fastify/rate-limit';
-import { createServer, healthRoutes, metricsFromConfig, openApi, type LoggerOptions, type TypedFastify } from '@forms/service-kit';
+import { createServer, healthRoutes, serverOptionsFrom, openApi, type LoggerOptions, type TypedFastify } from '@forms/service-kit';
 import { createClientStore, DataDirLock, openKeyring, type ClientStore } from './adapters';
 import { sharedRateLimitStore } from './shared-rate-limit';
 import { ADMIN_PREFIX, API_PREFIX, tokenEndpointUrl, type AuthConfig } from './config';
@@ -48,10 +48,8 @@ export async function buildAuthService(options: AuthServiceOptions): Promise<Typ
 
   const app = createServer({
     name: 'auth',
-    logger: options.logger ?? { level: config.LOG_LEVEL },
     trustProxy: config.TRUST_PROXY,
-    idleTimeoutMs: config.IDLE_TIMEOUT_SECONDS * 1000,
-    ...metricsFromConfig(config),
+    ...serverOptionsFrom(config, options.logger),
     redact: ['req.body.client_assertion', 'req.body.assertion', 'req.headers["x-api-key"]'],
   });
   app.addHook('onClose', async () => {

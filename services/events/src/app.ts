@@ -1,5 +1,5 @@
 import { authOptionsFromConfig, authPlugin } from '@forms/auth-plugin';
-import { createServer, healthRoutes, metricsFromConfig, openApi, type LoggerOptions, type TypedFastify } from '@forms/service-kit';
+import { createServer, healthRoutes, serverOptionsFrom, openApi, type LoggerOptions, type TypedFastify } from '@forms/service-kit';
 import type { AppBaseUrl } from './domain/cloud-event';
 import type { EndpointClient } from './domain/ports/endpoint';
 import type { EventStore } from './domain/ports/event-store';
@@ -29,10 +29,8 @@ export async function buildEventsApp(options: EventsAppOptions): Promise<TypedFa
   const { config, store } = options;
   const app = createServer({
     name: 'events',
-    logger: options.logger ?? { level: config.LOG_LEVEL },
     bodyLimit: 64 * 1024,
-    idleTimeoutMs: config.IDLE_TIMEOUT_SECONDS * 1000,
-    ...metricsFromConfig(config),
+    ...serverOptionsFrom(config, options.logger),
   });
   await app.register(openApi, {
     title: 'Events API',

@@ -1,6 +1,6 @@
 import { authOptionsFromConfig, authPlugin } from '@forms/auth-plugin';
 import { ACCESS_TOKEN_HEADER } from '@forms/contracts';
-import { createServer, healthRoutes, metricsFromConfig, openApi, type LoggerOptions, type TypedFastify } from '@forms/service-kit';
+import { createServer, healthRoutes, serverOptionsFrom, openApi, type LoggerOptions, type TypedFastify } from '@forms/service-kit';
 import type { BlobStore } from './domain/ports/blob-store';
 import type { MetadataStore } from './domain/ports/metadata-store';
 import { API_PREFIX, type StorageConfig } from './config';
@@ -37,10 +37,8 @@ export async function buildStorageApp(options: StorageAppOptions): Promise<Typed
   const scanning = options.scanning ?? createScanPolicy(config);
   const app = createServer({
     name: 'storage',
-    logger: options.logger ?? { level: config.LOG_LEVEL },
     bodyLimit: config.MAX_JSON_BODY_KB * 1024,
-    idleTimeoutMs: config.IDLE_TIMEOUT_SECONDS * 1000,
-    ...metricsFromConfig(config),
+    ...serverOptionsFrom(config, options.logger),
   });
 
   await app.register(openApi, {
