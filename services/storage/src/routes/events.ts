@@ -13,8 +13,9 @@ const tags = ['Instance events'];
  * of its instance, and is never held whole in memory.
  */
 async function* instanceEventListJson(first: InstanceEvent[], rest: AsyncIterable<InstanceEvent[]>): AsyncGenerator<string> {
-  yield `{"instanceEvents":[${first.map((event) => JSON.stringify(event)).join(',')}`;
-  for await (const page of rest) yield `,${page.map((event) => JSON.stringify(event)).join(',')}`;
+  const json = (page: InstanceEvent[]) => page.map((event) => JSON.stringify(event)).join(',');
+  yield `{"instanceEvents":[${json(first)}`;
+  for await (const page of rest) yield `,${json(page)}`;
   yield ']}';
 }
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { SqliteMetadataStore } from '../../src/adapters/metadata/sqlite/sqlite-metadata-store';
 import type { Instance } from '@forms/contracts';
 import { DatabaseCorruptError, DatabaseLockedError, openSqlite } from '@forms/sqlite-support';
-import { instanceQuerySql } from '../../src/adapters/metadata/sqlite/instance-query-sql';
+import { instanceQuerySql } from '../../src/adapters/metadata/sqlite/query-sql';
 import { METADATA_MIGRATIONS } from '../../src/adapters/metadata/sqlite/schema';
 import type { InstanceQuery, MetadataStore } from '../../src/domain/ports/metadata-store';
 import { describeMetadataStoreContract } from '../contract/metadata-store.contract';

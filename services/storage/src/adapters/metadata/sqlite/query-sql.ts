@@ -1,5 +1,7 @@
 import type { EventQuery, InstanceQuery, TimeRange } from '../../../domain/ports/metadata-store';
 
+/** The SQL of the store's read queries: a page of instances (a keyset walk of one index) and an instance's events. */
+
 export interface SqlQuery {
   sql: string;
   params: (string | number)[];

@@ -19,7 +19,7 @@ import type {
 } from '../../../domain/ports/metadata-store';
 import type { ScanJob, ScanQueueRepository } from '../../../domain/ports/scan-queue';
 import { assertValidLimit, instanceGuidOf, metadataStoreUnavailable as unavailable } from '../metadata-support';
-import { eventListSql, instanceQuerySql, takeUpTo } from './instance-query-sql';
+import { eventListSql, instanceQuerySql, takeUpTo } from './query-sql';
 import { instanceRow } from './instance-row';
 import { prepareStatements } from './statements';
 import { importJournals } from './journal-import';
