@@ -2,14 +2,36 @@ import { createServer as createHttpServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import { collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 declare module 'fastify' {
   interface FastifyInstance {
     /** Where Prometheus scrapes this service (`http://host:port/metrics`), once it is ready; unset when metrics are off. */
     metricsUrl?: string;
+    /** Adds figures of the service's own workings, read at each scrape; does nothing while metrics are off. */
+    addScrapedMetrics(metrics: readonly ScrapedMetric[]): void;
   }
 }
+
+/**
+ * A figure the service reads from its own state when Prometheus scrapes (a queue's length, a loop's progress): nothing
+ * is counted between scrapes, so it costs the requests nothing.
+ */
+export type ScrapedMetric =
+  | {
+      kind: 'gauge';
+      name: string;
+      help: string;
+      /** May ask a store; if it fails, the scrape still answers, with NaN for this figure (and a warning logged). */
+      read: () => number | Promise<number>;
+    }
+  | {
+      kind: 'counter';
+      name: string;
+      help: string;
+      /** The total since the process started (read from memory: a counter never fails). */
+      read: () => number;
+    };
 
 export interface MetricsOptions {
   /** The metrics listener's own port (0: any free one); never the API's, so /metrics is not public with it. */
@@ -32,6 +54,9 @@ export const metrics = fp<MetricsOptions>(
     app.decorate('metricsUrl', undefined as string | undefined);
     const registry = new Registry();
     collectDefaultMetrics({ register: registry });
+    app.decorate('addScrapedMetrics', (scraped: readonly ScrapedMetric[]) => {
+      for (const metric of scraped) registerScraped(registry, metric, (error) => app.log.warn({ err: error, metric: metric.name }, 'a metric could not be read'));
+    });
     const durations = new Histogram({
       name: 'http_request_duration_seconds',
       help: 'How long requests took, from their first byte to the last byte of their answer',
@@ -74,3 +99,42 @@ export const metrics = fp<MetricsOptions>(
   { name: 'forms-metrics' },
 );
 
+
+/** Off: the decorator is there for the services to call, and registers nothing. */
+export const noMetrics = fp(
+  async (app: FastifyInstance) => {
+    app.decorate('addScrapedMetrics', () => undefined);
+  },
+  { name: 'forms-metrics' },
+);
+
+function registerScraped(registry: Registry, metric: ScrapedMetric, onError: (error: unknown) => void): void {
+  const { name, help } = metric;
+  if (metric.kind === 'counter') {
+    const read = metric.read;
+    new Counter({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        this.reset();
+        this.inc(read());
+      },
+    });
+    return;
+  }
+  const read = metric.read;
+  new Gauge({
+    name,
+    help,
+    registers: [registry],
+    async collect() {
+      try {
+        this.set(await read());
+      } catch (error) {
+        onError(error);
+        this.set(Number.NaN);
+      }
+    },
+  });
+}

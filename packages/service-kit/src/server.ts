@@ -8,7 +8,7 @@ import type { LoggerOptions } from 'pino';
 export type { LoggerOptions };
 import { assertJsonDepth } from '@forms/contracts';
 import { answerClientError, answerFrameworkError, problemHandler } from './problem-handler';
-import { metrics, type MetricsOptions } from './metrics';
+import { metrics, noMetrics, type MetricsOptions } from './metrics';
 import { buildResponseSerializer } from './response-serializer';
 
 declare module 'fastify' {
@@ -113,6 +113,7 @@ export function createServer(options: ServerOptions): TypedFastify {
   closeKeepAliveAfterShutdownStarts(app, answeredMidBody);
   void app.register(problemHandler);
   if (options.metrics) void app.register(metrics, options.metrics);
+  else void app.register(noMetrics);
   return app;
 }
 

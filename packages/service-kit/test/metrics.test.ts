@@ -63,9 +63,55 @@ describe('metrics on METRICS_PORT', () => {
     const config = loadConfig(Type.Object({ HOST: Type.String({ default: '127.0.0.1' }), ...ServerConfig }), {});
     expect(serverOptionsFrom(config)).toEqual({ logger: { level: 'info' }, idleTimeoutMs: 90_000 });
     const off = createServer({ name: 'metrics-off', ...serverOptionsFrom(config, false) });
+    let read = 0;
+    await off.register(async (scoped) => scoped.addScrapedMetrics([{ kind: 'gauge', name: 'never_read', help: 'off', read: () => ++read }]));
     await off.listen({ host: '127.0.0.1', port: 0 });
+    expect(read).toBe(0);
     expect(off.metricsUrl).toBeUndefined();
     await off.close();
     expect(() => loadConfig(Type.Object({ ...ServerConfig }), { METRICS_PORT: '70000' })).toThrow(/METRICS_PORT/);
+  });
+
+  it("reads the service's own figures at each scrape, and answers with NaN for one that fails", async () => {
+    let queued = 3;
+    let done = 0;
+    let storeUp = true;
+    // prom-client writes NaN as `Nan`, which Prometheus reads as NaN (any case).
+    const scraped = createServer({ name: 'metrics-scraped', logger: false, metrics: { port: 0, host: '127.0.0.1' } });
+    // From inside a plugin, as the services add theirs.
+    await scraped.register(async (scoped) =>
+      scoped.addScrapedMetrics([
+        { kind: 'gauge', name: 'test_jobs_waiting', help: 'jobs waiting', read: async () => queued },
+        { kind: 'counter', name: 'test_jobs_done_total', help: 'jobs done', read: () => done },
+        {
+          kind: 'gauge',
+          name: 'test_store_rows',
+          help: 'read from a store',
+          read: async () => {
+            if (!storeUp) throw new Error('store down');
+            return 42;
+          },
+        },
+      ]),
+    );
+    await scraped.listen({ host: '127.0.0.1', port: 0 });
+    try {
+      const sample = (text: string, name: string) => /^(\S+) (\S+)$/m.exec(text.split('\n').filter((line) => line.startsWith(`${name} `)).join('\n'))?.[2];
+      const first = await (await fetch(scraped.metricsUrl as string)).text();
+      expect(first).toMatch(/^# TYPE test_jobs_done_total counter$/m);
+      expect(first).toMatch(/^# TYPE test_jobs_waiting gauge$/m);
+      expect([sample(first, 'test_jobs_waiting'), sample(first, 'test_jobs_done_total'), sample(first, 'test_store_rows')]).toEqual(['3', '0', '42']);
+
+      queued = 0;
+      done = 7;
+      storeUp = false;
+      const response = await fetch(scraped.metricsUrl as string);
+      expect(response.status).toBe(200);
+      const second = await response.text();
+      expect([sample(second, 'test_jobs_waiting'), sample(second, 'test_jobs_done_total'), sample(second, 'test_store_rows')?.toLowerCase()]).toEqual(['0', '7', 'nan']);
+      expect(second).toMatch(/^process_cpu_user_seconds_total \d/m);
+    } finally {
+      await scraped.close();
+    }
   });
 });
