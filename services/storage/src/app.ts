@@ -6,6 +6,7 @@ import type { MetadataStore } from './domain/ports/metadata-store';
 import { API_PREFIX, type StorageConfig } from './config';
 import { monotonicClock, type Clock } from './domain/clock';
 import { scanSignatures } from './plugins/scan-signatures';
+import { storageMetrics } from './plugins/storage-metrics';
 import { storageServices } from './plugins/storage-services';
 import { createScanPolicy } from './adapters';
 import type { ScanPolicy } from './domain/scanning';
@@ -67,6 +68,7 @@ export async function buildStorageApp(options: StorageAppOptions): Promise<Typed
     scanning,
     scanWorkerIntervalMs: config.SCAN_WORKER_INTERVAL_SECONDS * 1000,
   });
+  await app.register(storageMetrics, { store, clock: app.storage.context.clock });
   const scanner = scanning.scanner;
   await app.register(healthRoutes, {
     checks: [

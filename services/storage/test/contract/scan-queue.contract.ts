@@ -35,6 +35,16 @@ export function describeScanQueueContract(store: () => MetadataStore, reopen: (c
       expect(await store().scanQueue.listDue(at(9), 10)).toEqual([]);
     });
 
+    it('tells how many jobs wait and when the longest-waiting was queued', async () => {
+      expect(await store().scanQueue.backlog()).toEqual({ jobs: 0, oldestQueued: null });
+      const jobs = [job(at(5), { queued: at(2) }), job(at(1), { queued: at(3) }), job(at(9), { queued: at(1) })];
+      for (const j of jobs) await store().scanQueue.put(j);
+      // By when it was queued, not when it is due next: a job rescheduled again and again still counts from the start.
+      expect(await store().scanQueue.backlog()).toEqual({ jobs: 3, oldestQueued: at(1) });
+      await store().scanQueue.remove(jobs[2]!.dataElementId);
+      expect(await store().scanQueue.backlog()).toEqual({ jobs: 2, oldestQueued: at(2) });
+    });
+
     it('keeps jobs across a restart', async () => {
       const kept = job(at(1));
       await store().scanQueue.put(kept);

@@ -24,6 +24,10 @@ export class KeyedCollection<T extends object> {
     return (await this.findRaw(filter, sort, limit)).map((stored) => fromStored<T>(stored));
   }
 
+  async count(filter: Filter<Document> = {}): Promise<number> {
+    return translateErrors(() => this.collection.countDocuments(filter));
+  }
+
   /** As `find`, with the private fields. */
   async findRaw(filter: Filter<Document>, sort: Sort, limit?: number): Promise<Document[]> {
     if (limit === 0) return []; // Mongo reads limit 0 as "no limit"

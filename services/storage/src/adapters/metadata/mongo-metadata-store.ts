@@ -9,7 +9,7 @@ import type {
   PendingUploadRepository,
   StoreLog,
 } from '../../domain/ports/metadata-store';
-import type { ScanJob, ScanQueueRepository } from '../../domain/ports/scan-queue';
+import type { ScanBacklog, ScanJob, ScanQueueRepository } from '../../domain/ports/scan-queue';
 import { createMongoClient } from '@forms/mongo-support';
 import { assertValidLimit, metadataStoreUnavailable as unavailable } from './metadata-support';
 import { MongoEventRepository } from './mongo-event-repository';
@@ -231,5 +231,11 @@ class MongoScanQueueRepository implements ScanQueueRepository {
   listDue(now: string, limit: number): Promise<ScanJob[]> {
     assertValidLimit(limit);
     return this.jobs.find({ due: { $lte: now } }, { due: 1, _key: 1 }, limit);
+  }
+
+  async backlog(): Promise<ScanBacklog> {
+    // No index on `queued`: the queue holds only elements still without a verdict, and this runs once a scrape.
+    const [jobs, [oldest]] = await Promise.all([this.jobs.count(), this.jobs.find({}, { queued: 1, _key: 1 }, 1)]);
+    return { jobs, oldestQueued: oldest?.queued ?? null };
   }
 }

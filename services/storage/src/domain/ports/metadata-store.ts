@@ -29,11 +29,28 @@ export interface MetadataStore {
    * refers to it (ADR 0018). Optional: a store without it keeps all content in the blob store.
    */
   readonly inlineContents?: InlineContentRepository;
+  /** How the store has committed its writes since it opened, for metrics; absent where the database does it unseen (MongoDB). */
+  writeFigures?(): StoreWriteFigures;
   /** Connects, loads and creates indexes (or migrates the schema). Called once at start-up. */
   init(log?: StoreLog): Promise<void>;
   /** Throws when the store cannot serve requests, reads or writes (used by /ready). */
   ping(): Promise<void>;
   close(): Promise<void>;
+}
+
+/**
+ * The embedded store's group commit (ADR 0015): writes per commit is the batch, commits per log sync the grouping
+ * of syncs; checkpoints move the write-ahead log into the database (none for long: the log grows).
+ */
+export interface StoreWriteFigures {
+  commits: number;
+  writes: number;
+  logSyncs: number;
+  checkpoints: number;
+  /** Writes queued for the next batch now. */
+  waiting: number;
+  /** The write-ahead log's length now: it grows while checkpoints cannot keep up (a reader holding on to a snapshot). */
+  logBytes: number;
 }
 
 /** Where a store reports what it did on its own while opening or in the background (imports, integrity checks). */

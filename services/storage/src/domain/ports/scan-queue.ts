@@ -20,4 +20,12 @@ export interface ScanQueueRepository {
   remove(dataElementId: string): Promise<void>;
   /** Jobs due at or before `now`, earliest first. */
   listDue(now: string, limit: number): Promise<ScanJob[]>;
+  /** How many jobs wait, and when the longest-waiting of them was queued (for metrics: a scanner that is down shows here). */
+  backlog(): Promise<ScanBacklog>;
+}
+
+export interface ScanBacklog {
+  jobs: number;
+  /** `queued` of the job queued first; null when none waits. */
+  oldestQueued: string | null;
 }

@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Application, Instance, InstanceEvent } from '@forms/contracts';
 import { assertWritable, BackgroundCheckpointer, GroupCommit, GroupCommitClosedError, type GroupCommitOptions, WalSyncError, openSqlite, type OpenedSqlite, type SqliteDatabase } from '@forms/sqlite-support';
@@ -16,6 +17,7 @@ import type {
   EventFeedQuery,
   SequencedInstance,
   SequencedInstanceEvent,
+  StoreWriteFigures,
 } from '../../../domain/ports/metadata-store';
 import type { ScanJob, ScanQueueRepository } from '../../../domain/ports/scan-queue';
 import { assertValidLimit, instanceGuidOf, metadataStoreUnavailable as unavailable } from '../metadata-support';
@@ -95,6 +97,18 @@ export class SqliteMetadataStore implements MetadataStore {
     const opened = this.opened;
     if (!opened) throw unavailable('the SQLite metadata store is not open');
     return opened.db;
+  }
+
+  writeFigures(): StoreWriteFigures {
+    const { commits, checkpointer } = this;
+    return {
+      commits: commits?.stats.commits ?? 0,
+      writes: commits?.stats.writes ?? 0,
+      logSyncs: commits?.stats.syncs ?? 0,
+      checkpoints: checkpointer?.stats.checkpoints ?? 0,
+      waiting: commits?.pending ?? 0,
+      logBytes: statSync(`${this.path}-wal`, { throwIfNoEntry: false })?.size ?? 0,
+    };
   }
 
   async init(log: StoreLog = () => {}): Promise<void> {
@@ -372,6 +386,7 @@ function createRepositories(db: SqliteDatabase, commits: GroupCommit, onFull: ()
         assertValidLimit(limit);
         return read(() => statements.listDueScanJobs.all(now, limit).map((row) => JSON.parse(row.doc) as ScanJob));
       },
+      backlog: async () => read(() => statements.scanBacklog.get() ?? { jobs: 0, oldestQueued: null }),
     },
   };
 }

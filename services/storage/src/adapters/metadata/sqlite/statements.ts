@@ -50,6 +50,9 @@ export function prepareStatements(db: SqliteDatabase) {
     putContent: db.prepare('INSERT OR REPLACE INTO inline_contents (key, bytes) VALUES (?, ?)'),
     removeContent: db.prepare('DELETE FROM inline_contents WHERE key = ?'),
     hasContent: db.prepare<[string], number>('SELECT 1 FROM inline_contents WHERE key = ?').pluck(),
+    scanBacklog: db.prepare<[], { jobs: number; oldestQueued: string | null }>(
+      "SELECT count(*) AS jobs, min(json_extract(doc, '$.queued')) AS oldestQueued FROM scan_queue",
+    ),
     listDueScanJobs: db.prepare<[string, number], { doc: string }>('SELECT doc FROM scan_queue WHERE due <= ? ORDER BY due, data_element_id LIMIT ?'),
   };
 }
