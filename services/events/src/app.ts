@@ -5,6 +5,7 @@ import type { EndpointClient } from './domain/ports/endpoint';
 import type { EventStore } from './domain/ports/event-store';
 import type { StorageFeed } from './domain/ports/storage-feed';
 import { API_PREFIX, type EventsConfig } from './config';
+import { eventsMetrics } from './plugins/events-metrics';
 import { eventsServices } from './plugins/events-services';
 import appFeedRoutes from './routes/app-feed';
 import subscriptionRoutes from './routes/subscriptions';
@@ -55,6 +56,7 @@ export async function buildEventsApp(options: EventsAppOptions): Promise<TypedFa
     },
     background: options.background ?? true,
   });
+  await app.register(eventsMetrics);
   await app.register(healthRoutes, {
     checks: [
       { name: 'store', check: () => store.ping() },

@@ -40,6 +40,10 @@ export class DeliveryWorker {
   private readonly busy = new Set<string>();
   /** Events (not validations or replays) this instance delivered and saw accepted, since it started. */
   delivered = 0;
+  /** Sends of an event its endpoint refused or did not answer (each retry counts), since it started. */
+  failedSends = 0;
+  /** Events given up on after their last retry (dead letters written), since it started. */
+  givenUp = 0;
   /** Set on shutdown: the event in hand is finished, no further one is started. */
   private stopping = false;
 
@@ -144,9 +148,11 @@ export class DeliveryWorker {
   }
 
   private async failed(subscription: Subscription, stored: StoredEvent, outcome: Extract<DeliveryOutcome, { ok: false }>): Promise<Subscription | null> {
+    this.failedSends += 1;
     const attempts = subscription.delivery.attempts + 1;
     const lastError = describe(outcome);
     if (attempts < this.options.retry.maxAttempts) return this.retryLater(subscription, lastError);
+    this.givenUp += 1;
     // Given up on: kept for the subscriber to read and replay, and the events after it flow again.
     await this.store.deadLetters.put({
       subscriptionId: subscription.id,

@@ -21,8 +21,19 @@ export interface EventsServices {
   wake(): void;
   /** Events this instance delivered (accepted by their endpoints) since it started. */
   delivered(): number;
+  /** What this instance's background loops did since it started, for metrics. */
+  figures(): EventsFigures;
   /** Throws why the last relay step failed (storage down, the feed refused), if it did: for /ready. */
   relayHealth(): Promise<void>;
+}
+
+export interface EventsFigures {
+  delivered: number;
+  failedSends: number;
+  givenUp: number;
+  /** When (ms since the epoch) a relay step last found nothing more in storage's feed; null before the first. */
+  relayCaughtUpAt: number | null;
+  relayFailing: boolean;
 }
 
 declare module 'fastify' {
@@ -67,13 +78,16 @@ export const eventsServices = fp(
     const relay = new Relay(options.feed, store, options.apps, options.relay.pageSize);
     let relayFailing = false;
     let relayError = '';
+    let relayCaughtUpAt: number | null = null;
     const relayLoop = new BackgroundLoop(
       async () => {
         const { read, stored } = await relay.relayOnce();
         if (relayFailing) app.log.info('relaying storage events again');
         relayFailing = false;
         if (stored > 0) delivery.wake();
-        return read >= options.relay.pageSize;
+        const more = read >= options.relay.pageSize;
+        if (!more) relayCaughtUpAt = Date.now();
+        return more;
       },
       options.relay.intervalMs,
       (error) => {
@@ -91,6 +105,7 @@ export const eventsServices = fp(
       maxPageSize: options.maxPageSize,
       wake: () => delivery.wake(),
       delivered: () => worker.delivered,
+      figures: () => ({ delivered: worker.delivered, failedSends: worker.failedSends, givenUp: worker.givenUp, relayCaughtUpAt, relayFailing }),
       relayHealth: async () => {
         if (relayFailing) throw new Error(relayError);
       },

@@ -143,3 +143,31 @@ describe('readiness', () => {
     }
   });
 });
+
+describe('metrics', () => {
+  test("count what delivery did, and show the relay's position and that it cannot reach storage", async () => {
+    const h = await startEvents({ issuer, storageUrl, env: { METRICS_PORT: '0' } });
+    const subscriber = await Subscriber.start();
+    try {
+      const sample = async (name: string) => {
+        const text = await (await fetch(h.app.metricsUrl as string)).text();
+        return Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1]);
+      };
+      await subscribeActive(h, subscriber);
+      subscriber.respond = (event) => (event.sequence === '2' ? 503 : 200);
+      await append(h.store, 1, 3);
+      await subscriber.waitFor(() => subscriber.events.some((e) => e.sequence === '3'));
+      await eventually(async () => ((await sample('events_dead_lettered_total')) === 1 ? true : undefined));
+      // Events 1 and 3 accepted; 2 refused three times (DELIVERY_MAX_ATTEMPTS), then given up on.
+      expect(await sample('events_delivered_total')).toBe(2);
+      expect(await sample('events_delivery_failures_total')).toBe(3);
+      expect(await sample('events_relay_position')).toBe(3);
+      // No storage behind this instance: its relay has never caught up.
+      expect(await eventually(async () => ((await sample('events_relay_failing')) === 1 ? 1 : undefined))).toBe(1);
+      expect(await sample('events_relay_caught_up_timestamp_seconds')).toBe(0);
+    } finally {
+      await h.close();
+      await subscriber.close();
+    }
+  });
+});

@@ -28,7 +28,7 @@ const formXml = (income: number) => `<?xml version="1.0" encoding="UTF-8"?>
 
 beforeAll(async () => {
   h = await startApp('nav/child-benefit');
-  events = await startEvents({ issuer: h.storage.issuer, storageUrl: h.storageUrl });
+  events = await startEvents({ issuer: h.storage.issuer, storageUrl: h.storageUrl, env: { METRICS_PORT: '0' } });
   subscriber = await Subscriber.start();
   partySubscriber = await Subscriber.start();
   owner = h.storage.auth.owner;
@@ -150,4 +150,16 @@ test("storage's feed is for the events service's own token only", async () => {
     expect(response.json()).toMatchObject({ status: 403, code: 'MISSING_SCOPE' });
   }
   expect((await h.storage.app.inject({ url: '/storage/api/v1/feed?after=0' })).statusCode).toBe(401);
+});
+
+test("the relay's metrics: caught up with storage's feed a moment ago, not failing, its position past the events relayed", async () => {
+  const { instance } = await completeApplication();
+  await subscriber.waitFor((received) => received.some((r) => r.event.source.endsWith(instance.id)), 5_000);
+  const text = await (await fetch(events.app.metricsUrl as string)).text();
+  const sample = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1]);
+  const delivered = subscriber.received.find((r) => r.event.source.endsWith(instance.id))!;
+  expect(sample('events_relay_position')).toBeGreaterThanOrEqual(Number(delivered.event.sequence));
+  expect(sample('events_relay_failing')).toBe(0);
+  expect(Date.now() / 1000 - sample('events_relay_caught_up_timestamp_seconds')).toBeLessThan(5);
+  expect(sample('events_delivered_total')).toBeGreaterThanOrEqual(1);
 });
