@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { Readable } from 'node:stream';
 import { Agent, type Dispatcher } from 'undici';
-import { ACCESS_TOKEN_HEADER, DomainError, STATUS_BY_KIND } from '@forms/contracts';
+import { ACCESS_TOKEN_HEADER, DomainError, REQUEST_ID_HEADER, STATUS_BY_KIND } from '@forms/contracts';
 import type { ErrorKind } from '@forms/contracts';
 import type { Deadline } from './deadline';
 import { attachmentDisposition, filenameOf, headerValue, originAndPath, parseEtag } from './http-values';
@@ -104,6 +104,8 @@ export class HttpClient {
 
   /** Bounds every call besides `timeoutMs` (see `within`). */
   private readonly deadline: Deadline | undefined = undefined;
+  /** Sent as `x-request-id` with every call (see `within`). */
+  private readonly requestId: string | undefined = undefined;
 
   constructor(
     options: HttpClientOptions,
@@ -118,11 +120,15 @@ export class HttpClient {
     this.basePath = base.pathname.replace(/\/+$/, '');
   }
 
-  /** This client (same pool, same token), each call bounded also by what is left of `deadline`. */
-  within(deadline: Deadline): HttpClient {
+  /**
+   * This client (same pool, same token), each call bounded also by what is left of `deadline`, and carrying
+   * `requestId` (the incoming request's) as `x-request-id` when given: the called service logs under the same id.
+   */
+  within(deadline: Deadline, requestId?: string): HttpClient {
     // A view sharing everything but the deadline: made once per incoming request, it parses and copies nothing.
-    const bounded = Object.create(this) as { deadline: Deadline | undefined };
+    const bounded = Object.create(this) as { deadline: Deadline | undefined; requestId: string | undefined };
     bounded.deadline = deadline;
+    bounded.requestId = requestId;
     return bounded as unknown as HttpClient;
   }
 
@@ -192,6 +198,7 @@ export class HttpClient {
   private async exchange<T>(pathOrUrl: string, call: Call, read: Reader<T>, options: { streamed?: boolean } = {}): Promise<T> {
     const target = /^https?:\/\//.test(pathOrUrl) ? originAndPath(new URL(pathOrUrl)) : { origin: this.origin, path: `${this.basePath}${pathOrUrl}` };
     const headers: Record<string, string> = { ...call.headers };
+    if (this.requestId !== undefined) headers[REQUEST_ID_HEADER] = this.requestId;
     if (call.token) headers.authorization = `Bearer ${call.token}`;
     if (this.accessToken) {
       // The caller's own token beside the bearer's; a caller sending its own token as bearer needs no second copy.

@@ -115,9 +115,10 @@ export interface StorageApi {
   ready(): Promise<void>;
   /**
    * This client with each call bounded also by what is left of `deadline` (one deadline for all the calls of an
-   * incoming request); upload progress moves it on.
+   * incoming request); upload progress moves it on. With `requestId` (the incoming request's), each call carries it
+   * as `x-request-id`, so storage logs its part of the request under the same id.
    */
-  within(deadline: Deadline): StorageApi;
+  within(deadline: Deadline, requestId?: string): StorageApi;
 }
 
 export class StorageClient implements StorageApi {
@@ -127,11 +128,11 @@ export class StorageClient implements StorageApi {
     this.http = new HttpClient(options, { name: 'Storage', codePrefix: 'STORAGE' });
   }
 
-  within(deadline: Deadline): StorageApi {
+  within(deadline: Deadline, requestId?: string): StorageApi {
     // A view of this object rather than a new client: one wrapped by Object.create (a test's or a spy's
     // overrides) keeps its own methods.
     const bounded = Object.create(this) as { http: HttpClient };
-    bounded.http = this.http.within(deadline);
+    bounded.http = this.http.within(deadline, requestId);
     return bounded as unknown as StorageApi;
   }
 

@@ -22,6 +22,12 @@ export const InstanceId = Type.String({
 
 export const LanguageString = Type.Record(Type.String(), Type.String(), { description: 'Text by language code' });
 
+/**
+ * A request's id: every service answers with it, takes a well-formed one from its caller as its own, and the app
+ * sends its request's id with its calls to storage, so one request is found under one id in every service's log.
+ */
+export const REQUEST_ID_HEADER = 'x-request-id';
+
 /** RFC 7807 problem details, with a stable machine-readable `code`. */
 export const ProblemDetails = Type.Object(
   {

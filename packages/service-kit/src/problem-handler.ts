@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import { isDomainError, STATUS_BY_KIND, type ProblemDetails } from '@forms/contracts';
+import { isDomainError, REQUEST_ID_HEADER, STATUS_BY_KIND, type ProblemDetails } from '@forms/contracts';
 import { isMalformedMultipart } from './multipart';
 
 const PROBLEM_CONTENT_TYPE = 'application/problem+json; charset=utf-8';
@@ -128,7 +128,7 @@ export function answerFrameworkError(error: FastifyError, request: FastifyReques
   // Without `instance`: the URL is what is wrong (and may be long), so it is not sent back.
   void reply
     .code(status)
-    .header('x-request-id', request.id)
+    .header(REQUEST_ID_HEADER, request.id)
     .type(PROBLEM_CONTENT_TYPE)
     .send({ ...problem(status, code, detail), requestId: String(request.id) });
 }

@@ -6,7 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { LoggerOptions } from 'pino';
 
 export type { LoggerOptions };
-import { assertJsonDepth } from '@forms/contracts';
+import { assertJsonDepth, REQUEST_ID_HEADER } from '@forms/contracts';
 import { answerClientError, answerFrameworkError, problemHandler } from './problem-handler';
 import { metrics, noMetrics, type MetricsOptions } from './metrics';
 import { buildResponseSerializer } from './response-serializer';
@@ -91,7 +91,7 @@ export function createServer(options: ServerOptions): TypedFastify {
     trustProxy: options.trustProxy ?? false,
     requestIdHeader: false,
     genReqId: (request) => {
-      const incoming = request.headers['x-request-id'];
+      const incoming = request.headers[REQUEST_ID_HEADER];
       return typeof incoming === 'string' && REQUEST_ID_PATTERN.test(incoming) ? incoming : randomUUID();
     },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
@@ -104,7 +104,7 @@ export function createServer(options: ServerOptions): TypedFastify {
 
   // Hooks that run on every request take a callback: an async one costs a promise and a microtask each time.
   app.addHook('onRequest', (request, reply, done) => {
-    reply.header('x-request-id', request.id);
+    reply.header(REQUEST_ID_HEADER, request.id);
     done();
   });
   refuseDeepJson(app);

@@ -22,7 +22,8 @@ export interface AppContextOptions extends AppContext {
  * Makes the app's definition, storage client and clock available to every route: `app.appContext` at
  * registration, `request.appContext` while handling a request. The latter's storage client is bounded by one
  * deadline, STORAGE_TIMEOUT_MS from the request's arrival (moved on by streamed upload progress), so a request
- * needing several calls to a hung storage is answered (504) within that time, not within one timeout per call.
+ * needing several calls to a hung storage is answered (504) within that time, not within one timeout per call,
+ * and its calls carry the request's id (`x-request-id`), which storage takes as its own for them.
  */
 export const appContextPlugin = fp(
   async function appContextPlugin(app: FastifyInstance, options: AppContextOptions) {
@@ -31,7 +32,8 @@ export const appContextPlugin = fp(
     app.decorateRequest('appContext', null as unknown as AppContext);
     app.addHook('onRequest', (request, reply, done) => {
       const deadline = Deadline.after(storageTimeoutMs, Date.now() - reply.elapsedTime);
-      request.appContext = { ...context, storage: context.storage.within(deadline) };
+      // The request's id goes with its storage calls: storage logs them under the same id.
+      request.appContext = { ...context, storage: context.storage.within(deadline, request.id) };
       done();
     });
   },
