@@ -37,6 +37,9 @@ export function checkMetadata(raw: unknown): { metadata?: AppMetadata; problems:
       problems.push(`${METADATA_FILE}: data type ${dataType.id} has minCount ${dataType.minCount} above maxCount ${dataType.maxCount}`);
     }
   }
+  for (const excluded of (input as ApplicationInput).copyInstanceSettings?.excludedDataTypes ?? []) {
+    if (!seen.has(excluded)) problems.push(`${METADATA_FILE}: copyInstanceSettings.excludedDataTypes names ${excluded}, which is not a data type of the app`);
+  }
   if (problems.length > 0) return { problems };
   return { metadata: { ...input, id: id as string }, problems };
 }

@@ -196,13 +196,19 @@ describe('loadAppDefinition', () => {
               { id: 'model', maxCount: 1, minCount: 0 },
               { id: 'model', maxCount: 1, minCount: 2 },
             ],
+            copyInstanceSettings: { enabled: true, excludedDataTypes: ['receipts'] },
           },
           'process.bpmn': '<definitions/>',
         }),
       ),
     );
     expect(problems).toEqual(
-      containing('duplicate data type id model', 'data type model has minCount 2 above maxCount 1', 'process.json and process.bpmn both exist'),
+      containing(
+        'duplicate data type id model',
+        'data type model has minCount 2 above maxCount 1',
+        'copyInstanceSettings.excludedDataTypes names receipts, which is not a data type of the app',
+        'process.json and process.bpmn both exist',
+      ),
     );
     expect(await problemsOf(writeApp(minimalApp({ 'applicationmetadata.json': '{ "id": ' })))).toEqual(containing('applicationmetadata.json: not valid JSON'));
     expect(await problemsOf(writeApp({ 'process.json': PROCESS }))).toEqual(containing('applicationmetadata.json: missing'));

@@ -38,6 +38,27 @@ export const DataType = Type.Object(
 );
 export type DataType = Static<typeof DataType>;
 
+/**
+ * Altinn's copyInstanceSettings: a party may start a new instance as a copy of one of its own archived ones
+ * (`POST instances/create` with `sourceInstanceId`). The form data of the first task's form types is copied, with
+ * the excluded fields left out; attachments of that task only with `includeAttachments`.
+ */
+export const CopyInstanceSettings = Type.Object(
+  {
+    enabled: Type.Boolean(),
+    excludedDataTypes: Type.Optional(Type.Array(Type.String({ maxLength: 64 }), { maxItems: 100, description: 'Data types never copied' })),
+    excludedDataFields: Type.Optional(
+      Type.Array(Type.String({ pattern: '^[A-Za-z_$][A-Za-z0-9_$-]*(\\.[A-Za-z_$][A-Za-z0-9_$-]*)*$', maxLength: 256 }), {
+        maxItems: 200,
+        description: 'Dotted field paths (applicant.personNumber) left out of copied form data; a path through a list applies to each of its items',
+      }),
+    ),
+    includeAttachments: Type.Optional(Type.Boolean({ description: "Also copy the attachments of the first task's data types" })),
+  },
+  { additionalProperties: false },
+);
+export type CopyInstanceSettings = Static<typeof CopyInstanceSettings>;
+
 /** What an app owner registers about an app; the platform enforces its data type rules. */
 export const ApplicationInput = Type.Object(
   {
@@ -49,6 +70,7 @@ export const ApplicationInput = Type.Object(
     ),
     validFrom: Type.Optional(Timestamp),
     validTo: Type.Optional(Timestamp),
+    copyInstanceSettings: Type.Optional(CopyInstanceSettings),
   },
   { additionalProperties: false },
 );
@@ -64,6 +86,7 @@ export const Application = Type.Object(
     processTasks: Type.Optional(Type.Array(Type.String())),
     validFrom: Type.Optional(Timestamp),
     validTo: Type.Optional(Timestamp),
+    copyInstanceSettings: Type.Optional(CopyInstanceSettings),
     version: Type.Integer(),
     created: Timestamp,
     createdBy: Type.String(),

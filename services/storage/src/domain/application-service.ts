@@ -41,8 +41,13 @@ export class ApplicationService {
     authorizeApplicationWrite(principal, org, `${org}/${app}`);
     const current = await this.get(org, app);
     if (expectedVersion !== undefined && expectedVersion !== current.version) throw StorageErrors.versionMismatch(current.version);
+    // Everything but identity and creation comes from the input: a setting left out of it is gone, not kept.
+    const { id, org: owner, created, createdBy } = current;
     const updated: Application = {
-      ...current,
+      id,
+      org: owner,
+      created,
+      createdBy,
       ...this.fromInput(input),
       version: current.version + 1,
       lastChanged: this.clock(),
@@ -91,7 +96,9 @@ export class ApplicationService {
     return retired;
   }
 
-  private fromInput(input: ApplicationInput): Pick<Application, 'title' | 'dataTypes' | 'partyTypesAllowed' | 'processTasks' | 'validFrom' | 'validTo'> {
+  private fromInput(
+    input: ApplicationInput,
+  ): Pick<Application, 'title' | 'dataTypes' | 'partyTypesAllowed' | 'processTasks' | 'validFrom' | 'validTo' | 'copyInstanceSettings'> {
     const dataTypeIds = new Set<string>();
     for (const dataType of input.dataTypes) {
       if (dataTypeIds.has(dataType.id)) throw StorageErrors.invalid('DUPLICATE_DATA_TYPE', `Data type '${dataType.id}' is declared twice.`);
@@ -100,6 +107,9 @@ export class ApplicationService {
       }
       dataTypeIds.add(dataType.id);
     }
+    for (const excluded of input.copyInstanceSettings?.excludedDataTypes ?? []) {
+      if (!dataTypeIds.has(excluded)) throw StorageErrors.invalid('INVALID_COPY_SETTINGS', `copyInstanceSettings.excludedDataTypes names '${excluded}', which is not a data type of the app.`);
+    }
     return {
       title: input.title ?? {},
       dataTypes: input.dataTypes,
@@ -107,6 +117,7 @@ export class ApplicationService {
       ...(input.processTasks && { processTasks: input.processTasks }),
       ...(input.validFrom && { validFrom: input.validFrom }),
       ...(input.validTo && { validTo: input.validTo }),
+      ...(input.copyInstanceSettings && { copyInstanceSettings: input.copyInstanceSettings }),
     };
   }
 }

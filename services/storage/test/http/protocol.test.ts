@@ -164,6 +164,38 @@ describe('applications register', () => {
       payload: { dataTypes: [{ id: 'a', maxCount: 1, minCount: 2 }] },
     });
     expect(minAboveMax.json().code).toBe('INVALID_DATA_TYPE');
+    const copying = await h.app.inject({
+      method: 'POST',
+      url: `${API}/applications/nav/copy-app`,
+      headers: h.auth.nav,
+      payload: { dataTypes: [{ id: 'a' }], copyInstanceSettings: { enabled: true, excludedDataTypes: ['b'] } },
+    });
+    expect(copying.json()).toMatchObject({ status: 400, code: 'INVALID_COPY_SETTINGS' });
+    const badPath = await h.app.inject({
+      method: 'POST',
+      url: `${API}/applications/nav/copy-app`,
+      headers: h.auth.nav,
+      payload: { dataTypes: [{ id: 'a' }], copyInstanceSettings: { enabled: true, excludedDataFields: ['applicant..name'] } },
+    });
+    expect(badPath.statusCode).toBe(400);
+  });
+
+  it('keeps copyInstanceSettings as registered, and an update without them removes them', async () => {
+    const settings = { enabled: true, excludedDataTypes: ['a'], excludedDataFields: ['applicant.income', 'children.birthYear'], includeAttachments: true };
+    const registered = await h.app.inject({
+      method: 'POST',
+      url: `${API}/applications/nav/copying-app`,
+      headers: h.auth.nav,
+      payload: { dataTypes: [{ id: 'a' }], copyInstanceSettings: settings, validTo: '2030-01-01T00:00:00.000Z' },
+    });
+    expect(registered.statusCode).toBe(201);
+    expect(registered.json()).toMatchObject({ copyInstanceSettings: settings, validTo: '2030-01-01T00:00:00.000Z' });
+    const updated = await h.app.inject({ method: 'PUT', url: `${API}/applications/nav/copying-app`, headers: h.auth.nav, payload: { dataTypes: [{ id: 'a' }] } });
+    expect(updated.statusCode).toBe(200);
+    expect(updated.json()).not.toHaveProperty('copyInstanceSettings');
+    expect(updated.json()).not.toHaveProperty('validTo');
+    const read = await h.app.inject({ url: `${API}/applications/nav/copying-app`, headers: h.auth.nav });
+    expect(read.json()).not.toHaveProperty('copyInstanceSettings');
   });
 });
 
