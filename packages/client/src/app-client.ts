@@ -134,8 +134,18 @@ export class AppClient {
    * Creates an instance with form fields prefilled (Altinn's `POST instances/create`): `prefill` maps dotted field
    * paths to values, set on the auto-created form data. The owner is `instanceOwner.partyId`.
    */
-  async createInstanceWithPrefill(request: InstanceTemplate & { prefill?: Record<string, unknown> }): Promise<Instance> {
+  async createInstanceWithPrefill(request: InstanceTemplate & { prefill?: Record<string, unknown>; sourceInstanceId?: string }): Promise<Instance> {
     return this.http.json('/instances/create', { token: await this.token(), method: 'POST', json: request });
+  }
+
+  /**
+   * Starts a new instance as a copy of an archived one of the same owner (Altinn's `sourceInstanceId`): the app copies
+   * the form data of its first task, without the fields its `copyInstanceSettings` exclude, and the attachments if
+   * they say so; `prefill` is set on the copied forms.
+   */
+  async copyInstance(sourceInstanceId: string, prefill?: Record<string, unknown>): Promise<Instance> {
+    const [partyId] = sourceInstanceId.split('/');
+    return this.createInstanceWithPrefill({ instanceOwner: { ...(partyId && { partyId }) }, sourceInstanceId, ...(prefill && { prefill }) });
   }
 
   /** The instance (its `version` is the one to send as `expectedVersion`). */

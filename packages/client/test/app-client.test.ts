@@ -167,6 +167,11 @@ describe('a person fills in an application through the client', () => {
     ]);
     expect(await failure(client.nextProcess(instance.id))).toMatchObject({ kind: 'conflict', code: 'PROCESS_ENDED' });
   });
+
+  test('copyInstance asks for a copy of the archived instance for its owner (this app does not enable copying)', async () => {
+    // skd/tax-return, which does, is copied end to end in services/app/test/instance-copy.test.ts.
+    expect(await failure(client.copyInstance(instance.id, { 'applicant.name': 'Kari' }))).toMatchObject({ kind: 'invalid', code: 'COPY_NOT_ENABLED' });
+  });
 });
 
 describe('multipart instantiation', () => {

@@ -11,6 +11,7 @@ import { etagOf, multipartParts } from '@forms/service-kit';
 import { AppErrors, loadInstance } from '../domain/app-context';
 import { toAltinnIssues } from '../domain/issues';
 import { instantiate, type DataPart, type InstanceTemplate } from '../domain/instantiation';
+import { copiedData } from '../domain/instance-copy';
 import { validateCurrentTask } from '../domain/validation';
 import { readText } from '../domain/form-data';
 import { callerOf, instanceIdOf } from '../http/request';
@@ -45,7 +46,11 @@ const InstansiationInstance = Type.Object(
     dueBefore: Type.Optional(Timestamp),
     visibleAfter: Type.Optional(Timestamp),
     prefill: Type.Optional(Type.Record(Type.String({ maxLength: 256 }), Type.Unknown(), { description: 'Field path (applicant.name) to value, set on the auto-created form data' })),
-    sourceInstanceId: Type.Optional(Type.Union([Type.String(), Type.Null()], { description: 'Copying another instance is not supported (400)' })),
+    sourceInstanceId: Type.Optional(
+      Type.Union([Type.String({ pattern: '^[^/]{1,64}/[0-9a-fA-F-]{36}$' }), Type.Null()], {
+        description: "An archived instance of the same owner to start from (`partyId/guid`): its first task's form data, and attachments if the app's copyInstanceSettings say so",
+      }),
+    ),
   },
   { additionalProperties: false, title: 'InstansiationInstance' },
 );
@@ -148,15 +153,17 @@ const instanceRoutes: FastifyPluginAsyncTypebox = async (app) => {
     {
       schema: {
         tags,
-        summary: 'Create an instance with prefilled form fields (Altinn\'s InstansiationInstance)',
+        summary: "Create an instance with prefilled form fields, or as a copy of an archived one (Altinn's InstansiationInstance)",
         body: InstansiationInstance,
         response: { 201: Instance, ...problems(400, 401, 403, 404, 409, 503, 504) },
       },
     },
     async (request, reply) => {
       const { sourceInstanceId, prefill, ...template } = request.body;
-      if (sourceInstanceId) throw new DomainError('invalid', 'COPY_NOT_SUPPORTED', 'Creating an instance as a copy of another (sourceInstanceId) is not supported.');
-      const instance = await instantiate(request.appContext, callerOf(request), partyIdFor(request, undefined, template), { ...template, ...(prefill && { prefill }) });
+      const caller = callerOf(request);
+      const partyId = partyIdFor(request, undefined, template);
+      const copied = sourceInstanceId ? await copiedData(request.appContext, caller, partyId, sourceInstanceId, prefill) : undefined;
+      const instance = await instantiate(request.appContext, caller, partyId, { ...template, ...(prefill && { prefill }) }, copied);
       reply.code(201).header('etag', etagOf(instance.version));
       return instance;
     },
