@@ -32,28 +32,28 @@ const read = async (instance: Instance, element: DataElement) => {
   return response;
 };
 
-/** Last year's return, filled in, with a receipt, and run to the end of its process (archived). */
-async function archivedReturn(): Promise<Instance> {
-  const instance = await createInstance(h, system, SYSTEM_PARTY);
+/** Last year's return of a party, filled in, with a receipt, and run to the end of its process (archived). */
+async function archivedReturn(headers = system, partyId = SYSTEM_PARTY): Promise<Instance> {
+  const instance = await createInstance(h, headers, partyId);
   const form = formOf(instance);
   const put = await h.app.inject({
     method: 'PUT',
     url: `${h.base}/instances/${instance.id}/data/${form.id}`,
-    headers: { ...system, 'content-type': 'application/json' },
+    headers: { ...headers, 'content-type': 'application/json' },
     payload: { taxYear: 2025, income: 500_000, deductions: [{ description: 'Home office', amount: 20_000 }, { description: 'Union dues', amount: 4_000 }], confirmedCorrect: true },
   });
   expect(put.statusCode).toBe(200);
   const receipt = await h.app.inject({
     method: 'POST',
     url: `${h.base}/instances/${instance.id}/data?dataType=receipt`,
-    headers: { ...system, 'content-type': 'application/pdf', 'content-disposition': 'attachment; filename="office-lease.pdf"' },
+    headers: { ...headers, 'content-type': 'application/pdf', 'content-disposition': 'attachment; filename="office-lease.pdf"' },
     payload: RECEIPT,
   });
   expect(receipt.statusCode).toBe(201);
   for (let step = 0; step < 2; step++) {
-    expect((await h.app.inject({ method: 'PUT', url: `${h.base}/instances/${instance.id}/process/next`, headers: system })).statusCode).toBe(200);
+    expect((await h.app.inject({ method: 'PUT', url: `${h.base}/instances/${instance.id}/process/next`, headers })).statusCode).toBe(200);
   }
-  const archived = await h.app.inject({ url: `${h.base}/instances/${instance.id}`, headers: system });
+  const archived = await h.app.inject({ url: `${h.base}/instances/${instance.id}`, headers });
   expect(archived.json<Instance>().status.isArchived).toBe(true);
   return archived.json<Instance>();
 }
@@ -96,7 +96,7 @@ test('refused before anything is created: an instance still in progress, one of 
   expectProblem(await create(system, { instanceOwner: { partyId: SYSTEM_PARTY }, sourceInstanceId: `${OWNER_PARTY}/${inProgress.id.split('/')[1]}` }), 400, 'COPY_OTHER_OWNER');
   expectProblem(await create(system, { instanceOwner: { partyId: SYSTEM_PARTY }, sourceInstanceId: `${SYSTEM_PARTY}/0193a1b2-0000-7000-8000-000000000000` }), 404, 'INSTANCE_NOT_FOUND');
   // Another party's archived instance, named as if it were the caller's own: not found, never confirmed.
-  const othersArchived = `${SYSTEM_PARTY}/${(await archivedReturnOf(h.storage.auth.owner, OWNER_PARTY)).id.split('/')[1]}`;
+  const othersArchived = `${SYSTEM_PARTY}/${(await archivedReturn(h.storage.auth.owner, OWNER_PARTY)).id.split('/')[1]}`;
   expectProblem(await create(system, { instanceOwner: { partyId: SYSTEM_PARTY }, sourceInstanceId: othersArchived }), 404, 'INSTANCE_NOT_FOUND');
   expect((await create(system, { instanceOwner: { partyId: SYSTEM_PARTY }, sourceInstanceId: 'not-an-instance' })).statusCode).toBe(400);
 
@@ -145,19 +145,3 @@ test('an app that does not enable copying refuses it', async () => {
     await childBenefit.close();
   }
 });
-
-async function archivedReturnOf(headers: Record<string, string>, partyId: string): Promise<Instance> {
-  const instance = await createInstance(h, headers, partyId);
-  const form = formOf(instance);
-  const put = await h.app.inject({
-    method: 'PUT',
-    url: `${h.base}/instances/${instance.id}/data/${form.id}`,
-    headers: { ...headers, 'content-type': 'application/json' },
-    payload: { income: 1000 },
-  });
-  expect(put.statusCode).toBe(200);
-  for (let step = 0; step < 2; step++) {
-    expect((await h.app.inject({ method: 'PUT', url: `${h.base}/instances/${instance.id}/process/next`, headers })).statusCode).toBe(200);
-  }
-  return instance;
-}
