@@ -187,4 +187,6 @@ export interface AppDefinitionFunctions {
    */
   parseFormData(body: string, format: 'json' | 'xml', model: FormModel): unknown;
   serializeFormData(data: unknown, format: 'json' | 'xml', model: FormModel): string;
+  /** A text value for the field at a dotted path, typed by the schema as XML text is (Altinn's prefill sends strings). */
+  typeFieldText(model: FormModel, path: string, value: unknown): unknown;
 }

@@ -6,7 +6,7 @@ import { assertJsonDepth, DomainError } from '@forms/contracts';
 import { XMLBuilder, XMLParser, XMLValidator } from 'fast-xml-parser';
 import type { FormModel } from './api';
 import { isRecord } from './field-path';
-import { viewSchema } from './schema-walk';
+import { viewSchema, type SchemaView } from './schema-walk';
 import { decodeXmlText, refuseDoctype } from './xml-text';
 
 const TEXT = '#text';
@@ -86,6 +86,37 @@ function leafText(node: unknown): string | undefined {
 
 const NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 
+/** A text value typed by the schema of its field; text that does not fit is kept, for validation to report. */
+function typeText(text: string, view: SchemaView): unknown {
+  const trimmed = text.trim();
+  if (view.types.has('string')) return text;
+  if (trimmed === '') {
+    if (view.types.has('object')) return {};
+    if (view.types.has('array')) return [];
+    if (view.types.has('null')) return null;
+    return view.types.size === 0 ? text : undefined;
+  }
+  if ((view.types.has('number') || view.types.has('integer')) && NUMBER.test(trimmed)) return Number(trimmed);
+  if (view.types.has('boolean') && ['true', 'false', '1', '0'].includes(trimmed)) return trimmed === 'true' || trimmed === '1';
+  return text;
+}
+
+/**
+ * A value given as text for the field at a dotted path, typed as XML text is: Altinn's prefill sends every value as
+ * a string, so `"2026"` for an integer field is 2026. Other values, and text the schema does not type, come back as
+ * they are.
+ */
+export function typeFieldText(model: FormModel, path: string, value: unknown): unknown {
+  if (typeof value !== 'string') return value;
+  let schema: unknown = model.schema;
+  for (const key of path.split('.')) {
+    const view = viewSchema(schema, model.schema);
+    schema = view.properties.get(key) ?? view.additional;
+    if (schema === undefined) return value;
+  }
+  return typeText(value, viewSchema(schema, model.schema)) ?? value;
+}
+
 /**
  * Types one element by its schema. Values that do not fit (e.g. `abc` for a number) are kept as strings so
  * schema validation reports them with their field path; empty non-string elements are left out (absent).
@@ -93,19 +124,7 @@ const NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 function typeNode(node: unknown, schema: unknown, root: Record<string, unknown>): unknown {
   const view = viewSchema(schema, root);
   const text = leafText(node);
-  if (text !== undefined) {
-    const trimmed = text.trim();
-    if (view.types.has('string')) return text;
-    if (trimmed === '') {
-      if (view.types.has('object')) return {};
-      if (view.types.has('array')) return [];
-      if (view.types.has('null')) return null;
-      return view.types.size === 0 ? text : undefined;
-    }
-    if ((view.types.has('number') || view.types.has('integer')) && NUMBER.test(trimmed)) return Number(trimmed);
-    if (view.types.has('boolean') && ['true', 'false', '1', '0'].includes(trimmed)) return trimmed === 'true' || trimmed === '1';
-    return text;
-  }
+  if (text !== undefined) return typeText(text, view);
   if (!isRecord(node)) return undefined;
   const result: Record<string, unknown> = {};
   for (const [name, children] of Object.entries(node)) {

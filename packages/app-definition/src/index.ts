@@ -3,10 +3,10 @@ import type { AppDefinitionFunctions } from './api';
 import { loadAppDefinition } from './load';
 import { defineRules } from './rules';
 import { advanceProcess, startProcess } from './process';
-import { parseFormData, serializeFormData } from './form-data-codec';
+import { parseFormData, serializeFormData, typeFieldText } from './form-data-codec';
 
 export * from './api';
-export { loadAppDefinition, defineRules, startProcess, advanceProcess, parseFormData, serializeFormData };
+export { loadAppDefinition, defineRules, startProcess, advanceProcess, parseFormData, serializeFormData, typeFieldText };
 export { conditionHolds } from './process';
 export { parseConditionExpression } from './bpmn';
 export { formatFieldPath, getAtPath, parseFieldPath, type PathSegment } from './field-path';
@@ -20,4 +20,5 @@ export const appDefinitionFunctions = {
   advanceProcess,
   parseFormData,
   serializeFormData,
+  typeFieldText,
 } satisfies AppDefinitionFunctions;

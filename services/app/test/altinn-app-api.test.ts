@@ -34,6 +34,16 @@ describe('instantiation', () => {
     const instance = response.json<Instance>();
     const form = await h.app.inject({ url: url(`/instances/${instance.id}/data/${formOf(instance).id}`), headers: owner });
     expect(form.json()).toMatchObject({ income: 100_000, taxableIncome: 100_000, tax: 22_000 });
+    // Altinn's clients send prefill as Dictionary<string, string>: text is typed by the model, as XML text is.
+    const asText = await h.app.inject({
+      method: 'POST',
+      url: url('/instances/create'),
+      headers: owner,
+      payload: { instanceOwner: { partyId: OWNER_PARTY }, prefill: { income: '100000', confirmedCorrect: 'true' } },
+    });
+    expect(asText.statusCode).toBe(201);
+    const typed = await h.app.inject({ url: url(`/instances/${asText.json<Instance>().id}/data/${formOf(asText.json<Instance>()).id}`), headers: owner });
+    expect(typed.json()).toMatchObject({ income: 100_000, confirmedCorrect: true, tax: 22_000 });
     // The guid the app chose for storage (so a retry creates nothing twice) is time-ordered, as storage's own (ADR 0019).
     expect(instance.id.split('/')[1]).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
   });

@@ -1,9 +1,9 @@
 import { Readable } from 'node:stream';
 import { startProcess } from '@forms/app-definition';
 import { DomainError, type DataElement, type Instance } from '@forms/contracts';
-import { loadInstance, type AppContext, type Caller } from './app-context';
+import { formModel, loadInstance, type AppContext, type Caller } from './app-context';
 import { jsonBody, readStoredFormData, STORED_FORM_CONTENT_TYPE } from './form-data';
-import { withFields, type DataPart } from './instantiation';
+import { withPrefill, type DataPart } from './instantiation';
 
 export const CopyErrors = {
   notEnabled: () => new DomainError('invalid', 'COPY_NOT_ENABLED', 'This app does not let an instance start as a copy of another (copyInstanceSettings).'),
@@ -58,7 +58,8 @@ export async function copiedData(
   const formData = await Promise.all(
     forms.map(async (element) => {
       const data = withoutFields(await readStoredFormData(ctx, caller, source.id, element), settings.excludedDataFields ?? []);
-      return { dataType: element.dataType, data: prefill ? withFields(data, prefill) : data };
+      const model = formModel(ctx, element.dataType);
+      return { dataType: element.dataType, data: prefill ? withPrefill(model, data, prefill) : data };
     }),
   );
   return parts(ctx, caller, source, formData, attachments);

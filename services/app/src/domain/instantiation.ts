@@ -1,4 +1,4 @@
-import { isRuleViolation, startProcess } from '@forms/app-definition';
+import { isRuleViolation, startProcess, typeFieldText, type FormModel } from '@forms/app-definition';
 import type { InitialDataPart } from '@forms/client';
 import { DomainError, timeOrderedUuid, type DataValues, type Instance, type InstanceCreate, type InstanceOwner } from '@forms/contracts';
 import { AppErrors, ruleContext, type AppContext, type Caller } from './app-context';
@@ -105,7 +105,7 @@ export async function instantiate(
       if (type.appLogic?.autoCreate && ctx.definition.models.has(type.id) && !provided.has(type.id)) {
         const prefilled = (await ctx.definition.rules.prefill?.(type.id, { ...rules, instance: provisional })) ?? {};
         const model = ctx.definition.models.get(type.id);
-        const data = template.prefill && model ? checkFormData(model, withFields(prefilled, template.prefill)) : prefilled;
+        const data = template.prefill && model ? checkFormData(model, withPrefill(model, prefilled, template.prefill)) : prefilled;
         yield await formPart(ctx, caller, provisional, type.id, data);
       }
     }
@@ -142,6 +142,15 @@ function provisionalInstance(ctx: AppContext, create: InstanceCreate, caller: Ca
     lastChanged: now,
     lastChangedBy: who,
   };
+}
+
+/**
+ * `data` with the request's prefill (Altinn's InstansiationInstance.prefill) set on it: dotted paths to values, a value
+ * sent as text (Altinn's clients send every one as a string) typed by the model as XML text is.
+ */
+export function withPrefill(model: FormModel, data: Record<string, unknown>, prefill: Record<string, unknown>): Record<string, unknown> {
+  const typed = Object.fromEntries(Object.entries(prefill).map(([path, value]) => [path, typeFieldText(model, path, value)]));
+  return withFields(data, typed);
 }
 
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
