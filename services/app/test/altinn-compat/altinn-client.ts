@@ -137,6 +137,15 @@ export interface CalculationResult extends DataElement {
   changedFields?: Record<string, unknown> | null;
 }
 
+/** Altinn's InstansiationInstance (`POST instances/create`): prefill by field path, or a copy of an archived instance. */
+export interface InstansiationInstance {
+  instanceOwner: InstanceOwner;
+  dueBefore?: string | null;
+  visibleAfter?: string | null;
+  prefill?: Record<string, string> | null;
+  sourceInstanceId?: string | null;
+}
+
 export interface ProcessNext {
   action?: string | null;
   actionOnBehalfOf?: string | null;
@@ -190,6 +199,11 @@ export class AltinnAppClient {
 
   instantiate(instanceOwnerPartyId: string, template: Partial<Instance> = {}): Promise<Instance> {
     return send(`${this.appBaseUrl}/instances?instanceOwnerPartyId=${instanceOwnerPartyId}`, this.token, { method: 'POST', json: template });
+  }
+
+  /** PostSimplified in Altinn's InstancesController. */
+  create(instansiation: InstansiationInstance): Promise<Instance> {
+    return send(`${this.appBaseUrl}/instances/create`, this.token, { method: 'POST', json: instansiation });
   }
 
   getInstance(instanceId: string): Promise<Instance> {

@@ -85,6 +85,14 @@ test('an Altinn client files a tax return through the app; the org collects and 
   expect(again).toBeInstanceOf(AltinnHttpError);
   expect((again as AltinnHttpError).status).toBe(409);
 
+  // Next year's return starts as a copy of this one (InstansiationInstance.sourceInstanceId): the deductions without
+  // their amounts, no income, the prefill set (sent as text, as Altinn's Dictionary<string, string>; typed by the model).
+  const copy = await app.create({ instanceOwner: { partyId: SYSTEM_PARTY }, sourceInstanceId: instance.id, prefill: { taxYear: '2026' } });
+  expect(copy.process?.currentTask).toMatchObject({ elementId: 'Task_1' });
+  const copiedForm = copy.data?.find((element) => element.dataType === 'model');
+  if (!copiedForm) throw new Error('the copy has no form data element');
+  expect(await app.getFormData(copy.id, copiedForm.id)).toEqual({ deductions: [{ description: 'Office' }], taxableIncome: 0, tax: 0, taxYear: 2026 });
+
   // The org's integration: query, download, confirm.
   const orgToken = await registered(
     { clientId: 'skd-archive', kind: 'org', org: 'skd', orgNumber: '974761076', scopes: [serviceOwnerRead, serviceOwnerWrite] },
