@@ -22,14 +22,16 @@ export function assertRoomForDataElement(instance: Pick<Instance, 'data'>, limit
 /**
  * Refuses a change that takes the instance past a limit. An instance already past one (the limit was
  * lowered) may still change as long as it does not grow: its process can move on and elements be deleted.
+ * Returns the draft's JSON, made for the size check, so the write need not serialise it again.
  */
-export function assertChangeWithinLimits(draft: Instance, current: Instance, limits: InstanceLimits): void {
+export function assertChangeWithinLimits(draft: Instance, current: Instance, limits: InstanceLimits): string {
   if (draft.data.length > limits.maxDataElements && draft.data.length > current.data.length) {
     throw StorageErrors.instanceDataElementLimit(limits.maxDataElements);
   }
   const json = JSON.stringify(draft);
   // UTF-8 takes at most 3 bytes per UTF-16 unit: most documents are known to fit without counting their bytes.
-  if (json.length * 3 <= limits.maxDocumentBytes) return;
+  if (json.length * 3 <= limits.maxDocumentBytes) return json;
   const size = Buffer.byteLength(json);
   if (size > limits.maxDocumentBytes && size > Buffer.byteLength(JSON.stringify(current))) throw StorageErrors.instanceTooLarge(limits.maxDocumentBytes);
+  return json;
 }

@@ -97,11 +97,16 @@ export class InstanceService {
       const draft = structuredClone(current);
       const events = await apply(draft, now, role);
       if (events === UNCHANGED || sameDocument(draft, current)) return current;
-      assertChangeWithinLimits(draft, current, this.limits);
       draft.version = current.version + 1;
       draft.lastChanged = now;
       draft.lastChangedBy = principalId(principal);
-      const write = { events: this.buildEvents(events, draft, principal, now, options.dataId), settledUploads: options.settledUploads ?? [], inlineContents: options.inlineContents ?? [] };
+      const json = assertChangeWithinLimits(draft, current, this.limits);
+      const write = {
+        events: this.buildEvents(events, draft, principal, now, options.dataId),
+        settledUploads: options.settledUploads ?? [],
+        inlineContents: options.inlineContents ?? [],
+        json,
+      };
       if (await this.ctx.store.instances.replace(draft, current.version, write)) return draft;
     }
     throw StorageErrors.writeConflict();

@@ -93,6 +93,11 @@ export interface InstanceWrite {
   settledUploads?: string[];
   /** Content to keep in the store itself (only where `inlineContents` exists), written with the instance or not at all. */
   inlineContents?: InlineContent[];
+  /**
+   * `JSON.stringify` of the instance written, when the domain made it already (its size check): a store that keeps
+   * the document as JSON writes this instead of serialising it again. Only ever the JSON of that same instance.
+   */
+  json?: string;
 }
 
 /** Content of a data element kept beside its metadata, under the element's blob storage path. */

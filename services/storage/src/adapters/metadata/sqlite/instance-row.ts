@@ -1,7 +1,10 @@
 import type { Instance } from '@forms/contracts';
 
-/** The queried columns of an instance, copied from the document itself so they can never disagree with it. */
-export function instanceRow(guid: string, instance: Instance) {
+/**
+ * The queried columns of an instance, copied from the document itself so they can never disagree with it; `json` is
+ * the document's JSON when the caller has it (InstanceWrite.json).
+ */
+export function instanceRow(guid: string, instance: Instance, json = JSON.stringify(instance)) {
   const bit = (value: boolean | undefined) => (value ? 1 : 0);
   return {
     guid,
@@ -20,6 +23,6 @@ export function instanceRow(guid: string, instance: Instance) {
     is_hard_deleted: bit(instance.status.isHardDeleted),
     org_confirmed: bit(instance.completeConfirmations.some((confirmation) => confirmation.stakeholderId === instance.org)),
     version: instance.version,
-    doc: JSON.stringify(instance),
+    doc: json,
   };
 }

@@ -241,7 +241,7 @@ function createRepositories(db: SqliteDatabase, commits: GroupCommit, onFull: ()
     const guid = instanceGuidOf(instance);
     const sequence = statements.nextSequence.get() as number;
     // A lost race rolls the transaction back, counter included: no sequence is spent on it.
-    if (statements.replaceInstance.run({ ...instanceRow(guid, instance), sequence, expected_version: expectedVersion }).changes !== 1) {
+    if (statements.replaceInstance.run({ ...instanceRow(guid, instance, write?.json), sequence, expected_version: expectedVersion }).changes !== 1) {
       throw new StaleVersion();
     }
     writeConfirmations(guid, instance);
