@@ -135,3 +135,32 @@ describe('create, upload, download', () => {
     expect(result.stderr).toMatch(/^forms-cli: FORM_DATA_INVALID: /);
   });
 });
+
+describe('instances create --copy-from', () => {
+  test("starts skd/tax-return's next return as a copy of an archived one; --copy-from with --data is a usage error", async () => {
+    const taxReturn = await startApp('skd/tax-return', { storage: h.storage });
+    try {
+      const appUrl = await taxReturn.app.listen({ host: '127.0.0.1', port: 0 });
+      const app = new AppClient({ baseUrl: appUrl, appId: 'skd/tax-return', token: env.FORMS_TOKEN as string });
+      const source = await app.createInstanceWithPrefill({ instanceOwner: { partyId: '50001' }, prefill: { income: 400_000, taxYear: 2025 } });
+      await app.nextProcess(source.id);
+      await app.nextProcess(source.id);
+
+      const copied = await cli(['instances', 'create', '--app', 'skd/tax-return', '--app-url', appUrl, '--copy-from', source.id]);
+      expect(copied.stderr).toBe('');
+      expect(copied.code).toBe(0);
+      expect(copied.stdout).toMatch(new RegExp(`^Created 50001/[0-9a-f-]{36} as a copy of ${source.id} \\(task Task_1\\)\n  model  `));
+      const copy = (await cli(['instances', 'create', '--app', 'skd/tax-return', '--app-url', appUrl, '--copy-from', source.id, '--json'])).json<Instance>();
+      const model = copy.data.find((d) => d.dataType === 'model') as DataElement;
+      // taxYear and income are excluded from copies (the app's copyInstanceSettings).
+      expect((await app.getFormData(copy.id, model.id)).value).toEqual({ taxableIncome: 0, tax: 0 });
+
+      const mixed = await cli(['instances', 'create', '--app', 'skd/tax-return', '--app-url', appUrl, '--copy-from', source.id, '--data', `model=${join(root, 'x.json')}`]);
+      expect(mixed.code).toBe(1);
+      expect(mixed.stderr).toMatch(/--copy-from/);
+      expect((await cli(['instances', 'create', '--app', 'skd/tax-return', '--app-url', appUrl, '--copy-from', 'nope'])).code).toBe(1);
+    } finally {
+      await taxReturn.close();
+    }
+  });
+});

@@ -4,7 +4,7 @@ import { basename } from 'node:path';
 import type { Command } from 'commander';
 import type { DataPart, InstanceQuery, InstanceTemplate } from '@forms/client';
 import type { Instance } from '@forms/contracts';
-import { checkAppId, collect, describeState, fileSize, positiveInteger } from '../arguments';
+import { checkAppId, checkInstanceId, collect, describeState, fileSize, positiveInteger } from '../arguments';
 import { contentTypeOf } from '../content-type';
 import { UsageError } from '../errors';
 import type { CliContext } from '../io';
@@ -34,7 +34,14 @@ interface CreateOptions {
   party?: string;
   data?: string[];
   template?: string;
+  copyFrom?: string;
 }
+
+/** What `instances create` says of the instance it made, one line for it and one per data element. */
+const createdLines = (instance: Instance, how = '') => [
+  `Created ${instance.id}${how} (${describeState(instance)})`,
+  ...instance.data.map((d) => `  ${d.dataType}  ${d.id}  ${d.size} bytes${scanNote(d)}`),
+];
 
 /** Said (on stderr, so stdout stays one line per instance) when a query finds nothing. */
 const NO_INSTANCES = 'no instances';
@@ -116,8 +123,17 @@ export function addInstanceCommands(program: Command, ctx: CliContext, session: 
     .option('--party <partyId>', "instance owner's party id (default: the caller's own party)")
     .option('--data <dataType=file>', 'a data element to send along (repeatable); content type by file extension', collect)
     .option('--template <file>', 'instance template JSON ({instanceOwner, dueBefore, visibleAfter, dataValues})')
+    .option('--copy-from <partyId/guid>', "start as a copy of this archived instance of the same owner (as the app's copyInstanceSettings say)")
     .action(async (options: CreateOptions, command: Command) => {
       const s = session(command);
+      if (options.copyFrom !== undefined) {
+        const source = checkInstanceId(options.copyFrom);
+        if (options.data || options.template || options.party) throw new UsageError('--copy-from takes the owner and the data from the source: not with --data, --template or --party');
+        const app = await s.app(options.appUrl, options.app);
+        const copy = await app.copyInstance(source);
+        s.out(copy, () => createdLines(copy, ` as a copy of ${source}`));
+        return;
+      }
       let template: InstanceTemplate = {};
       if (options.template) {
         const text = await readFile(s.path(options.template), 'utf8').catch((error: NodeJS.ErrnoException) => {
@@ -145,6 +161,6 @@ export function addInstanceCommands(program: Command, ctx: CliContext, session: 
         body: createReadStream(file),
       }));
       const instance = await app.createInstance(template, { ...(options.party && { partyId: options.party }), data: parts });
-      s.out(instance, () => [`Created ${instance.id} (${describeState(instance)})`, ...instance.data.map((d) => `  ${d.dataType}  ${d.id}  ${d.size} bytes${scanNote(d)}`)]);
+      s.out(instance, () => createdLines(instance));
     });
 }
