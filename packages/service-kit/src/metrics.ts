@@ -99,7 +99,6 @@ export const metrics = fp<MetricsOptions>(
   { name: 'forms-metrics' },
 );
 
-
 /** Off: the decorator is there for the services to call, and registers nothing. */
 export const noMetrics = fp(
   async (app: FastifyInstance) => {
