@@ -246,7 +246,22 @@ export class AppClient {
     return this.http.empty(this.dataPath(instanceId, dataId), { token: await this.token(), method: 'DELETE', headers: ifMatch(expectedVersion) });
   }
 
-  /** Validation of the current task (conflict PROCESS_ENDED once the process has ended). */
+  /** The data element's tags (Altinn's TagsList). */
+  async dataTags(instanceId: string, dataId: string): Promise<string[]> {
+    return (await this.http.json<{ tags: string[] }>(`${this.dataPath(instanceId, dataId)}/tags`, { token: await this.token() })).tags;
+  }
+
+  /** Adds a tag (letters, `-` and `_`); answers the element's tags. Adding one already there changes nothing. */
+  async addDataTag(instanceId: string, dataId: string, tag: string): Promise<string[]> {
+    return (await this.http.json<{ tags: string[] }>(`${this.dataPath(instanceId, dataId)}/tags`, { token: await this.token(), method: 'POST', json: tag })).tags;
+  }
+
+  /** Removes a tag; removing one not there changes nothing. */
+  async removeDataTag(instanceId: string, dataId: string, tag: string): Promise<void> {
+    return this.http.empty(`${this.dataPath(instanceId, dataId)}/tags/${encodeURIComponent(tag)}`, { token: await this.token(), method: 'DELETE' });
+  }
+
+    /** Validation of the current task (conflict PROCESS_ENDED once the process has ended). */
   async validate(instanceId: string): Promise<ValidationIssue[]> {
     return this.http.json(`${this.instancePath(instanceId)}/validate`, { token: await this.token() });
   }

@@ -6,6 +6,7 @@ import type { AppServiceConfig } from './config';
 import { appContextPlugin } from './plugins/app-context';
 import dataRoutes from './routes/data';
 import dataPatchRoutes from './routes/data-patch';
+import dataTagRoutes from './routes/data-tags';
 import instanceLifecycleRoutes from './routes/instance-lifecycle';
 import instanceRoutes from './routes/instances';
 import metadataRoutes from './routes/metadata';
@@ -54,6 +55,7 @@ export async function buildAppService(options: AppServiceOptions): Promise<Typed
       await api.register(instanceLifecycleRoutes);
       await api.register(dataRoutes);
       await api.register(dataPatchRoutes);
+      await api.register(dataTagRoutes);
       await api.register(processRoutes);
       await api.register(statelessRoutes);
     },
