@@ -1,4 +1,4 @@
-import type { DataElement, DataValues, Instance, InstanceOwner, ProcessHistoryItem, ProcessState, SimpleInstance } from '@forms/contracts';
+import type { DataElement, DataValues, Instance, InstanceOwner, KeyValueEntry, ProcessHistoryItem, ProcessState, SimpleInstance } from '@forms/contracts';
 import { multipartCreation } from './multipart';
 
 /** Altinn's ProcessHistoryItem (as the app answers it, from storage) and SimpleInstance (a party's active instances). */
@@ -259,6 +259,18 @@ export class AppClient {
   /** Removes a tag; removing one not there changes nothing. */
   async removeDataTag(instanceId: string, dataId: string, tag: string): Promise<void> {
     return this.http.empty(`${this.dataPath(instanceId, dataId)}/tags/${encodeURIComponent(tag)}`, { token: await this.token(), method: 'DELETE' });
+  }
+
+    /** The data element's user-defined metadata (Altinn's UserDefinedMetadataDto list). */
+  async userDefinedMetadata(instanceId: string, dataId: string): Promise<KeyValueEntry[]> {
+    const path = `${this.dataPath(instanceId, dataId)}/user-defined-metadata`;
+    return (await this.http.json<{ userDefinedMetadata: KeyValueEntry[] }>(path, { token: await this.token() })).userDefinedMetadata;
+  }
+
+  /** Replaces it: each key once, only the keys the data type allows (`allowedKeysForUserDefinedMetadata`). */
+  async setUserDefinedMetadata(instanceId: string, dataId: string, entries: KeyValueEntry[]): Promise<KeyValueEntry[]> {
+    const path = `${this.dataPath(instanceId, dataId)}/user-defined-metadata`;
+    return (await this.http.json<{ userDefinedMetadata: KeyValueEntry[] }>(path, { token: await this.token(), method: 'PUT', json: { userDefinedMetadata: entries } })).userDefinedMetadata;
   }
 
     /** Validation of the current task (conflict PROCESS_ENDED once the process has ended). */

@@ -140,13 +140,16 @@ describe('a person fills in an application through the client', () => {
     expect(await client.validate(instance.id)).toEqual([]);
   });
 
-  test('addDataTag, dataTags and removeDataTag keep the tags of an element', async () => {
+  test('addDataTag, dataTags and removeDataTag keep the tags of an element; setUserDefinedMetadata its key/value list', async () => {
     const proof = instance.data.find((d) => d.dataType === 'proof') ?? (await client.uploadAttachment(instance.id, 'proof', Readable.from([PDF]), { contentType: 'application/pdf' }));
     expect(await client.addDataTag(instance.id, proof.id, 'lønnsslipp')).toEqual(['lønnsslipp']);
     expect(await client.dataTags(instance.id, proof.id)).toEqual(['lønnsslipp']);
     await client.removeDataTag(instance.id, proof.id, 'lønnsslipp');
     expect(await client.dataTags(instance.id, proof.id)).toEqual([]);
     expect(await failure(client.addDataTag(instance.id, proof.id, 'not a tag'))).toMatchObject({ kind: 'invalid', code: 'INVALID_TAG' });
+    const entries = [{ key: 'employer', value: 'NAV' }];
+    expect(await client.setUserDefinedMetadata(instance.id, proof.id, entries)).toEqual(entries);
+    expect(await client.userDefinedMetadata(instance.id, proof.id)).toEqual(entries);
   });
 
   test('a refused attachment is a DomainError with the app’s code, and deleteData removes an element', async () => {

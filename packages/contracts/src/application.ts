@@ -25,6 +25,12 @@ export const DataType = Type.Object(
       }),
     ),
     enableFileScan: Type.Optional(Type.Boolean({ description: 'Scan uploads of this type for malware (as in Altinn)' })),
+    allowedKeysForUserDefinedMetadata: Type.Optional(
+      Type.Array(Type.String({ minLength: 1, maxLength: 255 }), {
+        maxItems: 100,
+        description: "The keys an element of this type's user-defined metadata may have (the app's `user-defined-metadata` route); unset: any",
+      }),
+    ),
     appLogic: Type.Optional(
       Type.Object({
         classRef: Type.Optional(Type.String()),

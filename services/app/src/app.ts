@@ -12,6 +12,7 @@ import instanceRoutes from './routes/instances';
 import metadataRoutes from './routes/metadata';
 import processRoutes from './routes/process';
 import statelessRoutes from './routes/stateless';
+import userDefinedMetadataRoutes from './routes/user-defined-metadata';
 
 export interface AppServiceOptions {
   config: AppServiceConfig;
@@ -56,6 +57,7 @@ export async function buildAppService(options: AppServiceOptions): Promise<Typed
       await api.register(dataRoutes);
       await api.register(dataPatchRoutes);
       await api.register(dataTagRoutes);
+      await api.register(userDefinedMetadataRoutes);
       await api.register(processRoutes);
       await api.register(statelessRoutes);
     },
