@@ -302,6 +302,14 @@ export class AppClient {
     });
   }
 
+  /**
+   * Completes task after task to the end (Altinn's completeProcess), each as `nextProcess` would; stops with conflict
+   * `VALIDATION_FAILED` at the first task that cannot be completed (those before it stay completed).
+   */
+  async completeProcess(instanceId: string): Promise<ProcessState> {
+    return this.http.json(`${this.instancePath(instanceId)}/process/completeProcess`, { token: await this.token(), method: 'PUT' });
+  }
+
   /** Where completing the current task leads (the next task or end event), by the current form data. */
   async nextElements(instanceId: string): Promise<string[]> {
     return this.http.json(`${this.instancePath(instanceId)}/process/next`, { token: await this.token() });

@@ -178,6 +178,7 @@ describe('a person fills in an application through the client', () => {
       'process_EndEvent',
     ]);
     expect(await failure(client.nextProcess(instance.id))).toMatchObject({ kind: 'conflict', code: 'PROCESS_ENDED' });
+    expect(await failure(client.completeProcess(instance.id))).toMatchObject({ kind: 'conflict', code: 'PROCESS_ENDED' });
   });
 
   test('copyInstance asks for a copy of the archived instance for its owner (this app does not enable copying)', async () => {

@@ -45,6 +45,8 @@ export const AppErrors = {
   anonymousNotAllowed: (dataType: string) =>
     new DomainError('forbidden', 'ANONYMOUS_NOT_ALLOWED', `Data type '${dataType}' does not allow anonymous stateless calls.`),
   processNotStarted: () => new DomainError('conflict', 'PROCESS_NOT_STARTED', 'The process has not started.'),
+  processDidNotEnd: (tasks: number, task: string | undefined) =>
+    new DomainError('conflict', 'PROCESS_DID_NOT_END', `The process did not end after ${tasks} tasks (it is in '${task ?? '?'}'): it goes round; complete its tasks one by one.`),
   taskMismatch: (expected: string, actual: string | undefined) =>
     new DomainError(
       'conflict',

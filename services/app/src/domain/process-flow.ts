@@ -3,7 +3,6 @@ import { versionMismatch, type Instance, type ProcessHistoryItem } from '@forms/
 import { AppErrors, guardedByOwnRead, loadInstance, ruleContext, type AppContext, type Caller } from './app-context';
 import { hasErrors, loadFormData, validateInstance } from './validation';
 
-
 /** What the caller expects of the move; a mismatch moves nothing. */
 export interface NextStepGuard {
   /** The version the caller's decision was based on (If-Match). */
@@ -53,6 +52,27 @@ export async function moveToNextStep(ctx: AppContext, caller: Caller, instanceId
   const updated = await guardedByOwnRead(guard.expectedVersion, () => ctx.storage.updateProcess(caller.token, instanceId, next.state, version));
   if (next.ended) await ctx.definition.rules.onProcessEnd?.({ ...validationContext, instance: updated });
   return updated;
+}
+
+/** More tasks than any process here has: a process that goes round without ending is stopped, not followed forever. */
+const MAX_TASKS_COMPLETED = 20;
+
+/**
+ * Altinn's `completeProcess`: completes task after task, each exactly as `process/next` with the task's own action
+ * (validated, rules run, guarded by the task it read), until the process ends. It stops at the first task that
+ * cannot be completed (409 with its validation issues); the tasks completed before it stay completed, as they would
+ * have by one `process/next` each.
+ */
+export async function completeProcess(ctx: AppContext, caller: Caller, instanceId: string): Promise<Instance> {
+  let { instance } = await loadInstance(ctx, caller, instanceId);
+  if (instance.process.ended) throw AppErrors.processEnded();
+  for (let completed = 0; completed < MAX_TASKS_COMPLETED; completed += 1) {
+    const task = instance.process.currentTask?.elementId;
+    if (instance.process.ended || task === undefined) return instance;
+    instance = await moveToNextStep(ctx, caller, instanceId, { expectedTask: task });
+  }
+  if (instance.process.ended) return instance;
+  throw AppErrors.processDidNotEnd(MAX_TASKS_COMPLETED, instance.process.currentTask?.elementId);
 }
 
 /** Altinn's process history, as storage (the record) tells it. */

@@ -3,7 +3,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { ProcessHistoryList, ProcessState } from '@forms/contracts';
 import { etagOf, expectedVersion } from '@forms/service-kit';
 import { loadInstance } from '../domain/app-context';
-import { moveToNextStep, nextElements, processHistory } from '../domain/process-flow';
+import { completeProcess, moveToNextStep, nextElements, processHistory } from '../domain/process-flow';
 import { callerOf, instanceIdOf } from '../http/request';
 import { INSTANCE_PATH, InstanceParams, problems } from './schemas';
 
@@ -90,6 +90,26 @@ const processRoutes: FastifyPluginAsyncTypebox = async (app) => {
         ...(request.query.currentTask !== undefined && { expectedTask: request.query.currentTask }),
         ...(action !== undefined && { action }),
       });
+      reply.header('etag', etagOf(instance.version));
+      return appProcessState(instance.process);
+    },
+  );
+
+  app.put(
+    `${INSTANCE_PATH}/process/completeProcess`,
+    {
+      schema: {
+        tags,
+        summary: 'Complete task after task, each as process/next with its own action, until the process ends',
+        description:
+          'Stops at the first task that cannot be completed (409 `VALIDATION_FAILED` with `validationIssues`); tasks completed before it stay completed.',
+        params: InstanceParams,
+        querystring: Type.Object({ language: Type.Optional(Type.String({ maxLength: 8, description: 'Accepted as in Altinn; texts here are not translated' })) }),
+        response: { 200: AppProcessState, ...problems(401, 403, 404, 409, 503, 504) },
+      },
+    },
+    async (request, reply) => {
+      const instance = await completeProcess(request.appContext, callerOf(request), instanceIdOf(request.params));
       reply.header('etag', etagOf(instance.version));
       return appProcessState(instance.process);
     },
