@@ -51,12 +51,17 @@ test('queries and the feed stop at the durable watermark until the sync returns;
   expect(store.database.prepare('SELECT count(*) FROM instances').pluck().get()).toBe(2); // committed
   expect((await store.instances.query({ appIds: ['acme/tax'], limit: 100 })).map(guidOf)).toEqual([guidOf(first)]);
   expect((await store.events.feed({ after: 0, limit: 100 })).map((event) => event.instanceId)).toEqual([first.id]);
+  // Newest first as well: the write not yet durable is left out, and what is below it still comes, with room for a
+  // page as full as asked (not an empty page because the newest row stands above the watermark).
+  expect((await store.instances.query({ appIds: ['acme/tax'], limit: 100, descending: true })).map(guidOf)).toEqual([guidOf(first)]);
+  expect((await store.instances.query({ appIds: ['acme/tax'], limit: 1, descending: true })).map(guidOf)).toEqual([guidOf(first)]);
 
   holding = false;
   for (const release of heldSyncs.splice(0)) release();
   await writing;
   expect(answered).toBe(true);
   expect((await store.instances.query({ appIds: ['acme/tax'], limit: 100 })).map(guidOf)).toEqual([guidOf(first), guidOf(second)]);
+  expect((await store.instances.query({ appIds: ['acme/tax'], limit: 100, descending: true })).map(guidOf)).toEqual([guidOf(second), guidOf(first)]);
   expect((await store.events.feed({ after: 0, limit: 100 })).map((event) => event.instanceId)).toEqual([first.id, second.id]);
 });
 

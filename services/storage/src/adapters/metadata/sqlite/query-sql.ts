@@ -15,8 +15,12 @@ const RANGE_OPERATORS = { gt: '>', gte: '>=', lt: '<', lte: '<=', eq: '=' } as c
  * app, org or party is written as `=` (not a one-element IN), so SQLite reads the matching index in
  * query order and stops after `limit` rows. A NULL column fails every comparison, as a missing member
  * fails every bound in MongoDB.
+ *
+ * `durableUpTo`, the durable watermark, bounds a newest-first walk in the query itself: cut afterwards, a page would
+ * come out empty whenever its newest row is committed but not yet synced. Oldest first, the caller cuts the page at the
+ * watermark instead (the rows beyond it come last, and the page then ends there).
  */
-export function instanceQuerySql(query: InstanceQuery): SqlQuery {
+export function instanceQuerySql(query: InstanceQuery, durableUpTo?: number): SqlQuery {
   const where: string[] = [];
   const params: (string | number)[] = [];
   const oneOf = (column: string, values: string[]) => {
@@ -80,6 +84,10 @@ export function instanceQuerySql(query: InstanceQuery): SqlQuery {
   if (query.after !== undefined) {
     where.push(query.descending ? 'sequence < ?' : 'sequence > ?');
     params.push(query.after.sequence);
+  }
+  if (query.descending && durableUpTo !== undefined) {
+    where.push('sequence <= ?');
+    params.push(durableUpTo);
   }
   const whereClause = where.length === 0 ? '' : ` WHERE ${where.join(' AND ')}`;
   params.push(query.limit);
