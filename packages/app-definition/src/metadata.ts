@@ -37,6 +37,10 @@ export function checkMetadata(raw: unknown): { metadata?: AppMetadata; problems:
       problems.push(`${METADATA_FILE}: data type ${dataType.id} has minCount ${dataType.minCount} above maxCount ${dataType.maxCount}`);
     }
   }
+  const { dataFields = [], presentationFields = [] } = input as ApplicationInput;
+  for (const field of [...dataFields, ...presentationFields]) {
+    if (!seen.has(field.dataTypeId)) problems.push(`${METADATA_FILE}: field ${field.id} reads data type ${field.dataTypeId}, which is not a data type of the app`);
+  }
   for (const excluded of (input as ApplicationInput).copyInstanceSettings?.excludedDataTypes ?? []) {
     if (!seen.has(excluded)) problems.push(`${METADATA_FILE}: copyInstanceSettings.excludedDataTypes names ${excluded}, which is not a data type of the app`);
   }

@@ -197,6 +197,7 @@ describe('loadAppDefinition', () => {
               { id: 'model', maxCount: 1, minCount: 2 },
             ],
             copyInstanceSettings: { enabled: true, excludedDataTypes: ['receipts'] },
+            presentationFields: [{ id: 'name', path: 'applicant.name', dataTypeId: 'form' }],
           },
           'process.bpmn': '<definitions/>',
         }),
@@ -206,6 +207,7 @@ describe('loadAppDefinition', () => {
       containing(
         'duplicate data type id model',
         'data type model has minCount 2 above maxCount 1',
+        'field name reads data type form, which is not a data type of the app',
         'copyInstanceSettings.excludedDataTypes names receipts, which is not a data type of the app',
         'process.json and process.bpmn both exist',
       ),

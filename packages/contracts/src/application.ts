@@ -65,6 +65,20 @@ export const CopyInstanceSettings = Type.Object(
 );
 export type CopyInstanceSettings = Static<typeof CopyInstanceSettings>;
 
+/**
+ * Altinn's DataField: a form field (by dotted path in the form data of `dataTypeId`) copied into the instance's
+ * `dataValues` (`dataFields`) or `presentationTexts` (`presentationFields`) under `id` each time the form is saved.
+ */
+export const DataField = Type.Object(
+  {
+    id: Type.String({ minLength: 1, maxLength: 100 }),
+    path: Type.String({ pattern: '^[A-Za-z_$][A-Za-z0-9_$-]*(\\.[A-Za-z_$][A-Za-z0-9_$-]*)*$', maxLength: 256 }),
+    dataTypeId: Type.String({ maxLength: 64 }),
+  },
+  { additionalProperties: false },
+);
+export type DataField = Static<typeof DataField>;
+
 /** What an app owner registers about an app; the platform enforces its data type rules. */
 export const ApplicationInput = Type.Object(
   {
@@ -77,6 +91,8 @@ export const ApplicationInput = Type.Object(
     validFrom: Type.Optional(Timestamp),
     validTo: Type.Optional(Timestamp),
     copyInstanceSettings: Type.Optional(CopyInstanceSettings),
+    dataFields: Type.Optional(Type.Array(DataField, { maxItems: 50, description: "Form fields copied into the instance's dataValues on each save" })),
+    presentationFields: Type.Optional(Type.Array(DataField, { maxItems: 50, description: "Form fields copied into the instance's presentationTexts on each save" })),
   },
   { additionalProperties: false },
 );
@@ -93,6 +109,8 @@ export const Application = Type.Object(
     validFrom: Type.Optional(Timestamp),
     validTo: Type.Optional(Timestamp),
     copyInstanceSettings: Type.Optional(CopyInstanceSettings),
+    dataFields: Type.Optional(Type.Array(DataField)),
+    presentationFields: Type.Optional(Type.Array(DataField)),
     version: Type.Integer(),
     created: Timestamp,
     createdBy: Type.String(),

@@ -6,6 +6,7 @@ import { toAltinnIssues } from './issues';
 /** Where use cases report what the caller is not told (pino's interface). */
 export interface AppLog {
   error(details: Record<string, unknown>, message: string): void;
+  warn(details: Record<string, unknown>, message: string): void;
 }
 
 /** Everything the app's use cases work with: the definition, storage, the time, and the log. */

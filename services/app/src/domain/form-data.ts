@@ -4,6 +4,7 @@ import { parseFormData, type FormModel, type ValidationIssue } from '@forms/app-
 import { DomainError, type DataElement, type Instance } from '@forms/contracts';
 import { AppErrors, formModel, loadInstance, ruleContext, type AppContext, type Caller } from './app-context';
 import { assertMayChangeData, dataTypeOf, findElement } from './data-access';
+import { copyFormFields } from './instance-fields';
 
 /** Form data is kept in storage as JSON; the app service converts to and from XML at its edge. */
 export const STORED_FORM_CONTENT_TYPE = 'application/json';
@@ -118,6 +119,7 @@ export async function createFormData(
     contentType: STORED_FORM_CONTENT_TYPE,
     contentLength: payload.length,
   });
+  await copyFormFields(ctx, caller, instance, dataType, calculated.data);
   return { dataElement, ...calculated };
 }
 
@@ -167,5 +169,6 @@ export async function storeReplacement(
     contentLength: payload.length,
     ...(expectedVersion !== undefined && { expectedVersion }),
   });
+  await copyFormFields(ctx, caller, instance, element.dataType, calculated.data);
   return { dataElement, ...calculated };
 }

@@ -4,6 +4,7 @@ import { DomainError, type DataElement, type Instance } from '@forms/contracts';
 import { AppErrors, formModel, guardedByOwnRead, loadInstance, type AppContext, type Caller } from './app-context';
 import { findElement } from './data-access';
 import { jsonBody, readStoredFormData, STORED_FORM_CONTENT_TYPE, storeReplacement, structuralIssues } from './form-data';
+import { copyFormFields } from './instance-fields';
 import { validateInstance } from './validation';
 
 /** Paths through `__proto__`, `constructor` or `prototype` would reach into objects' prototypes: never data. */
@@ -107,6 +108,12 @@ async function restoreWritten(
     await ctx.storage
       .replaceData(caller.token, instanceId, element.id, before, { contentType: STORED_FORM_CONTENT_TYPE, contentLength: before.length, expectedVersion: element.version })
       .catch(() => undefined);
+  }
+  // The form fields copied to the instance from the patched forms go back with them.
+  const reloaded = await loadInstance(ctx, caller, instanceId).catch(() => undefined);
+  if (!reloaded) return;
+  for (const [index, element] of written.entries()) {
+    await copyFormFields(ctx, caller, reloaded.instance, element.dataType, prepared[index]?.current as Record<string, unknown>);
   }
 }
 

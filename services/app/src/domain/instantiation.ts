@@ -5,6 +5,7 @@ import { AppErrors, ruleContext, type AppContext, type Caller } from './app-cont
 import { checkedContent, type BinaryContent } from './attachments';
 import { assertMayChangeData, dataTypeOf } from './data-access';
 import { calculated, checkFormData, formatOf, parseAndCheck, readText, STORED_FORM_CONTENT_TYPE } from './form-data';
+import { copyFormFields } from './instance-fields';
 
 export interface InstanceTemplate {
   /** Altinn's templates name the app (and its org); another app's id is refused, never silently ignored. */
@@ -87,6 +88,14 @@ export async function instantiate(
   // What the rules see while the initial data is prepared: the instance as storage is about to create it.
   const provisional = provisionalInstance(ctx, create, caller);
 
+  // The forms sent along, for the form fields the app copies to the instance once it exists.
+  const forms: { dataType: string; data: Record<string, unknown> }[] = [];
+  const formPart = async (dataType: string, data: Record<string, unknown>): Promise<InitialDataPart> => {
+    const form = await calculated(ctx, caller, dataType, data, provisional.instanceOwner.partyId, provisional);
+    forms.push({ dataType, data: form });
+    return { dataType, contentType: STORED_FORM_CONTENT_TYPE, body: Buffer.from(JSON.stringify(form)) };
+  };
+
   async function* initialData(): AsyncGenerator<InitialDataPart> {
     const provided = new Set<string>();
     for await (const part of parts) {
@@ -95,7 +104,7 @@ export async function instantiate(
       const model = ctx.definition.models.get(part.dataType);
       if (model) {
         const data = parseAndCheck(model, await readText(part.body, ctx.maxFormDataBytes), formatOf(part.contentType));
-        yield await formPart(ctx, caller, provisional, part.dataType, data);
+        yield await formPart(part.dataType, data);
       } else {
         // A data type of the app (checked above) without a model: an attachment.
         yield { dataType: part.dataType, contentType: part.contentType, ...(part.filename !== undefined && { filename: part.filename }), body: await checkedContent(part) };
@@ -106,16 +115,13 @@ export async function instantiate(
         const prefilled = (await ctx.definition.rules.prefill?.(type.id, { ...rules, instance: provisional })) ?? {};
         const model = ctx.definition.models.get(type.id);
         const data = template.prefill && model ? checkFormData(model, withPrefill(model, prefilled, template.prefill)) : prefilled;
-        yield await formPart(ctx, caller, provisional, type.id, data);
+        yield await formPart(type.id, data);
       }
     }
   }
-  return ctx.storage.createInstance(caller.token, ctx.definition.metadata.id, create, initialData());
-}
-
-async function formPart(ctx: AppContext, caller: Caller, instance: Instance, dataType: string, data: Record<string, unknown>): Promise<InitialDataPart> {
-  const form = await calculated(ctx, caller, dataType, data, instance.instanceOwner.partyId, instance);
-  return { dataType, contentType: STORED_FORM_CONTENT_TYPE, body: Buffer.from(JSON.stringify(form)) };
+  let instance = await ctx.storage.createInstance(caller.token, ctx.definition.metadata.id, create, initialData());
+  for (const { dataType, data } of forms) instance = await copyFormFields(ctx, caller, instance, dataType, data);
+  return instance;
 }
 
 function provisionalInstance(ctx: AppContext, create: InstanceCreate, caller: Caller): Instance {

@@ -98,7 +98,7 @@ export class ApplicationService {
 
   private fromInput(
     input: ApplicationInput,
-  ): Pick<Application, 'title' | 'dataTypes' | 'partyTypesAllowed' | 'processTasks' | 'validFrom' | 'validTo' | 'copyInstanceSettings'> {
+  ): Pick<Application, 'title' | 'dataTypes' | 'partyTypesAllowed' | 'processTasks' | 'validFrom' | 'validTo' | 'copyInstanceSettings' | 'dataFields' | 'presentationFields'> {
     const dataTypeIds = new Set<string>();
     for (const dataType of input.dataTypes) {
       if (dataTypeIds.has(dataType.id)) throw StorageErrors.invalid('DUPLICATE_DATA_TYPE', `Data type '${dataType.id}' is declared twice.`);
@@ -110,6 +110,9 @@ export class ApplicationService {
     for (const excluded of input.copyInstanceSettings?.excludedDataTypes ?? []) {
       if (!dataTypeIds.has(excluded)) throw StorageErrors.invalid('INVALID_COPY_SETTINGS', `copyInstanceSettings.excludedDataTypes names '${excluded}', which is not a data type of the app.`);
     }
+    for (const field of [...(input.dataFields ?? []), ...(input.presentationFields ?? [])]) {
+      if (!dataTypeIds.has(field.dataTypeId)) throw StorageErrors.invalid('INVALID_DATA_FIELD', `Field '${field.id}' reads data type '${field.dataTypeId}', which is not a data type of the app.`);
+    }
     return {
       title: input.title ?? {},
       dataTypes: input.dataTypes,
@@ -118,6 +121,8 @@ export class ApplicationService {
       ...(input.validFrom && { validFrom: input.validFrom }),
       ...(input.validTo && { validTo: input.validTo }),
       ...(input.copyInstanceSettings && { copyInstanceSettings: input.copyInstanceSettings }),
+      ...(input.dataFields && { dataFields: input.dataFields }),
+      ...(input.presentationFields && { presentationFields: input.presentationFields }),
     };
   }
 }

@@ -171,6 +171,13 @@ describe('applications register', () => {
       payload: { dataTypes: [{ id: 'a' }], copyInstanceSettings: { enabled: true, excludedDataTypes: ['b'] } },
     });
     expect(copying.json()).toMatchObject({ status: 400, code: 'INVALID_COPY_SETTINGS' });
+    const fields = await h.app.inject({
+      method: 'POST',
+      url: `${API}/applications/nav/fields-app`,
+      headers: h.auth.nav,
+      payload: { dataTypes: [{ id: 'a' }], dataFields: [{ id: 'x', path: 'applicant.name', dataTypeId: 'b' }] },
+    });
+    expect(fields.json()).toMatchObject({ status: 400, code: 'INVALID_DATA_FIELD' });
     const badPath = await h.app.inject({
       method: 'POST',
       url: `${API}/applications/nav/copy-app`,
