@@ -6,7 +6,12 @@
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { loadAppDefinition } from '@forms/app-definition';
+import { StorageClient } from '@forms/client';
 import type { DataElement, Instance } from '@forms/contracts';
+import { FaultProxy } from '@forms/test-support';
+import { buildAppService } from '../src/app';
+import { loadAppServiceConfig } from '../src/config';
 import { SYSTEM_PARTY } from '../../storage/test/support/storage-harness';
 import { appFolder, startApp, type AppHarness } from './support/app-harness';
 
@@ -93,4 +98,50 @@ test('a save that leaves the fields as they are writes nothing more to the insta
   const after = await stored(instance);
   // Only the form's own write: no further version for unchanged fields.
   expect(after.version).toBe(before.version + 1);
+});
+
+test('if storage cannot take the copies, the form stays saved; the next save copies them', async () => {
+  // The same app, reaching storage through a proxy that resets the connection carrying the dataValues write.
+  const proxy = await FaultProxy.start(h.storageUrl);
+  const config = loadAppServiceConfig({
+    APP_DIR: folder,
+    STORAGE_URL: proxy.urlFor(h.storageUrl),
+    STORAGE_TIMEOUT_MS: '3000',
+    JWKS_URL: h.storage.issuer.jwksUrl,
+    TOKEN_ISSUER: h.storage.issuer.issuer,
+  });
+  const appToken = h.storage.issuer.appToken({ app: 'skd/tax-return' });
+  const storage = new StorageClient({ baseUrl: config.STORAGE_URL, timeoutMs: config.STORAGE_TIMEOUT_MS, accessToken: async () => appToken });
+  const app = await buildAppService({ config, definition: await loadAppDefinition(folder), storage, logger: false });
+  await app.ready();
+  try {
+    const created = await app.inject({
+      method: 'POST',
+      url: `${h.base}/instances/create`,
+      headers: { ...system, 'content-type': 'application/json' },
+      payload: { instanceOwner: { partyId: SYSTEM_PARTY }, prefill: { income: 100_000 } },
+    });
+    const instance = created.json<Instance>();
+    expect(instance.dataValues).toEqual({ tax: '22000' });
+
+    proxy.setMode({ kind: 'reset', when: (method, path) => method === 'PUT' && path.endsWith('/datavalues') });
+    const save = () =>
+      app.inject({
+        method: 'PUT',
+        url: `${h.base}/instances/${instance.id}/data/${formOf(instance).id}`,
+        headers: { ...system, 'content-type': 'application/json' },
+        payload: { income: 300_000 },
+      });
+    expect((await save()).statusCode).toBe(200);
+    const form = await app.inject({ url: `${h.base}/instances/${instance.id}/data/${formOf(instance).id}`, headers: system });
+    expect(form.json()).toMatchObject({ income: 300_000, tax: 66_000 });
+    expect((await stored(instance)).dataValues).toEqual({ tax: '22000' });
+
+    proxy.setMode({ kind: 'pass' });
+    expect((await save()).statusCode).toBe(200);
+    expect((await stored(instance)).dataValues).toEqual({ tax: '66000' });
+  } finally {
+    await app.close();
+    await proxy.stop();
+  }
 });
