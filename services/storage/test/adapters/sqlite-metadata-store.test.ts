@@ -147,7 +147,7 @@ describe('SqliteMetadataStore', () => {
 
   describe('query plans', () => {
     const plan = (store: SqliteMetadataStore, query: InstanceQuery): string => {
-      const { sql, params } = instanceQuerySql(query);
+      const { sql, params } = instanceQuerySql(query, 1_000_000);
       return (store.database.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(params) as { detail: string }[]).map((row) => row.detail).join(' | ');
     };
     const after = { sequence: 5 };
@@ -164,6 +164,10 @@ describe('SqliteMetadataStore', () => {
         'instances_by_app_unconfirmed',
       ],
       ['the clean-up job: hard-deleted instances changed before a time', { isHardDeleted: true, lastChanged: { lt: at(0) }, limit: 100 }, 'instances_hard_deleted'],
+      ['an app, page 1, newest first', { appIds: ['acme/tax'], isSoftDeleted: false, descending: true, limit: 100 }, 'instances_by_app'],
+      ['a party, a later page, newest first', { partyIds: ['50001'], isSoftDeleted: false, after, descending: true, limit: 100 }, 'instances_by_party'],
+      ['an app and a task, newest first', { appIds: ['acme/tax'], currentTask: 'Task_2', isSoftDeleted: false, descending: true, limit: 100 }, 'instances_by_app_task'],
+      ['an app and a task, a later page, newest first', { appIds: ['acme/tax'], currentTask: 'Task_2', isSoftDeleted: false, after, descending: true, limit: 100 }, 'instances_by_app_task'],
     ])('%s: reads an index in query order, no scan and no sort', async (_name, query, index) => {
       const store = await open();
       const detail = plan(store, query);

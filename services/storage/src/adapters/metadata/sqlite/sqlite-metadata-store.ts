@@ -278,8 +278,8 @@ function createRepositories(db: SqliteDatabase, commits: GroupCommit, onFull: ()
     if (query.limit === 0) return [];
     const { sql, params } = instanceQuerySql(query, durable);
     const rows = read(() => takeUpTo(cached(sql).iterate(params) as IterableIterator<{ doc: string; sequence: number }>, query.maxBytes));
-    // Oldest first, the page ends at the durable watermark (cut here, so the query plan is unchanged); newest first,
-    // the query itself starts below it.
+    // Oldest first, the page ends at the durable watermark (cut here: see instanceQuerySql); newest first, the query
+    // itself starts below it.
     return untilDurable(rows).map((row) => ({ instance: JSON.parse(row.doc) as Instance, sequence: row.sequence, bytes: row.doc.length }));
   };
 
