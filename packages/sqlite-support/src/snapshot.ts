@@ -1,6 +1,6 @@
-import { renameSync, rmSync, statSync } from 'node:fs';
-import { basename, dirname, join, resolve, sep } from 'node:path';
-import { syncDirectory, syncFileData } from './durable-files';
+import { rmSync, statSync } from 'node:fs';
+import { resolve, sep } from 'node:path';
+import { partialPathOf, replaceDurably } from './durable-files';
 import { openReadOnly } from './read-only';
 
 /**
@@ -10,7 +10,7 @@ import { openReadOnly } from './read-only';
  * `target` is always a whole database: the previous copy until the new one is complete, never part of one.
  */
 export function snapshotDatabase(source: string, target: string): { bytes: number } {
-  const partial = join(dirname(target), `.${basename(target)}.partial`);
+  const partial = partialPathOf(target);
   // VACUUM INTO refuses an existing file: what an interrupted snapshot left goes first.
   rmSync(partial, { force: true });
   const db = openReadOnly(source);
@@ -23,9 +23,7 @@ export function snapshotDatabase(source: string, target: string): { bytes: numbe
     db.close();
   }
   // SQLite does not sync what VACUUM INTO writes.
-  syncFileData(partial);
-  renameSync(partial, target);
-  syncDirectory(dirname(target));
+  replaceDurably(partial, target);
   return { bytes: statSync(target).size };
 }
 
