@@ -114,9 +114,9 @@ describe('two instances on one store', () => {
       await new Promise((resolve) => setTimeout(resolve, 300));
       for (const subscriber of subscribers) expect(subscriber.events.map((e) => Number(e.sequence))).toEqual(range(1, 40));
       // Both took part.
-      expect(first.app.events.delivered()).toBeGreaterThan(0);
-      expect(second.app.events.delivered()).toBeGreaterThan(0);
-      expect(first.app.events.delivered() + second.app.events.delivered()).toBe(6 * 40);
+      expect(first.app.events.figures().delivered).toBeGreaterThan(0);
+      expect(second.app.events.figures().delivered).toBeGreaterThan(0);
+      expect(first.app.events.figures().delivered + second.app.events.figures().delivered).toBe(6 * 40);
     } finally {
       await Promise.all([first.close(), second.close(), ...subscribers.map((s) => s.close())]);
     }

@@ -49,7 +49,7 @@ test('every created instance reaches each of six subscribers once, in commit ord
   for (const subscriber of subscribers) {
     expect(subscriber.events.map((e) => e.source.split('/instances/')[1])).toEqual(created);
   }
-  expect(first.app.events.delivered()).toBeGreaterThan(0);
-  expect(second.app.events.delivered()).toBeGreaterThan(0);
-  expect(first.app.events.delivered() + second.app.events.delivered()).toBe(6 * created.length);
+  expect(first.app.events.figures().delivered).toBeGreaterThan(0);
+  expect(second.app.events.figures().delivered).toBeGreaterThan(0);
+  expect(first.app.events.figures().delivered + second.app.events.figures().delivered).toBe(6 * created.length);
 });

@@ -16,20 +16,19 @@ export interface StorageMetricsOptions {
  */
 export const storageMetrics = fp(
   async (app: FastifyInstance, { store, clock }: StorageMetricsOptions) => {
-    const readBacklog = () => store.scanQueue.backlog();
     const metrics: ScrapedMetric[] = [
       {
         kind: 'gauge',
         name: 'storage_scan_jobs',
         help: 'Data elements waiting for a malware scan verdict in the rescan queue',
-        read: async () => (await readBacklog()).jobs,
+        read: async () => (await store.scanQueue.backlog()).jobs,
       },
       {
         kind: 'gauge',
         name: 'storage_scan_oldest_job_age_seconds',
         help: 'How long the longest-waiting data element has been without a malware scan verdict (0: none waits)',
         read: async () => {
-          const { oldestQueued } = await readBacklog();
+          const { oldestQueued } = await store.scanQueue.backlog();
           return oldestQueued === null ? 0 : Math.max(0, (Date.parse(clock()) - Date.parse(oldestQueued)) / 1000);
         },
       },
