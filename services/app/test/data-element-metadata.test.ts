@@ -127,6 +127,15 @@ describe('user-defined metadata', () => {
     expect(refused.detail).toContain('secret');
     expect((await put(receipt, [{ key: 'category' }])).statusCode).toBe(400);
     expect(await read(receipt)).toEqual([{ key: 'category', value: 'kept' }]);
+    // Nor by calling storage directly with the party's token: the rule is storage's, where every write of it passes.
+    const direct = await h.storage.app.inject({
+      method: 'PUT',
+      url: `/storage/api/v1/instances/${instance.id}/dataelements/${receipt.id}`,
+      headers: system,
+      payload: { userDefinedMetadata: [{ key: 'secret', value: 'b' }] },
+    });
+    expect(direct.json()).toMatchObject({ status: 400, code: 'METADATA_KEY_NOT_ALLOWED' });
+    expect(await read(receipt)).toEqual([{ key: 'category', value: 'kept' }]);
 
     const form = instance.data.find((d) => d.dataType === 'model') as DataElement;
     expect((await put(form, [{ key: 'anything', value: 'goes' }])).json()).toEqual({ userDefinedMetadata: [{ key: 'anything', value: 'goes' }] });

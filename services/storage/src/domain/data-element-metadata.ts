@@ -1,4 +1,4 @@
-import type { DataElement, DataElementUpdate, Principal } from '@forms/contracts';
+import type { DataElement, DataElementUpdate, DataType, KeyValueEntry, Principal } from '@forms/contracts';
 import { authorizeDataWrite, principalId, requireRole } from './authorization';
 import type { DataService } from './data-service';
 import { StorageErrors } from './errors';
@@ -31,7 +31,9 @@ export class DataElementMetadata {
     let updated: DataElement | undefined;
     await this.instances.change(principal, ref, { access: 'write', dataId }, async (draft, now, role) => {
       const element = this.data.element(draft, dataId);
-      authorizeDataWrite(role, draft, await this.data.dataType(draft, element.dataType));
+      const dataType = await this.data.dataType(draft, element.dataType);
+      authorizeDataWrite(role, draft, dataType);
+      if (update.userDefinedMetadata !== undefined) assertUserDefinedKeys(update.userDefinedMetadata, dataType);
       if (expectedVersion !== undefined && expectedVersion !== element.version) throw StorageErrors.versionMismatch(element.version);
       if (update.locked !== undefined && update.locked !== element.locked) requireRole(role, ['app', 'org'], 'lock or unlock data elements');
       else if (element.locked) throw StorageErrors.dataElementLocked();
@@ -70,4 +72,17 @@ export class DataElementMetadata {
       if (await this.ctx.store.instances.replace(draft, instance.version)) return;
     }
   }
+}
+
+/**
+ * User-defined metadata has each key once, and only the keys its data type's `allowedKeysForUserDefinedMetadata`
+ * names, when it names any: checked here, where every write of it passes (the app's route and this API alike).
+ */
+function assertUserDefinedKeys(entries: readonly KeyValueEntry[], dataType: DataType): void {
+  const keys = entries.map((entry) => entry.key);
+  const duplicated = [...new Set(keys.filter((key, index) => keys.indexOf(key) !== index))];
+  if (duplicated.length > 0) throw StorageErrors.invalid('DUPLICATE_METADATA_KEY', `These keys are given more than once: ${duplicated.join(', ')}.`);
+  const allowed = dataType.allowedKeysForUserDefinedMetadata;
+  const refused = allowed && allowed.length > 0 ? keys.filter((key) => !allowed.includes(key)) : [];
+  if (refused.length > 0) throw StorageErrors.invalid('METADATA_KEY_NOT_ALLOWED', `Data type '${dataType.id}' does not allow these keys: ${refused.join(', ')}.`);
 }
