@@ -64,9 +64,9 @@ async function main(): Promise<void> {
   const chosen = scenarios.filter((scenario) => !only || only.includes(scenario.id));
   const loadBefore = loadavg()[0] as number;
   const storageEnv = process.env.BENCH_STORAGE_ENV ? (JSON.parse(process.env.BENCH_STORAGE_ENV) as Record<string, string>) : undefined;
-  // BENCH_PORT_BASE: the first of the ports the services listen on (auth, storage, app, ..., bare at +9).
+  // BENCH_PORT_BASE: the first of the ports the services listen on (auth, storage, app, ..., floor at +8, bare at +9).
   const base = process.env.BENCH_PORT_BASE ? Number(process.env.BENCH_PORT_BASE) : undefined;
-  const ports = base === undefined ? undefined : { auth: base, storage: base + 1, app: base + 2, bare: base + 9 };
+  const ports = base === undefined ? undefined : { auth: base, storage: base + 1, app: base + 2, floor: base + 8, bare: base + 9 };
   const platform = await startPlatform({ ...(storageEnv && { storageEnv }), ...(ports && { ports }) });
   const sections: Section[] = [];
   try {

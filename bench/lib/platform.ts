@@ -5,7 +5,7 @@ import { serviceBundles } from './bundles';
 import { log, startProcess, type ServiceProcess } from './processes';
 
 const HOST = '127.0.0.1';
-export const DEFAULT_PORTS = { auth: 5290, storage: 5291, app: 5292, bare: 5299 };
+export const DEFAULT_PORTS = { auth: 5290, storage: 5291, app: 5292, floor: 5298, bare: 5299 };
 export type Ports = typeof DEFAULT_PORTS;
 export const PARTY = '50001';
 /** A party with only a handful of instances, for the rare-filter query. */
@@ -19,6 +19,8 @@ export interface PlatformUrls {
   /** The nav/child-benefit app's base, …/nav/child-benefit. */
   app: string;
   bare: string;
+  /** bench/store-floor.ts, once a scenario has started it (`startStoreFloor`). */
+  floor: string;
 }
 
 export interface PlatformOptions {
@@ -59,7 +61,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   const PORTS = { ...DEFAULT_PORTS, ...options.ports };
   const AUTH = `http://${HOST}:${PORTS.auth}`;
   const STORAGE = `http://${HOST}:${PORTS.storage}/storage/api/v1`;
-  const urls: PlatformUrls = { auth: AUTH, storage: STORAGE, app: `http://${HOST}:${PORTS.app}/nav/child-benefit`, bare: `http://${HOST}:${PORTS.bare}` };
+  const urls: PlatformUrls = { auth: AUTH, storage: STORAGE, app: `http://${HOST}:${PORTS.app}/nav/child-benefit`, bare: `http://${HOST}:${PORTS.bare}`, floor: `http://${HOST}:${PORTS.floor}` };
   const testToken = async (body: Record<string, unknown>): Promise<string> => {
     const init = { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...body, expiresInSeconds: 3600 }) };
     return (await json<{ access_token: string }>(`${AUTH}/authentication/api/v1/testtoken`, init)).access_token;
@@ -136,4 +138,13 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     await stopAll();
     throw error;
   }
+}
+
+/**
+ * The floor under storage's POST instance (bench/store-floor.ts): bare Fastify plus the durable write of an instance
+ * and its event through storage's embedded store, in a process of its own. The caller stops it.
+ */
+export function startStoreFloor(platform: Platform): Promise<ServiceProcess> {
+  const port = new URL(platform.urls.floor).port;
+  return startProcess('floor', 'bench/store-floor.ts', { PORT: port, BARE_INSTANCE: platform.instanceJson }, /listening/);
 }

@@ -25,8 +25,9 @@ export interface ServiceProcess {
 export function startProcess(name: string, script: string, env: Record<string, string>, ready: RegExp | string): Promise<ServiceProcess> {
   // BENCH_CPU_PROF=<folder>: each service writes a V8 CPU profile there when it stops (open it in Chrome DevTools).
   const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
-  // A service's bundle (.js) as its image starts it; bare Fastify (.mjs) as it is.
-  const args = [...profile, ...(script.endsWith('.js') ? ['--enable-source-maps'] : []), script];
+  // A service's bundle (.js) as its image starts it; bare Fastify (.mjs) as it is; the store floor (.ts) through tsx.
+  const loader = script.endsWith('.js') ? ['--enable-source-maps'] : script.endsWith('.ts') ? ['--import', 'tsx'] : [];
+  const args = [...profile, ...loader, script];
   const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const service: ServiceProcess = {
     name,

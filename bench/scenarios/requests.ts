@@ -1,5 +1,5 @@
 import { compare, type Comparison } from '../lib/load';
-import { BENCH_APP, bearer, PARTY } from '../lib/platform';
+import { BENCH_APP, bearer, PARTY, startStoreFloor } from '../lib/platform';
 import { comparisonTable } from '../lib/report';
 import type { Scenario } from './scenario';
 
@@ -41,6 +41,20 @@ export const requests: Scenario = {
         settings.rounds,
       ),
     );
+    // The same request against bare Fastify plus only the store's durable write: how much of the gap is the write.
+    const floor = await startStoreFloor(platform);
+    try {
+      rows.push(
+        await compare(
+          'bare + store write (floor)',
+          { spec: { url: `${platform.urls.floor}/instances?appId=${BENCH_APP}`, method: 'POST', headers: { ...person, ...viaApp, ...json }, body: createBody, connections: 100, duration }, processes: [floor] },
+          { spec: { url: `${BARE}/instances?appId=${BENCH_APP}`, method: 'POST', headers: { ...person, ...viaApp, ...json }, body: createBody, connections: 100, duration }, processes: [bare] },
+          settings.rounds,
+        ),
+      );
+    } finally {
+      await floor.stop();
+    }
     for (const connections of [10, 100]) {
       const url = `/instances?instanceOwnerPartyId=${PARTY}`;
       rows.push(
@@ -77,6 +91,11 @@ export const requests: Scenario = {
         'prefilled form inline, one JSON request answered with the instance, ADR 0020): storage\'s CPU is that request, its two',
         'token checks, the content checks of the form and one transaction holding the instance, its events and the form',
         'itself (small content is kept in the metadata store, ADR 0018), answered after the shared log sync.',
+        '',
+        "The floor row (bench/store-floor.ts) is bare Fastify plus nothing but the write a storage POST makes, through storage's",
+        'own embedded store: the instance and its Created event in one transaction, answered after the log sync; no token',
+        'check, authorisation, validation or rules. Its ratio is the most a durable write per request allows on this machine;',
+        "storage POST's distance from it is the rest of the platform.",
       ],
     };
   },
