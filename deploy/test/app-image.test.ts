@@ -170,7 +170,7 @@ describe('compiled rules.js', () => {
   it('loads as rules, and the RuleViolation it throws, a copy of the class, is recognised by its brand', async () => {
     const loaded = checkRulesModule(require(join(out, 'apps', 'skd', 'tax-return', 'rules.js')), 'rules.js');
     expect(loaded.problems).toEqual([]);
-    expect(Object.keys(loaded.rules).sort()).toEqual(['calculate', 'onInstantiate', 'validate']);
+    expect(Object.keys(loaded.rules).sort()).toEqual(['calculate', 'instanceOptions', 'onInstantiate', 'options', 'validate']);
     const thrown = await Promise.resolve()
       .then(() => loaded.rules.onInstantiate?.(ruleContext('912345')))
       .then(

@@ -8,6 +8,7 @@
  *                                dataTypes[].appLogic.schemaRef; `x-xml-root` (or `title`) names the XML root element
  *     process.json | process.bpmn  the process: ordered tasks, exclusive gateways, one end event
  *     rules.ts (or rules.js)     optional; default export created with `defineRules({...})`
+ *     options/<id>.json          optional code lists: [{ value, label, description?, helpText? }] (Altinn's options)
  *
  * `loadAppDefinition(folder)` reads and validates everything at start-up and throws `AppDefinitionError` listing
  * every problem found (not just the first), e.g. "process.json: gateway Gateway_1 targets unknown element Task_9".
@@ -100,6 +101,36 @@ export interface ValidationContext extends RuleContext {
   currentTask?: string;
 }
 
+/** One choice of a code list (Altinn's AppOption); `label`, `description` and `helpText` are plain text or text resource keys. */
+export interface AppOption {
+  value: string | number | boolean;
+  label: string;
+  description?: string;
+  helpText?: string;
+}
+
+/** A code list as a hook makes it (Altinn's AppOptions); `parameters` go back to the caller in the `Altinn-DownstreamParameters` header. */
+export interface AppOptions {
+  options: AppOption[];
+  parameters?: Record<string, string>;
+}
+
+/** What a public code list is made from: the language asked for and the other query parameters of the request. */
+export interface OptionsContext {
+  appId: string;
+  /** Default `nb`, as in Altinn. */
+  language: string;
+  query: Readonly<Record<string, string>>;
+}
+
+/** An instance's code list: everything validation sees of the instance, and the request's language and query. */
+export interface InstanceOptionsContext extends ValidationContext {
+  language: string;
+  query: Readonly<Record<string, string>>;
+}
+
+type Answer<T> = T | Promise<T>;
+
 /**
  * Marks a RuleViolation. A registered symbol is the same in every copy of this package: a compiled rules.js
  * carries its own copy of RuleViolation, so `instanceof` against the service's copy would not recognise it.
@@ -141,6 +172,17 @@ export interface AppRules {
   onInstantiate?(ctx: RuleContext): void | Promise<void>;
   onTaskEnd?(taskId: string, ctx: ValidationContext): void | Promise<void>;
   onProcessEnd?(ctx: ValidationContext): void | Promise<void>;
+  /**
+   * A code list made when it is asked for (`GET api/options/{optionsId}`, public like a file's). Answer `undefined`
+   * for ids this hook does not make: the app's `options/<id>.json` answers then. Throw RuleViolation to refuse the
+   * request's parameters (400).
+   */
+  options?(optionsId: string, ctx: OptionsContext): Answer<AppOptions | AppOption[] | undefined>;
+  /**
+   * A code list drawn from an instance (`GET instances/{party}/{guid}/options/{optionsId}`), for those who may read
+   * the instance only. `undefined`: no such list (404).
+   */
+  instanceOptions?(optionsId: string, ctx: InstanceOptionsContext): Answer<AppOptions | AppOption[] | undefined>;
 }
 
 export interface AppDefinition {
@@ -152,6 +194,8 @@ export interface AppDefinition {
   models: ReadonlyMap<string, FormModel>;
   process: ProcessDefinition;
   rules: AppRules;
+  /** Code lists from `options/<id>.json`, by id. */
+  codeLists: ReadonlyMap<string, readonly AppOption[]>;
 }
 
 export class AppDefinitionError extends Error {

@@ -11,6 +11,7 @@ export { conditionHolds } from './process';
 export { parseConditionExpression } from './bpmn';
 export { formatFieldPath, getAtPath, parseFieldPath, type PathSegment } from './field-path';
 export { RULE_HOOKS } from './rules';
+export { checkedHookOptions, codeListProblems, MAX_OPTIONS, OPTIONS_ID_PATTERN } from './code-lists';
 
 // Compile-time check that the exports match the contract in api.ts.
 export const appDefinitionFunctions = {

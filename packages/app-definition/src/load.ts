@@ -9,6 +9,7 @@ import { buildFormModel } from './models';
 import { checkProcess } from './process';
 import { PROCESS_JSON_FILE, readProcessJson } from './process-json';
 import { loadRules } from './rules';
+import { readCodeLists } from './code-lists';
 
 export async function loadAppDefinition(folder: string): Promise<AppDefinition> {
   const root = resolve(folder);
@@ -55,10 +56,11 @@ export async function loadAppDefinition(folder: string): Promise<AppDefinition> 
 
   const { rules, problems: ruleProblems } = loadRules(root);
   problems.push(...ruleProblems);
+  const codeLists = await readCodeLists(root, problems);
 
   if (problems.length > 0 || !metadata || !process) throw new AppDefinitionError(folder, problems);
   const [org, app] = metadata.id.split('/') as [string, string];
-  return { folder: root, metadata, org, app, models, process, rules };
+  return { folder: root, metadata, org, app, models, process, rules, codeLists };
 }
 
 async function readProcess(root: string, formDataTypes: ReadonlySet<string>, problems: string[]): Promise<ProcessDefinition | undefined> {

@@ -9,7 +9,7 @@ export function defineRules(rules: AppRules): AppRules {
   return rules;
 }
 
-export const RULE_HOOKS = ['calculate', 'validate', 'prefill', 'read', 'onInstantiate', 'onTaskEnd', 'onProcessEnd'] as const satisfies ReadonlyArray<keyof AppRules>;
+export const RULE_HOOKS = ['calculate', 'validate', 'prefill', 'read', 'onInstantiate', 'onTaskEnd', 'onProcessEnd', 'options', 'instanceOptions'] as const satisfies ReadonlyArray<keyof AppRules>;
 const RULES_FILES = ['rules.ts', 'rules.js'];
 
 /**

@@ -115,4 +115,32 @@ describe('skd/tax-return rules', () => {
     await expect(Promise.resolve().then(() => rules.onInstantiate?.(ruleContext('skd/tax-return', '912345')))).rejects.toBeInstanceOf(RuleViolation);
     await expect(Promise.resolve().then(() => rules.onInstantiate?.(ruleContext('skd/tax-return', '50001')))).resolves.toBeUndefined();
   });
+
+  it('makes the tax-years list from `from` (default five years back) to last year, and refuses a year out of range', async () => {
+    const options = { appId: 'skd/tax-return', language: 'nb' };
+    expect(await rules.options?.('tax-years', { ...options, query: {} })).toEqual({
+      options: [1, 2, 3, 4, 5].map((back) => ({ value: YEAR - back, label: String(YEAR - back) })),
+      parameters: { from: String(YEAR - 5) },
+    });
+    expect(await rules.options?.('tax-years', { ...options, query: { from: String(YEAR - 2) } })).toMatchObject({ options: [{ value: YEAR - 1 }, { value: YEAR - 2 }] });
+    for (const from of ['1999', String(YEAR), 'last']) {
+      await expect(Promise.resolve().then(() => rules.options?.('tax-years', { ...options, query: { from } }))).rejects.toMatchObject({ code: 'InvalidFromYear' });
+    }
+    // Other ids are not this hook's: the app's files answer for them.
+    expect(await rules.options?.('deduction-kinds', { ...options, query: {} })).toBeUndefined();
+  });
+
+  it("lists the return's deductions by index for its readers, with the tax year as a parameter", async () => {
+    const form = { taxYear: 2025, income: 1000, deductions: [{ description: 'Union fee', amount: 3900 }, { description: 'Travel', amount: 100 }] };
+    const ctx = { ...validationContext('skd/tax-return', form), language: 'nb', query: {} };
+    expect(await rules.instanceOptions?.('deductions', ctx)).toEqual({
+      options: [
+        { value: 0, label: 'Union fee (3900)' },
+        { value: 1, label: 'Travel (100)' },
+      ],
+      parameters: { taxYear: '2025' },
+    });
+    expect(await rules.instanceOptions?.('deductions', { ...validationContext('skd/tax-return', {}), language: 'nb', query: {} })).toEqual({ options: [] });
+    expect(await rules.instanceOptions?.('other', ctx)).toBeUndefined();
+  });
 });

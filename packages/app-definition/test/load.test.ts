@@ -1,41 +1,7 @@
-import { AppDefinitionError, loadAppDefinition, type AppDefinition } from '../src';
-import { CHILD_BENEFIT, TAX_RETURN, removeTempApps, writeApp } from './support/fixtures';
+import { loadAppDefinition, type AppDefinition } from '../src';
+import { CHILD_BENEFIT, PROCESS, TAX_RETURN, containing, minimalApp, problemsOf, removeTempApps, writeApp } from './support/fixtures';
 
 afterAll(removeTempApps);
-
-const SCHEMA = { title: 'Demo', type: 'object', properties: { amount: { type: 'number' } } };
-const METADATA = {
-  id: 'acme/demo',
-  dataTypes: [{ id: 'model', maxCount: 1, minCount: 1, taskId: 'Task_1', appLogic: { schemaRef: 'models/Demo.schema.json' } }],
-};
-const PROCESS = {
-  startEvent: { id: 'Start', next: 'Task_1' },
-  elements: [
-    { kind: 'task', id: 'Task_1', taskType: 'data', next: 'End' },
-    { kind: 'end', id: 'End' },
-  ],
-};
-const minimalApp = (overrides: Record<string, string | object | undefined> = {}) => {
-  const files: Record<string, string | object | undefined> = {
-    'applicationmetadata.json': METADATA,
-    'models/Demo.schema.json': SCHEMA,
-    'process.json': PROCESS,
-    ...overrides,
-  };
-  return Object.fromEntries(Object.entries(files).filter((entry): entry is [string, string | object] => entry[1] !== undefined));
-};
-
-/** Loads a folder that must fail and returns its problems. */
-async function problemsOf(folder: string): Promise<string[]> {
-  const failure: unknown = await loadAppDefinition(folder).then(
-    () => undefined,
-    (error: unknown) => error,
-  );
-  expect(failure).toBeInstanceOf(AppDefinitionError);
-  return (failure as AppDefinitionError).problems;
-}
-
-const containing = (...fragments: string[]) => expect.arrayContaining(fragments.map((fragment) => expect.stringContaining(fragment)));
 
 describe('the example apps', () => {
   let childBenefit: AppDefinition;
@@ -80,7 +46,7 @@ describe('the example apps', () => {
       maxCount: 10,
     });
     expect([...taxReturn.process.elements.keys()]).toEqual(['Task_1', 'Task_2', 'EndEvent_1']);
-    expect(Object.keys(taxReturn.rules).sort()).toEqual(['calculate', 'onInstantiate', 'validate']);
+    expect(Object.keys(taxReturn.rules).sort()).toEqual(['calculate', 'instanceOptions', 'onInstantiate', 'options', 'validate']);
   });
 });
 

@@ -3,7 +3,7 @@ import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { DataElement, Instance, Principal } from '@forms/contracts';
-import type { RuleContext, ValidationContext } from '../../src';
+import { AppDefinitionError, loadAppDefinition, type RuleContext, type ValidationContext } from '../../src';
 
 export const REPO_ROOT = join(__dirname, '..', '..', '..', '..');
 export const CHILD_BENEFIT = join(REPO_ROOT, 'apps', 'nav', 'child-benefit');
@@ -92,3 +92,38 @@ export function validationContext(appId: string, form: unknown, attachments: Dat
     currentTask: 'Task_1',
   };
 }
+
+export const SCHEMA = { title: 'Demo', type: 'object', properties: { amount: { type: 'number' } } };
+export const METADATA = {
+  id: 'acme/demo',
+  dataTypes: [{ id: 'model', maxCount: 1, minCount: 1, taskId: 'Task_1', appLogic: { schemaRef: 'models/Demo.schema.json' } }],
+};
+export const PROCESS = {
+  startEvent: { id: 'Start', next: 'Task_1' },
+  elements: [
+    { kind: 'task', id: 'Task_1', taskType: 'data', next: 'End' },
+    { kind: 'end', id: 'End' },
+  ],
+};
+/** A valid app's files (one form, one task), with files replaced or (undefined) left out. */
+export const minimalApp = (overrides: Record<string, string | object | undefined> = {}) => {
+  const files: Record<string, string | object | undefined> = {
+    'applicationmetadata.json': METADATA,
+    'models/Demo.schema.json': SCHEMA,
+    'process.json': PROCESS,
+    ...overrides,
+  };
+  return Object.fromEntries(Object.entries(files).filter((entry): entry is [string, string | object] => entry[1] !== undefined));
+};
+
+/** Loads a folder that must fail and returns its problems. */
+export async function problemsOf(folder: string): Promise<string[]> {
+  const failure: unknown = await loadAppDefinition(folder).then(
+    () => undefined,
+    (error: unknown) => error,
+  );
+  expect(failure).toBeInstanceOf(AppDefinitionError);
+  return (failure as AppDefinitionError).problems;
+}
+
+export const containing = (...fragments: string[]) => expect.arrayContaining(fragments.map((fragment) => expect.stringContaining(fragment)));
