@@ -1,4 +1,17 @@
 import type { DataElement, DataValues, Instance, InstanceOwner, KeyValueEntry, ProcessHistoryItem, ProcessState, SimpleInstance } from '@forms/contracts';
+import type {
+  AppOption,
+  CalculationResult,
+  CodeList,
+  CodeListRequest,
+  DataPatchResponse,
+  DataPatchResponseMultiple,
+  FormInput,
+  FormWriteOptions,
+  JsonPatchOperation,
+  TextResource,
+  ValidationIssue,
+} from './app-types';
 import { multipartCreation } from './multipart';
 
 /** Altinn's ProcessHistoryItem (as the app answers it, from storage) and SimpleInstance (a party's active instances). */
@@ -40,64 +53,6 @@ export interface DataPart {
   /** Default: the data type. */
   filename?: string;
 }
-
-/** Altinn's ValidationIssueSeverity, as the API sends it. */
-export const ValidationIssueSeverity = { Error: 1, Warning: 2, Informational: 3, Fixed: 4, Success: 5 } as const;
-
-/** Altinn's ValidationIssueWithSource. */
-export interface ValidationIssue {
-  /** See ValidationIssueSeverity: 1 Error, 2 Warning, 3 Informational, 4 Fixed, 5 Success. */
-  severity: number;
-  code: string;
-  field?: string;
-  description: string;
-  dataElementId?: string;
-  source: string;
-}
-
-/** The answer to a form data write (Altinn's CalculationResult): the data element and the fields the app's calculation changed. */
-export type CalculationResult = DataElement & {
-  /** Calculated fields by dotted path. */
-  changedFields: Record<string, unknown>;
-};
-
-/** The answer to a PATCH of one element (Altinn's DataPatchResponse). */
-export interface DataPatchResponse<T = Record<string, unknown>> {
-  validationIssues: Array<{ source: string; issues: ValidationIssue[] }>;
-  newDataModel: T;
-  instance: Instance;
-}
-
-/** The answer to a PATCH of several elements (Altinn's DataPatchResponseMultiple). */
-export interface DataPatchResponseMultiple {
-  validationIssues: Array<{ source: string; issues: ValidationIssue[] }>;
-  newDataModels: Array<{ dataElementId: string; data: Record<string, unknown> }>;
-  instance: Instance;
-}
-
-
-
-/** Altinn's TextResource. */
-export interface TextResource {
-  id: string;
-  org: string;
-  language: string;
-  resources: Array<{ id: string; value: string }>;
-}
-
-/** Form data: an object is sent as JSON; a string as it is, as XML when it starts with `<`, else as JSON. */
-export type FormInput = object | string;
-
-export interface FormWriteOptions {
-  /** Overrides the content type worked out from the data. */
-  contentType?: 'application/json' | 'application/xml';
-}
-
-/** One JSON Patch (RFC 6902) operation. */
-export type JsonPatchOperation =
-  | { op: 'add' | 'replace' | 'test'; path: string; value: unknown }
-  | { op: 'remove'; path: string }
-  | { op: 'move' | 'copy'; from: string; path: string };
 
 const MULTIPART_DATA_LIMIT = 50;
 
@@ -327,6 +282,21 @@ export class AppClient {
     return this.http.json(`/api/v1/texts/${encodeURIComponent(language)}`, {});
   }
 
+  /** The languages the app has texts in (public). */
+  async languages(): Promise<string[]> {
+    return (await this.http.json<Array<{ language: string }>>('/api/v1/applicationlanguages', {})).map((entry) => entry.language);
+  }
+
+  /** A public code list (`options/<id>.json`, or made by the app's rules); not found: `OPTIONS_NOT_FOUND`. */
+  async codeList(optionsId: string, request: CodeListRequest = {}): Promise<CodeList> {
+    return this.codeListAt(`/api/options/${encodeURIComponent(optionsId)}`, request, undefined);
+  }
+
+  /** A code list drawn from an instance, for those who may read it. */
+  async instanceCodeList(instanceId: string, optionsId: string, request: CodeListRequest = {}): Promise<CodeList> {
+    return this.codeListAt(`${this.instancePath(instanceId)}/options/${encodeURIComponent(optionsId)}`, request, await this.token());
+  }
+
   /** Runs the app's calculation on form data without an instance; answers the calculated model. */
   async calculate<T = Record<string, unknown>>(dataType: string, data: object, options: { partyId?: string } = {}): Promise<T> {
     return this.http.json(`/v1/data${toSearchParams({ dataType, partyId: options.partyId })}`, { token: await this.token(), method: 'POST', json: data });
@@ -344,6 +314,12 @@ export class AppClient {
   /** A prefilled, calculated model without an instance. */
   async prefill<T = Record<string, unknown>>(dataType: string, options: { partyId?: string } = {}): Promise<T> {
     return this.http.json(`/v1/data${toSearchParams({ dataType, partyId: options.partyId })}`, { token: await this.token() });
+  }
+
+  private async codeListAt(path: string, request: CodeListRequest, token: string | undefined): Promise<CodeList> {
+    const query = toSearchParams({ ...request.query, language: request.language });
+    const { value, response } = await this.http.jsonWithResponse<AppOption[]>(`${path}${query}`, token === undefined ? {} : { token });
+    return { options: value, parameters: downstreamParameters(response.header('altinn-downstreamparameters')) };
   }
 
   private async token(): Promise<string> {
@@ -366,4 +342,14 @@ function formContent(data: FormInput, options: FormWriteOptions): { body: string
   const body = typeof data === 'string' ? data : JSON.stringify(data);
   const contentType = options.contentType ?? (typeof data === 'string' && data.trimStart().startsWith('<') ? 'application/xml' : 'application/json');
   return { body, options: { contentType } };
+}
+
+/** Altinn's `Altinn-DownstreamParameters`: `name=value` pairs, URL-encoded, comma-separated. */
+function downstreamParameters(header: string | undefined): Record<string, string> {
+  const parameters: Record<string, string> = {};
+  for (const pair of header ? header.split(',') : []) {
+    const [name = '', value = ''] = pair.split('=', 2);
+    if (name) parameters[decodeURIComponent(name)] = decodeURIComponent(value);
+  }
+  return parameters;
 }

@@ -10,6 +10,7 @@ import dataTagRoutes from './routes/data-tags';
 import instanceLifecycleRoutes from './routes/instance-lifecycle';
 import instanceRoutes from './routes/instances';
 import metadataRoutes from './routes/metadata';
+import optionsRoutes from './routes/options';
 import processRoutes from './routes/process';
 import statelessRoutes from './routes/stateless';
 import userDefinedMetadataRoutes from './routes/user-defined-metadata';
@@ -52,6 +53,7 @@ export async function buildAppService(options: AppServiceOptions): Promise<Typed
   await app.register(
     async (api) => {
       await api.register(metadataRoutes);
+      await api.register(optionsRoutes);
       await api.register(instanceRoutes);
       await api.register(instanceLifecycleRoutes);
       await api.register(dataRoutes);

@@ -58,6 +58,19 @@ const metadataRoutes: FastifyPluginAsyncTypebox = async (app) => {
   );
 
   app.get(
+    '/api/v1/applicationlanguages',
+    {
+      config: { auth: false },
+      schema: {
+        tags,
+        summary: 'The languages the app has texts in (texts/resource.<language>.json)',
+        response: { 200: Type.Array(Type.Object({ language: Type.String() }, { title: 'ApplicationLanguage' })) },
+      },
+    },
+    async () => [...texts.keys()].map((language) => ({ language })),
+  );
+
+  app.get(
     '/api/v1/texts/:language',
     {
       config: { auth: false },

@@ -152,6 +152,14 @@ export interface ProcessNext {
 }
 
 /** RFC 7807 problem details, as ASP.NET Core writes them. */
+/** Altinn.App.Core.Models.AppOption. */
+export interface AppOption {
+  value: string | number | boolean | null;
+  label: string;
+  description?: string | null;
+  helpText?: string | null;
+}
+
 export interface ProblemDetails {
   type?: string;
   title?: string;
@@ -228,6 +236,11 @@ export class AltinnAppClient {
 
   getProcess(instanceId: string): Promise<ProcessState> {
     return send(`${this.appBaseUrl}/instances/${instanceId}/process`, this.token);
+  }
+
+  /** OptionsController.Get: `{org}/{app}/api/options/{optionsId}?language=`. */
+  getOptions(optionsId: string, language: string): Promise<AppOption[]> {
+    return send(`${this.appBaseUrl}/api/options/${optionsId}?language=${language}`, this.token);
   }
 }
 

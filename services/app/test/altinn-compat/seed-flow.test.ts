@@ -65,8 +65,14 @@ test('an Altinn client files a tax return through the app; the org collects and 
   const form = instance.data?.find((element) => element.dataType === 'model');
   if (!form) throw new Error('the instance has no form data element');
 
+  // The kind of a deduction comes from the app's code list (OptionsController).
+  const kinds = await app.getOptions('deduction-kinds', 'nb');
+  const other = kinds.find((option) => option.value === 'other');
+  if (!other) throw new Error("the deduction-kinds code list has no 'other'");
+  expect(other.label).toBe('deductionKind.other');
+
   // PUT form data: a CalculationResult (the data element with the changed fields).
-  const calculation = await app.putFormData(instance.id, form.id, { income: 500_000, deductions: [{ description: 'Office', amount: 100_000 }] });
+  const calculation = await app.putFormData(instance.id, form.id, { income: 500_000, deductions: [{ description: 'Office', kind: other.value, amount: 100_000 }] });
   expect(calculation).toMatchObject({ id: form.id, dataType: 'model' });
   expect(calculation.changedFields).toEqual({ taxableIncome: 400_000, tax: 88_000 });
   expect(await app.getFormData(instance.id, form.id)).toMatchObject({ tax: 88_000 });
@@ -91,7 +97,7 @@ test('an Altinn client files a tax return through the app; the org collects and 
   expect(copy.process?.currentTask).toMatchObject({ elementId: 'Task_1' });
   const copiedForm = copy.data?.find((element) => element.dataType === 'model');
   if (!copiedForm) throw new Error('the copy has no form data element');
-  expect(await app.getFormData(copy.id, copiedForm.id)).toEqual({ deductions: [{ description: 'Office' }], taxableIncome: 0, tax: 0, taxYear: 2026 });
+  expect(await app.getFormData(copy.id, copiedForm.id)).toEqual({ deductions: [{ description: 'Office', kind: 'other' }], taxableIncome: 0, tax: 0, taxYear: 2026 });
 
   // The org's integration: query, download, confirm.
   const orgToken = await registered(
