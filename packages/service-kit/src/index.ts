@@ -6,4 +6,4 @@ export * from './openapi';
 export * from './run';
 export * from './config';
 export * from './versioning';
-export { metrics, type MetricsOptions, type ScrapedMetric } from './metrics';
+export { metrics, oncePerScrape, type MetricsOptions, type ScrapedMetric } from './metrics';

@@ -33,6 +33,23 @@ export type ScrapedMetric =
       read: () => number;
     };
 
+/**
+ * One read shared by the figures of one scrape: the first figure to ask reads, the others of that scrape get the same
+ * answer (a promise too), and the next scrape reads again. Prometheus collects every figure in the same turn of the
+ * event loop, so the answer is kept until the next turn.
+ */
+export function oncePerScrape<T>(read: () => T): () => T {
+  let taken: { value: T } | undefined;
+  return () => {
+    if (taken) return taken.value;
+    taken = { value: read() };
+    setImmediate(() => {
+      taken = undefined;
+    });
+    return taken.value;
+  };
+}
+
 export interface MetricsOptions {
   /** The metrics listener's own port (0: any free one); never the API's, so /metrics is not public with it. */
   port: number;

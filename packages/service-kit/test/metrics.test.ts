@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { loadConfig, ServerConfig } from '../src/config';
+import { oncePerScrape } from '../src/metrics';
 import { createServer, serverOptionsFrom, type TypedFastify } from '../src/server';
 
 /**
@@ -110,6 +111,36 @@ describe('metrics on METRICS_PORT', () => {
       const second = await response.text();
       expect([sample(second, 'test_jobs_waiting'), sample(second, 'test_jobs_done_total'), sample(second, 'test_store_rows')?.toLowerCase()]).toEqual(['0', '7', 'nan']);
       expect(second).toMatch(/^process_cpu_user_seconds_total \d/m);
+    } finally {
+      await scraped.close();
+    }
+  });
+
+  it('lets several figures share one read of a store per scrape', async () => {
+    let reads = 0;
+    let rows = 10;
+    const figures = oncePerScrape(async () => {
+      reads += 1;
+      return { rows, bytes: rows * 100 };
+    });
+    const scraped = createServer({ name: 'metrics-shared', logger: false, metrics: { port: 0, host: '127.0.0.1' } });
+    await scraped.register(async (scoped) =>
+      scoped.addScrapedMetrics([
+        { kind: 'gauge', name: 'test_rows', help: 'rows', read: async () => (await figures()).rows },
+        { kind: 'gauge', name: 'test_bytes', help: 'bytes', read: async () => (await figures()).bytes },
+      ]),
+    );
+    await scraped.listen({ host: '127.0.0.1', port: 0 });
+    try {
+      const first = await (await fetch(scraped.metricsUrl as string)).text();
+      expect(first).toMatch(/^test_rows 10$/m);
+      expect(first).toMatch(/^test_bytes 1000$/m);
+      expect(reads).toBe(1);
+      rows = 20;
+      // The next scrape reads again: a figure is never older than its scrape.
+      const second = await (await fetch(scraped.metricsUrl as string)).text();
+      expect(second).toMatch(/^test_bytes 2000$/m);
+      expect(reads).toBe(2);
     } finally {
       await scraped.close();
     }

@@ -1,6 +1,6 @@
 import fp from 'fastify-plugin';
 import type { FastifyInstance } from 'fastify';
-import type { ScrapedMetric } from '@forms/service-kit';
+import { oncePerScrape, type ScrapedMetric } from '@forms/service-kit';
 import type { MetadataStore } from '../domain/ports/metadata-store';
 import type { Clock } from '../domain/clock';
 
@@ -16,25 +16,27 @@ export interface StorageMetricsOptions {
  */
 export const storageMetrics = fp(
   async (app: FastifyInstance, { store, clock }: StorageMetricsOptions) => {
+    // Two figures come from the scan backlog and six from the write figures: each read once per scrape.
+    const backlog = oncePerScrape(() => store.scanQueue.backlog());
     const metrics: ScrapedMetric[] = [
       {
         kind: 'gauge',
         name: 'storage_scan_jobs',
         help: 'Data elements waiting for a malware scan verdict in the rescan queue',
-        read: async () => (await store.scanQueue.backlog()).jobs,
+        read: async () => (await backlog()).jobs,
       },
       {
         kind: 'gauge',
         name: 'storage_scan_oldest_job_age_seconds',
         help: 'How long the longest-waiting data element has been without a malware scan verdict (0: none waits)',
         read: async () => {
-          const { oldestQueued } = await store.scanQueue.backlog();
+          const { oldestQueued } = await backlog();
           return oldestQueued === null ? 0 : Math.max(0, (Date.parse(clock()) - Date.parse(oldestQueued)) / 1000);
         },
       },
     ];
-    const writeFigures = store.writeFigures?.bind(store);
-    if (writeFigures) {
+    if (store.writeFigures) {
+      const writeFigures = oncePerScrape(store.writeFigures.bind(store));
       metrics.push(
         { kind: 'counter', name: 'storage_metadata_commits_total', help: 'Transactions the group commit ran (one per batch of writes)', read: () => writeFigures().commits },
         { kind: 'counter', name: 'storage_metadata_writes_total', help: 'Writes committed through the group commit', read: () => writeFigures().writes },
