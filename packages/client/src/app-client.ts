@@ -8,6 +8,7 @@ import type {
   DataPatchResponseMultiple,
   FormInput,
   FormWriteOptions,
+  InstanceFileScanResult,
   JsonPatchOperation,
   TextResource,
   ValidationIssue,
@@ -275,6 +276,11 @@ export class AppClient {
       token: await this.token(),
     });
     return body.processHistory;
+  }
+
+  /** The malware scan state of the instance's files, each and as a whole (`Infected`, `Pending`, `Clean`, `NotApplicable`). */
+  async fileScanResult(instanceId: string): Promise<InstanceFileScanResult> {
+    return this.http.json(`${this.instancePath(instanceId)}/filescanresult`, { token: await this.token() });
   }
 
   /** The app's texts in one language (public). */

@@ -1,5 +1,5 @@
 /** The shapes of the app API's answers and inputs (Altinn's models), as AppClient sends and receives them. */
-import type { DataElement, Instance } from '@forms/contracts';
+import type { DataElement, FileScanResult, Instance } from '@forms/contracts';
 
 /** Altinn's ValidationIssueSeverity, as the API sends it. */
 export const ValidationIssueSeverity = { Error: 1, Warning: 2, Informational: 3, Fixed: 4, Success: 5 } as const;
@@ -78,3 +78,10 @@ export type JsonPatchOperation =
   | { op: 'add' | 'replace' | 'test'; path: string; value: unknown }
   | { op: 'remove'; path: string }
   | { op: 'move' | 'copy'; from: string; path: string };
+
+/** Altinn's InstanceFileScanResult: the scanned data elements of an instance and the state of the whole. */
+export interface InstanceFileScanResult {
+  id: string;
+  fileScanResult: FileScanResult;
+  data: Array<{ id: string; fileScanResult: FileScanResult }>;
+}

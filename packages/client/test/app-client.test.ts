@@ -138,6 +138,10 @@ describe('a person fills in an application through the client', () => {
     expect(download).toMatchObject({ contentType: 'application/pdf', size, filename: 'lønnsslipp.pdf' });
     expect(sha256(await readAll(download.body))).toBe(hash);
     expect(await client.validate(instance.id)).toEqual([]);
+    // Scanning is off in this storage: the file is as the element says, and the form is not listed.
+    const scans = await client.fileScanResult(instance.id);
+    expect(scans.data.map((scan) => scan.id)).not.toContain(instance.data.find((d) => d.dataType === 'model')?.id);
+    expect(scans).toMatchObject({ id: instance.id, fileScanResult: element.fileScanResult ?? 'NotApplicable' });
   });
 
   test('addDataTag, dataTags and removeDataTag keep the tags of an element; setUserDefinedMetadata its key/value list', async () => {

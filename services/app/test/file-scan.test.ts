@@ -54,6 +54,9 @@ const errorCodes = async (h: AppHarness, owner: Record<string, string>, instance
     .filter((issue) => issue.severity === 1)
     .map((issue) => issue.code);
 
+const scanResult = (h: AppHarness, headers: Record<string, string>, instance: Instance) =>
+  h.app.inject({ url: `${h.base}/instances/${instance.id}/filescanresult`, headers });
+
 describeWithClamd('file scanning through the app service', (clamd) => {
   describe('with clamd answering', () => {
     let h: AppHarness;
@@ -84,6 +87,8 @@ describeWithClamd('file scanning through the app service', (clamd) => {
       expect(download.rawPayload.includes(EICAR)).toBe(false);
 
       expect(await errorCodes(h, owner, instance)).toEqual(['DataElementFileInfected']);
+      // Altinn's filescanresult: the form is not scanned, so only the file is listed; one infected file makes the whole Infected.
+      expect((await scanResult(h, owner, instance)).json()).toEqual({ id: instance.id, fileScanResult: 'Infected', data: [{ id: element.id, fileScanResult: 'Infected' }] });
       const next = await h.app.inject({ method: 'PUT', url: `${h.base}/instances/${instance.id}/process/next`, headers: owner });
       const problem = expectProblem(next, 409, 'VALIDATION_FAILED');
       expect(problem.validationIssues).toEqual([expect.objectContaining({ code: 'DataElementFileInfected', dataElementId: element.id })]);
@@ -92,6 +97,9 @@ describeWithClamd('file scanning through the app service', (clamd) => {
       expect(removed.statusCode).toBe(204);
       const clean = await uploadProof(h, owner, instance, PDF);
       expect(clean.json<DataElement>().fileScanResult).toBe('Clean');
+      expect((await scanResult(h, owner, instance)).json()).toEqual({ id: instance.id, fileScanResult: 'Clean', data: [{ id: clean.json<DataElement>().id, fileScanResult: 'Clean' }] });
+      // Another party's instance is not found, as the instance itself is not.
+      expect((await scanResult(h, h.storage.auth.otherOwner, instance)).statusCode).toBe(404);
       expect(await errorCodes(h, owner, instance)).toEqual([]);
       const moved = await h.app.inject({ method: 'PUT', url: `${h.base}/instances/${instance.id}/process/next`, headers: owner });
       expect(moved.statusCode).toBe(200);
@@ -112,6 +120,7 @@ describeWithClamd('file scanning through the app service', (clamd) => {
       const element = (await uploadProof(h, owner, instance, PDF)).json<DataElement>();
       expect(element.fileScanResult).toBe('Pending');
       expect(await errorCodes(h, owner, instance)).toEqual(['ValidationErrorOnPendingFileScan']);
+      expect((await scanResult(h, owner, instance)).json()).toMatchObject({ fileScanResult: 'Pending', data: [{ id: element.id, fileScanResult: 'Pending' }] });
       const next = await h.app.inject({ method: 'PUT', url: `${h.base}/instances/${instance.id}/process/next`, headers: owner });
       expect(expectProblem(next, 409, 'VALIDATION_FAILED').validationIssues).toEqual([
         expect.objectContaining({ code: 'ValidationErrorOnPendingFileScan', dataElementId: element.id }),

@@ -1,12 +1,22 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { Instance, PartyId, SimpleInstance, Substatus } from '@forms/contracts';
+import { FileScanResultSchema, Instance, PartyId, SimpleInstance, Substatus } from '@forms/contracts';
 import { etagOf } from '@forms/service-kit';
 import { activeInstances, confirmComplete, deleteInstance, setSubstatus } from '../domain/instance-lifecycle';
+import { instanceFileScanResult } from '../domain/file-scan-validation';
 import { callerOf, instanceIdOf } from '../http/request';
 import { INSTANCE_PATH, InstanceParams, problems } from './schemas';
 
 const tags = ['Instances'];
+/** Altinn's InstanceFileScanResult. */
+const InstanceFileScanResult = Type.Object(
+  {
+    id: Type.String(),
+    fileScanResult: FileScanResultSchema,
+    data: Type.Array(Type.Object({ id: Type.String(), fileScanResult: FileScanResultSchema }, { title: 'DataElementFileScanResult' })),
+  },
+  { title: 'InstanceFileScanResult' },
+);
 
 /** After instantiation: a party's unfinished instances, the org's confirmation and substatus, deletion. All through storage. */
 const instanceLifecycleRoutes: FastifyPluginAsyncTypebox = async (app) => {
@@ -21,6 +31,19 @@ const instanceLifecycleRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => activeInstances(request.appContext, callerOf(request), request.params.instanceOwnerPartyId),
+  );
+
+  app.get(
+    `${INSTANCE_PATH}/filescanresult`,
+    {
+      schema: {
+        tags,
+        summary: "The malware scan state of the instance's files, each and as a whole (for a client waiting on its uploads)",
+        params: InstanceParams,
+        response: { 200: InstanceFileScanResult, ...problems(401, 403, 404, 503, 504) },
+      },
+    },
+    async (request) => instanceFileScanResult(request.appContext, callerOf(request), instanceIdOf(request.params)),
   );
 
   app.post(
