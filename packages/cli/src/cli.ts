@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { isDomainError } from '@forms/contracts';
+import { addAppCommands } from './commands/app';
 import { addDataCommands } from './commands/data';
 import { addEventsCommands } from './commands/events';
 import { addInstanceCommands } from './commands/instances';
@@ -30,7 +31,7 @@ export function buildProgram(ctx: CliContext): Command {
   const session: SessionFactory = (command) => new Session(ctx, command.optsWithGlobals<GlobalOptions>());
 
   const program = new Command('forms-cli')
-    .description('Command-line client of the forms platform: log in, query, create, upload, download and sync instances.')
+    .description('Command-line client of the forms platform: log in, query, create, upload, download and sync instances; check app folders.')
     .exitOverride()
     .configureOutput({ writeOut: (text) => ctx.stdout.write(text), writeErr: (text) => ctx.stderr.write(text) })
     .showHelpAfterError('(add --help for usage)')
@@ -44,6 +45,7 @@ export function buildProgram(ctx: CliContext): Command {
   addDataCommands(program, ctx, session);
   addSyncCommand(program, ctx, session);
   addEventsCommands(program, ctx, session);
+  addAppCommands(program, ctx);
   return program;
 }
 
@@ -60,6 +62,8 @@ function reportError(error: unknown, ctx: CliContext, json: boolean): number {
   }
   if (isDomainError(error)) {
     ctx.stderr.write(`forms-cli: ${error.code}: ${error.message}\n`);
+    const problems = error.extensions?.problems;
+    if (Array.isArray(problems)) for (const problem of problems) ctx.stderr.write(`  ${String(problem)}\n`);
     const issues = error.extensions?.validationIssues;
     if (Array.isArray(issues)) {
       for (const issue of issues as Array<{ severity?: number; code?: string; field?: string; description?: string }>) {
