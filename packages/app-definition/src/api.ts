@@ -52,7 +52,7 @@ export interface ProcessTask {
 }
 
 /** Compares a field of one data type's form data; `field` is a dotted path as in ValidationIssue. */
-export interface GatewayCondition {
+export interface FieldCondition {
   dataType: string;
   field: string;
   equals?: string | number | boolean | null;
@@ -61,6 +61,16 @@ export interface GatewayCondition {
   lessThan?: number;
   exists?: boolean;
 }
+
+/**
+ * Holds when the task before the gateway was completed with this action (`process/next` with `{action}`), as
+ * Altinn's `gatewayAction`: e.g. `reject` sends a confirmation back to the task that filled in the form.
+ */
+export interface ActionCondition {
+  action: string;
+}
+
+export type GatewayCondition = FieldCondition | ActionCondition;
 
 export interface ProcessGateway {
   kind: 'gateway';
@@ -215,14 +225,15 @@ export interface AppDefinitionFunctions {
   /** Process state at the first task after the start event (flow 1); gateways before it are resolved with no data. */
   startProcess(definition: ProcessDefinition, now: string): ProcessState;
   /**
-   * Leaves the current task: follows `next`, resolving gateways against `formData` (data by data type id),
-   * until a task or the end event. Returns the new state and the task that was left.
+   * Leaves the current task: follows `next`, resolving gateways against `formData` (data by data type id) and the
+   * `action` the task was completed with, until a task or the end event. Returns the new state and the task left.
    */
   advanceProcess(
     definition: ProcessDefinition,
     state: ProcessState,
     formDataByType: ReadonlyMap<string, unknown>,
     now: string,
+    action?: string,
   ): { state: ProcessState; leftTask: string; ended: boolean };
   /**
    * Parses form data sent as JSON or XML into the model's JSON shape (XML values typed by the schema:

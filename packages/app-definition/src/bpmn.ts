@@ -14,7 +14,9 @@
  *   <dataTypeId>.<field path> (== | != | > | <) <literal>      e.g.  model.applicant.monthlyIncome > 50000
  *   <dataTypeId>.<field path> exists | not exists              e.g.  model.spouse.name exists
  * where <field path> is dotted with [index] for arrays, and <literal> is a number, 'text' or "text",
- * true, false or null. `>` and `<` need a number.
+ * true, false or null. `>` and `<` need a number. The action the task was completed with:
+ *   action == '<name>'                                            e.g.  action == 'reject'
+ *   ["equals", ["gatewayAction"], "<name>"]                       Altinn's expression for the same
  */
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import type { GatewayCondition, ProcessDefinition, ProcessElement, TaskType } from './api';
@@ -188,6 +190,24 @@ function textOf(node: unknown): string | undefined {
 
 const LITERAL = /^(?:(-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)|'([^']*)'|"([^"]*)"|(true|false|null))$/;
 const COMPARISON = /^(\S+)\s*(==|!=|>|<)\s*(.+)$/;
+const ACTION_COMPARISON = /^action\s*==\s*(?:'([^']*)'|"([^"]*)")$/;
+
+/** Of Altinn's expression language, the one form a gateway needs here: `["equals", ["gatewayAction"], "<name>"]`. */
+function altinnActionExpression(body: string): GatewayCondition | string {
+  const unsupported = `of Altinn's expressions only ["equals", ["gatewayAction"], "<action>"] is understood, not ${body}`;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    return unsupported;
+  }
+  if (!Array.isArray(parsed) || parsed.length !== 3 || parsed[0] !== 'equals') return unsupported;
+  const isGatewayAction = (value: unknown) => Array.isArray(value) && value.length === 1 && value[0] === 'gatewayAction';
+  const [, left, right] = parsed as [string, unknown, unknown];
+  if (isGatewayAction(left) && typeof right === 'string') return { action: right };
+  if (isGatewayAction(right) && typeof left === 'string') return { action: left };
+  return unsupported;
+}
 const EXISTENCE = /^(\S+)\s+(not\s+)?exists$/;
 
 /**
@@ -197,6 +217,9 @@ const EXISTENCE = /^(\S+)\s+(not\s+)?exists$/;
 export function parseConditionExpression(expression: string, formDataTypes: ReadonlySet<string>): GatewayCondition | string {
   const wrapped = /^\$\{([\s\S]*)\}$/.exec(expression.trim());
   const body = (wrapped ? (wrapped[1] as string) : expression).trim();
+  if (body.startsWith('[')) return altinnActionExpression(body);
+  const action = ACTION_COMPARISON.exec(body);
+  if (action) return { action: (action[1] ?? action[2]) as string };
   const comparison = COMPARISON.exec(body);
   const existence = EXISTENCE.exec(body);
   const operand = comparison?.[1] ?? existence?.[1];

@@ -7,7 +7,7 @@ import { parseFormData, serializeFormData, typeFieldText } from './form-data-cod
 
 export * from './api';
 export { loadAppDefinition, defineRules, startProcess, advanceProcess, parseFormData, serializeFormData, typeFieldText };
-export { conditionHolds } from './process';
+export { branchingActions, conditionHolds, isActionCondition } from './process';
 export { parseConditionExpression } from './bpmn';
 export { formatFieldPath, getAtPath, parseFieldPath, type PathSegment } from './field-path';
 export { RULE_HOOKS } from './rules';

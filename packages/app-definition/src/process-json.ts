@@ -5,7 +5,7 @@
  *                   { "kind": "gateway", "id", "branches": [ { "when": GatewayCondition, "next" } ], "otherwise" },
  *                   { "kind": "end", "id" } ] }
  */
-import type { GatewayCondition, ProcessDefinition, ProcessElement, TaskType } from './api';
+import type { FieldCondition, GatewayCondition, ProcessDefinition, ProcessElement, TaskType } from './api';
 import { isRecord } from './field-path';
 import { TASK_TYPES, assembleProcess } from './process';
 
@@ -75,11 +75,20 @@ function readElement(entry: unknown, where: string, problems: string[]): Process
 }
 
 function readCondition(raw: unknown, where: string, problems: string[]): GatewayCondition | undefined {
+  // { "action": "reject" }: the action the task was completed with.
+  if (isRecord(raw) && 'action' in raw) {
+    const unknown = Object.keys(raw).filter((key) => key !== 'action');
+    if (typeof raw.action !== 'string' || unknown.length > 0) {
+      problems.push(`${where}: an action condition is { "action": "<name>" } and nothing else`);
+      return undefined;
+    }
+    return { action: raw.action };
+  }
   if (!isRecord(raw) || typeof raw.dataType !== 'string' || typeof raw.field !== 'string') {
-    problems.push(`${where}: "when" must have string "dataType" and "field"`);
+    problems.push(`${where}: "when" must have string "dataType" and "field", or be { "action": "<name>" }`);
     return undefined;
   }
-  const condition: GatewayCondition = { dataType: raw.dataType, field: raw.field };
+  const condition: FieldCondition = { dataType: raw.dataType, field: raw.field };
   const scalar = (value: unknown): value is string | number | boolean | null =>
     value === null || ['string', 'number', 'boolean'].includes(typeof value);
   for (const key of ['equals', 'notEquals'] as const) {

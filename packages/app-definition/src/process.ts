@@ -1,10 +1,14 @@
 /** The process graph: assembling and checking it, and moving an instance through it (pure functions). */
 import { DomainError, type ProcessElementInfo, type ProcessState } from '@forms/contracts';
-import type { GatewayCondition, ProcessDefinition, ProcessElement, ProcessEnd, ProcessGateway, ProcessTask } from './api';
+import type { ActionCondition, GatewayCondition, ProcessDefinition, ProcessElement, ProcessEnd, ProcessGateway, ProcessTask } from './api';
 import { getAtPath, parseFieldPath } from './field-path';
 
 export const TASK_TYPES = ['data', 'confirmation', 'feedback'] as const;
 const COMPARISONS = ['equals', 'notEquals', 'greaterThan', 'lessThan', 'exists'] as const;
+/** An action a gateway branches on: a name as Altinn's user actions have (`reject`, `approve`). */
+export const ACTION_NAME = /^[a-z][a-zA-Z0-9_-]{0,63}$/;
+
+export const isActionCondition = (condition: GatewayCondition): condition is ActionCondition => 'action' in condition;
 
 /** Builds the definition from parsed elements; duplicate ids are problems (the first one wins). */
 export function assembleProcess(
@@ -87,6 +91,9 @@ export function checkProcess(definition: ProcessDefinition, label: string, formD
 }
 
 function checkCondition(condition: GatewayCondition, where: string, formDataTypes: ReadonlySet<string>): string[] {
+  if (isActionCondition(condition)) {
+    return ACTION_NAME.test(condition.action) ? [] : [`${where}: action ${JSON.stringify(condition.action)} is not an action name (a letter, then letters, digits, _ or -)`];
+  }
   const problems: string[] = [];
   if (!formDataTypes.has(condition.dataType)) problems.push(`${where}: condition refers to ${condition.dataType}, which is not a form data type`);
   if (!parseFieldPath(condition.field)) problems.push(`${where}: condition field ${JSON.stringify(condition.field)} is not a dotted path`);
@@ -131,8 +138,12 @@ function gatewayCycles(definition: ProcessDefinition): string[][] {
   return cycles;
 }
 
-/** Whether a gateway condition holds for the given form data; all comparisons present must hold. */
-export function conditionHolds(condition: GatewayCondition, formDataByType: ReadonlyMap<string, unknown>): boolean {
+/**
+ * Whether a gateway condition holds for the given form data and the action the task was completed with; all
+ * comparisons present must hold.
+ */
+export function conditionHolds(condition: GatewayCondition, formDataByType: ReadonlyMap<string, unknown>, action?: string): boolean {
+  if (isActionCondition(condition)) return condition.action === action;
   const segments = parseFieldPath(condition.field);
   const value = segments ? getAtPath(formDataByType.get(condition.dataType), segments) : undefined;
   const present = value !== undefined && value !== null;
@@ -148,14 +159,14 @@ export function conditionHolds(condition: GatewayCondition, formDataByType: Read
 const sameValue = (value: unknown, expected: string | number | boolean | null) => (expected === null ? value === undefined || value === null : value === expected);
 
 /** Follows the flow from `fromId` through gateways to the next task or end event. */
-function walk(definition: ProcessDefinition, fromId: string, formDataByType: ReadonlyMap<string, unknown>): ProcessTask | ProcessEnd {
+function walk(definition: ProcessDefinition, fromId: string, formDataByType: ReadonlyMap<string, unknown>, action?: string): ProcessTask | ProcessEnd {
   let id = fromId;
   // Loaded definitions have no gateway-only cycles; the bound protects hand-built ones.
   for (let steps = 0; steps <= definition.elements.size; steps++) {
     const element = definition.elements.get(id);
     if (!element) throw new DomainError('conflict', 'PROCESS_ELEMENT_UNKNOWN', `The process has no element ${id}.`);
     if (element.kind !== 'gateway') return element;
-    id = element.branches.find((branch) => conditionHolds(branch.when, formDataByType))?.next ?? element.otherwise;
+    id = element.branches.find((branch) => conditionHolds(branch.when, formDataByType, action))?.next ?? element.otherwise;
   }
   throw new DomainError('conflict', 'PROCESS_CYCLE', `The process loops through gateways without reaching a task (from ${fromId}).`);
 }
@@ -180,6 +191,7 @@ export function advanceProcess(
   state: ProcessState,
   formDataByType: ReadonlyMap<string, unknown>,
   now: string,
+  action?: string,
 ): { state: ProcessState; leftTask: string; ended: boolean } {
   const current = state.currentTask;
   if (!current) {
@@ -190,9 +202,29 @@ export function advanceProcess(
   if (task?.kind !== 'task') {
     throw new DomainError('conflict', 'PROCESS_TASK_UNKNOWN', `The current task ${current.elementId} is not a task of this app's process.`);
   }
-  const next = walk(definition, task.next, formDataByType);
+  const next = walk(definition, task.next, formDataByType, action);
   if (next.kind === 'end') {
     return { state: { ...state, currentTask: null, ended: now, endEvent: next.id }, leftTask: task.id, ended: true };
   }
   return { state: { ...state, currentTask: taskInfo(next, current.flow + 1, now) }, leftTask: task.id, ended: false };
+}
+
+/**
+ * The actions the flow after a task branches on (its gateways' action conditions, through gateways up to the next
+ * task or end): completing the task with one of them may take another way than completing it plainly.
+ */
+export function branchingActions(definition: ProcessDefinition, taskId: string): string[] {
+  const task = definition.elements.get(taskId);
+  if (task?.kind !== 'task') return [];
+  const actions = new Set<string>();
+  const seen = new Set<string>();
+  const pending = [task.next];
+  while (pending.length > 0) {
+    const element = definition.elements.get(pending.pop() as string);
+    if (element?.kind !== 'gateway' || seen.has(element.id)) continue;
+    seen.add(element.id);
+    for (const branch of element.branches) if (isActionCondition(branch.when)) actions.add(branch.when.action);
+    pending.push(...successors(element));
+  }
+  return [...actions];
 }

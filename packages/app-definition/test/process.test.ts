@@ -6,6 +6,7 @@ import {
   parseConditionExpression,
   startProcess,
   type AppDefinition,
+  type FieldCondition,
   type ProcessDefinition,
   type ProcessElement,
 } from '../src';
@@ -134,7 +135,7 @@ describe('gateways', () => {
 
   it('evaluates each comparison of a condition', () => {
     const data = new Map<string, unknown>([['model', { amount: 100, name: 'x', flag: false, empty: null, list: [{ v: 1 }] }]]);
-    const holds = (condition: Omit<Parameters<typeof conditionHolds>[0], 'dataType'>) => conditionHolds({ dataType: 'model', ...condition }, data);
+    const holds = (condition: Omit<FieldCondition, 'dataType'>) => conditionHolds({ dataType: 'model', ...condition }, data);
     expect(holds({ field: 'amount', greaterThan: 99 })).toBe(true);
     expect(holds({ field: 'amount', greaterThan: 100 })).toBe(false);
     expect(holds({ field: 'amount', lessThan: 101, greaterThan: 50 })).toBe(true);

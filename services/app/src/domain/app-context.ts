@@ -42,7 +42,7 @@ export const AppErrors = {
   partyMismatch: (query: string, template: string) =>
     new DomainError('invalid', 'PARTY_MISMATCH', `instanceOwnerPartyId ${query} in the query and instanceOwner.partyId ${template} in the template differ.`),
   actionNotSupported: (action: string) =>
-    new DomainError('invalid', 'ACTION_NOT_SUPPORTED', `The action '${action}' is not one this process knows (submit, write, confirm).`),
+    new DomainError('invalid', 'ACTION_NOT_SUPPORTED', `The action '${action}' is not one this task is completed with (submit, write, confirm, or an action the process branches on after it).`),
   anonymousNotAllowed: (dataType: string) =>
     new DomainError('forbidden', 'ANONYMOUS_NOT_ALLOWED', `Data type '${dataType}' does not allow anonymous stateless calls.`),
   processNotStarted: () => new DomainError('conflict', 'PROCESS_NOT_STARTED', 'The process has not started.'),

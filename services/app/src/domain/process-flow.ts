@@ -1,4 +1,4 @@
-import { advanceProcess } from '@forms/app-definition';
+import { advanceProcess, branchingActions } from '@forms/app-definition';
 import { versionMismatch, type Instance, type ProcessHistoryItem } from '@forms/contracts';
 import { AppErrors, guardedByOwnRead, loadInstance, ruleContext, type AppContext, type Caller } from './app-context';
 import { hasErrors, loadFormData, validateInstance } from './validation';
@@ -14,10 +14,12 @@ export interface NextStepGuard {
 }
 
 /**
- * The actions this platform's tasks are completed with. Altinn lets an app define its own (`reject`, custom
- * user actions); this process engine has none, so such an action is refused rather than taken as `submit`.
+ * The actions any task is completed with. Other actions (Altinn's `reject`, an app's own) are those a gateway after
+ * the current task branches on (`{ "action": "reject" }`); any other is refused rather than taken as `submit`.
  */
 export const PROCESS_ACTIONS = ['submit', 'write', 'confirm'] as const;
+/** Sends the work back (Altinn's `reject`): the data task it leaves is not validated first. */
+const REJECT = 'reject';
 
 /**
  * Moves the instance to its next task (through gateways) or to the end. A data task with validation errors
@@ -33,10 +35,13 @@ export async function moveToNextStep(ctx: AppContext, caller: Caller, instanceId
   }
   if (instance.process.ended) throw AppErrors.processEnded();
   if (!currentTask) throw AppErrors.processNotStarted();
-  if (guard.action != null && !(PROCESS_ACTIONS as readonly string[]).includes(guard.action)) throw AppErrors.actionNotSupported(guard.action);
+  const action = guard.action ?? undefined;
+  if (action !== undefined && !(PROCESS_ACTIONS as readonly string[]).includes(action) && !branchingActions(ctx.definition.process, currentTask.elementId).includes(action)) {
+    throw AppErrors.actionNotSupported(action);
+  }
 
   const formData = await loadFormData(ctx, caller, instance);
-  if (currentTask.altinnTaskType === 'data') {
+  if (currentTask.altinnTaskType === 'data' && action !== REJECT) {
     const issues = await validateInstance(ctx, caller, instance, formData);
     if (hasErrors(issues)) throw AppErrors.validationFailed(issues);
   }
@@ -48,7 +53,7 @@ export async function moveToNextStep(ctx: AppContext, caller: Caller, instanceId
   };
   await ctx.definition.rules.onTaskEnd?.(currentTask.elementId, validationContext);
 
-  const next = advanceProcess(ctx.definition.process, instance.process, formDataByType(formData), ctx.clock());
+  const next = advanceProcess(ctx.definition.process, instance.process, formDataByType(formData), ctx.clock(), action);
   const updated = await guardedByOwnRead(guard.expectedVersion, () => ctx.storage.updateProcess(caller.token, instanceId, next.state, version));
   if (next.ended) await ctx.definition.rules.onProcessEnd?.({ ...validationContext, instance: updated });
   return updated;

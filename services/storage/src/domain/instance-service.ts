@@ -1,4 +1,5 @@
 import type {
+  Application,
   DataValues,
   Instance,
   InstanceEvent,
@@ -126,17 +127,15 @@ export class InstanceService {
         draft.status.archived = process.ended;
       }
       const endedTask = draft.process.currentTask?.elementId;
-      if (endedTask && endedTask !== process.currentTask?.elementId) await this.lockDataOfTask(draft, endedTask);
+      const enteredTask = process.currentTask?.elementId;
+      if (endedTask !== enteredTask) {
+        if (endedTask) setLockOfTaskData(application, draft, endedTask, true);
+        // A process sent back (a `reject` branch) enters a task it left before: its data is open again.
+        if (enteredTask) setLockOfTaskData(application, draft, enteredTask, false);
+      }
       draft.process = process;
       return events;
     });
-  }
-
-  /** Data of a task is frozen once the process leaves that task, as in Altinn. */
-  private async lockDataOfTask(draft: Instance, taskId: string): Promise<void> {
-    const application = await this.ctx.store.applications.get(draft.appId);
-    const typesOfTask = new Set(application?.dataTypes.filter((t) => t.taskId === taskId).map((t) => t.id));
-    for (const element of draft.data) if (typesOfTask.has(element.dataType)) element.locked = true;
   }
 
   async setSubstatus(principal: Principal, ref: InstanceRef, substatus: Substatus, expectedVersion?: number): Promise<Instance> {
@@ -266,3 +265,8 @@ export class InstanceService {
   }
 }
 
+/** Data of a task is frozen once the process leaves that task, and open while the process is in it, as in Altinn. */
+function setLockOfTaskData(application: Application | null, draft: Instance, taskId: string, locked: boolean): void {
+  const typesOfTask = new Set(application?.dataTypes.filter((type) => type.taskId === taskId).map((type) => type.id));
+  for (const element of draft.data) if (typesOfTask.has(element.dataType)) element.locked = locked;
+}

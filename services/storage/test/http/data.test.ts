@@ -190,7 +190,7 @@ describe.each<AdapterSet>(['embedded', 'mongo-s3'])('data elements on the %s ada
     await expectNoOrphans(instance, 1);
   });
 
-  it('locks the data of a task when the process leaves it', async () => {
+  it('locks the data of a task when the process leaves it, and opens it when the process comes back', async () => {
     const instance = await createInstance(h);
     const app = viaApp(h, h.auth.owner);
     const element = (await upload(instance, 'model', '{"a":1}', { ...app, 'content-type': 'application/json' })).json<DataElement>();
@@ -217,6 +217,20 @@ describe.each<AdapterSet>(['embedded', 'mongo-s3'])('data elements on the %s ada
     const del = await h.app.inject({ method: 'DELETE', url: `${instanceUrl(instance)}/data/${element.id}`, headers: app });
     expect(del.statusCode).toBe(409);
     await expectNoOrphans(instance, 1);
+
+    // Sent back to Task_1 (a rejected confirmation): its data is open again, until the process leaves it once more.
+    const back = await h.app.inject({ method: 'PUT', url: `${instanceUrl(instance)}/process`, headers: app, payload: { started, currentTask: task('Task_1') } });
+    expect(back.statusCode).toBe(200);
+    expect((await currentInstance(instance)).data[0]?.locked).toBe(false);
+    const reopened = await h.app.inject({
+      method: 'PUT',
+      url: `${instanceUrl(instance)}/data/${element.id}`,
+      headers: { ...app, 'content-type': 'application/json' },
+      payload: '{"a":3}',
+    });
+    expect(reopened.statusCode).toBe(200);
+    await h.app.inject({ method: 'PUT', url: `${instanceUrl(instance)}/process`, headers: app, payload: { started, currentTask: task('Task_2') } });
+    expect((await currentInstance(instance)).data[0]?.locked).toBe(true);
   });
 
   it('deletes a data element and its blob', async () => {
