@@ -179,6 +179,21 @@ export class GroupCommit {
     if (this.db.inTransaction) this.statements.commit.run();
   };
 
+  /**
+   * Resolves once every write committed so far is durable: after the sync under way, or the next one when more was
+   * committed since. Rejects with the WalSyncError if that sync fails. A reader that saw committed rows waits on
+   * this before answering with them, so it never hands out what a power cut could take back.
+   */
+  synced(): Promise<void> {
+    if (this.broken) return Promise.reject(this.broken);
+    // The committed writes ride with the next sync; with none waiting, the one under way covers every commit.
+    const group = this.unsynced.length > 0 ? this.unsynced : this.syncing ? this.inFlight : undefined;
+    if (!group) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      group.push({ job: { work: () => undefined, resolve: () => resolve(), reject }, outcome: { ok: true, value: undefined } });
+    });
+  }
+
   /** Why writes are refused, once a sync of the log has failed (readiness reports it). */
   get failure(): WalSyncError | undefined {
     return this.broken;

@@ -235,3 +235,39 @@ test('a failed sync fails its writes, and every later write is refused', async (
   expect(opened.db.prepare('SELECT id FROM items').pluck().all()).toEqual([1]); // committed, never acknowledged
   failing.close();
 });
+
+test('synced() resolves once everything committed so far is durable: at once with nothing pending, else after the syncs that carry it', async () => {
+  const releases: Array<() => void> = [];
+  const gated = new GroupCommit(opened.db, { syncFile: () => new Promise<void>((resolve) => releases.push(resolve)) });
+  const turn = () => new Promise((resolve) => setTimeout(resolve, 10));
+  const order: string[] = [];
+  await expect(Promise.race([gated.synced().then(() => 'resolved'), turn().then(() => 'waiting')])).resolves.toBe('resolved');
+
+  const first = gated.run(() => insert.run(1, 'first')).then(() => order.push('first answered'));
+  await turn();
+  // One sync under way: a reader of `first` waits for it.
+  const afterFirst = gated.synced().then(() => order.push('reader of first'));
+  const second = gated.run(() => insert.run(2, 'second')).then(() => order.push('second answered'));
+  await turn();
+  // `second` is committed after the first sync returns, and rides with the next: a reader of it waits for that one.
+  releases.shift()?.();
+  await turn();
+  const afterSecond = gated.synced().then(() => order.push('reader of second'));
+  await turn();
+  expect(order).toEqual(['first answered', 'reader of first']);
+  releases.shift()?.();
+  await Promise.all([first, second, afterFirst, afterSecond]);
+  expect(order).toEqual(['first answered', 'reader of first', 'second answered', 'reader of second']);
+  gated.close();
+});
+
+test('synced() fails with the sync that fails', async () => {
+  const failing = new GroupCommit(opened.db, { syncFile: async () => Promise.reject(new Error('EIO: i/o error')) });
+  const write = failing.run(() => insert.run(1, 'x')).catch((error: unknown) => error);
+  await new Promise((resolve) => setImmediate(resolve));
+  await new Promise((resolve) => setImmediate(resolve));
+  const reader = failing.synced().catch((error: unknown) => error);
+  expect(await write).toBeInstanceOf(WalSyncError);
+  expect(await reader).toBeInstanceOf(WalSyncError);
+  failing.close();
+});

@@ -1,7 +1,8 @@
 /**
- * Storage's SQLite store on group commit (ADR 0015): a write is answered only after the log is synced, and
- * until then queries and the event feed stop before it (the durable watermark), so no reader passes a sequence
- * that a power cut could take back and hand out again.
+ * Storage's SQLite store on group commit (ADR 0015): a write is answered only after the log is synced; until then
+ * the event feed stops before it (the durable watermark) and a query that finds it waits for the sync, so no reader
+ * passes a sequence that a power cut could take back and hand out again, and no instance drops out of a listing
+ * while a change of it syncs.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -37,32 +38,70 @@ afterEach(async () => {
 
 const settle = () => new Promise((resolve) => setTimeout(resolve, 20));
 
-test('queries and the feed stop at the durable watermark until the sync returns; then the write is answered and seen', async () => {
+test('until the sync returns, the feed stops before a write and queries that find it wait; then all of it is answered', async () => {
   const first = buildInstance({ appId: 'acme/tax' });
+  const changing = buildInstance({ appId: 'acme/tax' });
   await store.instances.insert(first, { events: [buildEvent(first, 'Created', at(0))] });
+  await store.instances.insert(changing, { events: [buildEvent(changing, 'Created', at(0))] });
 
   holding = true;
   const second = buildInstance({ appId: 'acme/tax' });
   let answered = false;
-  const writing = store.instances.insert(second, { events: [buildEvent(second, 'Created', at(1))] }).then(() => (answered = true));
+  const writing = Promise.all([
+    store.instances.insert(second, { events: [buildEvent(second, 'Created', at(1))] }),
+    // A change of an instance that was durable already: it must not drop out of a listing while the change syncs.
+    store.instances.replace({ ...changing, version: 2, lastChanged: at(1) }, 1),
+  ]).then(() => (answered = true));
   await settle();
 
   expect(answered).toBe(false);
-  expect(store.database.prepare('SELECT count(*) FROM instances').pluck().get()).toBe(2); // committed
-  expect((await store.instances.query({ appIds: ['acme/tax'], limit: 100 })).map(guidOf)).toEqual([guidOf(first)]);
-  expect((await store.events.feed({ after: 0, limit: 100 })).map((event) => event.instanceId)).toEqual([first.id]);
-  // Newest first as well: the write not yet durable is left out, and what is below it still comes, with room for a
-  // page as full as asked (not an empty page because the newest row stands above the watermark).
-  expect((await store.instances.query({ appIds: ['acme/tax'], limit: 100, descending: true })).map(guidOf)).toEqual([guidOf(first)]);
-  expect((await store.instances.query({ appIds: ['acme/tax'], limit: 1, descending: true })).map(guidOf)).toEqual([guidOf(first)]);
+  expect(store.database.prepare('SELECT count(*) FROM instances').pluck().get()).toBe(3); // committed
+  expect((await store.events.feed({ after: 0, limit: 100 })).map((event) => event.instanceId)).toEqual([first.id, changing.id]);
+  const pages = [
+    store.instances.query({ appIds: ['acme/tax'], limit: 100 }),
+    store.instances.query({ appIds: ['acme/tax'], limit: 100, descending: true }),
+    store.instances.query({ appIds: ['acme/tax'], limit: 1, descending: true }),
+  ];
+  let paged = false;
+  void Promise.all(pages).then(() => (paged = true));
+  await settle();
+  expect(paged).toBe(false);
+  // A query that finds only durable rows does not wait.
+  expect((await store.instances.query({ appIds: ['acme/tax'], limit: 1 })).map(guidOf)).toEqual([guidOf(first)]);
 
   holding = false;
   for (const release of heldSyncs.splice(0)) release();
   await writing;
   expect(answered).toBe(true);
-  expect((await store.instances.query({ appIds: ['acme/tax'], limit: 100 })).map(guidOf)).toEqual([guidOf(first), guidOf(second)]);
-  expect((await store.instances.query({ appIds: ['acme/tax'], limit: 100, descending: true })).map(guidOf)).toEqual([guidOf(second), guidOf(first)]);
-  expect((await store.events.feed({ after: 0, limit: 100 })).map((event) => event.instanceId)).toEqual([first.id, second.id]);
+  const [oldestFirst, newestFirst, newest] = await Promise.all(pages);
+  expect(oldestFirst?.map(guidOf)).toEqual([guidOf(first), guidOf(second), guidOf(changing)]);
+  expect(newestFirst?.map(guidOf)).toEqual([guidOf(changing), guidOf(second), guidOf(first)]);
+  expect(newestFirst?.[0]?.version).toBe(2);
+  expect(newest?.map(guidOf)).toEqual([guidOf(changing)]);
+  expect((await store.events.feed({ after: 0, limit: 100 })).map((event) => event.instanceId)).toEqual([first.id, changing.id, second.id]);
+});
+
+test('a query that waits for a sync that fails answers 503, not the rows a power cut could take back', async () => {
+  await store.close();
+  const failing = new SqliteMetadataStore(directory, {
+    groupCommit: {
+      syncFile: async () => {
+        if (holding) await new Promise<void>((_resolve, reject) => heldSyncs.push(() => reject(new Error('EIO: the disk went away'))));
+      },
+    },
+  });
+  await failing.init();
+  store = failing;
+  holding = true;
+  const lost = buildInstance({ appId: 'acme/tax' });
+  const writing = store.instances.insert(lost, {}).catch((error: unknown) => error);
+  await settle();
+  const query = store.instances.query({ appIds: ['acme/tax'], limit: 100 }).catch((error: unknown) => error);
+  await settle();
+  holding = false;
+  for (const fail of heldSyncs.splice(0)) fail();
+  expect(await writing).toMatchObject({ kind: 'unavailable' });
+  expect(await query).toMatchObject({ kind: 'unavailable' });
 });
 
 test('writes of one batch each get their own outcome: a duplicate, a stale version, a good replace', async () => {

@@ -147,7 +147,7 @@ describe('SqliteMetadataStore', () => {
 
   describe('query plans', () => {
     const plan = (store: SqliteMetadataStore, query: InstanceQuery): string => {
-      const { sql, params } = instanceQuerySql(query, 1_000_000);
+      const { sql, params } = instanceQuerySql(query);
       return (store.database.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(params) as { detail: string }[]).map((row) => row.detail).join(' | ');
     };
     const after = { sequence: 5 };

@@ -69,13 +69,16 @@ export class MongoInstanceRepository implements InstanceRepository {
   async querySequenced(query: InstanceQuery): Promise<SequencedInstance[]> {
     assertValidLimit(query.limit);
     if (query.limit === 0) return [];
-    const watermark = await translateErrors(() => this.sequence.watermark());
     const after = query.after?.sequence;
-    const upToWatermark = query.descending
-      ? { _seq: { $gt: 0, $lte: after === undefined ? watermark : Math.min(watermark, after - 1) } }
-      : { _seq: { $gt: after ?? 0, $lte: watermark } };
+    // Oldest first, a page stops at the committed watermark: a write still in flight below it could otherwise land
+    // behind the continuation and be skipped (ADR 0013). Newest first, the walk goes down from the newest write, and
+    // a write that lands later is newer than the whole walk, as any change during a walk is: no bound is needed, and
+    // with one an instance whose change is in flight (or above another's) would drop out of the listing meanwhile.
+    const sequenceBound = query.descending
+      ? { _seq: { $gt: 0, ...(after !== undefined && { $lt: after }) } }
+      : { _seq: { $gt: after ?? 0, $lte: await translateErrors(() => this.sequence.watermark()) } };
     const filter = instanceQueryFilter(query);
-    const rows = await this.instances.findRawSized({ $and: [filter, upToWatermark] }, { _seq: query.descending ? -1 : 1 }, query.limit, query.maxBytes);
+    const rows = await this.instances.findRawSized({ $and: [filter, sequenceBound] }, { _seq: query.descending ? -1 : 1 }, query.limit, query.maxBytes);
     return rows.map(({ stored, bytes }) => ({ instance: fromStored<Instance>(stored), sequence: Number(stored._seq), bytes }));
   }
 

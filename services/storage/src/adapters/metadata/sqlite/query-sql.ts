@@ -16,13 +16,11 @@ const RANGE_OPERATORS = { gt: '>', gte: '>=', lt: '<', lte: '<=', eq: '=' } as c
  * query order and stops after `limit` rows. A NULL column fails every comparison, as a missing member
  * fails every bound in MongoDB.
  *
- * Readers see no further than `durableUpTo`, the durable watermark (ADR 0015). Newest first, the walk starts there (or
- * below the continuation, whichever is lower), as the MongoDB adapter's filter does: cut after the walk, a page would
- * come out empty whenever its newest row is committed but not yet synced. Oldest first, the caller cuts the page at the
- * watermark (the rows beyond it come last). Either way the sequence has one bound in the SQL: with two, SQLite takes
- * the app's index over a narrower one (an app and a task) and walks every instance of the app.
+ * The sequence has at most one bound, the continuation's: with two, SQLite takes the app's index over a narrower one
+ * (an app and a task) and walks every instance of the app. Rows beyond the durable watermark are the caller's to wait
+ * for (ADR 0015).
  */
-export function instanceQuerySql(query: InstanceQuery, durableUpTo: number): SqlQuery {
+export function instanceQuerySql(query: InstanceQuery): SqlQuery {
   const where: string[] = [];
   const params: (string | number)[] = [];
   const oneOf = (column: string, values: string[]) => {
@@ -83,11 +81,8 @@ export function instanceQuerySql(query: InstanceQuery, durableUpTo: number): Sql
     where.push('EXISTS (SELECT 1 FROM instance_confirmations c WHERE c.guid = instances.guid AND c.stakeholder = ?)');
     params.push(query.confirmedBy);
   }
-  if (query.descending) {
-    where.push('sequence <= ?');
-    params.push(query.after === undefined ? durableUpTo : Math.min(durableUpTo, query.after.sequence - 1));
-  } else if (query.after !== undefined) {
-    where.push('sequence > ?');
+  if (query.after !== undefined) {
+    where.push(query.descending ? 'sequence < ?' : 'sequence > ?');
     params.push(query.after.sequence);
   }
   const whereClause = where.length === 0 ? '' : ` WHERE ${where.join(' AND ')}`;

@@ -194,8 +194,9 @@ const parse = <T>(row: { doc: string } | undefined): T | null => (row === undefi
 
 function createRepositories(db: SqliteDatabase, commits: GroupCommit, onFull: () => void): Repositories {
   const lastSequence = db.prepare<[], number>('SELECT value FROM sequence_counter WHERE id = 1').pluck();
-  // The durable watermark: every write up to this sequence is synced. Queries and the feed read no further, so
-  // a reader never passes a sequence that a power cut could take back and hand out again (ADR 0015).
+  // The durable watermark: every write up to this sequence is synced. The feed reads no further, and a query that
+  // reads beyond it waits for the sync, so a reader never passes a sequence that a power cut could take back and
+  // hand out again (ADR 0015).
   let durable = lastSequence.get() as number;
   // Every write joins the next group commit (ADR 0015): durable before its promise resolves, one fsync per batch.
   const write = <T>(operation: () => T, key?: string): Promise<T> =>
@@ -276,11 +277,16 @@ function createRepositories(db: SqliteDatabase, commits: GroupCommit, onFull: ()
   const querySequenced = async (query: InstanceQuery): Promise<SequencedInstance[]> => {
     assertValidLimit(query.limit);
     if (query.limit === 0) return [];
-    const { sql, params } = instanceQuerySql(query, durable);
+    const { sql, params } = instanceQuerySql(query);
     const rows = read(() => takeUpTo(cached(sql).iterate(params) as IterableIterator<{ doc: string; sequence: number }>, query.maxBytes));
-    // Oldest first, the page ends at the durable watermark (cut here: see instanceQuerySql); newest first, the query
-    // itself starts below it.
-    return untilDurable(rows).map((row) => ({ instance: JSON.parse(row.doc) as Instance, sequence: row.sequence, bytes: row.doc.length }));
+    // Rows committed but not yet synced are answered once the sync returns: never before (a power cut could take
+    // them back), and never left out (an instance being changed would drop out of a listing while its change syncs).
+    if (rows.some((row) => row.sequence > durable)) {
+      await commits.synced().catch((error: unknown) => {
+        throw error instanceof WalSyncError ? unavailable(error.message, error) : error;
+      });
+    }
+    return rows.map((row) => ({ instance: JSON.parse(row.doc) as Instance, sequence: row.sequence, bytes: row.doc.length }));
   };
 
   return {
