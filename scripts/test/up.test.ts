@@ -115,11 +115,24 @@ async function expectStoppedCleanly(up: Up, running: ReturnType<typeof processes
   expect(busyPorts(PORTS)).toEqual([]);
 }
 
-afterAll(async () => {
+// A test that fails half-way leaves its `up` running: stopped here, ports and all, so the next test does not fail
+// on a busy port instead of on what it tests.
+afterEach(async () => {
   for (const up of running) {
-    for (const { pid } of descendants(up.npm.pid as number)) process.kill(pid, 'SIGKILL');
+    for (const { pid } of descendants(up.npm.pid as number)) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // gone meanwhile
+      }
+    }
     up.npm.kill('SIGKILL');
+    await up.exited;
   }
+  for (let waited = 0; busyPorts(PORTS).length > 0 && waited < 10_000; waited += 100) await sleep(100);
+});
+
+afterAll(() => {
   for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true });
 });
 
