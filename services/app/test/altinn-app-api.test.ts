@@ -166,6 +166,21 @@ describe('public metadata and anonymous calls', () => {
     expect(process.json()).toMatchObject({ startEvent: { id: 'StartEvent_1' } });
   });
 
+  test('each public answer has an ETag, and a client that sends it back gets 304 without a body', async () => {
+    for (const path of ['/api/v1/applicationmetadata', '/api/jsonschema/model', '/api/v1/meta/process', '/api/v1/texts/nb', '/api/v1/applicationlanguages', '/api/options/deduction-kinds', '/api/options/tax-years']) {
+      const first = await h.app.inject({ url: url(path) });
+      const tag = first.headers.etag as string;
+      expect({ path, status: first.statusCode, tag }).toEqual({ path, status: 200, tag: expect.stringMatching(/^"[^"]+"$/) });
+      const again = await h.app.inject({ url: url(path), headers: { 'if-none-match': tag } });
+      expect({ path, status: again.statusCode, body: again.body }).toEqual({ path, status: 304, body: '' });
+    }
+    // Another language is another document, with its own tag; an old tag gets the whole answer.
+    const nb = (await h.app.inject({ url: url('/api/v1/texts/nb') })).headers.etag as string;
+    const en = await h.app.inject({ url: url('/api/v1/texts/en'), headers: { 'if-none-match': nb } });
+    expect(en.statusCode).toBe(200);
+    expect(en.headers.etag).not.toBe(nb);
+  });
+
   test('a data type with allowAnonymousOnStateless calculates without a token', async () => {
     const calculated = await h.app.inject({ method: 'POST', url: url('/v1/data/anonymous?dataType=model'), payload: { income: 100_000, deductions: [] } });
     expect(calculated.statusCode).toBe(200);

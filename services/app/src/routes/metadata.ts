@@ -1,3 +1,4 @@
+import etag from '@fastify/etag';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { DomainError } from '@forms/contracts';
@@ -18,8 +19,12 @@ const TextResource = Type.Object(
   { title: 'TextResource' },
 );
 
-/** What the app is: its metadata, data models, process and texts. Public, like Altinn's. */
+/**
+ * What the app is: its metadata, data models, process and texts. Public, like Altinn's, and fetched by every client
+ * on every start: each answer has an ETag, and a client that sends it back (If-None-Match) gets 304 without a body.
+ */
 const metadataRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  await app.register(etag, { algorithm: 'fnv1a' });
   const { definition } = app.appContext;
   const texts = await loadTextResources(definition.folder, definition.org, definition.app);
   const process = await processDocument(definition.folder);

@@ -1,3 +1,4 @@
+import etag from '@fastify/etag';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyReply } from 'fastify';
@@ -43,8 +44,12 @@ function send(reply: FastifyReply, list: AppOptions) {
   return list.options;
 }
 
-/** Code lists (Altinn's OptionsController): public ones from the app's files or rules, and lists drawn from an instance. */
+/**
+ * Code lists (Altinn's OptionsController): public ones from the app's files or rules, and lists drawn from an
+ * instance. Each answer has an ETag; sent back in If-None-Match, an unchanged list is 304 without a body.
+ */
 const optionsRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  await app.register(etag, { algorithm: 'fnv1a' });
   app.get(
     '/api/options/:optionsId',
     {
