@@ -191,23 +191,6 @@ function textOf(node: unknown): string | undefined {
 const LITERAL = /^(?:(-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)|'([^']*)'|"([^"]*)"|(true|false|null))$/;
 const COMPARISON = /^(\S+)\s*(==|!=|>|<)\s*(.+)$/;
 const ACTION_COMPARISON = /^action\s*==\s*(?:'([^']*)'|"([^"]*)")$/;
-
-/** Of Altinn's expression language, the one form a gateway needs here: `["equals", ["gatewayAction"], "<name>"]`. */
-function altinnActionExpression(body: string): GatewayCondition | string {
-  const unsupported = `of Altinn's expressions only ["equals", ["gatewayAction"], "<action>"] is understood, not ${body}`;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(body);
-  } catch {
-    return unsupported;
-  }
-  if (!Array.isArray(parsed) || parsed.length !== 3 || parsed[0] !== 'equals') return unsupported;
-  const isGatewayAction = (value: unknown) => Array.isArray(value) && value.length === 1 && value[0] === 'gatewayAction';
-  const [, left, right] = parsed as [string, unknown, unknown];
-  if (isGatewayAction(left) && typeof right === 'string') return { action: right };
-  if (isGatewayAction(right) && typeof left === 'string') return { action: left };
-  return unsupported;
-}
 const EXISTENCE = /^(\S+)\s+(not\s+)?exists$/;
 
 /**
@@ -247,4 +230,21 @@ export function parseConditionExpression(expression: string, formDataTypes: Read
       if (typeof value !== 'number') return `${operator} needs a number in ${JSON.stringify(expression)}`;
       return operator === '>' ? { dataType, field, greaterThan: value } : { dataType, field, lessThan: value };
   }
+}
+
+/** Of Altinn's expression language, the one form a gateway needs here: `["equals", ["gatewayAction"], "<name>"]`. */
+function altinnActionExpression(body: string): GatewayCondition | string {
+  const unsupported = `of Altinn's expressions only ["equals", ["gatewayAction"], "<action>"] is understood, not ${body}`;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    return unsupported;
+  }
+  if (!Array.isArray(parsed) || parsed.length !== 3 || parsed[0] !== 'equals') return unsupported;
+  const isGatewayAction = (value: unknown) => Array.isArray(value) && value.length === 1 && value[0] === 'gatewayAction';
+  const [, left, right] = parsed as [string, unknown, unknown];
+  if (isGatewayAction(left) && typeof right === 'string') return { action: right };
+  if (isGatewayAction(right) && typeof left === 'string') return { action: left };
+  return unsupported;
 }

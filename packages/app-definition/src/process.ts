@@ -5,7 +5,7 @@ import { getAtPath, parseFieldPath } from './field-path';
 
 export const TASK_TYPES = ['data', 'confirmation', 'feedback'] as const;
 const COMPARISONS = ['equals', 'notEquals', 'greaterThan', 'lessThan', 'exists'] as const;
-/** An action a gateway branches on: a name as Altinn's user actions have (`reject`, `approve`). */
+/** An action a gateway branches on: a name as Altinn's actions have (`reject`, `approve`). */
 export const ACTION_NAME = /^[a-z][a-zA-Z0-9_-]{0,63}$/;
 
 export const isActionCondition = (condition: GatewayCondition): condition is ActionCondition => 'action' in condition;
@@ -92,7 +92,7 @@ export function checkProcess(definition: ProcessDefinition, label: string, formD
 
 function checkCondition(condition: GatewayCondition, where: string, formDataTypes: ReadonlySet<string>): string[] {
   if (isActionCondition(condition)) {
-    return ACTION_NAME.test(condition.action) ? [] : [`${where}: action ${JSON.stringify(condition.action)} is not an action name (a letter, then letters, digits, _ or -)`];
+    return ACTION_NAME.test(condition.action) ? [] : [`${where}: action ${JSON.stringify(condition.action)} is not an action name (a lower-case letter, then letters, digits, _ or -)`];
   }
   const problems: string[] = [];
   if (!formDataTypes.has(condition.dataType)) problems.push(`${where}: condition refers to ${condition.dataType}, which is not a form data type`);
