@@ -24,7 +24,7 @@ const TextResource = Type.Object(
  * on every start: each answer has an ETag, and a client that sends it back (If-None-Match) gets 304 without a body.
  */
 const metadataRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  await app.register(etag, { algorithm: 'fnv1a' });
+  await app.register(etag);
   const { definition } = app.appContext;
   const texts = await loadTextResources(definition.folder, definition.org, definition.app);
   const process = await processDocument(definition.folder);

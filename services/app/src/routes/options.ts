@@ -49,7 +49,7 @@ function send(reply: FastifyReply, list: AppOptions) {
  * instance. Each answer has an ETag; sent back in If-None-Match, an unchanged list is 304 without a body.
  */
 const optionsRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  await app.register(etag, { algorithm: 'fnv1a' });
+  await app.register(etag);
   app.get(
     '/api/options/:optionsId',
     {
