@@ -41,7 +41,16 @@ export interface FormModel {
   validate(data: unknown): ValidationIssue[];
 }
 
-export type TaskType = 'data' | 'confirmation' | 'feedback';
+export type TaskType = 'data' | 'confirmation' | 'feedback' | 'signing';
+
+/**
+ * What a signing task signs (Altinn's signatureConfig): the data elements of `dataTypesToSign`, by their content
+ * hashes, in a signature document stored as an element of `signatureDataType` (app-owned, bound to the task).
+ */
+export interface SignatureConfig {
+  dataTypesToSign: string[];
+  signatureDataType: string;
+}
 
 export interface ProcessTask {
   kind: 'task';
@@ -49,6 +58,8 @@ export interface ProcessTask {
   name?: string;
   taskType: TaskType;
   next: string;
+  /** Signing tasks only. */
+  signatureConfig?: SignatureConfig;
 }
 
 /** Compares a field of one data type's form data; `field` is a dotted path as in ValidationIssue. */

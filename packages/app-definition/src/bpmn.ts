@@ -19,7 +19,7 @@
  *   ["equals", ["gatewayAction"], "<name>"]                       Altinn's expression for the same
  */
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
-import type { GatewayCondition, ProcessDefinition, ProcessElement, TaskType } from './api';
+import type { GatewayCondition, ProcessDefinition, ProcessElement, SignatureConfig, TaskType } from './api';
 import { isRecord, parseFieldPath } from './field-path';
 import { TASK_TYPES, assembleProcess } from './process';
 import { decodeXmlText, refuseDoctype } from './xml-text';
@@ -126,8 +126,16 @@ export function readProcessBpmn(xml: string, formDataTypes: ReadonlySet<string>)
     }
     const next = singleTarget(id, 'task');
     const name = node['@_name'];
+    const signatureConfig = signatureConfigOf(pick(node, 'extensionElements', 'taskExtension', 'signatureConfig'));
     if (next && TASK_TYPES.includes(taskType as TaskType)) {
-      elements.push({ kind: 'task', id, taskType: taskType as TaskType, next, ...(typeof name === 'string' ? { name: decodeXmlText(name) } : {}) });
+      elements.push({
+        kind: 'task',
+        id,
+        taskType: taskType as TaskType,
+        next,
+        ...(typeof name === 'string' ? { name: decodeXmlText(name) } : {}),
+        ...(signatureConfig && { signatureConfig }),
+      });
     }
   }
 
@@ -174,6 +182,15 @@ export function readProcessBpmn(xml: string, formDataTypes: ReadonlySet<string>)
   if (!startEvent) return { problems };
   const assembled = assembleProcess(label, startEvent, elements);
   return { definition: assembled.definition, problems: [...problems, ...assembled.problems] };
+}
+
+/** Altinn's `<altinn:signatureConfig>`: `<altinn:dataTypesToSign><altinn:dataType>…` and `<altinn:signatureDataType>`. */
+function signatureConfigOf(node: unknown): SignatureConfig | undefined {
+  if (node === undefined) return undefined;
+  const listed = pick(node, 'dataTypesToSign', 'dataType');
+  const dataTypesToSign = (Array.isArray(listed) ? listed : [listed]).map(textOf).filter((id): id is string => id !== undefined);
+  // An incomplete config is kept as far as it goes: the check against the metadata names what is missing.
+  return { dataTypesToSign, signatureDataType: textOf(pick(node, 'signatureDataType')) ?? '' };
 }
 
 function pick(node: unknown, ...path: string[]): unknown {

@@ -12,6 +12,7 @@ export { parseConditionExpression } from './bpmn';
 export { formatFieldPath, getAtPath, parseFieldPath, type PathSegment } from './field-path';
 export { RULE_HOOKS } from './rules';
 export { checkedHookOptions, codeListProblems, MAX_OPTIONS, OPTIONS_ID_PATTERN } from './code-lists';
+export { SIGNATURE_CONTENT_TYPE } from './signing';
 
 // Compile-time check that the exports match the contract in api.ts.
 export const appDefinitionFunctions = {

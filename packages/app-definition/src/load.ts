@@ -10,6 +10,7 @@ import { checkProcess } from './process';
 import { PROCESS_JSON_FILE, readProcessJson } from './process-json';
 import { loadRules } from './rules';
 import { readCodeLists } from './code-lists';
+import { checkSigningTasks } from './signing';
 
 export async function loadAppDefinition(folder: string): Promise<AppDefinition> {
   const root = resolve(folder);
@@ -46,6 +47,7 @@ export async function loadAppDefinition(folder: string): Promise<AppDefinition> 
   }
 
   const process = await readProcess(root, formDataTypes, problems);
+  if (process) problems.push(...checkSigningTasks(process, dataTypes, existsSync(join(root, PROCESS_JSON_FILE)) ? PROCESS_JSON_FILE : PROCESS_BPMN_FILE));
   if (process) {
     for (const dataType of dataTypes) {
       if (dataType.taskId !== undefined && process.elements.get(dataType.taskId)?.kind !== 'task') {

@@ -1,11 +1,12 @@
 /**
  * process.json, the simple process format:
  *   { "startEvent": { "id", "next" },
- *     "elements": [ { "kind": "task", "id", "name"?, "taskType", "next" },
+ *     "elements": [ { "kind": "task", "id", "name"?, "taskType", "next",
+ *                     "signatureConfig"?: { "dataTypesToSign": [data type ids], "signatureDataType" } },
  *                   { "kind": "gateway", "id", "branches": [ { "when": GatewayCondition, "next" } ], "otherwise" },
  *                   { "kind": "end", "id" } ] }
  */
-import type { FieldCondition, GatewayCondition, ProcessDefinition, ProcessElement, TaskType } from './api';
+import type { FieldCondition, GatewayCondition, ProcessDefinition, ProcessElement, SignatureConfig, TaskType } from './api';
 import { isRecord } from './field-path';
 import { TASK_TYPES, assembleProcess } from './process';
 
@@ -43,6 +44,7 @@ function readElement(entry: unknown, where: string, problems: string[]): Process
       if (!TASK_TYPES.includes(taskType as TaskType)) problems.push(`${at}: "taskType" must be one of ${TASK_TYPES.join(', ')}`);
       if (!isId(entry.next)) problems.push(`${at}: "next" must be an element id`);
       if (entry.name !== undefined && typeof entry.name !== 'string') problems.push(`${at}: "name" must be a string`);
+      const signatureConfig = entry.signatureConfig === undefined ? undefined : readSignatureConfig(entry.signatureConfig, at, problems);
       if (!TASK_TYPES.includes(taskType as TaskType) || !isId(entry.next)) return undefined;
       return {
         kind: 'task',
@@ -50,6 +52,7 @@ function readElement(entry: unknown, where: string, problems: string[]): Process
         taskType: taskType as TaskType,
         next: entry.next,
         ...(typeof entry.name === 'string' ? { name: entry.name } : {}),
+        ...(signatureConfig && { signatureConfig }),
       };
     }
     case 'gateway': {
@@ -72,6 +75,15 @@ function readElement(entry: unknown, where: string, problems: string[]): Process
       problems.push(`${at}: "kind" must be task, gateway or end`);
       return undefined;
   }
+}
+
+function readSignatureConfig(raw: unknown, where: string, problems: string[]): SignatureConfig | undefined {
+  const types = isRecord(raw) ? raw.dataTypesToSign : undefined;
+  if (!isRecord(raw) || !Array.isArray(types) || !types.every(isId) || !isId(raw.signatureDataType)) {
+    problems.push(`${where}: "signatureConfig" must be { "dataTypesToSign": [data type ids], "signatureDataType": data type id }`);
+    return undefined;
+  }
+  return { dataTypesToSign: types, signatureDataType: raw.signatureDataType };
 }
 
 function readCondition(raw: unknown, where: string, problems: string[]): GatewayCondition | undefined {

@@ -3,7 +3,7 @@ import { DomainError, type ProcessElementInfo, type ProcessState } from '@forms/
 import type { ActionCondition, GatewayCondition, ProcessDefinition, ProcessElement, ProcessEnd, ProcessGateway, ProcessTask } from './api';
 import { getAtPath, parseFieldPath } from './field-path';
 
-export const TASK_TYPES = ['data', 'confirmation', 'feedback'] as const;
+export const TASK_TYPES = ['data', 'confirmation', 'feedback', 'signing'] as const;
 const COMPARISONS = ['equals', 'notEquals', 'greaterThan', 'lessThan', 'exists'] as const;
 /** An action a gateway branches on: a name as Altinn's actions have (`reject`, `approve`). */
 export const ACTION_NAME = /^[a-z][a-zA-Z0-9_-]{0,63}$/;

@@ -36,3 +36,15 @@ export type Principal =
   | { kind: 'user'; userId: string; partyId: string; authLevel: number; scopes: readonly string[]; subject: string; via?: string }
   | { kind: 'org'; org: string; orgNumber?: string; app?: string; scopes: readonly string[]; subject: string }
   | { kind: 'system'; systemId: string; partyId: string; scopes: readonly string[]; subject: string; via?: string };
+
+/** The id storage records for who made a change (`createdBy`, `lastChangedBy`): user id, org number (or org), system id. */
+export function principalId(principal: Principal): string {
+  switch (principal.kind) {
+    case 'user':
+      return principal.userId;
+    case 'org':
+      return principal.orgNumber ?? principal.org;
+    case 'system':
+      return principal.systemId;
+  }
+}

@@ -1,6 +1,7 @@
 import { advanceProcess, branchingActions } from '@forms/app-definition';
 import { versionMismatch, type Instance, type ProcessHistoryItem } from '@forms/contracts';
 import { AppErrors, guardedByOwnRead, loadInstance, ruleContext, type AppContext, type Caller } from './app-context';
+import { signCurrentTask } from './signing';
 import { hasErrors, loadFormData, validateInstance } from './validation';
 
 /** What the caller expects of the move; a mismatch moves nothing. */
@@ -20,14 +21,16 @@ export interface NextStepGuard {
 export const PROCESS_ACTIONS = ['submit', 'write', 'confirm'] as const;
 /** Sends the work back (Altinn's `reject`): the data task it leaves is not validated first. */
 const REJECT = 'reject';
+/** What completes a signing task (Altinn's `sign`, also when no action is given): the caller signs its data. */
+const SIGN = 'sign';
 
 /**
  * Moves the instance to its next task (through gateways) or to the end. A data task with validation errors
- * cannot be left. The storage write is guarded by the version the decision was based on, so two concurrent
+ * cannot be left; a signing task is left by signing its data (signCurrentTask). The storage write is guarded by the version the decision was based on, so two concurrent
  * "next" calls cannot both move the process (the loser gets 412 with If-Match, else 409 CHANGED_MEANWHILE).
  */
 export async function moveToNextStep(ctx: AppContext, caller: Caller, instanceId: string, guard: NextStepGuard = {}): Promise<Instance> {
-  const { instance, version } = await loadInstance(ctx, caller, instanceId);
+  let { instance, version } = await loadInstance(ctx, caller, instanceId);
   if (guard.expectedVersion !== undefined && guard.expectedVersion !== version) throw versionMismatch(version);
   const currentTask = instance.process.currentTask;
   if (guard.expectedTask !== undefined && guard.expectedTask !== currentTask?.elementId) {
@@ -36,8 +39,18 @@ export async function moveToNextStep(ctx: AppContext, caller: Caller, instanceId
   if (instance.process.ended) throw AppErrors.processEnded();
   if (!currentTask) throw AppErrors.processNotStarted();
   const action = guard.action ?? undefined;
-  if (action !== undefined && !(PROCESS_ACTIONS as readonly string[]).includes(action) && !branchingActions(ctx.definition.process, currentTask.elementId).includes(action)) {
+  const signingTask = currentTask.altinnTaskType === 'signing';
+  const ownActions: readonly string[] = signingTask ? [SIGN] : PROCESS_ACTIONS;
+  if (action !== undefined && !ownActions.includes(action) && !branchingActions(ctx.definition.process, currentTask.elementId).includes(action)) {
     throw AppErrors.actionNotSupported(action);
+  }
+  if (signingTask && action !== REJECT) {
+    const task = ctx.definition.process.elements.get(currentTask.elementId);
+    if (task?.kind === 'task' && (await signCurrentTask(ctx, caller, instance, task))) {
+      // The signature is a write: the move is guarded by the version that holds it.
+      ({ instance, version } = await loadInstance(ctx, caller, instanceId));
+      if (instance.process.currentTask?.elementId !== currentTask.elementId) throw AppErrors.taskMismatch(currentTask.elementId, instance.process.currentTask?.elementId);
+    }
   }
 
   const formData = await loadFormData(ctx, caller, instance);

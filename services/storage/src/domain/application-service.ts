@@ -1,6 +1,6 @@
-import type { Application, ApplicationInput, Principal } from '@forms/contracts';
+import { principalId, type Application, type ApplicationInput, type Principal } from '@forms/contracts';
 import { DuplicateKeyError, type MetadataStore } from './ports/metadata-store';
-import { authorizeApplicationWrite, principalId } from './authorization';
+import { authorizeApplicationWrite } from './authorization';
 import type { Clock } from './clock';
 import { StorageErrors } from './errors';
 

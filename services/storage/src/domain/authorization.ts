@@ -123,15 +123,3 @@ export function authorizeDataWrite(role: Role, instance: Instance, dataType: Dat
   const task = instance.process.currentTask?.elementId;
   if (dataType.taskId !== undefined && dataType.taskId !== task) throw StorageErrors.notInTask(dataType.id, dataType.taskId);
 }
-
-/** Who made a change, as Altinn records it in createdBy/lastChangedBy: a user's id, an org's organisation number. */
-export function principalId(principal: Principal): string {
-  switch (principal.kind) {
-    case 'user':
-      return principal.userId;
-    case 'org':
-      return principal.orgNumber ?? principal.org;
-    case 'system':
-      return principal.systemId;
-  }
-}

@@ -1,5 +1,5 @@
-import type { DataElement, DataElementUpdate, DataType, KeyValueEntry, Principal } from '@forms/contracts';
-import { authorizeDataWrite, principalId, requireRole } from './authorization';
+import { principalId, type DataElement, type DataElementUpdate, type DataType, type KeyValueEntry, type Principal } from '@forms/contracts';
+import { authorizeDataWrite, requireRole } from './authorization';
 import type { DataService } from './data-service';
 import { StorageErrors } from './errors';
 import type { InstanceRef, InstanceService } from './instance-service';

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { timeOrderedUuid, type Application, type DataElement, type DataType, type Instance, type Principal } from '@forms/contracts';
+import { principalId, timeOrderedUuid, type Application, type DataElement, type DataType, type Instance, type Principal } from '@forms/contracts';
 import { ContentInspector, contentMatchesDeclaredType } from '@forms/content-check';
 import { BlobRangeNotSatisfiableError, BlobStoreFullError, type BlobRead, type ByteRange } from './ports/blob-store';
-import { authorizeDataWrite, principalId, type Role } from './authorization';
+import { authorizeDataWrite, type Role } from './authorization';
 import { ContentMeter } from './content-meter';
 import { StorageErrors } from './errors';
 import type { InstanceRef, InstanceService } from './instance-service';

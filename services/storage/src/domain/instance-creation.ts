@@ -1,8 +1,8 @@
 import { withoutEmptyTexts } from './instance-texts';
 import type { Readable } from 'node:stream';
-import { timeOrderedUuid, type DataElement, type Instance, type InstanceCreate, type Principal } from '@forms/contracts';
+import { principalId, timeOrderedUuid, type DataElement, type Instance, type InstanceCreate, type Principal } from '@forms/contracts';
 import { DuplicateKeyError } from './ports/metadata-store';
-import { authorizeCreate, authorizeDataWrite, principalId } from './authorization';
+import { authorizeCreate, authorizeDataWrite } from './authorization';
 import { dataTypeOf, isContentTypeAllowed, mediaType, newDataElement, recorded, type DataService, type StoredContent } from './data-service';
 import { StorageErrors } from './errors';
 import { instanceEvent } from './events';

@@ -1,17 +1,18 @@
-import type {
-  Application,
-  DataValues,
-  Instance,
-  InstanceEvent,
-  InstanceEventType,
-  Principal,
-  PresentationTexts,
-  ProcessState,
-  ReadStatus,
-  Substatus,
+import {
+  principalId,
+  type Application,
+  type DataValues,
+  type Instance,
+  type InstanceEvent,
+  type InstanceEventType,
+  type Principal,
+  type PresentationTexts,
+  type ProcessState,
+  type ReadStatus,
+  type Substatus,
 } from '@forms/contracts';
 import type { EventQuery, InlineContent } from './ports/metadata-store';
-import { authorizeInstance, principalId, requireRole, type Access, type Role } from './authorization';
+import { authorizeInstance, requireRole, type Access, type Role } from './authorization';
 import { StorageErrors } from './errors';
 import { instanceEvent } from './events';
 import { checkProcessChange, processChangeEvents, type ProcessEvent } from './process-rules';
