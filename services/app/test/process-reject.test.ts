@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { DataElement, Instance, ProcessState } from '@forms/contracts';
 import { OWNER_PARTY } from '../../storage/test/support/storage-harness';
 import { appFolder, startApp, type AppHarness } from './support/app-harness';
-import { createInstance, expectProblem } from './support/fixtures';
+import { createInstance, expectProblem, processNext } from './support/fixtures';
 
 const PROCESS = {
   startEvent: { id: 'StartEvent_1', next: 'Task_1' },
@@ -39,8 +39,7 @@ afterAll(async () => {
   rmSync(folder, { recursive: true, force: true });
 });
 
-const next = (instance: Instance, action?: string) =>
-  h.app.inject({ method: 'PUT', url: `${h.base}/instances/${instance.id}/process/next`, headers: owner, ...(action !== undefined && { payload: { action } }) });
+const next = (instance: Instance, action?: string) => processNext(h, owner, instance, action);
 const putForm = (instance: Instance, form: DataElement, data: Record<string, unknown>) =>
   h.app.inject({ method: 'PUT', url: `${h.base}/instances/${instance.id}/data/${form.id}`, headers: { ...owner, 'content-type': 'application/json' }, payload: data });
 const formOf = (instance: Instance) => instance.data.find((element) => element.dataType === 'model') as DataElement;

@@ -11,7 +11,7 @@ import { StorageClient } from '@forms/client';
 import { DomainError, type DataElement, type Instance, type ProcessState } from '@forms/contracts';
 import { OWNER_PARTY } from '../../storage/test/support/storage-harness';
 import { appFolder, startApp, type AppHarness } from './support/app-harness';
-import { createInstance, expectProblem, STORAGE_API } from './support/fixtures';
+import { createInstance, expectProblem, processNext, STORAGE_API } from './support/fixtures';
 
 const PROCESS = {
   startEvent: { id: 'StartEvent_1', next: 'Task_1' },
@@ -56,8 +56,7 @@ afterAll(async () => {
   rmSync(folder, { recursive: true, force: true });
 });
 
-const next = (instance: Instance, action?: string) =>
-  h.app.inject({ method: 'PUT', url: `${h.base}/instances/${instance.id}/process/next`, headers: owner, ...(action !== undefined && { payload: { action } }) });
+const next = (instance: Instance, action?: string) => processNext(h, owner, instance, action);
 const read = async (instance: Instance) => (await h.app.inject({ url: `${h.base}/instances/${instance.id}`, headers: owner })).json<Instance>();
 const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 

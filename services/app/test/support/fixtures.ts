@@ -21,6 +21,11 @@ export async function createInstance(h: AppHarness, headers: Record<string, stri
   return response.json<Instance>();
 }
 
+/** `PUT process/next`, with Altinn's `{action}` when one is given. */
+export function processNext(h: AppHarness, headers: Record<string, string>, instance: Pick<Instance, 'id'>, action?: string): Promise<LightMyRequestResponse> {
+  return h.app.inject({ method: 'PUT', url: `${h.base}/instances/${instance.id}/process/next`, headers, ...(action !== undefined && { payload: { action } }) });
+}
+
 /** The instance as storage has it, read with the given caller's token; undefined when storage says 404. */
 export async function storedInstance(h: AppHarness, headers: Record<string, string>, instanceId: string): Promise<Instance | undefined> {
   const response = await h.storage.app.inject({ method: 'GET', url: `${STORAGE_API}/instances/${instanceId}`, headers });
