@@ -126,3 +126,27 @@ test('no action in a signing task signs; a retry after the move failed signs no 
   expect((await next(instance)).json<ProcessState>()).toMatchObject({ endEvent: 'EndEvent_1' });
   expect((await read(instance)).data.filter((element) => element.dataType === 'signature')).toHaveLength(1);
 });
+
+test('a signing task with nothing to sign yet is refused, and the process stays where it is', async () => {
+  // The same app, but its signing task signs receipts only: a return filed without one has nothing to sign.
+  const receiptsOnly = mkdtempSync(join(tmpdir(), 'signing-receipts-app-'));
+  cpSync(folder, receiptsOnly, { recursive: true });
+  const signReceipts = { ...PROCESS.elements[1], signatureConfig: { dataTypesToSign: ['receipt'], signatureDataType: 'signature' } };
+  writeFileSync(join(receiptsOnly, 'process.json'), JSON.stringify({ ...PROCESS, elements: [PROCESS.elements[0], signReceipts, PROCESS.elements[2]] }));
+  const other = await startApp('skd/tax-return', { appDir: receiptsOnly });
+  try {
+    const person = other.storage.auth.owner;
+    const instance = await createInstance(other, person, OWNER_PARTY);
+    const form = instance.data.find((element) => element.dataType === 'model') as DataElement;
+    const saved = await other.app.inject({ method: 'PUT', url: `${other.base}/instances/${instance.id}/data/${form.id}`, headers: { ...person, 'content-type': 'application/json' }, payload: { income: 1 } });
+    expect(saved.statusCode).toBe(200);
+    expect((await processNext(other, person, instance)).statusCode).toBe(200);
+    expectProblem(await processNext(other, person, instance, 'sign'), 409, 'NOTHING_TO_SIGN');
+    const stored = (await other.app.inject({ url: `${other.base}/instances/${instance.id}`, headers: person })).json<Instance>();
+    expect(stored.process.currentTask?.elementId).toBe('Task_2');
+    expect(stored.data.some((element) => element.dataType === 'signature')).toBe(false);
+  } finally {
+    await other.close();
+    rmSync(receiptsOnly, { recursive: true, force: true });
+  }
+});
