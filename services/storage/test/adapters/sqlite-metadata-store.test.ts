@@ -163,16 +163,28 @@ describe('SqliteMetadataStore', () => {
         { appIds: ['acme/tax'], isComplete: true, excludeConfirmedBy: 'acme', isSoftDeleted: false, after, limit: 100 },
         'instances_by_app_unconfirmed',
       ],
-      ['the clean-up job: hard-deleted instances changed before a time', { isHardDeleted: true, lastChanged: { lt: at(0) }, limit: 100 }, 'instances_hard_deleted'],
       ['an app, page 1, newest first', { appIds: ['acme/tax'], isSoftDeleted: false, descending: true, limit: 100 }, 'instances_by_app'],
       ['a party, a later page, newest first', { partyIds: ['50001'], isSoftDeleted: false, after, descending: true, limit: 100 }, 'instances_by_party'],
       ['an app and a task, newest first', { appIds: ['acme/tax'], currentTask: 'Task_2', isSoftDeleted: false, descending: true, limit: 100 }, 'instances_by_app_task'],
       ['an app and a task, a later page, newest first', { appIds: ['acme/tax'], currentTask: 'Task_2', isSoftDeleted: false, after, descending: true, limit: 100 }, 'instances_by_app_task'],
+      // As storage's query route asks (deleted instances left out): the flags must not lead SQLite to walk everything.
+      [
+        "an org's app and a party, as the route asks it, newest first",
+        { org: 'acme', appIds: ['acme/tax'], partyIds: ['50002'], isHardDeleted: false, isSoftDeleted: false, descending: true, limit: 100 },
+        'instances_by_party',
+      ],
+      ['a party, as the route asks it', { partyIds: ['50001'], isHardDeleted: false, isSoftDeleted: false, excludeHiddenFromOwner: true, descending: true, limit: 100 }, 'instances_by_party'],
+      ["an org's app, as the route asks it", { org: 'acme', appIds: ['acme/tax'], isHardDeleted: false, isSoftDeleted: false, descending: true, limit: 100 }, 'instances_by_app'],
     ])('%s: reads an index in query order, no scan and no sort', async (_name, query, index) => {
       const store = await open();
       const detail = plan(store, query);
       expect(detail).toContain(`SEARCH instances USING INDEX ${index} (`);
       expect(detail).not.toMatch(/SCAN instances|TEMP B-TREE/);
+    });
+
+    it('the clean-up job reads the index of the marked instances, which holds nothing else', async () => {
+      const store = await open();
+      expect(plan(store, { isHardDeleted: true, lastChanged: { lt: at(0) }, limit: 100 })).toBe('SCAN instances USING INDEX instances_hard_deleted');
     });
 
     it('finds the few instances of a rare filter among many', async () => {

@@ -40,7 +40,9 @@ export function instanceQuerySql(query: InstanceQuery): SqlQuery {
   const flag = (column: string, value: boolean | undefined) => value !== undefined && equals(column, value ? 1 : 0);
 
   if (query.appIds !== undefined) oneOf('app_id', query.appIds);
-  if (query.org !== undefined) equals('org', query.org);
+  // The org of apps all its own says nothing more, and given, SQLite may walk the org's index (every app) instead of the app's.
+  const appsOfOrg = query.org !== undefined && query.appIds !== undefined && query.appIds.length > 0 && query.appIds.every((id) => id.startsWith(`${query.org}/`));
+  if (query.org !== undefined && !appsOfOrg) equals('org', query.org);
   if (query.partyIds !== undefined) oneOf('party_id', query.partyIds);
   if (query.currentTask !== undefined) equals('current_task', query.currentTask);
   flag('is_complete', query.isComplete);
@@ -65,7 +67,8 @@ export function instanceQuerySql(query: InstanceQuery): SqlQuery {
   }
   flag('is_archived', query.isArchived);
   flag('is_soft_deleted', query.isSoftDeleted);
-  flag('is_hard_deleted', query.isHardDeleted);
+  // A literal, not a parameter: only then can SQLite use the partial index of the marked instances (schema step 6).
+  if (query.isHardDeleted !== undefined) where.push(`is_hard_deleted = ${query.isHardDeleted ? 1 : 0}`);
   // Only ever asked with the party's own id (indexed), so reading the flag from the document costs little.
   if (query.excludeHiddenFromOwner) where.push("coalesce(json_extract(doc, '$.status.isHiddenFromOwner'), 0) = 0");
   if (query.excludeConfirmedBy !== undefined) {

@@ -122,6 +122,14 @@ export const METADATA_MIGRATIONS: readonly Migration[] = [
   // 5: small content (a form's data) kept beside its instance and written in the same transaction, instead of
   // a file of its own with two fsyncs (docs/adr/0018-small-content-in-the-metadata-store.md).
   (db) => db.exec('CREATE TABLE inline_contents (key TEXT PRIMARY KEY, bytes BLOB NOT NULL);'),
+  // 6: the clean-up job's index holds the marked instances only. As an index on the flag, SQLite (which keeps no
+  // statistics here) took it for every query with `is_hard_deleted = 0`, that is every listing, and walked every
+  // instance to find a party's few; partial, it serves `is_hard_deleted = 1` alone.
+  (db) =>
+    db.exec(`
+      DROP INDEX instances_hard_deleted;
+      CREATE INDEX instances_hard_deleted ON instances (sequence) WHERE is_hard_deleted = 1;
+    `),
 ];
 
 /**
