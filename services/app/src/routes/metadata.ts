@@ -4,11 +4,9 @@ import { Type } from '@sinclair/typebox';
 import { DomainError } from '@forms/contracts';
 import { formModel } from '../domain/app-context';
 import { loadTextResources, processDocument } from '../domain/text-resources';
-import { problems } from './schemas';
+import { DEFAULT_LANGUAGE, Language, problems } from './schemas';
 
 const tags = ['Metadata'];
-/** Altinn answers with norsk bokmål when the app has no texts in the language asked for. */
-const DEFAULT_LANGUAGE = 'nb';
 const TextResource = Type.Object(
   {
     id: Type.String(),
@@ -82,7 +80,7 @@ const metadataRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags,
         summary: "The app's texts in one language (from texts/resource.<language>.json); nb when the app has none in that language, as in Altinn",
-        params: Type.Object({ language: Type.String({ pattern: '^[a-zA-Z]{2,3}$' }) }),
+        params: Type.Object({ language: Language }),
         response: { 200: TextResource, ...problems(400, 404) },
       },
     },

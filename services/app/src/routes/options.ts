@@ -5,17 +5,15 @@ import type { FastifyReply } from 'fastify';
 import { OPTIONS_ID_PATTERN, type AppOptions } from '@forms/app-definition';
 import { downstreamParameters, instanceCodeList, publicCodeList, type OptionsRequest } from '../domain/code-lists';
 import { callerOf, instanceIdOf } from '../http/request';
-import { INSTANCE_PATH, InstanceParams, problems } from './schemas';
+import { DEFAULT_LANGUAGE, INSTANCE_PATH, InstanceParams, Language, problems } from './schemas';
 
 const tags = ['Options'];
-/** Altinn's default language for code lists, as for texts. */
-const DEFAULT_LANGUAGE = 'nb';
 const DOWNSTREAM_PARAMETERS = 'altinn-downstreamparameters';
 
 const OptionsId = Type.String({ pattern: OPTIONS_ID_PATTERN });
 /** `language`, and any other parameters the code list is made from (single values, a handful, of modest length). */
 const OptionsQuery = Type.Object(
-  { language: Type.Optional(Type.String({ pattern: '^[a-zA-Z]{2,3}$' })) },
+  { language: Type.Optional(Language) },
   { additionalProperties: Type.String({ maxLength: 500 }), maxProperties: 20 },
 );
 const AppOption = Type.Object(

@@ -4,6 +4,10 @@ import { DataElement, Guid, PartyId, ProblemDetails } from '@forms/contracts';
 export const InstanceParams = Type.Object({ instanceOwnerPartyId: PartyId, instanceGuid: Guid });
 export const DataParams = Type.Object({ instanceOwnerPartyId: PartyId, instanceGuid: Guid, dataGuid: Guid });
 export const INSTANCE_PATH = '/instances/:instanceOwnerPartyId/:instanceGuid';
+/** A language code as Altinn's texts and code lists take it (`nb`, `en`, `nno`). */
+export const Language = Type.String({ pattern: '^[a-zA-Z]{2,3}$' });
+/** Altinn answers in norsk bokmål when no language is asked for, or the app has nothing in the one asked for. */
+export const DEFAULT_LANGUAGE = 'nb';
 
 export const ValidationIssueSchema = Type.Object(
   {
